@@ -1,0 +1,36 @@
+import { z } from 'zod'
+
+/**
+ * Every error the app shows a browser, by stable code. The HTTP status is the one
+ * server functions and routes answer with; the message is safe to display.
+ */
+export const APP_ERRORS = {
+  INVALID_INPUT: { status: 400, message: 'The request was not valid.' },
+  TOKEN_INVALID: { status: 400, message: 'This invite link is not valid.' },
+  UNAUTHENTICATED: { status: 401, message: 'Please sign in with Discord.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
+  ROOM_NOT_FOUND: { status: 404, message: 'This room does not exist or has been closed.' },
+  ROOM_FULL: { status: 409, message: 'This room already has four players.' },
+  TOKEN_EXPIRED: {
+    status: 410,
+    message: 'This invite link has expired. Ask the host for a new one.',
+  },
+  RATE_LIMITED: { status: 429, message: 'Too many requests. Try again in a moment.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
+  DISCORD_UNAVAILABLE: { status: 502, message: 'Discord did not answer as expected. Try again.' },
+  NO_CAPACITY: { status: 503, message: 'The Discord server has no room for more voice channels.' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type AppErrorCode = keyof typeof APP_ERRORS
+export const AppErrorCodeSchema = z.enum(
+  Object.keys(APP_ERRORS) as [AppErrorCode, ...AppErrorCode[]],
+)
+
+/** The serialisable shape of an error as the browser receives it. */
+export const AppErrorBodySchema = z.object({
+  code: AppErrorCodeSchema,
+  message: z.string(),
+  /** Seconds to wait, for RATE_LIMITED. */
+  retryAfter: z.number().optional(),
+})
+export type AppErrorBody = z.infer<typeof AppErrorBodySchema>

@@ -1,0 +1,5 @@
+export * from './common'
+export * from './errors'
+export * from './presence-protocol'
+export * from './rooms'
+export * from './voice'

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config'
+
+/**
+ * One Vitest run over every package. Each package contributes two projects:
+ * `<name>:unit` (pure, no sockets, `*.test.ts`) and `<name>:integration`
+ * (real sockets, Redis, child processes: `*.integration.test.ts`).
+ */
+const packages = [
+  { name: 'discord-integration', dir: 'packages/discord-integration' },
+  { name: 'discord-gateway', dir: 'packages/discord-gateway' },
+  { name: 'discord-emulator', dir: 'packages/discord-emulator' },
+  { name: 'web', dir: 'apps/web' },
+]
+
+export default defineConfig({
+  test: {
+    projects: packages.flatMap(({ name, dir }) => [
+      {
+        test: {
+          name: `${name}:unit`,
+          root: dir,
+          include: ['{src,test,server}/**/*.test.{ts,tsx}'],
+          exclude: ['**/*.integration.test.{ts,tsx}', '**/node_modules/**'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: `${name}:integration`,
+          root: dir,
+          include: ['{src,test,server}/**/*.integration.test.{ts,tsx}'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
+    ]),
+  },
+})
