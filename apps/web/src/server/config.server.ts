@@ -1,0 +1,71 @@
+import { z } from 'zod'
+
+/**
+ * The server's configuration, parsed once from the environment at start-up.
+ * A bad or missing value stops the server with a message naming every problem.
+ * Every variable is documented in the repository's .env.example.
+ */
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    DISCORD_API_URL: z.url().default('https://discord.com/api'),
+    DISCORD_WEB_URL: z.url().default('https://discord.com'),
+    DISCORD_BOT_TOKEN: z.string().min(20, 'DISCORD_BOT_TOKEN looks too short'),
+    DISCORD_CLIENT_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_CLIENT_ID must be a snowflake'),
+    DISCORD_CLIENT_SECRET: z.string().min(8, 'DISCORD_CLIENT_SECRET looks too short'),
+    DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_GUILD_ID must be a snowflake'),
+    SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
+    REDIS_URL: z.url().optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    GATEWAY_MODE: z.enum(['in-process', 'hub']).default('in-process'),
+    HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters').optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.GATEWAY_MODE === 'hub' && !env.HUB_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HUB_SECRET'],
+        message: 'required when GATEWAY_MODE=hub',
+      })
+    }
+  })
+
+export type ServerConfig = Readonly<
+  Omit<z.infer<typeof EnvSchema>, 'PUBLIC_URL'> & { PUBLIC_URL: string }
+>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+/** Parses and freezes the configuration; throws ConfigError listing every problem. */
+export function parseConfig(env: Record<string, string | undefined>): ServerConfig {
+  // Empty strings in .env files mean "unset".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''))
+  const result = EnvSchema.safeParse(cleaned)
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
+    )
+  }
+  const parsed = result.data
+  const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
+  return Object.freeze({ ...parsed, PUBLIC_URL: publicUrl })
+}
+
+const g = globalThis as unknown as { __serverConfig?: ServerConfig }
+
+/** The process-wide configuration (parsed on first use). */
+export function getConfig(): ServerConfig {
+  g.__serverConfig ??= parseConfig(process.env)
+  return g.__serverConfig
+}

@@ -1,0 +1,51 @@
+import type {
+  RoomEventFrame,
+  RoomState,
+  VoiceEvent,
+  VoiceMember,
+} from '@repo/discord-integration/contracts'
+
+/**
+ * The seams between the app's server-side parts. Each side depends on these
+ * interfaces, not on the other's implementation, so that tests can plug in
+ * real parts one at a time.
+ */
+
+/** Read access to live voice presence (implemented by the gateway feed or its hub mirror). */
+export interface VoicePresence {
+  subscribe(listener: (event: VoiceEvent) => void): () => void
+  channelMembers(channelId: string): VoiceMember[]
+  memberChannel(userId: string): string | null
+}
+
+/** What the presence layer needs from the rooms layer. */
+export interface RoomDirectory {
+  /** The open room that owns this voice channel, if any. */
+  roomForChannel(channelId: string): string | null
+  /** The room's channel and state when `userId` is one of its players; null otherwise (or unknown room). */
+  roomAccess(roomId: string, userId: string): RoomAccess | null
+}
+export interface RoomAccess {
+  channelId: string
+  state: RoomState
+}
+
+/** A room frame before the bus stamps it with v, room, seq and ts. */
+export type RoomFrameBody = DistributiveOmit<RoomEventFrame, 'v' | 'room' | 'seq' | 'ts'>
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** What the rooms layer needs from the presence layer. */
+export interface RoomEvents {
+  /** Publishes a frame on the room's stream (to every subscribed browser). */
+  publish(roomId: string, frame: RoomFrameBody): void
+  /** How many sockets are currently subscribed to the room (its viewers). */
+  viewerCount(roomId: string): number
+}
+
+/** The signed-in user as the server knows them (from the encrypted session cookie). */
+export interface SessionUser {
+  userId: string
+  username: string
+  globalName: string | null
+  avatar: string | null
+}
