@@ -1,0 +1,46 @@
+// Shared e2e helpers: Debian's Chromium through playwright-core, and the URLs
+// of the servers scripts/e2e.sh started.
+import { chromium } from 'playwright-core'
+
+export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3100'
+export const EMULATOR_URL = process.env.EMULATOR_URL ?? 'http://127.0.0.1:8788'
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+}
+
+/** Collects page errors and failed responses so a test can assert there were none. */
+export function watchPage(page) {
+  const problems = []
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
+  page.on('response', (response) => {
+    const url = new URL(response.url())
+    if (response.status() >= 400 && url.pathname !== '/favicon.ico') {
+      problems.push(`${response.status()} ${url.pathname}`)
+    }
+  })
+  return problems
+}
+
+/** Calls the emulator's control API. */
+export async function emulator(path, body) {
+  const response = await fetch(`${EMULATOR_URL}/_emulator${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  if (!response.ok) throw new Error(`emulator ${path}: ${response.status} ${await response.text()}`)
+  return response.status === 204 ? null : response.json()
+}

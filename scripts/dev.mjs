@@ -1,0 +1,39 @@
+// `pnpm dev`: the web app in development mode. Without DISCORD_BOT_TOKEN it starts
+// the bundled Discord emulator first and points the app at it.
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/local-discord.mjs'
+
+loadDotEnv()
+const env = { ...process.env }
+env.DATA_DIR ??= '.data'
+let emulator
+if (!env.DISCORD_BOT_TOKEN) {
+  const local = await startLocalDiscord()
+  emulator = local.emulator
+  Object.assign(env, local.env)
+  env.SESSION_SECRET ??= localSessionSecret(env.DATA_DIR)
+  console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
+}
+const port = env.PORT ?? '3000'
+console.log(`Table Voice (dev): http://${env.HOST ?? '127.0.0.1'}:${port}`)
+
+const vite = spawn(
+  join(root, 'apps/web/node_modules/.bin/vite'),
+  ['dev', '--host', env.HOST ?? '127.0.0.1'],
+  {
+    cwd: join(root, 'apps/web'),
+    env,
+    stdio: 'inherit',
+  },
+)
+const shutdown = async (signal) => {
+  vite.kill(signal)
+  await emulator?.close()
+}
+process.on('SIGINT', () => shutdown('SIGINT'))
+process.on('SIGTERM', () => shutdown('SIGTERM'))
+vite.on('exit', async (code) => {
+  await emulator?.close()
+  process.exit(code ?? 0)
+})

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Browser e2e: starts the bundled Discord emulator and the production server
+# (apps/web/.output), runs apps/web/tests/e2e/*.e2e.mjs with node:test against
+# them, then stops both. Needs `vite build` first and /usr/bin/chromium.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export E2E_PORT=${E2E_PORT:-3100}
+export EMULATOR_PORT=${EMULATOR_PORT:-8788}
+export BASE_URL="http://127.0.0.1:$E2E_PORT"
+export EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
+DATA_DIR=$(mktemp -d)
+SESSION_SECRET=$("$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
+export SESSION_SECRET
+LOG="$ROOT/.test-results/e2e-server.log"
+mkdir -p "$(dirname "$LOG")"
+
+DISCORD_EMULATOR=1 PORT=$E2E_PORT HOST=127.0.0.1 DATA_DIR=$DATA_DIR LOG_LEVEL=${LOG_LEVEL:-warn} \
+  PUBLIC_URL=$BASE_URL "$ROOT/node_modules/.bin/node" scripts/start.mjs >"$LOG" 2>&1 &
+server=$!
+cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$DATA_DIR"; }
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  curl -fs "$BASE_URL/api/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+if ! curl -fs "$BASE_URL/api/health" >/dev/null; then
+  echo "server did not come up:"; cat "$LOG"; echo "# fail 1"; exit 1
+fi
+
+cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-reporter=spec \
+  --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
+  tests/e2e/*.e2e.mjs
+status=$?
+grep -E '^# (pass|fail) ' "$ROOT/.test-results/e2e.tap"
+exit $status

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `pnpm test`: everything, from a fresh clone. Installs what it needs (dependencies,
+# Debian's Chromium, a Redis server when none answers), then runs typecheck, lint,
+# unit + integration tests (Vitest), the production build and the browser e2e tests
+# against it. Ends with the line `N passed, N failed` (totals over every runner).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN="$ROOT/node_modules/.bin"
+OUT="$ROOT/.test-results"
+rm -rf "$OUT" && mkdir -p "$OUT"
+passed=0
+failed=0
+step() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+check() { # check NAME CMD...: one pass or fail
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok: $name"; else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+step "dependencies"
+npx -y pnpm@10.34.9 install --frozen-lockfile --reporter=append-only >"$OUT/install.log" 2>&1 \
+  || { cat "$OUT/install.log"; echo "0 passed, 1 failed"; exit 1; }
+echo "node $("$BIN/node" --version)"
+
+step "chromium"
+if ! [ -x /usr/bin/chromium ]; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >"$OUT/apt.log" 2>&1 \
+    || { tail -20 "$OUT/apt.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
+/usr/bin/chromium --version
+
+step "redis"
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  if ! command -v redis-server >/dev/null; then
+    as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >"$OUT/apt-redis.log" 2>&1
+  fi
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile "$OUT/redis.log"
+  for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping || { echo "Redis does not answer"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+export REDIS_TEST_URL=redis://127.0.0.1:6379
+
+step "typecheck"
+check typecheck "$BIN/turbo" run typecheck --output-logs=errors-only
+
+step "lint"
+check lint "$BIN/biome" check .
+
+step "unit and integration tests (vitest)"
+"$BIN/vitest" run --reporter=default --reporter=json --outputFile.json="$OUT/vitest.json"
+vitest_status=$?
+if [ -f "$OUT/vitest.json" ]; then
+  read -r vp vf < <("$BIN/node" -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const failedSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+    console.log(r.numPassedTests, r.numFailedTests + failedSuites)' "$OUT/vitest.json")
+  passed=$((passed + vp)); failed=$((failed + vf))
+  if [ "$vitest_status" != 0 ] && [ "$vf" = 0 ]; then failed=$((failed + 1)); fi
+else
+  failed=$((failed + 1))
+fi
+
+step "production build"
+check build bash -c "cd apps/web && '$BIN/vite' build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
+
+step "browser e2e (playwright-core + Chromium, production build)"
+if [ -f apps/web/.output/server/index.mjs ]; then
+  bash scripts/e2e.sh 2>&1 | tee "$OUT/e2e.log"
+  ep=$(grep -E '^# pass [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
+  ef=$(grep -E '^# fail [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
+  if [ "$ep" = 0 ] && [ "$ef" = 0 ]; then ef=1; fi
+  passed=$((passed + ep)); failed=$((failed + ef))
+else
+  failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
