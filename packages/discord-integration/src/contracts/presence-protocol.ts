@@ -8,6 +8,9 @@ import { VOICE_FLAGS, VoiceLeftReasonSchema, VoiceMemberSchema } from './voice'
  * Documented in specs/017-discord-gateway-real/contracts/websocket-protocol.md.
  */
 
+/** Identifies one life of a room stream; it changes whenever the stream's history was lost. */
+export const StreamEpochSchema = z.string().min(1).max(64)
+
 /** Largest frame a browser may send, in bytes. */
 export const MAX_CLIENT_FRAME_BYTES = 4096
 
@@ -21,6 +24,11 @@ export const SubscribeFrameSchema = z.object({
   room: RoomIdSchema,
   /** The last room sequence number this client applied; the server replays what follows. */
   since: z.number().int().nonnegative().optional(),
+  /**
+   * The stream epoch `since` belongs to (from `subscribed`/`presence.snapshot`). When the server's
+   * epoch differs (history lost, e.g. a restart), it answers with a snapshot instead of a replay.
+   */
+  epoch: StreamEpochSchema.optional(),
 })
 export const UnsubscribeFrameSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -64,12 +72,16 @@ export const SubscribedFrameSchema = RoomFrame.extend({
   type: z.literal('subscribed'),
   /** true: the frames after `since` follow; false: a presence.snapshot follows. */
   recovered: z.boolean(),
+  /** The room stream's current epoch; send it back with `since` when resuming. */
+  epoch: StreamEpochSchema.optional(),
 })
 export const PresenceSnapshotFrameSchema = RoomFrame.extend({
   type: z.literal('presence.snapshot'),
   channelId: SnowflakeSchema,
   members: z.array(VoiceMemberSchema),
   state: RoomStateSchema,
+  /** The room stream's epoch; frames with seq > this frame's seq follow. */
+  epoch: StreamEpochSchema.optional(),
 })
 export const VoiceJoinedFrameSchema = RoomFrame.extend({
   type: z.literal('voice.joined'),

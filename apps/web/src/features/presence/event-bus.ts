@@ -1,0 +1,83 @@
+import type { RoomEventFrame } from '@repo/discord-integration/contracts'
+import type { RoomFrameBody } from '../../server/ports'
+
+/**
+ * A room stream frame as the bus delivers it: the parsed frame and its JSON text,
+ * serialised exactly once when it was stamped (never once per recipient).
+ */
+export interface BusFrame {
+  readonly frame: RoomEventFrame
+  readonly text: string
+}
+
+/** What `history()` answers: the frames after `since`, or why they cannot be replayed. */
+export type HistoryResult =
+  | {
+      readonly ok: true
+      readonly epoch: string
+      readonly position: number
+      readonly frames: BusFrame[]
+    }
+  | {
+      readonly ok: false
+      readonly epoch: string
+      readonly position: number
+      readonly reason: 'epoch' | 'gap' | 'ahead'
+    }
+
+/** The current end of a room stream. */
+export interface StreamPosition {
+  readonly epoch: string
+  /** The seq of the last frame published on the room (0 if none). */
+  readonly seq: number
+}
+
+/**
+ * The presence event bus: one topic per room, a monotonic sequence per room, and a bounded
+ * per-room history for resume. The in-memory implementation is the default; the Redis one
+ * replaces it without touching callers. Live delivery and stamping keep per-room order.
+ */
+export interface EventBus {
+  /**
+   * Stamps `body` with v, room, the room's next seq and ts, appends it to the room's history
+   * and delivers it to the room's subscribers (on every process sharing the bus).
+   */
+  publish(roomId: string, body: RoomFrameBody): Promise<BusFrame>
+  /** Live frames of one room, in seq order. Returns the unsubscribe function. */
+  subscribe(roomId: string, listener: (frame: BusFrame) => void): () => void
+  /** The room stream's current epoch and last seq. */
+  position(roomId: string): Promise<StreamPosition>
+  /** The frames with seq > since, if the bounded history still holds all of them. */
+  history(roomId: string, since: number, epoch?: string): Promise<HistoryResult>
+  /** Releases connections and timers. Publishing afterwards rejects with BUS_CLOSED. */
+  close(): Promise<void>
+}
+
+/** Limits of the per-room history. */
+export interface HistoryLimits {
+  /** Most frames kept per room. @defaultValue 500 */
+  maxFrames: number
+  /** Frames older than this are not replayed (ms). @defaultValue 120_000 */
+  maxAgeMs: number
+}
+
+export const DEFAULT_HISTORY_LIMITS = {
+  maxFrames: 500,
+  maxAgeMs: 120_000,
+} as const satisfies HistoryLimits
+
+/**
+ * Decides whether `since` can be served from a history whose oldest retained seq is
+ * `oldestSeq` (0 if empty) and whose last seq is `position`.
+ */
+export function classifyResume(
+  since: number,
+  position: number,
+  oldestSeq: number,
+): 'ok' | 'gap' | 'ahead' {
+  if (since > position) return 'ahead'
+  if (since === position) return 'ok'
+  // Frames since+1 .. position must all be retained.
+  if (oldestSeq === 0 || oldestSeq > since + 1) return 'gap'
+  return 'ok'
+}

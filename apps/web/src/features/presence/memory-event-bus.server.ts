@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto'
+import type { RoomFrameBody } from '../../server/ports'
+import {
+  type BusFrame,
+  classifyResume,
+  DEFAULT_HISTORY_LIMITS,
+  type EventBus,
+  type HistoryLimits,
+  type HistoryResult,
+  type StreamPosition,
+} from './event-bus'
+import { stampFrame, stampJson, unstampedJson } from './frame-stamp'
+import { PresenceError } from './presence-error'
+
+/** Options of {@link createMemoryEventBus}. */
+export interface MemoryEventBusOptions {
+  history?: Partial<HistoryLimits>
+  /** Clock for `ts` and history age. @defaultValue Date.now */
+  now?: () => number
+}
+
+interface RoomStream {
+  seq: number
+  history: BusFrame[]
+  listeners: Set<(frame: BusFrame) => void>
+}
+
+/**
+ * The default, single-process event bus. Publishing is synchronous under the hood: the frame is
+ * stamped, stored and delivered before `publish` returns its (already settled) promise, so a
+ * position read and a state read in the same tick are consistent with each other.
+ * The epoch is random per instance: a restarted process never replays another life's seqs.
+ */
+export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
+  const limits = { ...DEFAULT_HISTORY_LIMITS, ...options.history }
+  const now = options.now ?? Date.now
+  const epoch = randomUUID()
+  const rooms = new Map<string, RoomStream>()
+  let closed = false
+
+  const stream = (roomId: string): RoomStream => {
+    let room = rooms.get(roomId)
+    if (!room) {
+      room = { seq: 0, history: [], listeners: new Set() }
+      rooms.set(roomId, room)
+    }
+    return room
+  }
+
+  const prune = (room: RoomStream) => {
+    const minTs = now() - limits.maxAgeMs
+    let drop = Math.max(0, room.history.length - limits.maxFrames)
+    while (drop < room.history.length && (room.history[drop]?.frame.ts ?? 0) < minTs) drop++
+    if (drop > 0) room.history.splice(0, drop)
+  }
+
+  return {
+    publish(roomId: string, body: RoomFrameBody) {
+      if (closed) return Promise.reject(new PresenceError('BUS_CLOSED', 'the event bus is closed'))
+      const room = stream(roomId)
+      const ts = now()
+      const seq = ++room.seq
+      const busFrame: BusFrame = {
+        frame: stampFrame(roomId, body, ts, seq),
+        text: stampJson(unstampedJson(roomId, body, ts), seq),
+      }
+      room.history.push(busFrame)
+      prune(room)
+      for (const listener of room.listeners) {
+        try {
+          listener(busFrame)
+        } catch {
+          // A failing subscriber must not stop delivery to the others (the service logs its own errors).
+        }
+      }
+      return Promise.resolve(busFrame)
+    },
+    subscribe(roomId, listener) {
+      const room = stream(roomId)
+      room.listeners.add(listener)
+      return () => {
+        room.listeners.delete(listener)
+      }
+    },
+    position(roomId): Promise<StreamPosition> {
+      return Promise.resolve({ epoch, seq: rooms.get(roomId)?.seq ?? 0 })
+    },
+    history(roomId, since, clientEpoch): Promise<HistoryResult> {
+      const room = rooms.get(roomId)
+      const position = room?.seq ?? 0
+      if (clientEpoch !== undefined && clientEpoch !== epoch) {
+        return Promise.resolve({ ok: false, epoch, position, reason: 'epoch' })
+      }
+      if (room) prune(room)
+      const oldest = room?.history[0]?.frame.seq ?? 0
+      const verdict = classifyResume(since, position, oldest)
+      if (verdict !== 'ok') return Promise.resolve({ ok: false, epoch, position, reason: verdict })
+      const frames = room ? room.history.filter((f) => f.frame.seq > since) : []
+      return Promise.resolve({ ok: true, epoch, position, frames })
+    },
+    close() {
+      closed = true
+      for (const room of rooms.values()) room.listeners.clear()
+      return Promise.resolve()
+    },
+  }
+}

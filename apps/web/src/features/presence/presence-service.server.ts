@@ -1,0 +1,610 @@
+import {
+  ClientFrameSchema,
+  MAX_CLIENT_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  PresenceCloseCode,
+  type WsErrorCode,
+} from '@repo/discord-integration/contracts'
+import type { Hooks, Peer } from 'crossws'
+import type { Logger } from 'pino'
+import type {
+  RoomDirectory,
+  RoomEvents,
+  RoomFrameBody,
+  SessionUser,
+  VoicePresence,
+} from '../../server/ports'
+import type { BusFrame, EventBus } from './event-bus'
+import { createMemoryEventBus } from './memory-event-bus.server'
+import { type DropReason, type LatencySummary, PresenceMetrics } from './presence-metrics.server'
+import { TokenBucket } from './token-bucket'
+import { VoiceRouter } from './voice-router'
+
+/** Tunables of the presence service (all have production defaults). */
+export interface PresenceServiceOptions {
+  /** Sockets one user may hold open at once. @defaultValue 5 */
+  maxSocketsPerUser: number
+  /** Rooms one socket may subscribe to. @defaultValue 8 */
+  maxSubscriptionsPerSocket: number
+  /** Bytes a socket may have queued before it is closed with 4009. @defaultValue 1 MiB */
+  maxBufferedBytes: number
+  /** Interval of server protocol pings; a socket with no pong by the next one is closed. @defaultValue 25_000 */
+  pingIntervalMs: number
+  /** Frames a socket may send per second, sustained. @defaultValue 10 */
+  ratePerSecond: number
+  /** Frames a socket may send in a burst. @defaultValue 20 */
+  rateBurst: number
+  /** Invalid frames a socket may send before it is closed with 4002. @defaultValue 10 */
+  maxBadFrames: number
+  /** After a server close, the socket is terminated if the client has not closed by then. @defaultValue 5_000 */
+  closeGraceMs: number
+  /** Epoch-ms clock for ts and latency. @defaultValue performance.timeOrigin + performance.now() */
+  now: () => number
+}
+
+export const DEFAULT_PRESENCE_OPTIONS = {
+  maxSocketsPerUser: 5,
+  maxSubscriptionsPerSocket: 8,
+  maxBufferedBytes: 1024 * 1024,
+  pingIntervalMs: 25_000,
+  ratePerSecond: 10,
+  rateBurst: 20,
+  maxBadFrames: 10,
+  closeGraceMs: 5_000,
+  now: () => performance.timeOrigin + performance.now(),
+} as const satisfies PresenceServiceOptions
+
+/** What {@link createPresenceService} needs. */
+export interface PresenceServiceDeps {
+  voice: VoicePresence
+  rooms: RoomDirectory
+  logger: Logger
+  config: { PUBLIC_URL: string }
+  /** Reads the signed-in user from the upgrade request (the session cookie); null = 401. */
+  authenticate: (request: Request) => Promise<SessionUser | null>
+  /** The event bus; defaults to an in-memory bus owned (and closed) by the service. */
+  bus?: EventBus
+  options?: Partial<PresenceServiceOptions>
+}
+
+/** A summary for /api/health. */
+export interface PresenceHealth {
+  sockets: number
+  subscriptions: number
+  /** Gateway receipt to socket write, over the most recent frames (ms). */
+  latencyMs: LatencySummary
+}
+
+/** The presence service: RoomEvents for the rooms layer plus the WebSocket hooks for /api/ws. */
+export interface PresenceService extends RoomEvents {
+  /** The crossws hooks the Nitro route (or a test server) mounts. */
+  readonly hooks: Partial<Hooks>
+  /** The bus the service publishes on. */
+  readonly bus: EventBus
+  readonly metrics: PresenceMetrics
+  health(): PresenceHealth
+  /** Prometheus text exposition of the presence metrics. */
+  metricsText(): Promise<string>
+  /** Closes every socket (4012), stops timers and listeners, and closes an owned bus. */
+  stop(): Promise<void>
+}
+
+interface Subscription {
+  readonly roomId: string
+  live: boolean
+  /** Frames that arrived while the subscription was being set up. */
+  buffer: BusFrame[]
+  /** The last seq the socket was given (snapshot or frame) for this room. */
+  lastSeq: number
+}
+
+interface SocketState {
+  readonly peer: Peer
+  readonly user: SessionUser
+  readonly subs: Map<string, Subscription>
+  readonly bucket: TokenBucket
+  badFrames: number
+  alive: boolean
+  closing: boolean
+}
+
+interface LocalRoom {
+  readonly sockets: Set<SocketState>
+  readonly unsubscribe: () => void
+}
+
+const PING_PAYLOAD = 'tv-presence'
+
+function isSessionUser(value: unknown): value is SessionUser {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { userId?: unknown }).userId === 'string'
+  )
+}
+
+function byteLength(raw: unknown): number {
+  if (typeof raw === 'string') return Buffer.byteLength(raw)
+  if (raw instanceof ArrayBuffer) return raw.byteLength
+  if (ArrayBuffer.isView(raw)) return raw.byteLength
+  return 0
+}
+
+const g = globalThis as unknown as { __presenceService?: PresenceService }
+
+/**
+ * Creates the presence service. It routes voice feed events to rooms (RoomDirectory.roomForChannel),
+ * stamps them on the event bus, and fans each frame out, serialised once, to the sockets
+ * subscribed to that room. Subscriptions are authorised per room (RoomDirectory.roomAccess) and
+ * resume from history or fall back to a snapshot taken so that nothing is missed or doubled.
+ */
+export function createPresenceService(deps: PresenceServiceDeps): PresenceService {
+  const opts: PresenceServiceOptions = { ...DEFAULT_PRESENCE_OPTIONS, ...deps.options }
+  const { voice, rooms, logger } = deps
+  const expectedOrigin = new URL(deps.config.PUBLIC_URL).origin
+  const ownsBus = deps.bus === undefined
+  const bus = deps.bus ?? createMemoryEventBus()
+  const metrics = new PresenceMetrics()
+  const router = new VoiceRouter(rooms)
+  const sockets = new Map<string, SocketState>()
+  const userSockets = new Map<string, Set<SocketState>>()
+  const localRooms = new Map<string, LocalRoom>()
+  let subscriptionCount = 0
+  let stopped = false
+
+  // -------------------------------------------------------------------------
+  // Sending
+  // -------------------------------------------------------------------------
+
+  const sendText = (state: SocketState, text: string, type: string, receivedAt?: number) => {
+    if (state.closing) return
+    try {
+      state.peer.send(text)
+    } catch {
+      return
+    }
+    metrics.framesSent.inc({ type })
+    if (receivedAt !== undefined) metrics.observeLatencyMs(opts.now() - receivedAt)
+    if (state.peer.bufferedAmount > opts.maxBufferedBytes) {
+      drop(state, PresenceCloseCode.SlowConsumer, 'slow_consumer', 'too much buffered: resume')
+    }
+  }
+
+  const sendBusFrame = (state: SocketState, sub: Subscription, busFrame: BusFrame) => {
+    const { frame } = busFrame
+    if (frame.seq <= sub.lastSeq) return
+    sub.lastSeq = frame.seq
+    sendText(state, busFrame.text, frame.type, 'receivedAt' in frame ? frame.receivedAt : undefined)
+  }
+
+  const sendError = (
+    state: SocketState,
+    room: string | null,
+    code: WsErrorCode,
+    message: string,
+  ) => {
+    metrics.clientErrors.inc({ code })
+    const frame = {
+      v: PROTOCOL_VERSION,
+      type: 'error',
+      room,
+      seq: 0,
+      ts: opts.now(),
+      code,
+      message,
+    }
+    sendText(state, JSON.stringify(frame), 'error')
+  }
+
+  // -------------------------------------------------------------------------
+  // Subscriptions and fan-out
+  // -------------------------------------------------------------------------
+
+  const deliver = (roomId: string, busFrame: BusFrame) => {
+    const local = localRooms.get(roomId)
+    if (!local) return
+    for (const state of local.sockets) {
+      const sub = state.subs.get(roomId)
+      if (!sub) continue
+      if (sub.live) sendBusFrame(state, sub, busFrame)
+      else sub.buffer.push(busFrame)
+    }
+    const { frame } = busFrame
+    if (frame.type === 'room.deleted') {
+      for (const state of [...local.sockets]) removeSubscription(state, roomId)
+    } else if (frame.type === 'room.updated') {
+      // A player who was removed stops receiving the room's stream at once.
+      const allowed = new Set(frame.state.players.map((p) => p.userId))
+      allowed.add(frame.state.ownerId)
+      for (const state of [...local.sockets]) {
+        if (!allowed.has(state.user.userId)) {
+          removeSubscription(state, roomId)
+          sendError(state, roomId, 'FORBIDDEN', 'You are no longer a player of this room.')
+        }
+      }
+    }
+  }
+
+  const addSubscription = (state: SocketState, roomId: string): Subscription => {
+    removeSubscription(state, roomId)
+    const sub: Subscription = { roomId, live: false, buffer: [], lastSeq: 0 }
+    state.subs.set(roomId, sub)
+    subscriptionCount++
+    metrics.subscriptions.set(subscriptionCount)
+    let local = localRooms.get(roomId)
+    if (!local) {
+      local = {
+        sockets: new Set(),
+        unsubscribe: bus.subscribe(roomId, (frame) => deliver(roomId, frame)),
+      }
+      localRooms.set(roomId, local)
+    }
+    local.sockets.add(state)
+    return sub
+  }
+
+  const removeSubscription = (state: SocketState, roomId: string) => {
+    if (!state.subs.delete(roomId)) return
+    subscriptionCount--
+    metrics.subscriptions.set(subscriptionCount)
+    const local = localRooms.get(roomId)
+    if (!local) return
+    local.sockets.delete(state)
+    if (local.sockets.size === 0) {
+      localRooms.delete(roomId)
+      local.unsubscribe()
+    }
+  }
+
+  const goLive = (state: SocketState, sub: Subscription) => {
+    const buffered = sub.buffer
+    sub.buffer = []
+    sub.live = true
+    for (const frame of buffered) sendBusFrame(state, sub, frame)
+  }
+
+  const subscribe = async (
+    state: SocketState,
+    roomId: string,
+    since: number | undefined,
+    epoch: string | undefined,
+  ) => {
+    const userId = state.user.userId
+    if (!rooms.roomAccess(roomId, userId)) {
+      sendError(state, roomId, 'FORBIDDEN', 'You are not a player of this room.')
+      return
+    }
+    if (!state.subs.has(roomId) && state.subs.size >= opts.maxSubscriptionsPerSocket) {
+      sendError(state, roomId, 'RATE_LIMITED', 'Too many rooms on one connection.')
+      return
+    }
+    // Live frames are buffered from here on, so nothing published from now on can be missed.
+    const sub = addSubscription(state, roomId)
+    const current = () => !state.closing && state.subs.get(roomId) === sub
+    try {
+      if (since !== undefined) {
+        const history = await bus.history(roomId, since, epoch)
+        if (!current()) return
+        if (history.ok) {
+          sendText(
+            state,
+            JSON.stringify({
+              v: PROTOCOL_VERSION,
+              type: 'subscribed',
+              room: roomId,
+              seq: since,
+              ts: opts.now(),
+              recovered: true,
+              epoch: history.epoch,
+            }),
+            'subscribed',
+          )
+          sub.lastSeq = since
+          for (const frame of history.frames) sendBusFrame(state, sub, frame)
+          goLive(state, sub)
+          metrics.subscribes.inc({ mode: 'resume' })
+          return
+        }
+      }
+      // Snapshot: capture the stream position, then read the state in the same tick (no event
+      // can be applied in between); frames after the position are then delivered on top.
+      const position = await bus.position(roomId)
+      if (!current()) return
+      const access = rooms.roomAccess(roomId, userId)
+      if (!access) {
+        removeSubscription(state, roomId)
+        sendError(state, roomId, 'FORBIDDEN', 'You are not a player of this room.')
+        return
+      }
+      const members = voice.channelMembers(access.channelId)
+      const ts = opts.now()
+      const base = { v: PROTOCOL_VERSION, room: roomId, seq: position.seq, ts }
+      sendText(
+        state,
+        JSON.stringify({ ...base, type: 'subscribed', recovered: false, epoch: position.epoch }),
+        'subscribed',
+      )
+      sendText(
+        state,
+        JSON.stringify({
+          ...base,
+          type: 'presence.snapshot',
+          channelId: access.channelId,
+          members,
+          state: access.state,
+          epoch: position.epoch,
+        }),
+        'presence.snapshot',
+      )
+      sub.lastSeq = position.seq
+      goLive(state, sub)
+      metrics.subscribes.inc({ mode: 'snapshot' })
+    } catch (error) {
+      logger.error({ err: error, roomId }, 'presence subscribe failed')
+      if (current()) {
+        removeSubscription(state, roomId)
+        sendError(state, roomId, 'INTERNAL', 'Could not subscribe; try again.')
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Socket lifecycle
+  // -------------------------------------------------------------------------
+
+  const forget = (state: SocketState) => {
+    for (const roomId of [...state.subs.keys()]) removeSubscription(state, roomId)
+    if (sockets.get(state.peer.id) === state) {
+      sockets.delete(state.peer.id)
+      metrics.sockets.set(sockets.size)
+    }
+    const mine = userSockets.get(state.user.userId)
+    if (mine) {
+      mine.delete(state)
+      if (mine.size === 0) userSockets.delete(state.user.userId)
+    }
+  }
+
+  const drop = (state: SocketState, code: number, reason: DropReason, text: string) => {
+    if (state.closing) return
+    state.closing = true
+    metrics.socketsDropped.inc({ reason })
+    forget(state)
+    try {
+      state.peer.close(code, text)
+    } catch {
+      // already closed
+    }
+    // A client that never answers the close (stalled, gone) is cut off.
+    setTimeout(() => {
+      try {
+        state.peer.terminate()
+      } catch {
+        // already gone
+      }
+    }, opts.closeGraceMs).unref?.()
+  }
+
+  const pingTimer = setInterval(() => {
+    for (const state of sockets.values()) {
+      if (!state.alive) {
+        drop(state, PresenceCloseCode.PingTimeout, 'ping_timeout', 'no pong')
+        continue
+      }
+      state.alive = false
+      try {
+        state.peer.ping(PING_PAYLOAD)
+      } catch {
+        // reported through the error hook
+      }
+    }
+  }, opts.pingIntervalMs)
+  pingTimer.unref?.()
+
+  const handleMessage = (state: SocketState, raw: unknown) => {
+    if (byteLength(raw) > MAX_CLIENT_FRAME_BYTES) {
+      drop(state, PresenceCloseCode.FrameTooLarge, 'frame_too_large', 'frame too large')
+      return
+    }
+    if (!state.bucket.take()) {
+      sendError(state, null, 'RATE_LIMITED', 'Too many messages.')
+      drop(state, PresenceCloseCode.RateLimited, 'rate_limited', 'rate limited')
+      return
+    }
+    const bad = (message: string) => {
+      sendError(state, null, 'BAD_FRAME', message)
+      if (++state.badFrames > opts.maxBadFrames) {
+        drop(
+          state,
+          PresenceCloseCode.ProtocolViolation,
+          'protocol_violation',
+          'too many bad frames',
+        )
+      }
+    }
+    if (typeof raw !== 'string') return bad('Frames must be JSON text.')
+    let json: unknown
+    try {
+      json = JSON.parse(raw)
+    } catch {
+      return bad('Frames must be valid JSON.')
+    }
+    if (typeof json === 'object' && json !== null && 'v' in json && json.v !== PROTOCOL_VERSION) {
+      sendError(
+        state,
+        null,
+        'UNSUPPORTED_VERSION',
+        `This server speaks protocol v${PROTOCOL_VERSION}.`,
+      )
+      drop(
+        state,
+        PresenceCloseCode.UnsupportedVersion,
+        'unsupported_version',
+        'unsupported version',
+      )
+      return
+    }
+    const parsed = ClientFrameSchema.safeParse(json)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      return bad(
+        `Invalid frame${issue ? ` at ${issue.path.join('.') || 'root'}: ${issue.message}` : ''}.`,
+      )
+    }
+    const frame = parsed.data
+    switch (frame.type) {
+      case 'subscribe':
+        void subscribe(state, frame.room, frame.since, frame.epoch)
+        return
+      case 'unsubscribe':
+        removeSubscription(state, frame.room)
+        return
+      case 'ping':
+        sendText(
+          state,
+          JSON.stringify({
+            v: PROTOCOL_VERSION,
+            type: 'pong',
+            room: null,
+            seq: 0,
+            ts: opts.now(),
+            ...(frame.id === undefined ? {} : { id: frame.id }),
+          }),
+          'pong',
+        )
+        return
+    }
+  }
+
+  const hooks: Partial<Hooks> = {
+    async upgrade(request) {
+      if (stopped) return new Response('Service Unavailable', { status: 503 })
+      if (request.headers.get('origin') !== expectedOrigin) {
+        return new Response('Forbidden origin', { status: 403 })
+      }
+      let user: SessionUser | null
+      try {
+        user = await deps.authenticate(request)
+      } catch (error) {
+        logger.warn({ err: error }, 'presence authentication failed')
+        user = null
+      }
+      if (!user) return new Response('Unauthorized', { status: 401 })
+      return { context: { presenceUser: user } }
+    },
+    open(peer) {
+      const user = peer.context.presenceUser
+      if (!isSessionUser(user)) {
+        peer.close(PresenceCloseCode.Unauthenticated, 'unauthenticated')
+        return
+      }
+      const state: SocketState = {
+        peer,
+        user,
+        subs: new Map(),
+        bucket: new TokenBucket(opts.ratePerSecond, opts.rateBurst, () => performance.now()),
+        badFrames: 0,
+        alive: true,
+        closing: false,
+      }
+      const mine = userSockets.get(user.userId) ?? new Set<SocketState>()
+      if (mine.size >= opts.maxSocketsPerUser) {
+        state.closing = true
+        metrics.socketsDropped.inc({ reason: 'too_many_sockets' })
+        peer.close(PresenceCloseCode.TooManySockets, 'too many sockets')
+        return
+      }
+      mine.add(state)
+      userSockets.set(user.userId, mine)
+      sockets.set(peer.id, state)
+      metrics.sockets.set(sockets.size)
+    },
+    message(peer, message) {
+      const state = sockets.get(peer.id)
+      if (!state || state.closing) return
+      state.alive = true
+      try {
+        handleMessage(state, message.rawData)
+      } catch (error) {
+        logger.error({ err: error }, 'presence message handler failed')
+        sendError(state, null, 'INTERNAL', 'Something went wrong on our side.')
+      }
+    },
+    pong(peer) {
+      const state = sockets.get(peer.id)
+      if (state) state.alive = true
+    },
+    close(peer) {
+      const state = sockets.get(peer.id)
+      if (state) forget(state)
+    },
+    error(peer, error) {
+      logger.debug({ err: error }, 'presence socket error')
+      const state = sockets.get(peer.id)
+      if (state) forget(state)
+    },
+  }
+
+  // -------------------------------------------------------------------------
+  // Publishing
+  // -------------------------------------------------------------------------
+
+  const publish = (roomId: string, body: RoomFrameBody) => {
+    if (stopped) return
+    metrics.framesPublished.inc()
+    bus.publish(roomId, body).catch((error: unknown) => {
+      logger.error({ err: error, roomId, type: body.type }, 'presence publish failed')
+    })
+  }
+
+  const unsubscribeVoice = voice.subscribe((event) => {
+    try {
+      for (const { roomId, body } of router.route(event)) publish(roomId, body)
+    } catch (error) {
+      logger.error({ err: error }, 'presence voice routing failed')
+    }
+  })
+
+  const service: PresenceService = {
+    hooks,
+    bus,
+    metrics,
+    publish,
+    viewerCount(roomId) {
+      return localRooms.get(roomId)?.sockets.size ?? 0
+    },
+    health() {
+      return {
+        sockets: sockets.size,
+        subscriptions: subscriptionCount,
+        latencyMs: metrics.latencySummary(),
+      }
+    },
+    metricsText() {
+      return metrics.text()
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearInterval(pingTimer)
+      unsubscribeVoice()
+      for (const state of [...sockets.values()]) {
+        drop(state, PresenceCloseCode.ShuttingDown, 'shutting_down', 'server restarting')
+      }
+      if (ownsBus) await bus.close()
+      if (g.__presenceService === service) g.__presenceService = undefined
+    },
+  }
+  g.__presenceService = service
+  return service
+}
+
+/** Health summary of the running presence service (null before it starts), for /api/health. */
+export function presenceHealth(): PresenceHealth | null {
+  return g.__presenceService?.health() ?? null
+}
+
+/** Prometheus text of the running presence service's metrics ('' before it starts). */
+export async function presenceMetricsText(): Promise<string> {
+  return (await g.__presenceService?.metricsText()) ?? ''
+}

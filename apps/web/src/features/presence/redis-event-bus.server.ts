@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto'
+import type { RoomEventFrame } from '@repo/discord-integration/contracts'
+import { Redis } from 'ioredis'
+import type { RoomFrameBody } from '../../server/ports'
+import {
+  type BusFrame,
+  classifyResume,
+  DEFAULT_HISTORY_LIMITS,
+  type EventBus,
+  type HistoryLimits,
+  type HistoryResult,
+  type StreamPosition,
+} from './event-bus'
+import { stampFrame, unstampedJson } from './frame-stamp'
+import { PresenceError } from './presence-error'
+
+/** Options of {@link createRedisEventBus}. */
+export interface RedisEventBusOptions {
+  /** A Redis URL (the bus owns its connections) or a client (the bus duplicates it for SUBSCRIBE). */
+  redis: string | Redis
+  /** Prefix of every key and channel. @defaultValue 'tv:presence:' */
+  keyPrefix?: string
+  history?: Partial<HistoryLimits>
+  /** Idle rooms' keys expire after this many seconds (their epoch then changes). @defaultValue 86400 */
+  keyTtlSeconds?: number
+  /** Clock for `ts` and history age. @defaultValue Date.now */
+  now?: () => number
+}
+
+// Every stream operation first makes sure the room has an epoch. A missing epoch means the
+// stream's history is gone (new room, expiry, eviction, flush): start a new life from seq 0.
+const ENSURE_EPOCH = `
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[3], epoch, 'EX', ARGV[2])
+  redis.call('DEL', KEYS[1], KEYS[2])
+end
+`
+
+/** KEYS: seq, hist, epoch. ARGV: epoch candidate, ttl, unstamped json, max frames, channel. */
+const PUBLISH_SCRIPT = `${ENSURE_EPOCH}
+local seq = redis.call('INCR', KEYS[1])
+local text = '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2)
+redis.call('RPUSH', KEYS[2], text)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[5], text)
+return {seq, epoch, text}
+`
+
+/** KEYS: seq, hist, epoch. ARGV: epoch candidate, ttl, with history (1/0). */
+const READ_SCRIPT = `${ENSURE_EPOCH}
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ARGV[3] == '1' then
+  return {seq, epoch, redis.call('LRANGE', KEYS[2], 0, -1)}
+end
+return {seq, epoch, {}}
+`
+
+/**
+ * The Redis event bus: a Lua script stamps each frame atomically (per-room INCR, a capped list
+ * for history, PUBLISH for live delivery), so every process sharing the Redis sees one order.
+ * Live delivery uses one SUBSCRIBE per room with local listeners; ioredis resubscribes after a
+ * reconnect, and frames lost meanwhile show up as seq gaps that clients repair by resuming.
+ */
+export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
+  const limits = { ...DEFAULT_HISTORY_LIMITS, ...options.history }
+  const prefix = options.keyPrefix ?? 'tv:presence:'
+  const ttl = String(options.keyTtlSeconds ?? 86_400)
+  const now = options.now ?? Date.now
+  const ownsClient = typeof options.redis === 'string'
+  const client =
+    typeof options.redis === 'string'
+      ? new Redis(options.redis, { maxRetriesPerRequest: 2, lazyConnect: false })
+      : options.redis
+  const sub = client.duplicate()
+  const listeners = new Map<string, Set<(frame: BusFrame) => void>>()
+  let closed = false
+
+  const keys = (roomId: string) => [
+    `${prefix}room:${roomId}:seq`,
+    `${prefix}room:${roomId}:hist`,
+    `${prefix}room:${roomId}:epoch`,
+  ]
+  const channel = (roomId: string) => `${prefix}room:${roomId}`
+  const channelPrefix = `${prefix}room:`
+
+  sub.on('message', (ch: string, text: string) => {
+    if (!ch.startsWith(channelPrefix)) return
+    const set = listeners.get(ch.slice(channelPrefix.length))
+    if (!set || set.size === 0) return
+    const busFrame: BusFrame = { frame: JSON.parse(text) as RoomEventFrame, text }
+    for (const listener of set) {
+      try {
+        listener(busFrame)
+      } catch {
+        // A failing subscriber must not stop delivery to the others.
+      }
+    }
+  })
+  // Errors are retried by ioredis; swallow the event so an outage never crashes the process.
+  sub.on('error', () => {})
+  if (ownsClient) client.on('error', () => {})
+
+  const read = async (roomId: string, withHistory: boolean) => {
+    const result = (await client.eval(
+      READ_SCRIPT,
+      3,
+      ...keys(roomId),
+      randomUUID(),
+      ttl,
+      withHistory ? '1' : '0',
+    )) as [number, string, string[]]
+    return { seq: Number(result[0]), epoch: String(result[1]), texts: result[2] }
+  }
+
+  return {
+    async publish(roomId: string, body: RoomFrameBody) {
+      if (closed) throw new PresenceError('BUS_CLOSED', 'the event bus is closed')
+      const ts = now()
+      try {
+        const result = (await client.eval(
+          PUBLISH_SCRIPT,
+          3,
+          ...keys(roomId),
+          randomUUID(),
+          ttl,
+          unstampedJson(roomId, body, ts),
+          String(limits.maxFrames),
+          channel(roomId),
+        )) as [number, string, string]
+        return { frame: stampFrame(roomId, body, ts, Number(result[0])), text: result[2] }
+      } catch (error) {
+        throw new PresenceError('BUS_UNAVAILABLE', 'could not publish to Redis', { cause: error })
+      }
+    },
+    subscribe(roomId, listener) {
+      let set = listeners.get(roomId)
+      if (!set) {
+        set = new Set()
+        listeners.set(roomId, set)
+        sub.subscribe(channel(roomId)).catch(() => {})
+      }
+      set.add(listener)
+      return () => {
+        const current = listeners.get(roomId)
+        if (!current) return
+        current.delete(listener)
+        if (current.size === 0) {
+          listeners.delete(roomId)
+          if (!closed) sub.unsubscribe(channel(roomId)).catch(() => {})
+        }
+      }
+    },
+    async position(roomId): Promise<StreamPosition> {
+      const { seq, epoch } = await read(roomId, false)
+      return { seq, epoch }
+    },
+    async history(roomId, since, clientEpoch): Promise<HistoryResult> {
+      const { seq, epoch, texts } = await read(roomId, true)
+      if (clientEpoch !== undefined && clientEpoch !== epoch) {
+        return { ok: false, epoch, position: seq, reason: 'epoch' }
+      }
+      const minTs = now() - limits.maxAgeMs
+      const frames: BusFrame[] = []
+      for (const text of texts) {
+        const frame = JSON.parse(text) as RoomEventFrame
+        if (frame.ts >= minTs) frames.push({ frame, text })
+      }
+      // Age pruning can only remove a prefix: keep only the contiguous tail.
+      const oldest = frames[0]?.frame.seq ?? 0
+      const verdict = classifyResume(since, seq, oldest)
+      if (verdict !== 'ok') return { ok: false, epoch, position: seq, reason: verdict }
+      return { ok: true, epoch, position: seq, frames: frames.filter((f) => f.frame.seq > since) }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      listeners.clear()
+      sub.disconnect()
+      if (ownsClient) client.disconnect()
+    },
+  }
+}
