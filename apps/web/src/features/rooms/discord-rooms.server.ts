@@ -1,0 +1,206 @@
+import type { REST } from '@discordjs/rest'
+import {
+  type APIChannel,
+  type APIUser,
+  ChannelType,
+  OverwriteType,
+  PermissionFlagsBits,
+  type RESTPostAPIGuildChannelJSONBody,
+  Routes,
+} from 'discord-api-types/v10'
+import type { Logger } from 'pino'
+import { discordCode, discordStatus, toDiscordFailure, withDiscordRetry } from './discord-rest.server'
+
+const bits = (...flags: bigint[]): string => flags.reduce((a, b) => a | b, 0n).toString()
+
+/** @everyone: may neither see nor join a room channel. */
+export const EVERYONE_DENY = bits(PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect)
+/** A player: see, join, talk and go live. */
+export const PLAYER_ALLOW = bits(
+  PermissionFlagsBits.ViewChannel,
+  PermissionFlagsBits.Connect,
+  PermissionFlagsBits.Speak,
+  PermissionFlagsBits.Stream,
+)
+/** The bot: see and join the channel (needed to move people in) and move members. */
+export const BOT_ALLOW = bits(
+  PermissionFlagsBits.ViewChannel,
+  PermissionFlagsBits.Connect,
+  PermissionFlagsBits.MoveMembers,
+)
+
+/** A channel as the rooms layer needs to know it. */
+export interface GuildChannelInfo {
+  id: string
+  type: number
+  name: string
+  parentId: string | null
+}
+
+/** Everything the room service asks of Discord. Implemented over REST; tests use the emulator. */
+export interface DiscordRoomsPort {
+  readonly guildId: string
+  createCategory(name: string): Promise<string>
+  /** Creates a private voice channel with the owner's overwrite included (one call). */
+  createRoomChannel(input: { name: string; parentId: string; ownerId: string }): Promise<string>
+  /** Deletes a channel; an already-deleted channel is success. */
+  deleteChannel(channelId: string): Promise<void>
+  /** PUT /channels/{id}/permissions/{user}: lets a player see and join. */
+  allowMember(channelId: string, userId: string): Promise<void>
+  /** DELETE /channels/{id}/permissions/{user}; missing overwrite or channel is success. */
+  removeMember(channelId: string, userId: string): Promise<void>
+  /**
+   * Moves a user already in voice (PATCH member channel_id); null disconnects.
+   * 40032 (not in voice) is a normal outcome.
+   */
+  moveMember(userId: string, channelId: string | null): Promise<'moved' | 'not_in_voice'>
+  /** PUT /guilds/{g}/members/{u} with the user's OAuth token (needs guilds.join). */
+  addGuildMember(userId: string, accessToken: string): Promise<'added' | 'already_member'>
+  listChannels(): Promise<GuildChannelInfo[]>
+}
+
+/**
+ * The REST implementation: every call goes through the one REST instance and
+ * {@link withDiscordRetry}; failures become AppErrors with sanitised messages.
+ */
+export class RestDiscordRooms implements DiscordRoomsPort {
+  readonly guildId: string
+  readonly #rest: REST
+  readonly #logger: Logger
+  #botUserId: Promise<string> | null = null
+
+  constructor(options: { rest: REST; guildId: string; logger: Logger }) {
+    this.#rest = options.rest
+    this.guildId = options.guildId
+    this.#logger = options.logger
+  }
+
+  async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await withDiscordRetry(call, { logger: this.#logger, what })
+    } catch (error) {
+      this.#logger.warn({ what, status: discordStatus(error), code: discordCode(error) }, 'discord call failed')
+      throw toDiscordFailure(error)
+    }
+  }
+
+  #botId(): Promise<string> {
+    this.#botUserId ??= this.#call('get bot user', async () => {
+      const user = (await this.#rest.get(Routes.user('@me'))) as APIUser
+      return user.id
+    }).catch((error: unknown) => {
+      this.#botUserId = null
+      throw error
+    })
+    return this.#botUserId
+  }
+
+  async createCategory(name: string): Promise<string> {
+    const botId = await this.#botId()
+    const body: RESTPostAPIGuildChannelJSONBody = {
+      name,
+      type: ChannelType.GuildCategory,
+      permission_overwrites: [
+        { id: this.guildId, type: OverwriteType.Role, deny: EVERYONE_DENY },
+        { id: botId, type: OverwriteType.Member, allow: BOT_ALLOW },
+      ],
+    }
+    const channel = await this.#call(
+      'create category',
+      () => this.#rest.post(Routes.guildChannels(this.guildId), { body, reason: 'Table Voice rooms' }) as Promise<APIChannel>,
+    )
+    return channel.id
+  }
+
+  async createRoomChannel(input: { name: string; parentId: string; ownerId: string }): Promise<string> {
+    const botId = await this.#botId()
+    const body: RESTPostAPIGuildChannelJSONBody = {
+      name: input.name,
+      type: ChannelType.GuildVoice,
+      user_limit: 4,
+      parent_id: input.parentId,
+      permission_overwrites: [
+        { id: this.guildId, type: OverwriteType.Role, deny: EVERYONE_DENY },
+        { id: botId, type: OverwriteType.Member, allow: BOT_ALLOW },
+        { id: input.ownerId, type: OverwriteType.Member, allow: PLAYER_ALLOW },
+      ],
+    }
+    const channel = await this.#call(
+      'create room channel',
+      () => this.#rest.post(Routes.guildChannels(this.guildId), { body, reason: 'Table Voice room' }) as Promise<APIChannel>,
+    )
+    return channel.id
+  }
+
+  async deleteChannel(channelId: string): Promise<void> {
+    try {
+      await withDiscordRetry(() => this.#rest.delete(Routes.channel(channelId)), {
+        logger: this.#logger,
+        what: 'delete channel',
+      })
+    } catch (error) {
+      if (discordCode(error) === 10003 || discordStatus(error) === 404) return
+      throw toDiscordFailure(error)
+    }
+  }
+
+  async allowMember(channelId: string, userId: string): Promise<void> {
+    await this.#call('allow member', () =>
+      this.#rest.put(Routes.channelPermission(channelId, userId), {
+        body: { type: OverwriteType.Member, allow: PLAYER_ALLOW, deny: '0' },
+      }),
+    )
+  }
+
+  async removeMember(channelId: string, userId: string): Promise<void> {
+    try {
+      await withDiscordRetry(() => this.#rest.delete(Routes.channelPermission(channelId, userId)), {
+        logger: this.#logger,
+        what: 'remove member overwrite',
+      })
+    } catch (error) {
+      if (discordStatus(error) === 404) return
+      throw toDiscordFailure(error)
+    }
+  }
+
+  async moveMember(userId: string, channelId: string | null): Promise<'moved' | 'not_in_voice'> {
+    try {
+      await withDiscordRetry(
+        () =>
+          this.#rest.patch(Routes.guildMember(this.guildId, userId), {
+            body: { channel_id: channelId },
+          }),
+        { logger: this.#logger, what: 'move member' },
+      )
+      return 'moved'
+    } catch (error) {
+      // 40032: the user left voice between our check and the move. 10007: not a member.
+      if (discordCode(error) === 40032 || discordCode(error) === 10007) return 'not_in_voice'
+      throw toDiscordFailure(error)
+    }
+  }
+
+  async addGuildMember(userId: string, accessToken: string): Promise<'added' | 'already_member'> {
+    const result = await this.#call('add guild member', () =>
+      this.#rest.put(Routes.guildMember(this.guildId, userId), {
+        body: { access_token: accessToken },
+      }),
+    )
+    // 201 returns the member; 204 (already a member) has no body.
+    return result && typeof result === 'object' && 'user' in result ? 'added' : 'already_member'
+  }
+
+  async listChannels(): Promise<GuildChannelInfo[]> {
+    const channels = await this.#call(
+      'list channels',
+      () => this.#rest.get(Routes.guildChannels(this.guildId)) as Promise<APIChannel[]>,
+    )
+    return channels.map((c) => ({
+      id: c.id,
+      type: c.type,
+      name: 'name' in c && c.name ? c.name : '',
+      parentId: 'parent_id' in c ? (c.parent_id ?? null) : null,
+    }))
+  }
+}

@@ -1,0 +1,110 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { z } from 'zod'
+import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
+
+const FileSchema = z.object({
+  version: z.literal(1),
+  rooms: z.array(RoomRecordSchema),
+  categories: z.array(z.string()),
+})
+
+/**
+ * The embedded single-node store: everything in memory, persisted to one JSON
+ * file after every change with an atomic write (temp file + rename). Writes are
+ * serialised, and mutations run synchronously on the in-memory copy, so they
+ * are atomic within the process.
+ */
+export class FileRoomStore implements RoomStore {
+  readonly #path: string
+  readonly #rooms = new Map<string, RoomRecord>()
+  readonly #categories = new Set<string>()
+  #writes: Promise<void> = Promise.resolve()
+  #loaded: Promise<void> | null = null
+  #writeCount = 0
+
+  constructor(path: string) {
+    this.#path = path
+  }
+
+  /** Loads the file (once). A missing file is an empty store. */
+  load(): Promise<void> {
+    this.#loaded ??= (async () => {
+      let text: string
+      try {
+        text = await readFile(this.#path, 'utf8')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+        throw error
+      }
+      const data = FileSchema.parse(JSON.parse(text))
+      for (const room of data.rooms) this.#rooms.set(room.id, room)
+      for (const id of data.categories) this.#categories.add(id)
+    })()
+    return this.#loaded
+  }
+
+  async get(roomId: string): Promise<RoomRecord | null> {
+    await this.load()
+    return this.#rooms.get(roomId) ?? null
+  }
+
+  async list(): Promise<RoomRecord[]> {
+    await this.load()
+    return [...this.#rooms.values()]
+  }
+
+  async insert(room: RoomRecord): Promise<void> {
+    await this.load()
+    if (this.#rooms.has(room.id)) throw new Error(`room ${room.id} exists`)
+    this.#rooms.set(room.id, room)
+    await this.#persist()
+  }
+
+  async mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T> {
+    await this.load()
+    const mutation = fn(this.#rooms.get(roomId) ?? null)
+    if (mutation.next === undefined) return mutation.result
+    if (mutation.next === null) this.#rooms.delete(roomId)
+    else this.#rooms.set(roomId, mutation.next)
+    await this.#persist()
+    return mutation.result
+  }
+
+  async listCategories(): Promise<string[]> {
+    await this.load()
+    return [...this.#categories]
+  }
+
+  async addCategory(categoryId: string): Promise<void> {
+    await this.load()
+    this.#categories.add(categoryId)
+    await this.#persist()
+  }
+
+  async removeCategory(categoryId: string): Promise<void> {
+    await this.load()
+    if (this.#categories.delete(categoryId)) await this.#persist()
+  }
+
+  async close(): Promise<void> {
+    await this.#writes
+  }
+
+  /** Queues a snapshot write; resolves when a write containing this change is on disk. */
+  #persist(): Promise<void> {
+    const snapshot = JSON.stringify({
+      version: 1,
+      rooms: [...this.#rooms.values()],
+      categories: [...this.#categories],
+    })
+    const write = this.#writes.then(async () => {
+      await mkdir(dirname(this.#path), { recursive: true })
+      const temp = `${this.#path}.${process.pid}.${++this.#writeCount}.tmp`
+      await writeFile(temp, snapshot, { mode: 0o600 })
+      await rename(temp, this.#path)
+    })
+    this.#writes = write.catch(() => undefined)
+    return write
+  }
+}

@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis'
+import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
+
+/**
+ * Compare-and-set in one Lua call: writes (or deletes, when ARGV[2] is empty)
+ * only if the stored value still equals ARGV[1] (empty = absent). Keeps the
+ * room index set in step. Returns 1 on success, 0 on conflict.
+ */
+const CAS_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current == false then current = '' end
+if current ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[3])
+end
+return 1
+`
+
+const MAX_CAS_ATTEMPTS = 50
+
+/**
+ * The multi-node store: one JSON value per room under `${prefix}room:{id}`, an
+ * index set `${prefix}rooms` and `${prefix}categories`. Mutations are optimistic
+ * compare-and-set (Lua), retried on conflict, so the 4-player check stays atomic
+ * across processes.
+ */
+export class RedisRoomStore implements RoomStore {
+  readonly #redis: Redis
+  readonly #prefix: string
+
+  constructor(redis: Redis, prefix = 'tv:') {
+    this.#redis = redis
+    this.#prefix = prefix
+  }
+
+  #roomKey(id: string): string {
+    return `${this.#prefix}room:${id}`
+  }
+  get #indexKey(): string {
+    return `${this.#prefix}rooms`
+  }
+  get #categoriesKey(): string {
+    return `${this.#prefix}categories`
+  }
+
+  async get(roomId: string): Promise<RoomRecord | null> {
+    const raw = await this.#redis.get(this.#roomKey(roomId))
+    return raw === null ? null : RoomRecordSchema.parse(JSON.parse(raw))
+  }
+
+  async list(): Promise<RoomRecord[]> {
+    const ids = await this.#redis.smembers(this.#indexKey)
+    if (ids.length === 0) return []
+    const values = await this.#redis.mget(...ids.map((id) => this.#roomKey(id)))
+    return values.flatMap((raw) => (raw === null ? [] : [RoomRecordSchema.parse(JSON.parse(raw))]))
+  }
+
+  async insert(room: RoomRecord): Promise<void> {
+    const ok = await this.#cas(room.id, '', JSON.stringify(room))
+    if (!ok) throw new Error(`room ${room.id} exists`)
+  }
+
+  async mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = (await this.#redis.get(this.#roomKey(roomId))) ?? ''
+      const current = raw === '' ? null : RoomRecordSchema.parse(JSON.parse(raw))
+      const mutation = fn(current)
+      if (mutation.next === undefined) return mutation.result
+      if (mutation.next === null && raw === '') return mutation.result
+      const next = mutation.next === null ? '' : JSON.stringify(mutation.next)
+      if (await this.#cas(roomId, raw, next)) return mutation.result
+    }
+    throw new Error(`room ${roomId}: too many concurrent updates`)
+  }
+
+  async #cas(roomId: string, expected: string, next: string): Promise<boolean> {
+    const result = await this.#redis.eval(
+      CAS_SCRIPT,
+      2,
+      this.#roomKey(roomId),
+      this.#indexKey,
+      expected,
+      next,
+      roomId,
+    )
+    return result === 1
+  }
+
+  listCategories(): Promise<string[]> {
+    return this.#redis.smembers(this.#categoriesKey)
+  }
+
+  async addCategory(categoryId: string): Promise<void> {
+    await this.#redis.sadd(this.#categoriesKey, categoryId)
+  }
+
+  async removeCategory(categoryId: string): Promise<void> {
+    await this.#redis.srem(this.#categoriesKey, categoryId)
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to the caller.
+  }
+}

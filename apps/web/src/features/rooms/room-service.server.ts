@@ -1,0 +1,590 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type ConnectVoiceResult,
+  MAX_PLAYERS,
+  type Player,
+  ROOM_CLOSING_WARNING_MS,
+  ROOM_IDLE_MS,
+  type RoomState,
+  type RoomView,
+} from '@repo/discord-integration/contracts'
+import type { Logger } from 'pino'
+import type { RoomAccess, RoomDirectory, RoomEvents, SessionUser, VoicePresence } from '../../server/ports'
+import { AppError } from './app-error'
+import type { Clock } from './clock'
+import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { InviteTokens } from './invite-token.server'
+import { KeyedMutex } from './keyed-mutex'
+import type { RoomRecord, RoomStore } from './room-store'
+
+/** The signed-in caller, from the server-side session (never from browser input). */
+export interface Actor extends SessionUser {
+  /** The user's Discord OAuth access token (for guilds.join). */
+  accessToken: string
+}
+
+/** Why a room was closed (the reason of room.deleted). */
+export type CloseReason = 'closed' | 'inactive' | 'channel_gone'
+
+/** Dependencies and options of {@link RoomService}. */
+export interface RoomServiceOptions {
+  store: RoomStore
+  discord: DiscordRoomsPort
+  voice: VoicePresence
+  events: RoomEvents
+  invites: InviteTokens
+  clock: Clock
+  logger: Logger
+  /** `PUBLIC_URL`, for invite links. */
+  publicUrl: string
+  /** `DISCORD_WEB_URL`, for voice channel links. */
+  discordWebUrl: string
+  /** Room channels per category (Discord allows 50). @defaultValue 50 */
+  channelsPerCategory?: number
+  /** Channels in the guild, ours and others (Discord allows 500). @defaultValue 500 */
+  guildChannelLimit?: number
+  /** Name prefix of the categories we create (they are also tracked by id). @defaultValue 'Table Voice rooms' */
+  categoryPrefix?: string
+  idleMs?: number
+  warningMs?: number
+}
+
+/** Result of a reconciliation with Discord. */
+export interface ReconcileReport {
+  deletedChannels: string[]
+  closedRooms: string[]
+}
+
+/**
+ * Rooms: the business logic behind the room server functions, framework-free.
+ * Each room owns one private Discord voice channel. Operations are authorised
+ * from the `Actor` (built from the session), serialised per user, and the
+ * four-seat limit is enforced by an atomic store mutation.
+ */
+export class RoomService implements RoomDirectory {
+  readonly #o: Required<Omit<RoomServiceOptions, 'logger'>> & { logger: Logger }
+  readonly #mutex = new KeyedMutex()
+  /** Open rooms by id, mirrored from the store for the synchronous RoomDirectory lookups. */
+  readonly #cache = new Map<string, RoomRecord>()
+  readonly #byChannel = new Map<string, string>()
+  #unsubscribeVoice: (() => void) | null = null
+
+  constructor(options: RoomServiceOptions) {
+    this.#o = {
+      channelsPerCategory: 50,
+      guildChannelLimit: 500,
+      categoryPrefix: 'Table Voice rooms',
+      idleMs: ROOM_IDLE_MS,
+      warningMs: ROOM_CLOSING_WARNING_MS,
+      ...options,
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Lifecycle
+  // ---------------------------------------------------------------------------
+
+  /** Loads the rooms into memory and starts watching voice activity. */
+  async start(): Promise<void> {
+    for (const room of await this.#o.store.list()) this.#remember(room)
+    this.#unsubscribeVoice ??= this.#o.voice.subscribe((event) => {
+      const roomId = this.#byChannel.get(event.channelId)
+      if (roomId) void this.#touch(roomId).catch((error: unknown) => this.#o.logger.warn({ err: error, roomId }, 'touch failed'))
+    })
+  }
+
+  stop(): void {
+    this.#unsubscribeVoice?.()
+    this.#unsubscribeVoice = null
+  }
+
+  // ---------------------------------------------------------------------------
+  // RoomDirectory (for the presence layer)
+  // ---------------------------------------------------------------------------
+
+  roomForChannel(channelId: string): string | null {
+    return this.#byChannel.get(channelId) ?? null
+  }
+
+  roomAccess(roomId: string, userId: string): RoomAccess | null {
+    const room = this.#cache.get(roomId)
+    if (!room || !room.players.some((p) => p.userId === userId)) return null
+    return { channelId: room.channelId, state: roomState(room) }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Operations
+  // ---------------------------------------------------------------------------
+
+  /** Creates a room owned by the actor, with its private voice channel. */
+  createRoom(actor: Actor, name: string): Promise<RoomView> {
+    return this.#mutex.run(`user:${actor.userId}`, async () => {
+      await this.#o.discord.addGuildMember(actor.userId, actor.accessToken)
+      const id = randomBytes(12).toString('base64url')
+      const { channelId, categoryId } = await this.#mutex.run('guild:channels', async () => {
+        const categoryId = await this.#pickCategory()
+        const channelId = await this.#o.discord.createRoomChannel({
+          name: channelName(name),
+          parentId: categoryId,
+          ownerId: actor.userId,
+        })
+        return { channelId, categoryId }
+      })
+      const now = this.#o.clock.now()
+      const invite = await this.#o.invites.sign(id, 1)
+      const room: RoomRecord = {
+        id,
+        name,
+        guildId: this.#o.discord.guildId,
+        channelId,
+        categoryId,
+        ownerId: actor.userId,
+        players: [toPlayer(actor, now)],
+        status: 'open',
+        createdAt: now,
+        closesAt: null,
+        inviteVersion: 1,
+        inviteToken: invite.token,
+        inviteExpiresAt: invite.expiresAt,
+        lastActivityAt: now,
+      }
+      try {
+        await this.#o.store.insert(room)
+      } catch (error) {
+        await this.#o.discord.deleteChannel(channelId).catch(() => undefined)
+        throw error
+      }
+      this.#remember(room)
+      this.#o.logger.info({ roomId: id, channelId, ownerId: actor.userId }, 'room created')
+      return this.#view(room)
+    })
+  }
+
+  /** The room as one of its players sees it. */
+  async getRoom(actor: SessionUser, roomId: string): Promise<RoomView> {
+    const room = await this.#requirePlayer(actor, roomId)
+    return this.#view(await this.#refreshInviteIfExpired(room))
+  }
+
+  /** Public facts about a room an invite points to (name, seats), after checking the link. */
+  async previewInvite(
+    roomId: string,
+    token: string,
+  ): Promise<{ roomId: string; name: string; players: number; maxPlayers: number }> {
+    const room = await this.#checkInvite(roomId, token)
+    return { roomId, name: room.name, players: room.players.length, maxPlayers: MAX_PLAYERS }
+  }
+
+  /**
+   * Joins a room with an invite link: takes a seat atomically (ROOM_FULL when
+   * four are taken; a current player is a no-op), adds the user to the guild,
+   * grants channel access, then tries to connect their voice.
+   */
+  joinRoom(actor: Actor, roomId: string, token: string): Promise<{ room: RoomView; voice: ConnectVoiceResult }> {
+    return this.#mutex.run(`user:${actor.userId}`, async () => {
+      await this.#checkInvite(roomId, token)
+      const now = this.#o.clock.now()
+      const outcome = await this.#o.store.mutate(roomId, (room) => {
+        if (!room) return { result: 'missing' as const }
+        if (room.players.some((p) => p.userId === actor.userId)) return { result: 'already' as const }
+        if (room.players.length >= MAX_PLAYERS) return { result: 'full' as const }
+        return {
+          next: { ...room, players: [...room.players, toPlayer(actor, now)], lastActivityAt: now },
+          result: 'added' as const,
+        }
+      })
+      if (outcome === 'missing') throw new AppError('ROOM_NOT_FOUND')
+      if (outcome === 'full') throw new AppError('ROOM_FULL')
+      const room = await this.#reload(roomId)
+      if (outcome === 'added') {
+        try {
+          await this.#o.discord.addGuildMember(actor.userId, actor.accessToken)
+          await this.#o.discord.allowMember(room.channelId, actor.userId)
+        } catch (error) {
+          await this.#removePlayer(roomId, actor.userId)
+          throw error
+        }
+        this.#publishState(room)
+        this.#o.logger.info({ roomId, userId: actor.userId }, 'player joined')
+      }
+      const voice = await this.#connect(actor.userId, room)
+      return { room: this.#view(await this.#reload(roomId)), voice }
+    })
+  }
+
+  /** Leaves a room. The owner leaving hands the room to the longest-seated player, or closes it when alone. */
+  leaveRoom(actor: SessionUser, roomId: string): Promise<void> {
+    return this.#mutex.run(`user:${actor.userId}`, async () => {
+      const room = await this.#requirePlayer(actor, roomId)
+      if (room.players.length === 1) {
+        await this.closeRoomInternal(roomId, 'closed')
+        return
+      }
+      await this.#removePlayer(roomId, actor.userId)
+      await this.#evict(room, actor.userId)
+      this.#o.logger.info({ roomId, userId: actor.userId }, 'player left')
+    })
+  }
+
+  /** Closes a room now (owner only). */
+  async closeRoom(actor: SessionUser, roomId: string): Promise<void> {
+    const room = await this.#requirePlayer(actor, roomId)
+    if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
+    await this.closeRoomInternal(roomId, 'closed')
+  }
+
+  /** Removes a player (owner only): their seat, their channel access and their voice connection. */
+  kickPlayer(actor: SessionUser, roomId: string, userId: string): Promise<RoomView> {
+    return this.#mutex.run(`user:${userId}`, async () => {
+      const room = await this.#requirePlayer(actor, roomId)
+      if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
+      if (userId === actor.userId) throw new AppError('INVALID_INPUT')
+      if (!room.players.some((p) => p.userId === userId)) throw new AppError('INVALID_INPUT')
+      await this.#removePlayer(roomId, userId)
+      await this.#evict(room, userId)
+      this.#o.logger.info({ roomId, userId, by: actor.userId }, 'player kicked')
+      return this.#view(await this.#reload(roomId))
+    })
+  }
+
+  /** Issues a new invite link; earlier links stop working (owner only). */
+  async rotateInvite(actor: SessionUser, roomId: string): Promise<RoomView> {
+    const room = await this.#requirePlayer(actor, roomId)
+    if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
+    const version = room.inviteVersion + 1
+    const invite = await this.#o.invites.sign(roomId, version)
+    const next = await this.#o.store.mutate(roomId, (current) => {
+      if (!current) return { result: null }
+      const updated = {
+        ...current,
+        inviteVersion: Math.max(current.inviteVersion + 1, version),
+        inviteToken: invite.token,
+        inviteExpiresAt: invite.expiresAt,
+      }
+      return { next: updated, result: updated }
+    })
+    if (!next) throw new AppError('ROOM_NOT_FOUND')
+    this.#remember(next)
+    return this.#view(next)
+  }
+
+  /**
+   * Puts the actor in the room's voice channel if Discord allows: moved when
+   * they are in another voice channel of the guild, otherwise not_in_voice with
+   * the link to open the channel in Discord.
+   */
+  connectVoice(actor: SessionUser, roomId: string): Promise<ConnectVoiceResult> {
+    return this.#mutex.run(`user:${actor.userId}`, async () => {
+      const room = await this.#requirePlayer(actor, roomId)
+      return this.#connect(actor.userId, room)
+    })
+  }
+
+  /** The open rooms the actor plays in, newest first. */
+  async listMyRooms(actor: SessionUser): Promise<RoomView[]> {
+    const rooms = await this.#o.store.list()
+    return rooms
+      .filter((room) => room.players.some((p) => p.userId === actor.userId))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((room) => this.#view(room))
+  }
+
+  // ---------------------------------------------------------------------------
+  // Closing, cleanup and reconciliation
+  // ---------------------------------------------------------------------------
+
+  /**
+   * Closes a room: removes it from the store, deletes its channel and publishes
+   * room.deleted. Idempotent: closing an unknown or closed room does nothing.
+   * @returns whether this call closed the room
+   */
+  async closeRoomInternal(roomId: string, reason: CloseReason): Promise<boolean> {
+    const removed = await this.#o.store.mutate(roomId, (room) =>
+      room ? { next: null, result: room } : { result: null },
+    )
+    this.#forget(roomId)
+    if (!removed) return false
+    if (reason !== 'channel_gone') await this.#o.discord.deleteChannel(removed.channelId)
+    this.#o.events.publish(roomId, { type: 'room.deleted', reason })
+    this.#o.logger.info({ roomId, channelId: removed.channelId, reason }, 'room closed')
+    return true
+  }
+
+  /**
+   * One cleanup pass. A room is active while someone is in its voice channel or
+   * viewing its page. After idleMs - warningMs of inactivity its players are
+   * warned (room.closing); after idleMs it is closed. Activity during the warning
+   * cancels it (room.updated).
+   */
+  async sweep(): Promise<{ warned: string[]; closed: string[]; reopened: string[] }> {
+    const now = this.#o.clock.now()
+    const report = { warned: [] as string[], closed: [] as string[], reopened: [] as string[] }
+    for (const room of [...this.#cache.values()]) {
+      try {
+        if (this.#isActive(room)) {
+          if (room.status === 'closing') report.reopened.push(room.id)
+          await this.#touch(room.id)
+          continue
+        }
+        const deadline = room.lastActivityAt + this.#o.idleMs
+        if (room.status === 'closing' && room.closesAt !== null && now >= room.closesAt) {
+          if (await this.closeRoomInternal(room.id, 'inactive')) report.closed.push(room.id)
+        } else if (room.status === 'open' && now >= deadline - this.#o.warningMs) {
+          const closesAt = Math.max(deadline, now + this.#o.warningMs)
+          const updated = await this.#setStatus(room.id, 'open', 'closing', closesAt)
+          if (updated) {
+            this.#o.events.publish(room.id, { type: 'room.closing', closesAt })
+            report.warned.push(room.id)
+          }
+        }
+      } catch (error) {
+        this.#o.logger.warn({ err: error, roomId: room.id }, 'sweep failed for room')
+      }
+    }
+    return report
+  }
+
+  /** When the next sweep has something to do (a warning or a closing), epoch ms; null if no rooms. */
+  nextDeadline(): number | null {
+    let next: number | null = null
+    for (const room of this.#cache.values()) {
+      const at =
+        room.status === 'closing' && room.closesAt !== null
+          ? room.closesAt
+          : room.lastActivityAt + this.#o.idleMs - this.#o.warningMs
+      next = next === null ? at : Math.min(next, at)
+    }
+    return next
+  }
+
+  /**
+   * Brings the store and Discord back in line after downtime: deletes voice
+   * channels in our categories that belong to no room, closes rooms whose
+   * channel is gone, forgets categories that no longer exist. Only channels
+   * under categories we created (stored id and our name prefix) are touched.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = { deletedChannels: [], closedRooms: [] }
+    const channels = await this.#o.discord.listChannels()
+    const byId = new Map(channels.map((c) => [c.id, c]))
+    const stored = new Set(await this.#o.store.listCategories())
+    const ours = new Set<string>()
+    for (const id of stored) {
+      const category = byId.get(id)
+      if (!category) await this.#o.store.removeCategory(id)
+      else if (category.name.startsWith(this.#o.categoryPrefix)) ours.add(id)
+    }
+    const rooms = await this.#o.store.list()
+    const roomChannels = new Set(rooms.map((r) => r.channelId))
+    for (const room of rooms) {
+      if (!byId.has(room.channelId) && (await this.closeRoomInternal(room.id, 'channel_gone'))) {
+        report.closedRooms.push(room.id)
+      }
+    }
+    for (const channel of channels) {
+      if (channel.parentId && ours.has(channel.parentId) && !roomChannels.has(channel.id)) {
+        await this.#o.discord.deleteChannel(channel.id)
+        report.deletedChannels.push(channel.id)
+      }
+    }
+    if (report.deletedChannels.length || report.closedRooms.length) {
+      this.#o.logger.info(report, 'reconciled rooms with discord')
+    }
+    return report
+  }
+
+  /** Number of open rooms (for health). */
+  get openRooms(): number {
+    return this.#cache.size
+  }
+
+  // ---------------------------------------------------------------------------
+  // Internals
+  // ---------------------------------------------------------------------------
+
+  async #requirePlayer(actor: SessionUser, roomId: string): Promise<RoomRecord> {
+    const room = await this.#o.store.get(roomId)
+    if (!room) throw new AppError('ROOM_NOT_FOUND')
+    if (!room.players.some((p) => p.userId === actor.userId)) throw new AppError('FORBIDDEN')
+    return room
+  }
+
+  async #checkInvite(roomId: string, token: string): Promise<RoomRecord> {
+    const claims = await this.#o.invites.verify(token, roomId)
+    const room = await this.#o.store.get(roomId)
+    if (!room) throw new AppError('ROOM_NOT_FOUND')
+    // A rotated link is as dead as an expired one.
+    if (claims.version !== room.inviteVersion) throw new AppError('TOKEN_EXPIRED')
+    return room
+  }
+
+  async #reload(roomId: string): Promise<RoomRecord> {
+    const room = await this.#o.store.get(roomId)
+    if (!room) {
+      this.#forget(roomId)
+      throw new AppError('ROOM_NOT_FOUND')
+    }
+    this.#remember(room)
+    return room
+  }
+
+  async #removePlayer(roomId: string, userId: string): Promise<void> {
+    const updated = await this.#o.store.mutate(roomId, (room) => {
+      if (!room) return { result: null }
+      const players = room.players.filter((p) => p.userId !== userId)
+      const ownerId = room.ownerId === userId ? (players[0]?.userId ?? room.ownerId) : room.ownerId
+      const next = { ...room, players, ownerId }
+      return { next, result: next }
+    })
+    if (updated) {
+      this.#remember(updated)
+      this.#publishState(updated)
+    }
+  }
+
+  /** Takes away channel access and, if they are in the room's channel, disconnects them. */
+  async #evict(room: RoomRecord, userId: string): Promise<void> {
+    await this.#o.discord.removeMember(room.channelId, userId)
+    if (this.#o.voice.memberChannel(userId) === room.channelId) {
+      await this.#o.discord.moveMember(userId, null)
+    }
+  }
+
+  async #connect(userId: string, room: RoomRecord): Promise<ConnectVoiceResult> {
+    const joinUrl = this.#voiceJoinUrl(room)
+    const current = this.#o.voice.memberChannel(userId)
+    if (current === room.channelId) return { status: 'already_in_channel', joinUrl }
+    if (current === null) return { status: 'not_in_voice', joinUrl }
+    const outcome = await this.#o.discord.moveMember(userId, room.channelId)
+    return { status: outcome, joinUrl }
+  }
+
+  async #pickCategory(): Promise<string> {
+    const categories = await this.#o.store.listCategories()
+    const rooms = await this.#o.store.list()
+    const counts = new Map<string, number>(categories.map((id) => [id, 0]))
+    for (const room of rooms) {
+      if (counts.has(room.categoryId)) counts.set(room.categoryId, (counts.get(room.categoryId) ?? 0) + 1)
+    }
+    for (const [id, count] of counts) {
+      if (count < this.#o.channelsPerCategory) {
+        if (rooms.length + categories.length >= this.#o.guildChannelLimit) throw new AppError('NO_CAPACITY')
+        return id
+      }
+    }
+    // A new category costs a channel too: we need room for it and the voice channel.
+    if (rooms.length + categories.length + 2 > this.#o.guildChannelLimit) throw new AppError('NO_CAPACITY')
+    const id = await this.#o.discord.createCategory(`${this.#o.categoryPrefix} ${categories.length + 1}`)
+    await this.#o.store.addCategory(id)
+    return id
+  }
+
+  #isActive(room: RoomRecord): boolean {
+    return this.#o.voice.channelMembers(room.channelId).length > 0 || this.#o.events.viewerCount(room.id) > 0
+  }
+
+  /** Records activity; cancels a pending closing warning. */
+  async #touch(roomId: string): Promise<void> {
+    const now = this.#o.clock.now()
+    const cached = this.#cache.get(roomId)
+    // Persist at most once a minute while open; always when a warning must be cancelled.
+    if (cached && cached.status === 'open' && now - cached.lastActivityAt < 60_000) return
+    const updated = await this.#o.store.mutate(roomId, (room) => {
+      if (!room) return { result: null }
+      const next: RoomRecord = { ...room, lastActivityAt: now, status: 'open', closesAt: null }
+      return { next, result: { next, wasClosing: room.status === 'closing' } }
+    })
+    if (!updated) return
+    this.#remember(updated.next)
+    if (updated.wasClosing) this.#publishState(updated.next)
+  }
+
+  async #setStatus(
+    roomId: string,
+    from: RoomRecord['status'],
+    to: RoomRecord['status'],
+    closesAt: number | null,
+  ): Promise<RoomRecord | null> {
+    const updated = await this.#o.store.mutate(roomId, (room) => {
+      if (!room || room.status !== from) return { result: null }
+      const next = { ...room, status: to, closesAt }
+      return { next, result: next }
+    })
+    if (updated) this.#remember(updated)
+    return updated
+  }
+
+  async #refreshInviteIfExpired(room: RoomRecord): Promise<RoomRecord> {
+    if (room.inviteExpiresAt > this.#o.clock.now()) return room
+    // Same version: a fresh 24 h link that earlier (expired) links don't outlive.
+    const invite = await this.#o.invites.sign(room.id, room.inviteVersion)
+    const next = await this.#o.store.mutate(room.id, (current) => {
+      if (!current) return { result: null }
+      const updated = { ...current, inviteToken: invite.token, inviteExpiresAt: invite.expiresAt }
+      return { next: updated, result: updated }
+    })
+    if (!next) throw new AppError('ROOM_NOT_FOUND')
+    this.#remember(next)
+    return next
+  }
+
+  #publishState(room: RoomRecord): void {
+    this.#o.events.publish(room.id, { type: 'room.updated', state: roomState(room) })
+  }
+
+  #remember(room: RoomRecord): void {
+    const previous = this.#cache.get(room.id)
+    if (previous && previous.channelId !== room.channelId) this.#byChannel.delete(previous.channelId)
+    this.#cache.set(room.id, room)
+    this.#byChannel.set(room.channelId, room.id)
+  }
+
+  #forget(roomId: string): void {
+    const room = this.#cache.get(roomId)
+    if (room) this.#byChannel.delete(room.channelId)
+    this.#cache.delete(roomId)
+  }
+
+  #voiceJoinUrl(room: RoomRecord): string {
+    return `${this.#o.discordWebUrl.replace(/\/$/, '')}/channels/${room.guildId}/${room.channelId}`
+  }
+
+  #view(room: RoomRecord): RoomView {
+    return {
+      id: room.id,
+      name: room.name,
+      guildId: room.guildId,
+      channelId: room.channelId,
+      ownerId: room.ownerId,
+      players: room.players,
+      maxPlayers: MAX_PLAYERS,
+      status: room.status,
+      createdAt: room.createdAt,
+      closesAt: room.closesAt,
+      voiceJoinUrl: this.#voiceJoinUrl(room),
+      invite: {
+        url: `${this.#o.publicUrl.replace(/\/$/, '')}/rooms/${room.id}/join?t=${encodeURIComponent(room.inviteToken)}`,
+        expiresAt: room.inviteExpiresAt,
+      },
+    }
+  }
+}
+
+function roomState(room: RoomRecord): RoomState {
+  return { ownerId: room.ownerId, players: room.players, status: room.status, closesAt: room.closesAt }
+}
+
+function toPlayer(user: SessionUser, now: number): Player {
+  return {
+    userId: user.userId,
+    username: user.username,
+    globalName: user.globalName,
+    avatar: user.avatar,
+    joinedAt: now,
+  }
+}
+
+/** Discord channel names: 1-100 characters. */
+function channelName(name: string): string {
+  return name.trim().slice(0, 100) || 'game room'
+}

@@ -1,0 +1,52 @@
+import { PlayerSchema, RoomStatusSchema } from '@repo/discord-integration/contracts'
+import { z } from 'zod'
+
+/** A room as persisted. The browser sees a RoomView derived from it. */
+export const RoomRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  guildId: z.string(),
+  channelId: z.string(),
+  categoryId: z.string(),
+  ownerId: z.string(),
+  players: z.array(PlayerSchema),
+  status: RoomStatusSchema,
+  createdAt: z.number(),
+  closesAt: z.number().nullable(),
+  /** Bumped by rotateInvite: links signed with an older version stop working. */
+  inviteVersion: z.number().int().nonnegative(),
+  inviteExpiresAt: z.number(),
+  inviteToken: z.string(),
+  /** Last time someone was in voice or viewing the page (epoch ms). */
+  lastActivityAt: z.number(),
+})
+export type RoomRecord = z.infer<typeof RoomRecordSchema>
+
+/**
+ * What a mutation decides: `next` replaces the room (null deletes it, undefined
+ * leaves it unchanged); `result` is handed back to the caller.
+ */
+export interface Mutation<T> {
+  next?: RoomRecord | null
+  result: T
+}
+
+/**
+ * Persistence for rooms and the Discord categories we created. `mutate` is an
+ * atomic read-modify-write: no other write to that room can slip in between the
+ * read and the write (in-process queue for the file store, compare-and-set for Redis).
+ */
+export interface RoomStore {
+  get(roomId: string): Promise<RoomRecord | null>
+  list(): Promise<RoomRecord[]>
+  /** Inserts a new room; throws if the id exists. */
+  insert(room: RoomRecord): Promise<void>
+  /** Atomically reads, decides and writes one room. `fn` sees null for an unknown room. */
+  mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T>
+  /** Ids of the Discord categories this app created. */
+  listCategories(): Promise<string[]>
+  addCategory(categoryId: string): Promise<void>
+  removeCategory(categoryId: string): Promise<void>
+  /** Waits for pending writes and releases resources. */
+  close(): Promise<void>
+}
