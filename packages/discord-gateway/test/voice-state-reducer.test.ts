@@ -11,8 +11,8 @@ import {
   memberRemove,
   OTHER_GUILD,
   ready,
-  vsu,
   voiceState,
+  vsu,
 } from './support/dispatch'
 
 const A = '200000000000000001'
@@ -54,7 +54,9 @@ describe('voice state reducer', () => {
   it('emits a leave with reason left when channel_id is null', () => {
     const { state, events } = run(seeded().state, vsu(3, voiceState(A, null)))
     expect(state.members.size).toBe(0)
-    expect(events).toMatchObject([{ type: 'voice.left', userId: A, channelId: C1, reason: 'left', feedSeq: 2 }])
+    expect(events).toMatchObject([
+      { type: 'voice.left', userId: A, channelId: C1, reason: 'left', feedSeq: 2 },
+    ])
   })
 
   it('turns a move into leave (moved) + join', () => {
@@ -67,7 +69,10 @@ describe('voice state reducer', () => {
   })
 
   it('reports a mute as voice.updated with the changed flags, never as a join', () => {
-    const { events } = run(seeded().state, vsu(3, voiceState(A, C1, { selfMute: true, selfVideo: true })))
+    const { events } = run(
+      seeded().state,
+      vsu(3, voiceState(A, C1, { selfMute: true, selfVideo: true })),
+    )
     expect(events).toMatchObject([{ type: 'voice.updated', changed: ['selfMute', 'selfVideo'] }])
   })
 
@@ -87,7 +92,11 @@ describe('voice state reducer', () => {
   })
 
   it('ignores dispatches for other guilds but advances the sequence', () => {
-    const { state, events } = run(seeded().state, vsu(3, voiceState(B, C1), OTHER_GUILD), guildCreate(4, [], OTHER_GUILD))
+    const { state, events } = run(
+      seeded().state,
+      vsu(3, voiceState(B, C1), OTHER_GUILD),
+      guildCreate(4, [], OTHER_GUILD),
+    )
     expect(events).toEqual([])
     expect(state.members.size).toBe(1)
     expect(state.seq).toBe(4)
@@ -95,7 +104,12 @@ describe('voice state reducer', () => {
 
   it('ends voice states on GUILD_MEMBER_REMOVE and CHANNEL_DELETE', () => {
     const base = run(seeded().state, vsu(3, voiceState(B, C2))).state
-    const { state, events } = run(base, memberRemove(4, A), channelDelete(5, C2), vsu(6, voiceState(B, null)))
+    const { state, events } = run(
+      base,
+      memberRemove(4, A),
+      channelDelete(5, C2),
+      vsu(6, voiceState(B, null)),
+    )
     expect(state.members.size).toBe(0)
     expect(events).toMatchObject([
       { type: 'voice.left', userId: A, reason: 'member_removed' },
@@ -125,7 +139,11 @@ describe('voice state reducer', () => {
   })
 
   it('continues feedSeq from a persisted value', () => {
-    const { events } = run(createVoiceStoreState(GUILD, 41), ready(1, 's'), guildCreate(2, [voiceState(A, C1)]))
+    const { events } = run(
+      createVoiceStoreState(GUILD, 41),
+      ready(1, 's'),
+      guildCreate(2, [voiceState(A, C1)]),
+    )
     expect(events[0]?.feedSeq).toBe(42)
   })
 

@@ -38,6 +38,9 @@ export function sortMembers(members: Iterable<VoiceMember>): VoiceMember[] {
 }
 
 /** Members of one channel from a member map, sorted by user id. */
-export function membersOf(members: ReadonlyMap<string, VoiceMember>, channelId: string): VoiceMember[] {
+export function membersOf(
+  members: ReadonlyMap<string, VoiceMember>,
+  channelId: string,
+): VoiceMember[] {
   return sortMembers([...members.values()].filter((m) => m.channelId === channelId))
 }

@@ -1,8 +1,4 @@
-import type {
-  VoiceEvent,
-  VoiceLeftReason,
-  VoiceMember,
-} from '@repo/discord-integration/contracts'
+import type { VoiceEvent, VoiceLeftReason, VoiceMember } from '@repo/discord-integration/contracts'
 import { PROTOCOL_VERSION } from '@repo/discord-integration/contracts'
 import type { APIBaseVoiceState, GatewayDispatchPayload } from 'discord-api-types/v10'
 import { GatewayDispatchEvents } from 'discord-api-types/v10'
@@ -96,7 +92,11 @@ class EventBuilder {
   }
 
   /** Emits the transition from `before` (may be absent) to `after`; returns false if nothing we report changed. */
-  transition(before: VoiceMember | undefined, after: VoiceMember, moveReason: VoiceLeftReason): boolean {
+  transition(
+    before: VoiceMember | undefined,
+    after: VoiceMember,
+    moveReason: VoiceLeftReason,
+  ): boolean {
     if (!before) {
       this.joined(after)
       return true
@@ -130,7 +130,7 @@ function hasSeq(payload: GatewayDispatchPayload): number {
 /**
  * Applies one gateway dispatch to the voice store. Pure: no I/O, no clock.
  *
- * - READY starts a new gateway session (sequence numbers restart); it is never a duplicate.
+ * - READY starts a new gateway session (sequence numbers restart) unless it names the current session.
  * - Any other dispatch whose sequence is not above the last applied one is a duplicate (replay) and is dropped.
  * - GUILD_CREATE for the configured guild is diffed against the known state (joins, leaves with reason
  *   `resync`, updates): this seeds the store and reconciles it after every fresh session.
@@ -143,6 +143,8 @@ export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResu
   const s = hasSeq(payload)
 
   if (payload.t === GatewayDispatchEvents.Ready) {
+    // A READY of the session we are already in is a replayed copy, not a new session.
+    if (payload.d.session_id === state.sessionId) return { state, events: [], skipped: 'duplicate' }
     return {
       state: { ...state, sessionId: payload.d.session_id, seq: s },
       events: [],
@@ -199,7 +201,8 @@ export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResu
 
     case GatewayDispatchEvents.VoiceStateUpdate: {
       const d = payload.d
-      if (d.guild_id !== state.guildId) return { state: advanced, events: [], skipped: 'other_guild' }
+      if (d.guild_id !== state.guildId)
+        return { state: advanced, events: [], skipped: 'other_guild' }
       if (d.member?.user) editProfiles().set(d.user_id, profileOf(d.member.user))
       const known = state.members.get(d.user_id)
       if (d.channel_id === null) {
@@ -221,7 +224,8 @@ export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResu
 
     case GatewayDispatchEvents.GuildMemberRemove: {
       const d = payload.d
-      if (d.guild_id !== state.guildId) return { state: advanced, events: [], skipped: 'other_guild' }
+      if (d.guild_id !== state.guildId)
+        return { state: advanced, events: [], skipped: 'other_guild' }
       const known = state.members.get(d.user.id)
       if (known) {
         out.left(known, 'member_removed')
@@ -233,7 +237,8 @@ export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResu
     case GatewayDispatchEvents.GuildMemberAdd:
     case GatewayDispatchEvents.GuildMemberUpdate: {
       const d = payload.d
-      if (d.guild_id !== state.guildId) return { state: advanced, events: [], skipped: 'other_guild' }
+      if (d.guild_id !== state.guildId)
+        return { state: advanced, events: [], skipped: 'other_guild' }
       if (d.user) editProfiles().set(d.user.id, profileOf(d.user))
       return finish(advanced, out, members, profiles, false)
     }

@@ -12,7 +12,13 @@ export const GUILD = '100000000000000001'
 export const OTHER_GUILD = '100000000000000002'
 
 export function user(id: string, username = `user${id.slice(-4)}`): APIUser {
-  return { id, username, global_name: `Global ${username}`, avatar: `av${id.slice(-4)}`, discriminator: '0' }
+  return {
+    id,
+    username,
+    global_name: `Global ${username}`,
+    avatar: `av${id.slice(-4)}`,
+    discriminator: '0',
+  }
 }
 
 export function member(id: string, username?: string): APIGuildMember {
@@ -22,7 +28,7 @@ export function member(id: string, username?: string): APIGuildMember {
     joined_at: '2026-01-01T00:00:00.000Z',
     deaf: false,
     mute: false,
-    flags: 0,
+    flags: 0 as APIGuildMember['flags'],
   }
 }
 
@@ -36,7 +42,12 @@ export interface Flags {
   suppress?: boolean
 }
 
-export function voiceState(userId: string, channelId: string | null, flags: Flags = {}, username?: string): APIBaseVoiceState {
+export function voiceState(
+  userId: string,
+  channelId: string | null,
+  flags: Flags = {},
+  username?: string,
+): APIBaseVoiceState {
   return {
     channel_id: channelId,
     user_id: userId,
@@ -66,10 +77,14 @@ export function ready(s: number, sessionId: string): GatewayDispatchPayload {
       resume_gateway_url: 'ws://127.0.0.1:1/resume',
       application: { id: '999999999999999999', flags: 0 },
     },
-  } as GatewayDispatchPayload
+  } as unknown as GatewayDispatchPayload
 }
 
-export function guildCreate(s: number, states: APIBaseVoiceState[], guildId = GUILD): GatewayDispatchPayload {
+export function guildCreate(
+  s: number,
+  states: APIBaseVoiceState[],
+  guildId = GUILD,
+): GatewayDispatchPayload {
   return {
     op: GatewayOpcodes.Dispatch,
     t: GatewayDispatchEvents.GuildCreate,
@@ -105,7 +120,11 @@ export function memberRemove(s: number, userId: string, guildId = GUILD): Gatewa
   }
 }
 
-export function channelDelete(s: number, channelId: string, guildId = GUILD): GatewayDispatchPayload {
+export function channelDelete(
+  s: number,
+  channelId: string,
+  guildId = GUILD,
+): GatewayDispatchPayload {
   return {
     op: GatewayOpcodes.Dispatch,
     t: GatewayDispatchEvents.ChannelDelete,
@@ -129,5 +148,10 @@ export function channelDelete(s: number, channelId: string, guildId = GUILD): Ga
 }
 
 export function resumed(s: number): GatewayDispatchPayload {
-  return { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.Resumed, s, d: {} } as GatewayDispatchPayload
+  return {
+    op: GatewayOpcodes.Dispatch,
+    t: GatewayDispatchEvents.Resumed,
+    s,
+    d: undefined,
+  } as unknown as GatewayDispatchPayload
 }

@@ -1,0 +1,116 @@
+/** Connection states of the supervised gateway (string values for readable logs). */
+export type GatewayState =
+  | 'idle'
+  | 'connecting'
+  | 'ready'
+  | 'resuming'
+  | 'reconnecting'
+  | 'backing_off'
+  | 'stopped'
+
+/** Identify quota as last reported by GET /gateway/bot (and counted down locally). */
+export interface IdentifyBudget {
+  remaining: number
+  total: number
+  /** Epoch ms when the quota resets. */
+  resetAt: number
+}
+
+/** A health snapshot of the gateway connection. */
+export interface GatewayStatus {
+  state: GatewayState
+  /** Epoch ms of the last state change. */
+  since: number
+  lastReadyAt: number | null
+  lastResumedAt: number | null
+  /** Last heartbeat round trip (ms). */
+  heartbeatLatencyMs: number | null
+  /** Closes/forced reconnects since start. */
+  reconnects: number
+  identifies: number
+  identifyBudget: IdentifyBudget | null
+  /** Dispatches received (including duplicates and other guilds). */
+  eventsProcessed: number
+  /** Domain events emitted. */
+  voiceEventsEmitted: number
+  lastError: { message: string; at: number } | null
+  /** Set when an operator must act (fatal close code, identify budget breaker). */
+  alert: { reason: string; at: number } | null
+  /** Why the feed stopped, when state is 'stopped'. */
+  stoppedReason: string | null
+}
+
+/** A status change as delivered to `onStatus` listeners. */
+export interface StatusChange {
+  from: GatewayState
+  to: GatewayState
+  status: GatewayStatus
+}
+
+/** Holds the status; `setState` is its only state writer and emits {from, to}. */
+export class StatusTracker {
+  private current: GatewayStatus
+  private readonly listeners = new Set<(change: StatusChange) => void>()
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.current = {
+      state: 'idle',
+      since: now(),
+      lastReadyAt: null,
+      lastResumedAt: null,
+      heartbeatLatencyMs: null,
+      reconnects: 0,
+      identifies: 0,
+      identifyBudget: null,
+      eventsProcessed: 0,
+      voiceEventsEmitted: 0,
+      lastError: null,
+      alert: null,
+      stoppedReason: null,
+    }
+  }
+
+  /** A copy of the current status. */
+  get(): GatewayStatus {
+    return structuredClone(this.current)
+  }
+
+  get state(): GatewayState {
+    return this.current.state
+  }
+
+  /** Changes the state; returns the change or null when the state was already `to`. */
+  setState(to: GatewayState): StatusChange | null {
+    const from = this.current.state
+    if (from === to) return null
+    if (from === 'stopped') return null
+    this.current.state = to
+    this.current.since = this.now()
+    const change = { from, to, status: this.get() }
+    for (const listener of this.listeners) {
+      try {
+        listener(change)
+      } catch {
+        // a listener's failure must not break the connection
+      }
+    }
+    return change
+  }
+
+  /** Updates non-state fields. */
+  patch(update: Partial<Omit<GatewayStatus, 'state' | 'since'>>): void {
+    Object.assign(this.current, update)
+  }
+
+  count(
+    field: 'reconnects' | 'identifies' | 'eventsProcessed' | 'voiceEventsEmitted',
+    by = 1,
+  ): void {
+    this.current[field] += by
+  }
+
+  onChange(listener: (change: StatusChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+}

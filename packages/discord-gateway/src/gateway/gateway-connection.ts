@@ -1,0 +1,418 @@
+import type { REST } from '@discordjs/rest'
+import type { FetchingStrategyOptions, IContextFetchingStrategy, SessionInfo } from '@discordjs/ws'
+import {
+  DefaultWebSocketManagerOptions,
+  Encoding,
+  WebSocketShard,
+  WebSocketShardDestroyRecovery,
+  WebSocketShardEvents,
+  WebSocketShardStatus,
+} from '@discordjs/ws'
+import type { APIGatewayBotInfo, GatewayDispatchPayload } from 'discord-api-types/v10'
+import { GatewayDispatchEvents, GatewayIntentBits, Routes } from 'discord-api-types/v10'
+import type { Logger } from 'pino'
+import type { StatusTracker } from '../gateway-status'
+import type { BackoffOptions } from '../supervision/backoff'
+import { fullJitterDelay, sleep } from '../supervision/backoff'
+import { closeAction, fatalReason } from '../supervision/close-codes'
+
+/** Timings of the connection; all injectable so tests run fast. */
+export interface ConnectionTimings {
+  backoff: BackoffOptions
+  /** Silent-socket watchdog: force a resume after this many heartbeat intervals without a dispatch or ACK. */
+  watchdogIntervals: number
+  /** Heartbeat interval assumed until the library reports the real one (ms). */
+  defaultHeartbeatMs: number
+  /** Minimum spacing between two IDENTIFYs (Discord allows max_concurrency per 5 s). */
+  identifySpacingMs: number
+  /** Breaker: do not identify while fewer identifies than this remain in the daily budget. */
+  minIdentifyRemaining: number
+  handshakeTimeoutMs: number
+  helloTimeoutMs: number
+  readyTimeoutMs: number
+  /** Network-error closes after which a kept session is given up in favour of IDENTIFY. */
+  maxNetworkResumes: number
+}
+
+export const DEFAULT_TIMINGS: ConnectionTimings = {
+  backoff: { baseMs: 1000, maxMs: 30_000 },
+  watchdogIntervals: 3,
+  defaultHeartbeatMs: 41_250,
+  identifySpacingMs: 5_000,
+  minIdentifyRemaining: 10,
+  handshakeTimeoutMs: 30_000,
+  helloTimeoutMs: 60_000,
+  readyTimeoutMs: 15_000,
+  maxNetworkResumes: 3,
+}
+
+/** Everything the connection needs from its owner (the voice feed). */
+export interface GatewayConnectionOptions {
+  token: string
+  guildMembersIntent: boolean
+  rest: REST
+  logger: Logger
+  status: StatusTracker
+  timings: ConnectionTimings
+  random?: () => number
+  /** Called for every dispatch, synchronously and in arrival order. */
+  onDispatch(payload: GatewayDispatchPayload, receivedAt: number): void
+  /** The sequence the consumer has applied for a session (the library must resume from there). */
+  appliedSequence(sessionId: string): number | null
+}
+
+const SHARD_ID = 0
+
+/** Milliseconds since the epoch with sub-millisecond precision. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/**
+ * One supervised gateway connection on @discordjs/ws's WebSocketShard. The library keeps the protocol
+ * (heartbeats, resume vs identify, close-code handling); this class adds what it lacks: backoff with full
+ * jitter on every (re)connect, a silent-socket watchdog, an identify-budget breaker and identify spacing,
+ * a stop on fatal codes, resumable session keeping across network errors, and session persistence hooks.
+ */
+export class GatewayConnection {
+  private shard: WebSocketShard | null = null
+  private gatewayInfo: APIGatewayBotInfo | null = null
+  private session: SessionInfo | null = null
+  private stopping = false
+  private stopped = false
+  private retry = 0
+  private gate: Promise<SessionInfo | null> | null = null
+  private networkErrorSinceHello = false
+  private networkResumes = 0
+  private heartbeatMs: number
+  private lastActivity = 0
+  private helloSeen = false
+  private watchdog: NodeJS.Timeout | null = null
+  private lastIdentifyAt = 0
+  private readonly stopController = new AbortController()
+  private readonly random: () => number
+  private readonly log: Logger
+
+  constructor(private readonly options: GatewayConnectionOptions) {
+    this.random = options.random ?? Math.random
+    this.heartbeatMs = options.timings.defaultHeartbeatMs
+    this.log = options.logger
+  }
+
+  /** The session to resume with (set from persistence before start). */
+  setSession(session: SessionInfo | null): void {
+    this.session = session
+  }
+
+  /** The library's current session info (null = the next connect identifies). */
+  currentSession(): SessionInfo | null {
+    return this.session
+  }
+
+  /** Starts connecting in the background; never rejects on transient failures. */
+  start(): void {
+    this.setState('connecting')
+    void this.run()
+  }
+
+  /** Closes with a resumable code (4200, not 1000) so a later process can resume the session. */
+  async stop(reason = 'stopped by request'): Promise<void> {
+    if (this.stopped) return
+    this.stopping = true
+    this.stopController.abort()
+    this.clearWatchdog()
+    const shard = this.shard
+    if (shard && shard.status !== WebSocketShardStatus.Idle) {
+      try {
+        await shard.destroy({ code: 4200, reason: 'process stopping; session kept for resume' })
+      } catch (error) {
+        this.log.warn({ err: error }, 'error while closing the gateway socket')
+      }
+    }
+    this.stopped = true
+    this.options.status.patch({ stoppedReason: reason })
+    this.setState('stopped')
+  }
+
+  private setState(to: Parameters<StatusTracker['setState']>[0]): void {
+    const change = this.options.status.setState(to)
+    if (change)
+      this.log.info({ from: change.from, to: change.to }, `gateway ${change.from} -> ${change.to}`)
+  }
+
+  private recordError(message: string, error?: unknown): void {
+    this.options.status.patch({ lastError: { message, at: Date.now() } })
+    this.log.error({ err: error }, message)
+  }
+
+  /** Fetches GET /gateway/bot until it succeeds (backoff, forever), then opens the shard. */
+  private async run(): Promise<void> {
+    let attempt = 0
+    while (!this.stopping) {
+      try {
+        this.gatewayInfo = await this.fetchGatewayInfo()
+        break
+      } catch (error) {
+        attempt++
+        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
+        this.recordError(
+          `GET /gateway/bot failed (attempt ${attempt}); retrying in ${delay} ms`,
+          error,
+        )
+        this.setState('backing_off')
+        try {
+          await sleep(delay, this.stopController.signal)
+        } catch {
+          return
+        }
+        this.setState('connecting')
+      }
+    }
+    if (this.stopping) return
+    this.openShard()
+  }
+
+  private async fetchGatewayInfo(): Promise<APIGatewayBotInfo> {
+    const info = (await this.options.rest.get(Routes.gatewayBot(), {
+      signal: this.stopController.signal,
+    })) as APIGatewayBotInfo
+    const limit = info.session_start_limit
+    this.options.status.patch({
+      identifyBudget: {
+        remaining: limit.remaining,
+        total: limit.total,
+        resetAt: Date.now() + limit.reset_after,
+      },
+    })
+    return info
+  }
+
+  private openShard(): void {
+    const connection = this
+    const t = this.options.timings
+    const intents =
+      GatewayIntentBits.Guilds |
+      GatewayIntentBits.GuildVoiceStates |
+      (this.options.guildMembersIntent ? GatewayIntentBits.GuildMembers : 0)
+    const strategyOptions: FetchingStrategyOptions = {
+      get gatewayInformation() {
+        return connection.gatewayInfo as APIGatewayBotInfo
+      },
+      shardCount: 1,
+      token: this.options.token,
+      intents,
+      version: '10',
+      encoding: Encoding.JSON,
+      compression: null,
+      useIdentifyCompression: false,
+      handshakeTimeout: t.handshakeTimeoutMs,
+      helloTimeout: t.helloTimeoutMs,
+      readyTimeout: t.readyTimeoutMs,
+      identifyProperties: DefaultWebSocketManagerOptions.identifyProperties,
+      initialPresence: null,
+      largeThreshold: null,
+    }
+    const strategy: IContextFetchingStrategy = {
+      options: strategyOptions,
+      retrieveSessionInfo: () => {
+        // The library asks while Idle exactly once per (re)connect attempt: that is our backoff gate.
+        if (this.shard?.status === WebSocketShardStatus.Idle) {
+          this.gate ??= this.beforeConnect().finally(() => {
+            this.gate = null
+          })
+          return this.gate
+        }
+        return this.sessionForLibrary()
+      },
+      updateSessionInfo: (_shardId, info) => this.updateSession(info),
+      waitForIdentify: (_shardId, signal) => this.waitForIdentify(signal),
+    }
+    const shard = new WebSocketShard(strategy, SHARD_ID)
+    this.shard = shard
+    shard.on(WebSocketShardEvents.Dispatch, (payload) => this.onDispatch(payload))
+    shard.on(WebSocketShardEvents.Hello, () => {
+      this.helloSeen = true
+      this.networkErrorSinceHello = false
+      this.lastActivity = Date.now()
+    })
+    shard.on(WebSocketShardEvents.HeartbeatComplete, ({ latency }) => {
+      this.lastActivity = Date.now()
+      this.options.status.patch({ heartbeatLatencyMs: latency })
+    })
+    shard.on(WebSocketShardEvents.Closed, (code) => this.onClosed(code))
+    shard.on(WebSocketShardEvents.SocketError, (error) => {
+      this.networkErrorSinceHello = true
+      this.log.warn({ err: error }, 'gateway socket error')
+    })
+    shard.on(WebSocketShardEvents.Error, (error) => this.recordError('gateway error', error))
+    shard.on(WebSocketShardEvents.Debug, (message) => {
+      const match = /starting to beat every (\d+)ms/.exec(message)
+      if (match?.[1]) this.heartbeatMs = Number(match[1])
+      this.log.trace({ debug: message }, 'ws debug')
+    })
+    this.startWatchdog()
+    shard.connect().catch((error: unknown) => this.recordError('shard connect failed', error))
+  }
+
+  /** The library's session with the sequence the consumer has actually applied. */
+  private sessionForLibrary(): SessionInfo | null {
+    const session = this.session
+    if (!session) return null
+    const applied = this.options.appliedSequence(session.sessionId)
+    return applied === null ? session : { ...session, sequence: applied }
+  }
+
+  private updateSession(info: SessionInfo | null): void {
+    if (info) {
+      this.session = info
+      return
+    }
+    if (this.stopping) return // keep the session: the next process resumes it
+    if (
+      this.networkErrorSinceHello &&
+      this.session &&
+      this.networkResumes < this.options.timings.maxNetworkResumes
+    ) {
+      // @discordjs/ws drops the session after a network error; the session is still resumable on
+      // Discord's side for a few minutes, so keep it (a failed resume falls back to IDENTIFY via op 9).
+      this.networkResumes++
+      this.log.debug(
+        { networkResumes: this.networkResumes },
+        'keeping the session across a network error',
+      )
+      return
+    }
+    this.session = null
+  }
+
+  /** Runs before every socket the library opens: backoff with full jitter, unless this is the first try. */
+  private async beforeConnect(): Promise<SessionInfo | null> {
+    if (this.stopping) return new Promise<never>(() => {}) // abandoned: stop() owns the shard now
+    this.retry++
+    this.helloSeen = false
+    if (this.retry > 1) {
+      const delay = fullJitterDelay(this.retry - 1, this.options.timings.backoff, this.random)
+      if (delay > 0) {
+        this.setState('backing_off')
+        this.log.info({ delayMs: delay, retry: this.retry - 1 }, 'backing off before reconnecting')
+        try {
+          await sleep(delay, this.stopController.signal)
+        } catch {
+          return new Promise<never>(() => {})
+        }
+      }
+    }
+    const session = this.sessionForLibrary()
+    this.setState(session ? 'resuming' : 'connecting')
+    return session
+  }
+
+  /** Identify budget breaker + spacing. Rejects only when aborted (the library requires that). */
+  private async waitForIdentify(signal: AbortSignal): Promise<void> {
+    const combined = AbortSignal.any([signal, this.stopController.signal])
+    let attempt = 0
+    for (;;) {
+      try {
+        this.gatewayInfo = await this.fetchGatewayInfo()
+      } catch (error) {
+        if (combined.aborted) throw error
+        attempt++
+        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
+        this.recordError(`GET /gateway/bot before IDENTIFY failed; retrying in ${delay} ms`, error)
+        await sleep(delay, combined)
+        continue
+      }
+      const limit = this.gatewayInfo.session_start_limit
+      if (limit.remaining >= this.options.timings.minIdentifyRemaining) break
+      const wait = Math.max(limit.reset_after, 1000)
+      const reason = `identify budget breaker open: ${limit.remaining}/${limit.total} identifies left, waiting ${wait} ms for the reset`
+      this.options.status.patch({ alert: { reason, at: Date.now() } })
+      this.log.error({ remaining: limit.remaining, total: limit.total, waitMs: wait }, reason)
+      this.setState('backing_off')
+      await sleep(wait, combined)
+      this.setState('connecting')
+    }
+    const spacing = this.lastIdentifyAt + this.options.timings.identifySpacingMs - Date.now()
+    if (spacing > 0) await sleep(spacing, combined)
+    this.lastIdentifyAt = Date.now()
+    this.options.status.count('identifies')
+    const budget = this.options.status.get().identifyBudget
+    if (budget)
+      this.options.status.patch({ identifyBudget: { ...budget, remaining: budget.remaining - 1 } })
+    this.log.info('identifying (new gateway session)')
+  }
+
+  private onDispatch(payload: GatewayDispatchPayload): void {
+    const receivedAt = preciseNow()
+    this.lastActivity = Date.now()
+    this.options.status.count('eventsProcessed')
+    if (payload.t === GatewayDispatchEvents.Ready) {
+      this.retry = 0
+      this.networkResumes = 0
+      this.options.status.patch({ lastReadyAt: Date.now(), alert: null })
+      this.log.info({ sessionId: payload.d.session_id }, 'gateway READY (new session)')
+      this.setState('ready')
+    } else if (payload.t === GatewayDispatchEvents.Resumed) {
+      this.retry = 0
+      this.networkResumes = 0
+      this.options.status.patch({ lastResumedAt: Date.now() })
+      this.log.info('gateway RESUMED')
+      this.setState('ready')
+    }
+    try {
+      this.options.onDispatch(payload, receivedAt)
+    } catch (error) {
+      this.recordError(`failed to apply ${payload.t}`, error)
+    }
+  }
+
+  private onClosed(code: number): void {
+    if (this.stopping) return
+    const action = closeAction(code)
+    if (action === 'fatal') {
+      const reason = fatalReason(code)
+      this.options.status.patch({ alert: { reason, at: Date.now() } })
+      this.recordError(`FATAL: ${reason}; the gateway is stopped and needs an operator`)
+      this.stopping = true
+      this.stopController.abort()
+      this.clearWatchdog()
+      this.stopped = true
+      this.options.status.patch({ stoppedReason: reason })
+      this.setState('stopped')
+      return
+    }
+    this.options.status.count('reconnects')
+    this.log.warn({ code, action }, `gateway closed with ${code}`)
+    const resumable = action !== 'reidentify' && this.session !== null
+    this.setState(resumable ? 'resuming' : 'reconnecting')
+  }
+
+  private startWatchdog(): void {
+    const tick = () => {
+      const shard = this.shard
+      if (!shard || this.stopping) return
+      const limit = this.options.timings.watchdogIntervals * this.heartbeatMs
+      const silentFor = Date.now() - this.lastActivity
+      if (this.helloSeen && shard.status !== WebSocketShardStatus.Idle && silentFor > limit) {
+        this.helloSeen = false
+        this.log.warn(
+          { silentForMs: silentFor, limitMs: limit },
+          'watchdog: silent gateway socket, forcing a resume',
+        )
+        this.setState('resuming')
+        void shard.destroy({
+          code: 4000,
+          reason: 'watchdog: silent socket',
+          recover: WebSocketShardDestroyRecovery.Resume,
+        })
+      }
+      this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
+    }
+    this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog)
+    this.watchdog = null
+  }
+}

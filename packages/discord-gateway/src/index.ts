@@ -1,0 +1,32 @@
+export type { GatewayEnv } from './config'
+export { GatewayEnvSchema, parseGatewayEnv } from './config'
+export type { GatewayErrorCode } from './errors'
+export { GatewayError } from './errors'
+export type { ConnectionTimings } from './gateway/gateway-connection'
+export type {
+  GatewayState,
+  GatewayStatus,
+  IdentifyBudget,
+  StatusChange,
+} from './gateway-status'
+export { FileSessionStore } from './session/file-session-store'
+export type { PersistedGateway } from './session/persisted-gateway'
+export { PersistedGatewaySchema } from './session/persisted-gateway'
+export { RedisSessionStore } from './session/redis-session-store'
+export type { GatewaySessionStore } from './session/session-store'
+export { MemorySessionStore } from './session/session-store'
+export type { BackoffOptions } from './supervision/backoff'
+export { backoffCeiling, fullJitterDelay } from './supervision/backoff'
+export type { CloseAction } from './supervision/close-codes'
+export { CLOSE_POLICY, closeAction } from './supervision/close-codes'
+export type { VoiceReadApi, VoiceSnapshot } from './voice/voice-mirror'
+export { applyVoiceEvent } from './voice/voice-mirror'
+export type {
+  DispatchInput,
+  ReduceResult,
+  VoiceStateReducer,
+  VoiceStoreState,
+} from './voice/voice-state-reducer'
+export { createVoiceStateReducer, createVoiceStoreState, reduce } from './voice/voice-state-reducer'
+export type { VoiceFeed, VoiceFeedOptions } from './voice-feed'
+export { createVoiceFeed } from './voice-feed'

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { GatewayError } from '../errors'
+import type { PersistedGateway } from './persisted-gateway'
+import { PersistedGatewaySchema } from './persisted-gateway'
+import type { GatewaySessionStore } from './session-store'
+
+/**
+ * A JSON file for a single node. Writes are atomic (temp file + rename), so a crash mid-write leaves the
+ * previous value. A missing or unreadable file loads as null (the feed then identifies).
+ */
+export class FileSessionStore implements GatewaySessionStore {
+  private writing: Promise<void> = Promise.resolve()
+
+  constructor(private readonly path: string) {}
+
+  async load(): Promise<PersistedGateway | null> {
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new GatewayError('SESSION_STORE', `cannot read ${this.path}`, { cause: error })
+    }
+    try {
+      const parsed = PersistedGatewaySchema.safeParse(JSON.parse(text))
+      return parsed.success ? parsed.data : null
+    } catch {
+      return null
+    }
+  }
+
+  save(value: PersistedGateway): Promise<void> {
+    // serialise writes so an older value can never rename over a newer one
+    const next = this.writing.then(async () => {
+      await mkdir(dirname(this.path), { recursive: true })
+      const tmp = `${this.path}.${randomUUID()}.tmp`
+      await writeFile(tmp, JSON.stringify(value), 'utf8')
+      await rename(tmp, this.path)
+    })
+    this.writing = next.catch(() => undefined)
+    return next
+  }
+
+  async clear(): Promise<void> {
+    await this.writing
+    await rm(this.path, { force: true })
+  }
+}
