@@ -1,4 +1,8 @@
-import { APP_ERRORS, type AppErrorBody, type AppErrorCode } from '@repo/discord-integration/contracts'
+import {
+  APP_ERRORS,
+  type AppErrorBody,
+  type AppErrorCode,
+} from '@repo/discord-integration/contracts'
 
 /**
  * The web app's one typed error. `code` is a stable key of APP_ERRORS; the

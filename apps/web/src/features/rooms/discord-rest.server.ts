@@ -43,7 +43,10 @@ export interface RetryOptions {
  * retry-after (from Discord's headers, via RateLimitError) if it is short enough;
  * on 5xx or a network failure backs off exponentially. Other errors are thrown as is.
  */
-export async function withDiscordRetry<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function withDiscordRetry<T>(
+  call: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const attempts = options.attempts ?? 4
   const maxWait = options.maxRateLimitWaitMs ?? 5000
   const base = options.baseBackoffMs ?? 200
@@ -104,9 +107,16 @@ export function discordStatus(error: unknown): number | undefined {
 /** A short log-safe description (never a token: @discordjs/rest errors carry none). */
 export function describe(error: unknown): Record<string, unknown> {
   if (error instanceof DiscordAPIError) {
-    return { name: error.name, status: error.status, code: error.code, method: error.method, url: error.url }
+    return {
+      name: error.name,
+      status: error.status,
+      code: error.code,
+      method: error.method,
+      url: error.url,
+    }
   }
-  if (error instanceof HTTPError) return { name: error.name, status: error.status, method: error.method }
+  if (error instanceof HTTPError)
+    return { name: error.name, status: error.status, method: error.method }
   if (error instanceof Error) return { name: error.name, message: error.message }
   return { error: String(error) }
 }

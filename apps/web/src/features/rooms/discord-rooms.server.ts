@@ -9,7 +9,12 @@ import {
   Routes,
 } from 'discord-api-types/v10'
 import type { Logger } from 'pino'
-import { discordCode, discordStatus, toDiscordFailure, withDiscordRetry } from './discord-rest.server'
+import {
+  discordCode,
+  discordStatus,
+  toDiscordFailure,
+  withDiscordRetry,
+} from './discord-rest.server'
 
 const bits = (...flags: bigint[]): string => flags.reduce((a, b) => a | b, 0n).toString()
 
@@ -79,7 +84,10 @@ export class RestDiscordRooms implements DiscordRoomsPort {
     try {
       return await withDiscordRetry(call, { logger: this.#logger, what })
     } catch (error) {
-      this.#logger.warn({ what, status: discordStatus(error), code: discordCode(error) }, 'discord call failed')
+      this.#logger.warn(
+        { what, status: discordStatus(error), code: discordCode(error) },
+        'discord call failed',
+      )
       throw toDiscordFailure(error)
     }
   }
@@ -107,12 +115,20 @@ export class RestDiscordRooms implements DiscordRoomsPort {
     }
     const channel = await this.#call(
       'create category',
-      () => this.#rest.post(Routes.guildChannels(this.guildId), { body, reason: 'Table Voice rooms' }) as Promise<APIChannel>,
+      () =>
+        this.#rest.post(Routes.guildChannels(this.guildId), {
+          body,
+          reason: 'Table Voice rooms',
+        }) as Promise<APIChannel>,
     )
     return channel.id
   }
 
-  async createRoomChannel(input: { name: string; parentId: string; ownerId: string }): Promise<string> {
+  async createRoomChannel(input: {
+    name: string
+    parentId: string
+    ownerId: string
+  }): Promise<string> {
     const botId = await this.#botId()
     const body: RESTPostAPIGuildChannelJSONBody = {
       name: input.name,
@@ -127,7 +143,11 @@ export class RestDiscordRooms implements DiscordRoomsPort {
     }
     const channel = await this.#call(
       'create room channel',
-      () => this.#rest.post(Routes.guildChannels(this.guildId), { body, reason: 'Table Voice room' }) as Promise<APIChannel>,
+      () =>
+        this.#rest.post(Routes.guildChannels(this.guildId), {
+          body,
+          reason: 'Table Voice room',
+        }) as Promise<APIChannel>,
     )
     return channel.id
   }

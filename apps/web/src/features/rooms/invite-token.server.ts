@@ -77,4 +77,3 @@ function deriveKey(secret: string, label: string): Uint8Array {
   // HMAC-SHA256(secret, label): one secret in the config, separate keys per purpose.
   return new Uint8Array(createHmac('sha256', secret).update(label).digest())
 }
-

@@ -9,7 +9,13 @@ import {
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
-import type { RoomAccess, RoomDirectory, RoomEvents, SessionUser, VoicePresence } from '../../server/ports'
+import type {
+  RoomAccess,
+  RoomDirectory,
+  RoomEvents,
+  SessionUser,
+  VoicePresence,
+} from '../../server/ports'
 import { AppError } from './app-error'
 import type { Clock } from './clock'
 import type { DiscordRoomsPort } from './discord-rooms.server'
@@ -47,6 +53,12 @@ export interface RoomServiceOptions {
   categoryPrefix?: string
   idleMs?: number
   warningMs?: number
+  /**
+   * Whether voice presence is known (the gateway feed is ready). While it is
+   * not, every room counts as active: we never close a room on missing data.
+   * @defaultValue () => true
+   */
+  voiceReady?: () => boolean
 }
 
 /** Result of a reconciliation with Discord. */
@@ -76,6 +88,7 @@ export class RoomService implements RoomDirectory {
       categoryPrefix: 'Table Voice rooms',
       idleMs: ROOM_IDLE_MS,
       warningMs: ROOM_CLOSING_WARNING_MS,
+      voiceReady: () => true,
       ...options,
     }
   }
@@ -89,7 +102,10 @@ export class RoomService implements RoomDirectory {
     for (const room of await this.#o.store.list()) this.#remember(room)
     this.#unsubscribeVoice ??= this.#o.voice.subscribe((event) => {
       const roomId = this.#byChannel.get(event.channelId)
-      if (roomId) void this.#touch(roomId).catch((error: unknown) => this.#o.logger.warn({ err: error, roomId }, 'touch failed'))
+      if (roomId)
+        void this.#touch(roomId).catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, roomId }, 'touch failed'),
+        )
     })
   }
 
@@ -108,7 +124,7 @@ export class RoomService implements RoomDirectory {
 
   roomAccess(roomId: string, userId: string): RoomAccess | null {
     const room = this.#cache.get(roomId)
-    if (!room || !room.players.some((p) => p.userId === userId)) return null
+    if (!room?.players.some((p) => p.userId === userId)) return null
     return { channelId: room.channelId, state: roomState(room) }
   }
 
@@ -180,13 +196,18 @@ export class RoomService implements RoomDirectory {
    * four are taken; a current player is a no-op), adds the user to the guild,
    * grants channel access, then tries to connect their voice.
    */
-  joinRoom(actor: Actor, roomId: string, token: string): Promise<{ room: RoomView; voice: ConnectVoiceResult }> {
+  joinRoom(
+    actor: Actor,
+    roomId: string,
+    token: string,
+  ): Promise<{ room: RoomView; voice: ConnectVoiceResult }> {
     return this.#mutex.run(`user:${actor.userId}`, async () => {
       await this.#checkInvite(roomId, token)
       const now = this.#o.clock.now()
       const outcome = await this.#o.store.mutate(roomId, (room) => {
         if (!room) return { result: 'missing' as const }
-        if (room.players.some((p) => p.userId === actor.userId)) return { result: 'already' as const }
+        if (room.players.some((p) => p.userId === actor.userId))
+          return { result: 'already' as const }
         if (room.players.length >= MAX_PLAYERS) return { result: 'full' as const }
         return {
           next: { ...room, players: [...room.players, toPlayer(actor, now)], lastActivityAt: now },
@@ -464,23 +485,32 @@ export class RoomService implements RoomDirectory {
     const rooms = await this.#o.store.list()
     const counts = new Map<string, number>(categories.map((id) => [id, 0]))
     for (const room of rooms) {
-      if (counts.has(room.categoryId)) counts.set(room.categoryId, (counts.get(room.categoryId) ?? 0) + 1)
+      if (counts.has(room.categoryId))
+        counts.set(room.categoryId, (counts.get(room.categoryId) ?? 0) + 1)
     }
     for (const [id, count] of counts) {
       if (count < this.#o.channelsPerCategory) {
-        if (rooms.length + categories.length >= this.#o.guildChannelLimit) throw new AppError('NO_CAPACITY')
+        if (rooms.length + categories.length >= this.#o.guildChannelLimit)
+          throw new AppError('NO_CAPACITY')
         return id
       }
     }
     // A new category costs a channel too: we need room for it and the voice channel.
-    if (rooms.length + categories.length + 2 > this.#o.guildChannelLimit) throw new AppError('NO_CAPACITY')
-    const id = await this.#o.discord.createCategory(`${this.#o.categoryPrefix} ${categories.length + 1}`)
+    if (rooms.length + categories.length + 2 > this.#o.guildChannelLimit)
+      throw new AppError('NO_CAPACITY')
+    const id = await this.#o.discord.createCategory(
+      `${this.#o.categoryPrefix} ${categories.length + 1}`,
+    )
     await this.#o.store.addCategory(id)
     return id
   }
 
   #isActive(room: RoomRecord): boolean {
-    return this.#o.voice.channelMembers(room.channelId).length > 0 || this.#o.events.viewerCount(room.id) > 0
+    if (!this.#o.voiceReady()) return true
+    return (
+      this.#o.voice.channelMembers(room.channelId).length > 0 ||
+      this.#o.events.viewerCount(room.id) > 0
+    )
   }
 
   /** Records activity; cancels a pending closing warning. */
@@ -534,7 +564,8 @@ export class RoomService implements RoomDirectory {
 
   #remember(room: RoomRecord): void {
     const previous = this.#cache.get(room.id)
-    if (previous && previous.channelId !== room.channelId) this.#byChannel.delete(previous.channelId)
+    if (previous && previous.channelId !== room.channelId)
+      this.#byChannel.delete(previous.channelId)
     this.#cache.set(room.id, room)
     this.#byChannel.set(room.channelId, room.id)
   }
@@ -571,7 +602,12 @@ export class RoomService implements RoomDirectory {
 }
 
 function roomState(room: RoomRecord): RoomState {
-  return { ownerId: room.ownerId, players: room.players, status: room.status, closesAt: room.closesAt }
+  return {
+    ownerId: room.ownerId,
+    players: room.players,
+    status: room.status,
+    closesAt: room.closesAt,
+  }
 }
 
 function toPlayer(user: SessionUser, now: number): Player {

@@ -1,0 +1,213 @@
+import { timingSafeEqual } from 'node:crypto'
+import { sealData, unsealData } from 'iron-session'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import type { SessionUser } from '../../server/ports'
+import { AppError } from '../rooms/app-error'
+import { readCookie, serializeCookie } from './cookies'
+import { createPkce, type OAuthClient, randomNonce } from './oauth-client.server'
+import { safeReturnTo } from './return-to'
+
+/** The session cookie: sealed (encrypted + signed) with SESSION_SECRET. */
+export const SESSION_COOKIE = 'tv_session'
+/** The short-lived cookie carrying a login attempt's state, PKCE verifier and return URL. */
+export const LOGIN_COOKIE = 'tv_login'
+
+const SESSION_TTL_S = 30 * 24 * 60 * 60
+const LOGIN_TTL_S = 10 * 60
+/** Refresh the Discord access token when it has less than this left. */
+const REFRESH_MARGIN_MS = 5 * 60 * 1000
+
+const SessionDataSchema = z.object({
+  v: z.literal(1),
+  user: z.object({
+    userId: z.string(),
+    username: z.string(),
+    globalName: z.string().nullable(),
+    avatar: z.string().nullable(),
+  }),
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresAt: z.number(),
+})
+/** What the session cookie holds. Only ever readable on the server. */
+export type SessionData = z.infer<typeof SessionDataSchema>
+
+const LoginStateSchema = z.object({
+  state: z.string(),
+  verifier: z.string(),
+  returnTo: z.string(),
+})
+
+/** Options of {@link AuthService}. */
+export interface AuthServiceOptions {
+  oauth: OAuthClient
+  secret: string
+  /** Cookies get `Secure` when the public URL is https. */
+  secureCookies: boolean
+  now: () => number
+  logger: Logger
+}
+
+/**
+ * Sign-in with Discord, framework-free: login start, callback, silent token
+ * refresh and sign-out, all in terms of Cookie / Set-Cookie strings.
+ */
+export class AuthService {
+  readonly #o: AuthServiceOptions
+
+  constructor(options: AuthServiceOptions) {
+    this.#o = options
+  }
+
+  /** Starts a login: where to redirect, and the login cookie to set. */
+  async beginLogin(returnTo: unknown): Promise<{ location: string; setCookie: string }> {
+    const state = randomNonce()
+    const pkce = createPkce()
+    const sealed = await sealData(
+      { state, verifier: pkce.verifier, returnTo: safeReturnTo(returnTo) },
+      { password: this.#o.secret, ttl: LOGIN_TTL_S },
+    )
+    return {
+      location: this.#o.oauth.authorizeUrl({ state, codeChallenge: pkce.challenge }),
+      setCookie: serializeCookie(LOGIN_COOKIE, sealed, {
+        maxAge: LOGIN_TTL_S,
+        path: '/auth',
+        secure: this.#o.secureCookies,
+      }),
+    }
+  }
+
+  /**
+   * Completes a login from the callback URL: checks state against the login
+   * cookie, exchanges the code with the PKCE verifier, reads the user.
+   * @throws AppError UNAUTHENTICATED when anything does not match
+   */
+  async completeLogin(
+    callbackUrl: URL,
+    cookieHeader: string | null,
+  ): Promise<{ session: SessionData; returnTo: string; setCookies: string[] }> {
+    const raw = readCookie(cookieHeader, LOGIN_COOKIE)
+    const login = raw
+      ? LoginStateSchema.safeParse(
+          await unsealData(raw, { password: this.#o.secret, ttl: LOGIN_TTL_S }),
+        )
+      : null
+    const state = callbackUrl.searchParams.get('state') ?? ''
+    const code = callbackUrl.searchParams.get('code')
+    if (!login?.success || !code || !sameString(state, login.data.state)) {
+      throw new AppError('UNAUTHENTICATED', { detail: 'login state mismatch' })
+    }
+    let session: SessionData
+    try {
+      const tokens = await this.#o.oauth.exchangeCode(code, login.data.verifier)
+      const user = await this.#o.oauth.fetchUser(tokens.accessToken)
+      session = {
+        v: 1,
+        user,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresAt: tokens.expiresAt,
+      }
+    } catch (error) {
+      this.#o.logger.warn({ err: describeAuthError(error) }, 'oauth callback failed')
+      throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'code exchange failed' })
+    }
+    this.#o.logger.info({ userId: session.user.userId }, 'signed in')
+    return {
+      session,
+      returnTo: login.data.returnTo,
+      setCookies: [await this.sessionCookie(session), this.clearCookie(LOGIN_COOKIE, '/auth')],
+    }
+  }
+
+  /** Reads and verifies the session cookie (no network). Null when absent, tampered or expired. */
+  async readSession(cookieHeader: string | null): Promise<SessionData | null> {
+    const raw = readCookie(cookieHeader, SESSION_COOKIE)
+    if (!raw) return null
+    try {
+      const parsed = SessionDataSchema.safeParse(
+        await unsealData(raw, { password: this.#o.secret, ttl: SESSION_TTL_S }),
+      )
+      return parsed.success ? parsed.data : null
+    } catch {
+      return null
+    }
+  }
+
+  /**
+   * Returns a session whose access token is good for a while, refreshing it
+   * silently when it is about to expire. `setCookie` is set when the cookie must
+   * be rewritten.
+   * @throws AppError UNAUTHENTICATED when the refresh fails (the caller clears the cookie)
+   */
+  async ensureFresh(
+    session: SessionData,
+  ): Promise<{ session: SessionData; setCookie: string | null }> {
+    if (session.expiresAt - this.#o.now() > REFRESH_MARGIN_MS) return { session, setCookie: null }
+    try {
+      const tokens = await this.#o.oauth.refresh(session.refreshToken)
+      const next: SessionData = {
+        ...session,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresAt: tokens.expiresAt,
+      }
+      this.#o.logger.debug({ userId: session.user.userId }, 'refreshed discord token')
+      return { session: next, setCookie: await this.sessionCookie(next) }
+    } catch (error) {
+      this.#o.logger.info(
+        { userId: session.user.userId, err: describeAuthError(error) },
+        'token refresh failed',
+      )
+      throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'refresh failed' })
+    }
+  }
+
+  /** Signs out: revokes the Discord authorization (best effort) and returns the clearing cookie. */
+  async logout(cookieHeader: string | null): Promise<string> {
+    const session = await this.readSession(cookieHeader)
+    if (session) {
+      try {
+        await this.#o.oauth.revoke(session.refreshToken)
+      } catch (error) {
+        this.#o.logger.warn({ err: describeAuthError(error) }, 'token revoke failed')
+      }
+      this.#o.logger.info({ userId: session.user.userId }, 'signed out')
+    }
+    return this.clearCookie(SESSION_COOKIE)
+  }
+
+  /** The Set-Cookie value holding `session`. */
+  async sessionCookie(session: SessionData): Promise<string> {
+    const sealed = await sealData(session, { password: this.#o.secret, ttl: SESSION_TTL_S })
+    return serializeCookie(SESSION_COOKIE, sealed, {
+      maxAge: SESSION_TTL_S - 60,
+      secure: this.#o.secureCookies,
+    })
+  }
+
+  /** A Set-Cookie value that deletes `name`. */
+  clearCookie(name: string, path = '/'): string {
+    return serializeCookie(name, '', { maxAge: 0, path, secure: this.#o.secureCookies })
+  }
+}
+
+/** The public part of a session. */
+export function sessionUser(session: SessionData): SessionUser {
+  return { ...session.user }
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+function describeAuthError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const status = (error as { status?: unknown }).status
+    return { name: error.name, status }
+  }
+  return { error: typeof error }
+}

@@ -1,0 +1,180 @@
+import { join } from 'node:path'
+import type { REST } from '@discordjs/rest'
+import { createVoiceFeed, FileSessionStore, type VoiceFeed } from '@repo/discord-gateway'
+import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
+import { AuthService } from '../features/auth/auth-service.server'
+import { OAuthClient } from '../features/auth/oauth-client.server'
+import {
+  createPresenceService,
+  type PresenceService,
+} from '../features/presence/presence-service.server'
+import { CleanupScheduler } from '../features/rooms/cleanup-scheduler.server'
+import { type Clock, systemClock } from '../features/rooms/clock'
+import { createDiscordRest } from '../features/rooms/discord-rest.server'
+import { RestDiscordRooms } from '../features/rooms/discord-rooms.server'
+import { FileRoomStore } from '../features/rooms/file-room-store.server'
+import { InviteTokens } from '../features/rooms/invite-token.server'
+import { RedisRoomStore } from '../features/rooms/redis-room-store.server'
+import { RoomService } from '../features/rooms/room-service.server'
+import type { RoomStore } from '../features/rooms/room-store'
+import { ConfigError, getConfig, type ServerConfig } from './config.server'
+import { createLogger } from './logger.server'
+import type { RoomEvents } from './ports'
+
+/** Everything the server process runs, created once. */
+export interface Runtime {
+  config: ServerConfig
+  logger: Logger
+  rest: REST
+  auth: AuthService
+  feed: VoiceFeed
+  store: RoomStore
+  rooms: RoomService
+  scheduler: CleanupScheduler
+  presence: PresenceService
+  redis: Redis | null
+}
+
+/** Builds the runtime from a configuration (no I/O yet). */
+export function createRuntime(
+  config: ServerConfig,
+  options: { clock?: Clock; logger?: Logger } = {},
+): Runtime {
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL)
+  const rest = createDiscordRest({ api: config.DISCORD_API_URL, token: config.DISCORD_BOT_TOKEN })
+  const oauth = new OAuthClient({
+    rest,
+    clientId: config.DISCORD_CLIENT_ID,
+    clientSecret: config.DISCORD_CLIENT_SECRET,
+    webUrl: config.DISCORD_WEB_URL,
+    redirectUri: `${config.PUBLIC_URL}/auth/callback`,
+    now: () => clock.now(),
+  })
+  const auth = new AuthService({
+    oauth,
+    secret: config.SESSION_SECRET,
+    secureCookies: config.PUBLIC_URL.startsWith('https://'),
+    now: () => clock.now(),
+    logger: logger.child({ component: 'auth' }),
+  })
+  const feed = createVoiceFeed({
+    token: config.DISCORD_BOT_TOKEN,
+    guildId: config.DISCORD_GUILD_ID,
+    apiUrl: config.DISCORD_API_URL,
+    sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
+    logger: logger.child({ component: 'gateway' }),
+  })
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+    : null
+  const store: RoomStore = redis
+    ? new RedisRoomStore(redis, 'tv:')
+    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
+
+  // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
+  // the rooms side gets a forwarder that the presence service fills in.
+  let presence: PresenceService | null = null
+  const events: RoomEvents = {
+    publish: (roomId, frame) => presence?.publish(roomId, frame),
+    viewerCount: (roomId) => presence?.viewerCount(roomId) ?? 0,
+  }
+  const rooms = new RoomService({
+    store,
+    discord: new RestDiscordRooms({
+      rest,
+      guildId: config.DISCORD_GUILD_ID,
+      logger: logger.child({ component: 'discord' }),
+    }),
+    voice: feed,
+    events,
+    invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
+    clock,
+    logger: logger.child({ component: 'rooms' }),
+    publicUrl: config.PUBLIC_URL,
+    discordWebUrl: config.DISCORD_WEB_URL,
+    voiceReady: () => ['ready', 'resuming'].includes(feed.status().state),
+  })
+  presence = createPresenceService({
+    voice: feed,
+    rooms,
+    logger: logger.child({ component: 'presence' }),
+    config,
+    authenticate: async (request) => {
+      const session = await auth.readSession(request.headers.get('cookie'))
+      return session ? { ...session.user } : null
+    },
+  })
+  const scheduler = new CleanupScheduler({
+    target: rooms,
+    clock,
+    logger: logger.child({ component: 'cleanup' }),
+  })
+  return { config, logger, rest, auth, feed, store, rooms, scheduler, presence, redis }
+}
+
+/** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
+export async function bootRuntime(runtime: Runtime): Promise<void> {
+  const { feed, rooms, scheduler, logger } = runtime
+  await feed.start()
+  await rooms.start()
+  try {
+    await rooms.reconcile()
+  } catch (error) {
+    // Discord may be briefly unreachable; the rooms keep working and the next start retries.
+    logger.warn({ err: error }, 'reconciliation with discord failed')
+  }
+  scheduler.start()
+  logger.info({ rooms: rooms.openRooms }, 'runtime started')
+}
+
+/** Stops a runtime gracefully: the feed keeps its session resumable, stores are flushed. */
+export async function shutdownRuntime(runtime: Runtime): Promise<void> {
+  runtime.scheduler.stop()
+  runtime.rooms.stop()
+  await runtime.presence.stop()
+  await runtime.feed.stop()
+  await runtime.store.close()
+  await runtime.redis?.quit().catch(() => undefined)
+  runtime.logger.info('runtime stopped')
+}
+
+const g = globalThis as unknown as {
+  __runtime?: Runtime
+  __runtimeStart?: Promise<Runtime>
+}
+
+/** The process-wide runtime (created lazily, not started). */
+export function getRuntime(): Runtime {
+  g.__runtime ??= createRuntime(getConfig())
+  return g.__runtime
+}
+
+/** Creates and starts the process-wide runtime once; later calls share the same start. */
+export function startRuntime(): Promise<Runtime> {
+  g.__runtimeStart ??= (async () => {
+    const runtime = getRuntime()
+    await bootRuntime(runtime)
+    return runtime
+  })()
+  return g.__runtimeStart
+}
+
+/** Stops the process-wide runtime (SIGTERM). */
+export async function stopRuntime(): Promise<void> {
+  const runtime = g.__runtime
+  if (!runtime) return
+  g.__runtime = undefined
+  g.__runtimeStart = undefined
+  await shutdownRuntime(runtime)
+}
+
+/** Health facts for /api/health (null before the runtime exists). */
+export function runtimeHealth(): { gateway: string; rooms: number } | null {
+  const runtime = g.__runtime
+  if (!runtime) return null
+  return { gateway: runtime.feed.status().state, rooms: runtime.rooms.openRooms }
+}
+
+export { ConfigError }
