@@ -25,6 +25,12 @@ export type HistoryResult =
       readonly reason: 'epoch' | 'gap' | 'ahead'
     }
 
+/** A live subscription to one room's frames. */
+export interface BusSubscription {
+  readonly ready: Promise<void>
+  unsubscribe(): void
+}
+
 /** The current end of a room stream. */
 export interface StreamPosition {
   readonly epoch: string
@@ -43,8 +49,11 @@ export interface EventBus {
    * and delivers it to the room's subscribers (on every process sharing the bus).
    */
   publish(roomId: string, body: RoomFrameBody): Promise<BusFrame>
-  /** Live frames of one room, in seq order. Returns the unsubscribe function. */
-  subscribe(roomId: string, listener: (frame: BusFrame) => void): () => void
+  /**
+   * Live frames of one room, in seq order. Every frame published after `ready` resolves is
+   * delivered (Redis: once the SUBSCRIBE is acknowledged).
+   */
+  subscribe(roomId: string, listener: (frame: BusFrame) => void): BusSubscription
   /** The room stream's current epoch and last seq. */
   position(roomId: string): Promise<StreamPosition>
   /** The frames with seq > since, if the bounded history still holds all of them. */

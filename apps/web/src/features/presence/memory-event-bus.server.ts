@@ -78,8 +78,11 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     subscribe(roomId, listener) {
       const room = stream(roomId)
       room.listeners.add(listener)
-      return () => {
-        room.listeners.delete(listener)
+      return {
+        ready: Promise.resolve(),
+        unsubscribe: () => {
+          room.listeners.delete(listener)
+        },
       }
     },
     position(roomId): Promise<StreamPosition> {

@@ -14,7 +14,7 @@ import type {
   SessionUser,
   VoicePresence,
 } from '../../server/ports'
-import type { BusFrame, EventBus } from './event-bus'
+import type { BusFrame, BusSubscription, EventBus } from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
 import { type DropReason, type LatencySummary, PresenceMetrics } from './presence-metrics.server'
 import { TokenBucket } from './token-bucket'
@@ -110,7 +110,7 @@ interface SocketState {
 
 interface LocalRoom {
   readonly sockets: Set<SocketState>
-  readonly unsubscribe: () => void
+  readonly subscription: BusSubscription
 }
 
 const PING_PAYLOAD = 'tv-presence'
@@ -225,7 +225,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     }
   }
 
-  const addSubscription = (state: SocketState, roomId: string): Subscription => {
+  const addSubscription = (
+    state: SocketState,
+    roomId: string,
+  ): { sub: Subscription; ready: Promise<void> } => {
     removeSubscription(state, roomId)
     const sub: Subscription = { roomId, live: false, buffer: [], lastSeq: 0 }
     state.subs.set(roomId, sub)
@@ -235,12 +238,12 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     if (!local) {
       local = {
         sockets: new Set(),
-        unsubscribe: bus.subscribe(roomId, (frame) => deliver(roomId, frame)),
+        subscription: bus.subscribe(roomId, (frame) => deliver(roomId, frame)),
       }
       localRooms.set(roomId, local)
     }
     local.sockets.add(state)
-    return sub
+    return { sub, ready: local.subscription.ready }
   }
 
   const removeSubscription = (state: SocketState, roomId: string) => {
@@ -252,7 +255,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     local.sockets.delete(state)
     if (local.sockets.size === 0) {
       localRooms.delete(roomId)
-      local.unsubscribe()
+      local.subscription.unsubscribe()
     }
   }
 
@@ -279,9 +282,11 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       return
     }
     // Live frames are buffered from here on, so nothing published from now on can be missed.
-    const sub = addSubscription(state, roomId)
+    const { sub, ready } = addSubscription(state, roomId)
     const current = () => !state.closing && state.subs.get(roomId) === sub
     try {
+      await ready
+      if (!current()) return
       if (since !== undefined) {
         const history = await bus.history(roomId, since, epoch)
         if (!current()) return

@@ -78,6 +78,7 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
       : options.redis
   const sub = client.duplicate()
   const listeners = new Map<string, Set<(frame: BusFrame) => void>>()
+  const subscribed = new Map<string, Promise<void>>()
   let closed = false
 
   const keys = (roomId: string) => [
@@ -142,17 +143,25 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
       if (!set) {
         set = new Set()
         listeners.set(roomId, set)
-        sub.subscribe(channel(roomId)).catch(() => {})
+        const ack = sub.subscribe(channel(roomId)).then(
+          () => undefined,
+          (error: unknown) => {
+            throw new PresenceError('BUS_UNAVAILABLE', 'could not subscribe', { cause: error })
+          },
+        )
+        ack.catch(() => {})
+        subscribed.set(roomId, ack)
       }
       set.add(listener)
-      return () => {
-        const current = listeners.get(roomId)
-        if (!current) return
-        current.delete(listener)
-        if (current.size === 0) {
+      const mine = set
+      return {
+        ready: subscribed.get(roomId) ?? Promise.resolve(),
+        unsubscribe: () => {
+          if (!mine.delete(listener) || mine.size > 0 || listeners.get(roomId) !== mine) return
           listeners.delete(roomId)
+          subscribed.delete(roomId)
           if (!closed) sub.unsubscribe(channel(roomId)).catch(() => {})
-        }
+        },
       }
     },
     async position(roomId): Promise<StreamPosition> {

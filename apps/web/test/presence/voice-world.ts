@@ -1,0 +1,113 @@
+import type { RoomState, VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
+import type { RoomAccess, RoomDirectory, SessionUser, VoicePresence } from '../../src/server/ports'
+import { GUILD, member } from './fixtures'
+
+/**
+ * A small, real VoicePresence: it keeps who is in which channel and emits the same events a
+ * gateway feed does (state first, then listeners), so tests can drive voice activity directly.
+ */
+export class VoiceWorld implements VoicePresence {
+  readonly #members = new Map<string, VoiceMember>()
+  readonly #listeners = new Set<(event: VoiceEvent) => void>()
+  #feedSeq = 0
+
+  subscribe(listener: (event: VoiceEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+  channelMembers(channelId: string): VoiceMember[] {
+    return [...this.#members.values()].filter((m) => m.channelId === channelId)
+  }
+  memberChannel(userId: string): string | null {
+    return this.#members.get(userId)?.channelId ?? null
+  }
+  get listenerCount(): number {
+    return this.#listeners.size
+  }
+
+  /** The user joins `channelId` (a move if they were elsewhere: left then joined, like the feed). */
+  join(userId: string, channelId: string, receivedAt = Date.now()) {
+    const previous = this.#members.get(userId)
+    if (previous?.channelId === channelId) return
+    if (previous) this.leave(userId, 'moved', receivedAt)
+    const next = member(userId, channelId)
+    this.#members.set(userId, next)
+    this.#emit({ type: 'voice.joined', member: next, userId, channelId, receivedAt })
+  }
+  leave(userId: string, reason: 'left' | 'moved' = 'left', receivedAt = Date.now()) {
+    const previous = this.#members.get(userId)
+    if (!previous) return
+    this.#members.delete(userId)
+    this.#emit({ type: 'voice.left', userId, channelId: previous.channelId, reason, receivedAt })
+  }
+  toggleMute(userId: string) {
+    const previous = this.#members.get(userId)
+    if (!previous) return
+    const next = { ...previous, selfMute: !previous.selfMute }
+    this.#members.set(userId, next)
+    this.#emit({
+      type: 'voice.updated',
+      member: next,
+      changed: ['selfMute'],
+      userId,
+      channelId: next.channelId,
+      receivedAt: Date.now(),
+    })
+  }
+
+  #emit(
+    partial:
+      | {
+          type: 'voice.joined'
+          member: VoiceMember
+          userId: string
+          channelId: string
+          receivedAt: number
+        }
+      | {
+          type: 'voice.left'
+          reason: 'left' | 'moved'
+          userId: string
+          channelId: string
+          receivedAt: number
+        }
+      | {
+          type: 'voice.updated'
+          member: VoiceMember
+          changed: ['selfMute']
+          userId: string
+          channelId: string
+          receivedAt: number
+        },
+  ) {
+    const event = { v: 1, guildId: GUILD, feedSeq: ++this.#feedSeq, ...partial } as VoiceEvent
+    for (const listener of this.#listeners) listener(event)
+  }
+}
+
+/** A small, real RoomDirectory over a map of rooms. */
+export class RoomTable implements RoomDirectory {
+  readonly rooms = new Map<string, { channelId: string; state: RoomState }>()
+
+  add(roomId: string, channelId: string, state: RoomState) {
+    this.rooms.set(roomId, { channelId, state })
+  }
+  roomForChannel(channelId: string): string | null {
+    for (const [roomId, room] of this.rooms) if (room.channelId === channelId) return roomId
+    return null
+  }
+  roomAccess(roomId: string, userId: string): RoomAccess | null {
+    const room = this.rooms.get(roomId)
+    if (!room) return null
+    const { state } = room
+    if (state.ownerId !== userId && !state.players.some((p) => p.userId === userId)) return null
+    return { channelId: room.channelId, state }
+  }
+}
+
+/** Test sessions: the cookie `session=<userId>` signs that user in. */
+export async function cookieAuth(request: Request): Promise<SessionUser | null> {
+  const match = /(?:^|;\s*)session=(\d{17,20})/.exec(request.headers.get('cookie') ?? '')
+  if (!match?.[1]) return null
+  return { userId: match[1], username: `u${match[1].slice(-4)}`, globalName: null, avatar: null }
+}
