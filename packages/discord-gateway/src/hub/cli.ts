@@ -1,0 +1,58 @@
+import { pino } from 'pino'
+import { z } from 'zod'
+import { parseGatewayEnv } from '../config'
+import { FileSessionStore } from '../session/file-session-store'
+import { MemorySessionStore } from '../session/session-store'
+import { sleep } from '../supervision/backoff'
+import { createVoiceFeed } from '../voice-feed'
+import { createHubSender } from './hub-sender'
+
+/** Runs the gateway as its own process and pushes events to the web server (hub mode). */
+const HubEnvSchema = z.object({
+  HUB_URL: z.url(),
+  HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters'),
+})
+
+const logger = pino({ name: 'discord-gateway-hub', level: process.env.LOG_LEVEL ?? 'info' })
+const hubEnv = HubEnvSchema.safeParse(process.env)
+if (!hubEnv.success) {
+  logger.fatal(
+    { variables: hubEnv.error.issues.map((i) => i.path.join('.')) },
+    'invalid hub environment',
+  )
+  process.exit(1)
+}
+const env = parseGatewayEnv(process.env)
+const feed = createVoiceFeed({
+  token: env.token,
+  guildId: env.guildId,
+  apiUrl: env.apiUrl,
+  intents: env.intents,
+  logger,
+  sessionStore: env.sessionFile ? new FileSessionStore(env.sessionFile) : new MemorySessionStore(),
+})
+const sender = createHubSender(feed, {
+  url: hubEnv.data.HUB_URL,
+  secret: hubEnv.data.HUB_SECRET,
+  guildId: env.guildId,
+  logger,
+})
+feed.onStatus(({ from, to, status }) => {
+  if (to === 'stopped' && status.alert)
+    logger.fatal({ from, alert: status.alert }, 'gateway stopped')
+})
+await feed.start()
+sender.start()
+
+let stopping = false
+const shutdown = async (signal: string) => {
+  if (stopping) return
+  stopping = true
+  logger.info({ signal }, 'stopping: persisting the gateway session for a resume')
+  await feed.stop()
+  await Promise.race([sender.flush(), sleep(5000)])
+  await sender.stop()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))

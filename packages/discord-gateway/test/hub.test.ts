@@ -1,0 +1,266 @@
+import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
+import { describe, expect, it } from 'vitest'
+import { createHubReceiver } from '../src/hub/hub-receiver'
+import { createHubSender } from '../src/hub/hub-sender'
+import {
+  computeSignature,
+  HUB_HEADERS,
+  NonceCache,
+  signHubRequest,
+  verifyHubSignature,
+} from '../src/hub/sign'
+import type { VoiceReadApi } from '../src/voice/voice-mirror'
+import { applyVoiceEvent, sortMembers } from '../src/voice/voice-mirror'
+import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
+import { GUILD, guildCreate, ready, voiceState, vsu } from './support/dispatch'
+
+const SECRET = 'x'.repeat(40)
+const URL_ = 'http://hub.test/internal/voice'
+
+function signed(
+  body: string,
+  opts: { timestamp?: number; nonce?: string; secret?: string } = {},
+): Request {
+  return new Request(URL_, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...signHubRequest(opts.secret ?? SECRET, body, opts),
+    },
+    body,
+  })
+}
+
+/** A tiny in-memory feed driven by the real reducer. */
+function fakeFeed() {
+  let state = createVoiceStoreState(GUILD)
+  const listeners = new Set<(e: VoiceEvent) => void>()
+  let s = 0
+  const push = (payload: Parameters<typeof reduce>[1]['payload']) => {
+    const r = reduce(state, { payload, receivedAt: 1 })
+    state = r.state
+    for (const e of r.events) for (const l of listeners) l(e)
+  }
+  const feed: VoiceReadApi = {
+    snapshot: () => ({
+      guildId: GUILD,
+      feedSeq: state.feedSeq,
+      members: sortMembers(state.members.values()),
+    }),
+    channelMembers: () => [],
+    memberChannel: () => null,
+    subscribe: (l) => {
+      listeners.add(l)
+      return () => listeners.delete(l)
+    },
+  }
+  return {
+    feed,
+    ready: () => push(ready(++s, 's')),
+    create: (states: ReturnType<typeof voiceState>[]) => push(guildCreate(++s, states)),
+    vsu: (userId: string, channelId: string | null, selfMute = false) =>
+      push(vsu(++s, voiceState(userId, channelId, { selfMute }))),
+    members: () => state.members,
+  }
+}
+
+describe('hub signing', () => {
+  it('verifies its own signature and rejects tampering, staleness and missing headers', () => {
+    const now = 1_700_000_000_000
+    const headers = signHubRequest(SECRET, '{"a":1}', { timestamp: now, nonce: 'n'.repeat(32) })
+    const h = {
+      timestamp: headers[HUB_HEADERS.timestamp] ?? null,
+      nonce: headers[HUB_HEADERS.nonce] ?? null,
+      signature: headers[HUB_HEADERS.signature] ?? null,
+    }
+    expect(h.signature).toBe(computeSignature(SECRET, String(now), 'n'.repeat(32), '{"a":1}'))
+    expect(verifyHubSignature(SECRET, h, '{"a":1}', now)).toEqual({ ok: true })
+    expect(verifyHubSignature(SECRET, h, '{"a":2}', now)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    })
+    expect(verifyHubSignature(`${SECRET}y`, h, '{"a":1}', now)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    })
+    expect(verifyHubSignature(SECRET, h, '{"a":1}', now + 60_001)).toEqual({
+      ok: false,
+      reason: 'stale',
+    })
+    expect(verifyHubSignature(SECRET, h, '{"a":1}', now - 60_001)).toEqual({
+      ok: false,
+      reason: 'stale',
+    })
+    expect(verifyHubSignature(SECRET, { ...h, nonce: null }, '{"a":1}', now)).toEqual({
+      ok: false,
+      reason: 'missing_headers',
+    })
+    expect(verifyHubSignature(SECRET, { ...h, signature: 'v1=00' }, '{"a":1}', now).ok).toBe(false)
+  })
+
+  it('nonce cache rejects reuse within its ttl', () => {
+    const cache = new NonceCache(1000)
+    expect(cache.use('a', 0)).toBe(true)
+    expect(cache.use('a', 999)).toBe(false)
+    expect(cache.use('a', 1000)).toBe(true)
+  })
+})
+
+describe('hub receiver', () => {
+  const member = (userId: string, channelId: string): VoiceMember => ({
+    userId,
+    channelId,
+    username: 'u',
+    globalName: null,
+    avatar: null,
+    mute: false,
+    deaf: false,
+    selfMute: false,
+    selfDeaf: false,
+    selfVideo: false,
+    selfStream: false,
+    suppress: false,
+  })
+  const A = '200000000000000001'
+  const C = '300000000000000001'
+  const snapshotBody = JSON.stringify({
+    v: 1,
+    kind: 'snapshot',
+    guildId: GUILD,
+    feedSeq: 4,
+    members: [member(A, C)],
+  })
+  const eventBody = (feedSeq: number) =>
+    JSON.stringify({
+      v: 1,
+      kind: 'events',
+      guildId: GUILD,
+      events: [
+        {
+          v: 1,
+          type: 'voice.left',
+          guildId: GUILD,
+          channelId: C,
+          userId: A,
+          feedSeq,
+          receivedAt: 1,
+          reason: 'left',
+        },
+      ],
+    })
+
+  it('applies a snapshot then consecutive events; 409 on a gap; retries are idempotent', async () => {
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    expect((await receiver.handle(signed(eventBody(5)))).status).toBe(409)
+    expect((await receiver.handle(signed(snapshotBody))).status).toBe(204)
+    expect(receiver.channelMembers(C).map((m) => m.userId)).toEqual([A])
+    const gap = await receiver.handle(signed(eventBody(7)))
+    expect(gap.status).toBe(409)
+    expect(await gap.json()).toEqual({ error: 'gap', feedSeq: 4 })
+    const seen: number[] = []
+    receiver.subscribe((e) => seen.push(e.feedSeq))
+    expect((await receiver.handle(signed(eventBody(5)))).status).toBe(204)
+    expect((await receiver.handle(signed(eventBody(5)))).status).toBe(204)
+    expect(seen).toEqual([5])
+    expect(receiver.memberChannel(A)).toBeNull()
+    expect(receiver.snapshot().feedSeq).toBe(5)
+  })
+
+  it('rejects bad signatures, replays, stale requests, invalid bodies and other guilds without details', async () => {
+    let now = 1_000_000
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD, now: () => now })
+    const bad = await receiver.handle(
+      signed(snapshotBody, { secret: 'wrong'.repeat(8), timestamp: now }),
+    )
+    expect(bad.status).toBe(401)
+    expect(await bad.text()).toBe('{"error":"unauthorized"}')
+    const request = signed(snapshotBody, { timestamp: now, nonce: 'r'.repeat(32) })
+    const replay = request.clone()
+    expect((await receiver.handle(request)).status).toBe(204)
+    expect((await receiver.handle(replay)).status).toBe(401)
+    expect((await receiver.handle(signed(snapshotBody, { timestamp: now - 61_000 }))).status).toBe(
+      401,
+    )
+    const invalid = await receiver.handle(
+      signed('{"v":1,"kind":"snapshot","members":"<script>"}', { timestamp: now }),
+    )
+    expect(invalid.status).toBe(400)
+    expect(await invalid.text()).toBe('{"error":"invalid_body"}')
+    expect((await receiver.handle(signed('not json', { timestamp: now }))).status).toBe(400)
+    const other = snapshotBody.replace(GUILD, '100000000000000009')
+    expect((await receiver.handle(signed(other, { timestamp: now }))).status).toBe(400)
+    expect((await receiver.handle(new Request(URL_, { method: 'GET' }))).status).toBe(405)
+    now += 1
+  })
+})
+
+describe('hub sender -> receiver', () => {
+  it('sends a snapshot first, then events in order; a lost request makes it resend a snapshot', async () => {
+    const world = fakeFeed()
+    world.ready()
+    world.create([voiceState('200000000000000001', '300000000000000001')])
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    let dropNext = false
+    let calls = 0
+    const sender = createHubSender(world.feed, {
+      url: URL_,
+      secret: SECRET,
+      guildId: GUILD,
+      backoff: { baseMs: 1, maxMs: 5 },
+      fetch: async (input, init) => {
+        calls++
+        const request = new Request(input as string, init)
+        if (dropNext) {
+          // the receiver applies it, but the response is lost: the sender retries (idempotent)
+          dropNext = false
+          await receiver.handle(request)
+          throw new Error('connection reset')
+        }
+        return receiver.handle(request)
+      },
+    })
+    sender.start()
+    await sender.flush()
+    expect(receiver.snapshot().members.map((m) => m.userId)).toEqual(['200000000000000001'])
+    world.vsu('200000000000000002', '300000000000000001')
+    dropNext = true
+    world.vsu('200000000000000002', '300000000000000001', true)
+    world.vsu('200000000000000001', null)
+    await sender.flush()
+    expect(receiver.snapshot()).toEqual(world.feed.snapshot())
+    const mirror = new Map(receiver.snapshot().members.map((m) => [m.userId, m]))
+    expect(mirror).toEqual(world.members())
+    expect(sender.stats().snapshots).toBe(1)
+    expect(calls).toBeGreaterThan(2)
+    await sender.stop()
+  })
+
+  it('resends a snapshot when the receiver lost its state (409)', async () => {
+    const world = fakeFeed()
+    world.ready()
+    world.create([voiceState('200000000000000001', '300000000000000001')])
+    let receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    const sender = createHubSender(world.feed, {
+      url: URL_,
+      secret: SECRET,
+      guildId: GUILD,
+      backoff: { baseMs: 1, maxMs: 5 },
+      fetch: async (input, init) => receiver.handle(new Request(input as string, init)),
+    })
+    sender.start()
+    await sender.flush()
+    receiver = createHubReceiver({ secret: SECRET, guildId: GUILD }) // web server restarted
+    world.vsu('200000000000000002', '300000000000000002')
+    await sender.flush()
+    expect(receiver.snapshot()).toEqual(world.feed.snapshot())
+    expect(sender.stats().snapshots).toBe(2)
+    const events: VoiceEvent[] = []
+    receiver.subscribe((e) => events.push(e))
+    world.vsu('200000000000000002', null)
+    await sender.flush()
+    const m = new Map(receiver.snapshot().members.map((x) => [x.userId, x]))
+    for (const e of events) applyVoiceEvent(m, e)
+    expect(events).toHaveLength(1)
+    await sender.stop()
+  })
+})
