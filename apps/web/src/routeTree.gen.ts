@@ -10,11 +10,40 @@
 
 import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
+import { Route as InviteExpiredRouteImport } from './routes/invite-expired'
+import { Route as RoomClosedRouteImport } from './routes/room-closed'
+import { Route as RoomFullRouteImport } from './routes/room-full'
+import { Route as SignedOutRouteImport } from './routes/signed-out'
 import { Route as ApiHealthRouteImport } from './routes/api/health'
+import { Route as AuthCallbackRouteImport } from './routes/auth/callback'
+import { Route as AuthLoginRouteImport } from './routes/auth/login'
+import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
+import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
+import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
   path: '/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const InviteExpiredRoute = InviteExpiredRouteImport.update({
+  id: '/invite-expired',
+  path: '/invite-expired',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const RoomClosedRoute = RoomClosedRouteImport.update({
+  id: '/room-closed',
+  path: '/room-closed',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const RoomFullRoute = RoomFullRouteImport.update({
+  id: '/room-full',
+  path: '/room-full',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const SignedOutRoute = SignedOutRouteImport.update({
+  id: '/signed-out',
+  path: '/signed-out',
   getParentRoute: () => rootRouteImport,
 } as any)
 const ApiHealthRoute = ApiHealthRouteImport.update({
@@ -22,31 +51,126 @@ const ApiHealthRoute = ApiHealthRouteImport.update({
   path: '/api/health',
   getParentRoute: () => rootRouteImport,
 } as any)
+const AuthCallbackRoute = AuthCallbackRouteImport.update({
+  id: '/auth/callback',
+  path: '/auth/callback',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const AuthLoginRoute = AuthLoginRouteImport.update({
+  id: '/auth/login',
+  path: '/auth/login',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const AuthLogoutRoute = AuthLogoutRouteImport.update({
+  id: '/auth/logout',
+  path: '/auth/logout',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const RoomsRoomIdIndexRoute = RoomsRoomIdIndexRouteImport.update({
+  id: '/rooms/$roomId/',
+  path: '/rooms/$roomId/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const RoomsRoomIdJoinRoute = RoomsRoomIdJoinRouteImport.update({
+  id: '/rooms/$roomId/join',
+  path: '/rooms/$roomId/join',
+  getParentRoute: () => rootRouteImport,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
+  '/invite-expired': typeof InviteExpiredRoute
+  '/room-closed': typeof RoomClosedRoute
+  '/room-full': typeof RoomFullRoute
+  '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/auth/callback': typeof AuthCallbackRoute
+  '/auth/login': typeof AuthLoginRoute
+  '/auth/logout': typeof AuthLogoutRoute
+  '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
+  '/invite-expired': typeof InviteExpiredRoute
+  '/room-closed': typeof RoomClosedRoute
+  '/room-full': typeof RoomFullRoute
+  '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/auth/callback': typeof AuthCallbackRoute
+  '/auth/login': typeof AuthLoginRoute
+  '/auth/logout': typeof AuthLogoutRoute
+  '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
+  '/invite-expired': typeof InviteExpiredRoute
+  '/room-closed': typeof RoomClosedRoute
+  '/room-full': typeof RoomFullRoute
+  '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/auth/callback': typeof AuthCallbackRoute
+  '/auth/login': typeof AuthLoginRoute
+  '/auth/logout': typeof AuthLogoutRoute
+  '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
-  fullPaths: '/' | '/api/health'
+  fullPaths:
+    | '/'
+    | '/invite-expired'
+    | '/room-closed'
+    | '/room-full'
+    | '/signed-out'
+    | '/api/health'
+    | '/auth/callback'
+    | '/auth/login'
+    | '/auth/logout'
+    | '/rooms/$roomId/join'
+    | '/rooms/$roomId/'
   fileRoutesByTo: FileRoutesByTo
-  to: '/' | '/api/health'
-  id: '__root__' | '/' | '/api/health'
+  to:
+    | '/'
+    | '/invite-expired'
+    | '/room-closed'
+    | '/room-full'
+    | '/signed-out'
+    | '/api/health'
+    | '/auth/callback'
+    | '/auth/login'
+    | '/auth/logout'
+    | '/rooms/$roomId/join'
+    | '/rooms/$roomId'
+  id:
+    | '__root__'
+    | '/'
+    | '/invite-expired'
+    | '/room-closed'
+    | '/room-full'
+    | '/signed-out'
+    | '/api/health'
+    | '/auth/callback'
+    | '/auth/login'
+    | '/auth/logout'
+    | '/rooms/$roomId/join'
+    | '/rooms/$roomId/'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
+  InviteExpiredRoute: typeof InviteExpiredRoute
+  RoomClosedRoute: typeof RoomClosedRoute
+  RoomFullRoute: typeof RoomFullRoute
+  SignedOutRoute: typeof SignedOutRoute
   ApiHealthRoute: typeof ApiHealthRoute
+  AuthCallbackRoute: typeof AuthCallbackRoute
+  AuthLoginRoute: typeof AuthLoginRoute
+  AuthLogoutRoute: typeof AuthLogoutRoute
+  RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
+  RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -58,6 +182,34 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof IndexRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/invite-expired': {
+      id: '/invite-expired'
+      path: '/invite-expired'
+      fullPath: '/invite-expired'
+      preLoaderRoute: typeof InviteExpiredRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/room-closed': {
+      id: '/room-closed'
+      path: '/room-closed'
+      fullPath: '/room-closed'
+      preLoaderRoute: typeof RoomClosedRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/room-full': {
+      id: '/room-full'
+      path: '/room-full'
+      fullPath: '/room-full'
+      preLoaderRoute: typeof RoomFullRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/signed-out': {
+      id: '/signed-out'
+      path: '/signed-out'
+      fullPath: '/signed-out'
+      preLoaderRoute: typeof SignedOutRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/api/health': {
       id: '/api/health'
       path: '/api/health'
@@ -65,12 +217,56 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ApiHealthRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/auth/callback': {
+      id: '/auth/callback'
+      path: '/auth/callback'
+      fullPath: '/auth/callback'
+      preLoaderRoute: typeof AuthCallbackRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/auth/login': {
+      id: '/auth/login'
+      path: '/auth/login'
+      fullPath: '/auth/login'
+      preLoaderRoute: typeof AuthLoginRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/auth/logout': {
+      id: '/auth/logout'
+      path: '/auth/logout'
+      fullPath: '/auth/logout'
+      preLoaderRoute: typeof AuthLogoutRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/rooms/$roomId/': {
+      id: '/rooms/$roomId/'
+      path: '/rooms/$roomId'
+      fullPath: '/rooms/$roomId/'
+      preLoaderRoute: typeof RoomsRoomIdIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/rooms/$roomId/join': {
+      id: '/rooms/$roomId/join'
+      path: '/rooms/$roomId/join'
+      fullPath: '/rooms/$roomId/join'
+      preLoaderRoute: typeof RoomsRoomIdJoinRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
+  InviteExpiredRoute: InviteExpiredRoute,
+  RoomClosedRoute: RoomClosedRoute,
+  RoomFullRoute: RoomFullRoute,
+  SignedOutRoute: SignedOutRoute,
   ApiHealthRoute: ApiHealthRoute,
+  AuthCallbackRoute: AuthCallbackRoute,
+  AuthLoginRoute: AuthLoginRoute,
+  AuthLogoutRoute: AuthLogoutRoute,
+  RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
+  RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)

@@ -1,10 +1,17 @@
-import { createFileRoute } from '@tanstack/react-router'
+import type { RoomView } from '@repo/discord-integration/contracts'
+import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
+import { type FormEvent, useId, useState } from 'react'
+import { createRoom, getHome } from '../features/rooms/rooms.functions'
+import { SignInButton, SignOutButton } from '../features/rooms/ui/auth-forms'
+import { useAction } from '../features/rooms/ui/use-action'
 
 export const Route = createFileRoute('/')({
+  loader: () => getHome(),
   component: Home,
 })
 
 function Home() {
+  const { user, rooms } = Route.useLoaderData()
   return (
     <main className="page">
       <section className="hero">
@@ -14,7 +21,85 @@ function Home() {
           four players, a signed invite link that lasts 24 hours, and a live list of who is in
           voice, muted or on camera.
         </p>
+        {!user && <SignInButton returnTo="/" />}
       </section>
+      {user && (
+        <>
+          <section className="card" aria-labelledby="signed-in-title">
+            <div className="row spread">
+              <h2 id="signed-in-title">Signed in as {user.globalName ?? user.username}</h2>
+              <SignOutButton />
+            </div>
+            <CreateRoomForm />
+          </section>
+          <MyRooms rooms={rooms} />
+        </>
+      )}
     </main>
+  )
+}
+
+function CreateRoomForm() {
+  const navigate = useNavigate()
+  const inputId = useId()
+  const [name, setName] = useState('')
+  const action = useAction((roomName: string) => createRoom({ data: { name: roomName } }))
+  const onSubmit = async (event: FormEvent) => {
+    event.preventDefault()
+    const room = await action.run(name.trim() || 'Game night')
+    if (room) await navigate({ to: '/rooms/$roomId', params: { roomId: room.id } })
+  }
+  return (
+    <form className="create-room" onSubmit={onSubmit}>
+      <label htmlFor={inputId}>Room name</label>
+      <div className="row">
+        <input
+          id={inputId}
+          name="name"
+          value={name}
+          maxLength={100}
+          placeholder="Game night"
+          onChange={(e) => setName(e.target.value)}
+        />
+        <button type="submit" className="button primary" disabled={action.pending}>
+          {action.pending ? 'Creating…' : 'Create room'}
+        </button>
+      </div>
+      {action.error && (
+        <p role="alert" className="error-text">
+          {action.error.message}
+        </p>
+      )}
+    </form>
+  )
+}
+
+function MyRooms({ rooms }: { rooms: RoomView[] }) {
+  const router = useRouter()
+  return (
+    <section className="card" aria-labelledby="my-rooms-title">
+      <div className="row spread">
+        <h2 id="my-rooms-title">Your rooms</h2>
+        <button type="button" className="button subtle" onClick={() => router.invalidate()}>
+          Refresh
+        </button>
+      </div>
+      {rooms.length === 0 ? (
+        <p className="muted">No open rooms yet. Create one and share its invite link.</p>
+      ) : (
+        <ul className="room-list">
+          {rooms.map((room) => (
+            <li key={room.id}>
+              <Link to="/rooms/$roomId" params={{ roomId: room.id }}>
+                {room.name}
+              </Link>
+              <span className="muted">
+                {room.players.length}/{room.maxPlayers} players
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   )
 }

@@ -128,9 +128,7 @@ export class OAuthClient {
   }
 
   /** GET /users/@me with the user's bearer token. */
-  async fetchUser(
-    accessToken: string,
-  ): Promise<{
+  async fetchUser(accessToken: string): Promise<{
     userId: string
     username: string
     globalName: string | null

@@ -1,0 +1,22 @@
+/** "Sign in with Discord": a plain GET form, so it works before hydration and is a real button. */
+export function SignInButton({ returnTo = '/' }: { returnTo?: string }) {
+  return (
+    <form method="get" action="/auth/login" className="inline-form">
+      <input type="hidden" name="returnTo" value={returnTo} />
+      <button type="submit" className="button primary">
+        Sign in with Discord
+      </button>
+    </form>
+  )
+}
+
+/** "Sign out": POST so a link or prefetch can never sign anyone out. */
+export function SignOutButton() {
+  return (
+    <form method="post" action="/auth/logout" className="inline-form">
+      <button type="submit" className="button subtle">
+        Sign out
+      </button>
+    </form>
+  )
+}

@@ -1,0 +1,74 @@
+import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
+import { useEffect } from 'react'
+import { z } from 'zod'
+import { loginUrl } from '../features/auth/return-to'
+import { joinRoom, previewInvite } from '../features/rooms/rooms.functions'
+import { errorCodeOf, errorMessageOf } from '../features/rooms/server-fn-errors'
+import { MessagePage } from '../features/rooms/ui/message-page'
+import { useAction } from '../features/rooms/ui/use-action'
+
+export const Route = createFileRoute('/rooms/$roomId/join')({
+  validateSearch: z.object({ t: z.string().catch('') }),
+  loaderDeps: ({ search }) => ({ t: search.t }),
+  loader: async ({ params, deps, location }) => {
+    try {
+      return await previewInvite({ data: { roomId: params.roomId, token: deps.t } })
+    } catch (error) {
+      const code = errorCodeOf(error)
+      if (code === 'UNAUTHENTICATED')
+        throw redirect({ href: loginUrl(location.href), reloadDocument: true })
+      if (code === 'TOKEN_EXPIRED') throw redirect({ to: '/invite-expired' })
+      if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
+      throw error
+    }
+  },
+  errorComponent: ({ error }) => (
+    <MessagePage title="This invite link does not work" tone="danger">
+      <p>{errorMessageOf(error)}</p>
+    </MessagePage>
+  ),
+  component: JoinPage,
+})
+
+function JoinPage() {
+  const invite = Route.useLoaderData()
+  const { t } = Route.useSearch()
+  const navigate = useNavigate()
+  const action = useAction(() => joinRoom({ data: { roomId: invite.roomId, token: t } }))
+  const full = invite.players >= invite.maxPlayers
+  const onJoin = async () => {
+    const result = await action.run()
+    if (result) {
+      await navigate({ to: '/rooms/$roomId', params: { roomId: result.room.id } })
+    }
+  }
+  const errorCode = action.error?.code
+  useEffect(() => {
+    if (errorCode === 'ROOM_FULL') void navigate({ to: '/room-full' })
+    if (errorCode === 'TOKEN_EXPIRED') void navigate({ to: '/invite-expired' })
+    if (errorCode === 'ROOM_NOT_FOUND') void navigate({ to: '/room-closed' })
+  }, [errorCode, navigate])
+  return (
+    <main className="page narrow">
+      <section className="card" aria-labelledby="join-title">
+        <p className="eyebrow">You are invited</p>
+        <h1 id="join-title">{invite.name}</h1>
+        <p className="muted">
+          {invite.players} of {invite.maxPlayers} seats taken. Joining gives you access to the
+          room’s private Discord voice channel (and adds you to the Discord server if needed).
+        </p>
+        <button type="button" className="button primary" disabled={action.pending} onClick={onJoin}>
+          {action.pending ? 'Joining…' : 'Join room'}
+        </button>
+        {full && (
+          <p className="muted">The room looks full, but you can still try: seats free up.</p>
+        )}
+        {action.error && (
+          <p role="alert" className="error-text">
+            {action.error.message}
+          </p>
+        )}
+      </section>
+    </main>
+  )
+}
