@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import type { PersistedGateway } from '../src/session/persisted-gateway'
+import { RedisSessionStore } from '../src/session/redis-session-store'
+import { GUILD } from './support/dispatch'
+
+const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 })
+afterAll(async () => {
+  await redis.quit()
+})
+
+const value: PersistedGateway = {
+  v: 1,
+  guildId: GUILD,
+  savedAt: 1,
+  session: { sessionId: 's', sequence: 3, resumeURL: 'ws://x/resume', shardId: 0, shardCount: 1 },
+  voice: { sessionId: 's', seq: 3, feedSeq: 2, synced: true, members: [], profiles: [] },
+}
+
+describe('RedisSessionStore', () => {
+  it('round-trips, ignores garbage and clears', async () => {
+    const key = `test:gateway-session:${process.pid}:${Date.now()}`
+    const store = new RedisSessionStore(redis, key)
+    expect(await store.load()).toBeNull()
+    await store.save(value)
+    expect(await store.load()).toEqual(value)
+    await redis.set(key, '{"v":2}')
+    expect(await store.load()).toBeNull()
+    await store.clear()
+    expect(await redis.exists(key)).toBe(0)
+  })
+})
