@@ -1,0 +1,73 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
+import { roomRecord, takeSeat } from './room-fixtures'
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tv-rooms-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('FileRoomStore', () => {
+  it('survives a restart: a new store on the same file sees rooms and categories', async () => {
+    const path = join(dir, 'rooms.json')
+    const store = new FileRoomStore(path)
+    const room = roomRecord()
+    await store.insert(room)
+    await store.addCategory('300000000000000001')
+    await store.mutate(room.id, takeSeat('400000000000000002'))
+    await store.close()
+    const reopened = new FileRoomStore(path)
+    expect((await reopened.get(room.id))?.players.map((p) => p.userId)).toEqual([
+      '400000000000000001',
+      '400000000000000002',
+    ])
+    expect(await reopened.listCategories()).toEqual(['300000000000000001'])
+  })
+
+  it('writes atomically: no temp files are left and the file is always valid JSON', async () => {
+    const path = join(dir, 'rooms.json')
+    const store = new FileRoomStore(path)
+    await Promise.all(Array.from({ length: 20 }, () => store.insert(roomRecord())))
+    await store.close()
+    expect(await readdir(dir)).toEqual(['rooms.json'])
+    expect(JSON.parse(await readFile(path, 'utf8')).rooms).toHaveLength(20)
+  })
+
+  it('serialises concurrent seat-taking: 5 joins into a room of 3 give exactly one seat', async () => {
+    const store = new FileRoomStore(join(dir, 'rooms.json'))
+    const room = roomRecord({
+      players: ['1', '2', '3'].map((i) => ({
+        userId: `40000000000000000${i}`,
+        username: `p${i}`,
+        globalName: null,
+        avatar: null,
+        joinedAt: 1,
+      })),
+    })
+    await store.insert(room)
+    const results = await Promise.all(
+      ['5', '6', '7', '8', '9'].map((i) =>
+        store.mutate(room.id, takeSeat(`40000000000000000${i}`)),
+      ),
+    )
+    expect(results.filter((r) => r === 'added')).toHaveLength(1)
+    expect(results.filter((r) => r === 'full')).toHaveLength(4)
+    expect((await store.get(room.id))?.players).toHaveLength(4)
+  })
+
+  it('deletes with next: null and refuses duplicate ids', async () => {
+    const store = new FileRoomStore(join(dir, 'rooms.json'))
+    const room = roomRecord()
+    await store.insert(room)
+    await expect(store.insert(room)).rejects.toThrow()
+    await store.mutate(room.id, () => ({ next: null, result: true }))
+    expect(await store.get(room.id)).toBeNull()
+    expect(await store.list()).toEqual([])
+  })
+})
