@@ -1,0 +1,238 @@
+import { z } from 'zod'
+import { EmulatorError } from '../errors.ts'
+import type { RestFault } from '../rest/faults.ts'
+import type { RestLogEntry, Runtime } from '../runtime.ts'
+import type { VoiceFlags } from '../world/world.ts'
+
+/** Snapshot of the emulated world, for tests, the panel and the app's dev tooling. */
+export interface EmulatorState {
+  guildId: string
+  guildName: string
+  botUserId: string
+  botToken: string
+  clientId: string
+  clientSecret: string
+  restBase: string
+  webUrl: string
+  gatewayUrl: string
+  users: {
+    id: string
+    username: string
+    globalName: string | null
+    avatar: string | null
+    bot: boolean
+    member: boolean
+  }[]
+  channels: {
+    id: string
+    name: string
+    type: 0 | 2 | 4
+    parentId: string | null
+    position: number
+    userLimit: number
+  }[]
+  voiceStates: ({ userId: string; channelId: string } & Required<VoiceFlags>)[]
+  stats: EmulatorStats
+}
+
+/** Counters useful to tests. */
+export interface EmulatorStats {
+  identifies: number
+  resumes: number
+  /** Sessions with a live connection. */
+  activeSessions: number
+  /** Sessions still known (live or resumable). */
+  sessions: number
+  connections: number
+  restRequests: number
+  invalidRequests: number
+  sessionStartRemaining: number
+  pendingFaults: number
+}
+
+/** Test / dev control surface (also served over HTTP under /_emulator). */
+export interface EmulatorControl {
+  state(): EmulatorState
+  createUser(input: { username: string; globalName?: string | null }): { id: string }
+  setVoice(input: SetVoiceInput): void
+  removeMember(userId: string): void
+  closeGateway(code: number): void
+  reconnect(): void
+  invalidate(resumable: boolean): void
+  setHeartbeatAcks(enabled: boolean): void
+  refuse(ms: number): void
+  restart(): void
+  restFault(input: RestFault): void
+  reset(): void
+  stats(): EmulatorStats
+  /** The REST request log (newest last, at most 5000 entries). */
+  restLog(): RestLogEntry[]
+  /** Mints an OAuth access token for a user directly (tests), as if they had authorized with these scopes. */
+  issueAccessToken(input: {
+    userId: string
+    scopes: string[]
+    expiresInSeconds?: number
+    /** Defaults to the bot's application. */
+    clientId?: string
+  }): { accessToken: string; refreshToken: string }
+}
+
+export const SnowflakeInput = z.string().regex(/^\d{17,20}$/, 'must be a snowflake string')
+
+/** Control inputs, validated on every call (in-process and HTTP). */
+export const ControlSchemas = {
+  createUser: z.object({
+    username: z
+      .string()
+      .min(2)
+      .max(32)
+      .regex(/^[a-z0-9_.]+$/, 'lowercase letters, digits, _ and . only'),
+    globalName: z.string().min(1).max(32).nullish(),
+  }),
+  setVoice: z.object({
+    userId: SnowflakeInput,
+    channelId: SnowflakeInput.nullable(),
+    selfMute: z.boolean().optional(),
+    selfDeaf: z.boolean().optional(),
+    selfVideo: z.boolean().optional(),
+    selfStream: z.boolean().optional(),
+    mute: z.boolean().optional(),
+    deaf: z.boolean().optional(),
+  }),
+  removeMember: z.object({ userId: SnowflakeInput }),
+  closeGateway: z.object({ code: z.number().int().min(1000).max(4999) }),
+  invalidate: z.object({ resumable: z.boolean() }),
+  heartbeatAcks: z.object({ enabled: z.boolean() }),
+  refuse: z.object({ ms: z.number().int().min(0).max(3_600_000) }),
+  restFault: z.object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
+    path: z.string().min(1).startsWith('/'),
+    status: z.union([z.literal(0), z.number().int().min(400).max(599)]),
+    count: z.number().int().min(1).max(10_000).optional(),
+    retryAfter: z.number().min(0).max(3600).optional(),
+    global: z.boolean().optional(),
+    delayMs: z.number().int().min(0).max(120_000).optional(),
+  }),
+  issueAccessToken: z.object({
+    userId: SnowflakeInput,
+    scopes: z.array(z.string().min(1)).min(1),
+    expiresInSeconds: z.number().int().min(1).optional(),
+    clientId: SnowflakeInput.optional(),
+  }),
+}
+
+export type SetVoiceInput = z.input<typeof ControlSchemas.setVoice>
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input)
+  if (!result.success) {
+    throw new EmulatorError('INVALID_INPUT', z.prettifyError(result.error).replace(/\n/g, '; '))
+  }
+  return result.data
+}
+
+/** Builds the control handle over a runtime. `resetWorld` rebuilds the world from its seed. */
+export function createControl(rt: Runtime, resetWorld: () => void): EmulatorControl {
+  const stats = (): EmulatorStats => {
+    const sessions = [...rt.gateway.sessions.values()]
+    return {
+      identifies: rt.gateway.identifies,
+      resumes: rt.gateway.resumes,
+      activeSessions: sessions.filter((s) => s.sink !== null).length,
+      sessions: sessions.length,
+      connections: rt.gateway.connections.size,
+      restRequests: rt.requestLog.length,
+      invalidRequests: rt.limiter.invalidCount(),
+      sessionStartRemaining: rt.gateway.sessionStartLimit().remaining,
+      pendingFaults: rt.faults.pending(),
+    }
+  }
+  return {
+    state() {
+      const w = rt.world
+      return {
+        guildId: w.guildId,
+        guildName: w.guildName,
+        botUserId: w.botUserId,
+        botToken: w.botToken,
+        clientId: w.botUserId,
+        clientSecret: w.seed.application.clientSecret,
+        restBase: rt.urls.restBase,
+        webUrl: rt.urls.webUrl,
+        gatewayUrl: rt.urls.gatewayUrl,
+        users: [...w.users.values()].map((u) => ({ ...u, member: w.members.has(u.id) })),
+        channels: [...w.channels.values()].map((c) => ({
+          id: c.id,
+          name: c.name,
+          type: c.type,
+          parentId: c.parentId,
+          position: c.position,
+          userLimit: c.userLimit,
+        })),
+        voiceStates: [...w.voice.values()].map(({ sessionId: _s, ...v }) => v),
+        stats: stats(),
+      }
+    },
+    createUser(input) {
+      const d = parse(ControlSchemas.createUser, input)
+      return { id: rt.world.createUser(d.username, d.globalName ?? null).id }
+    },
+    setVoice(input) {
+      const { userId, channelId, ...flags } = parse(ControlSchemas.setVoice, input)
+      const w = rt.world
+      if (!w.users.has(userId)) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
+      if (channelId !== null && w.channels.get(channelId)?.type !== 2) {
+        throw new EmulatorError('UNKNOWN_CHANNEL', `${channelId} is not a voice channel`)
+      }
+      if (!w.members.has(userId)) {
+        if (channelId === null) return
+        w.addMember(userId)
+      }
+      w.setVoice(userId, channelId, flags)
+    },
+    removeMember(userId) {
+      const d = parse(ControlSchemas.removeMember, { userId })
+      if (!rt.world.removeMember(d.userId)) {
+        throw new EmulatorError('UNKNOWN_USER', `${d.userId} is not a member`)
+      }
+    },
+    closeGateway(code) {
+      rt.gateway.closeAll(parse(ControlSchemas.closeGateway, { code }).code)
+    },
+    reconnect: () => rt.gateway.reconnectAll(),
+    invalidate(resumable) {
+      rt.gateway.invalidateAll(parse(ControlSchemas.invalidate, { resumable }).resumable)
+    },
+    setHeartbeatAcks(enabled) {
+      rt.gateway.setAcks(parse(ControlSchemas.heartbeatAcks, { enabled }).enabled)
+    },
+    refuse(ms) {
+      rt.gateway.refuse(parse(ControlSchemas.refuse, { ms }).ms)
+    },
+    restart: () => rt.gateway.restart(),
+    restFault(input) {
+      rt.faults.add(parse(ControlSchemas.restFault, input))
+    },
+    reset() {
+      rt.gateway.resetState()
+      rt.oauth.clear()
+      rt.faults.clear()
+      rt.limiter.reset()
+      rt.requestLog.length = 0
+      resetWorld()
+    },
+    stats,
+    restLog: () => [...rt.requestLog],
+    issueAccessToken(input) {
+      const d = parse(ControlSchemas.issueAccessToken, input)
+      const clientId = d.clientId ?? rt.world.botUserId
+      if (!rt.world.users.has(d.userId))
+        throw new EmulatorError('UNKNOWN_USER', `unknown user ${d.userId}`)
+      if (!rt.apps().some((a) => a.id === clientId)) {
+        throw new EmulatorError('INVALID_INPUT', `unknown application ${clientId}`)
+      }
+      const t = rt.oauth.issue({ userId: d.userId, clientId, scopes: d.scopes }, d.expiresInSeconds)
+      return { accessToken: t.access_token, refreshToken: t.refresh_token }
+    },
+  }
+}

@@ -1,0 +1,197 @@
+import {
+  GatewayCloseCodes as C,
+  GatewayDispatchEvents as E,
+  GatewayOpcodes as Op,
+} from 'discord-api-types/v10'
+import type { WebSocket } from 'ws'
+import { FrameSchema } from './payloads.ts'
+import type { BufferedDispatch, GatewaySession, SessionSink } from './session.ts'
+
+/** Largest client frame Discord accepts. */
+export const MAX_CLIENT_PAYLOAD = 4096
+
+/** What a connection needs from the gateway server. */
+export interface ConnectionHost {
+  readonly heartbeatIntervalMs: number
+  readonly sendLimit: { count: number; windowMs: number }
+  acksEnabled(): boolean
+  identify(conn: GatewayConnection, d: unknown): void
+  resume(conn: GatewayConnection, d: unknown): void
+  requestMembers(conn: GatewayConnection, session: GatewaySession, d: unknown): void
+  voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void
+  /** The connection is gone; `code` is the close code (1006 when dropped). */
+  closed(conn: GatewayConnection, code: number, byServer: boolean): void
+  onSent(t: string, s: number): void
+}
+
+/**
+ * One WebSocket to the gateway: HELLO, heartbeats (and the server-side heartbeat timeout), the
+ * 4096-byte and 120-per-60-s limits, frame decoding and opcode routing. Every handler is wrapped:
+ * bad input ends this connection with Discord's close code and never throws.
+ */
+export class GatewayConnection implements SessionSink {
+  session: GatewaySession | null = null
+  closing = false
+  #heartbeatTimer: NodeJS.Timeout | null = null
+  #windowStart = Date.now()
+  #sentInWindow = 0
+  #closeCodeSent: number | null = null
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly host: ConnectionHost,
+  ) {
+    ws.on('message', (data, isBinary) => this.#safe(() => this.#onMessage(data, isBinary)))
+    ws.on('close', (code) => this.#safe(() => this.#onClose(code)))
+    ws.on('error', () => {})
+    this.send({
+      op: Op.Hello,
+      d: { heartbeat_interval: host.heartbeatIntervalMs },
+      s: null,
+      t: null,
+    })
+    this.#armHeartbeatTimeout()
+  }
+
+  #safe(fn: () => void): void {
+    try {
+      fn()
+    } catch {
+      this.close(C.UnknownError, 'Unknown error')
+    }
+  }
+
+  /** Sends a raw frame if the socket is open. */
+  send(frame: { op: number; d: unknown; s: number | null; t: string | null }): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(frame))
+  }
+
+  sendDispatch(event: BufferedDispatch): void {
+    this.send({ op: Op.Dispatch, d: event.d, s: event.s, t: event.t })
+    this.host.onSent(event.t, event.s)
+  }
+
+  /** Closes with a code; 1006 drops the TCP connection without a close frame. */
+  close(code: number, reason = ''): void {
+    if (this.closing) return
+    this.closing = true
+    this.#closeCodeSent = code
+    this.#stopHeartbeatTimeout()
+    if (code === 1006) this.ws.terminate()
+    else this.ws.close(code, reason)
+  }
+
+  #armHeartbeatTimeout(): void {
+    this.#stopHeartbeatTimeout()
+    // Discord allows some slack after the interval before it gives up on a silent client.
+    const ms = Math.round(this.host.heartbeatIntervalMs * 1.5) + 1000
+    this.#heartbeatTimer = setTimeout(() => this.close(C.SessionTimedOut, 'Session timed out'), ms)
+    this.#heartbeatTimer.unref()
+  }
+
+  #stopHeartbeatTimeout(): void {
+    if (this.#heartbeatTimer) clearTimeout(this.#heartbeatTimer)
+    this.#heartbeatTimer = null
+  }
+
+  #onClose(code: number): void {
+    this.#stopHeartbeatTimeout()
+    const byServer = this.#closeCodeSent !== null
+    this.host.closed(this, this.#closeCodeSent ?? code, byServer)
+  }
+
+  #onMessage(data: unknown, isBinary: boolean): void {
+    if (this.closing) return
+    const buf = Array.isArray(data)
+      ? Buffer.concat(data as Buffer[])
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data as ArrayBuffer)
+    if (buf.length > MAX_CLIENT_PAYLOAD) {
+      this.close(C.DecodeError, 'Error while decoding payload.')
+      return
+    }
+    let parsed: unknown
+    try {
+      if (isBinary && buf[0] !== 0x7b) throw new Error('binary frames are not JSON')
+      parsed = JSON.parse(buf.toString('utf8'))
+    } catch {
+      this.close(C.DecodeError, 'Error while decoding payload.')
+      return
+    }
+    const frame = FrameSchema.safeParse(parsed)
+    if (!frame.success) {
+      this.close(C.DecodeError, 'Error while decoding payload.')
+      return
+    }
+    const { op, d } = frame.data
+    // Heartbeats don't count here: test clients beat every few hundred ms (documented deviation).
+    if (op !== Op.Heartbeat && !this.#countSend()) {
+      this.close(C.RateLimited, 'Rate limited.')
+      return
+    }
+    switch (op) {
+      case Op.Heartbeat:
+        this.#armHeartbeatTimeout()
+        if (this.host.acksEnabled()) this.send({ op: Op.HeartbeatAck, d: null, s: null, t: null })
+        return
+      case Op.Identify:
+        if (this.session) {
+          this.close(C.AlreadyAuthenticated, 'Already authenticated.')
+          return
+        }
+        this.host.identify(this, d)
+        return
+      case Op.Resume:
+        if (this.session) {
+          this.close(C.AlreadyAuthenticated, 'Already authenticated.')
+          return
+        }
+        this.host.resume(this, d)
+        return
+      case Op.PresenceUpdate:
+      case Op.VoiceStateUpdate:
+      case Op.RequestGuildMembers:
+      case Op.RequestSoundboardSounds: {
+        const session = this.session
+        if (!session) {
+          this.close(C.NotAuthenticated, 'Not authenticated.')
+          return
+        }
+        if (op === Op.RequestGuildMembers) this.host.requestMembers(this, session, d)
+        if (op === Op.VoiceStateUpdate) this.host.voiceUpdate(this, session, d)
+        return
+      }
+      default:
+        this.close(C.UnknownOpcode, 'Unknown opcode.')
+        return
+    }
+  }
+
+  #countSend(): boolean {
+    const now = Date.now()
+    if (now - this.#windowStart >= this.host.sendLimit.windowMs) {
+      this.#windowStart = now
+      this.#sentInWindow = 0
+    }
+    this.#sentInWindow++
+    return this.#sentInWindow <= this.host.sendLimit.count
+  }
+
+  /** Sends op 9 and detaches the session from this socket (a RESUME may follow on it). */
+  invalidSession(resumable: boolean): void {
+    if (this.session?.sink === this) this.session.sink = null
+    this.session = null
+    this.send({ op: Op.InvalidSession, d: resumable, s: null, t: null })
+  }
+
+  /** Sends op 7 RECONNECT. */
+  reconnect(): void {
+    this.send({ op: Op.Reconnect, d: null, s: null, t: null })
+  }
+
+  /** Marks the end of a replay. */
+  resumed(session: GatewaySession): void {
+    session.dispatch(E.Resumed, null)
+  }
+}

@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import {
+  type ApplicationFlags,
+  GatewayCloseCodes as C,
+  GatewayDispatchEvents as E,
+  type GatewayReadyDispatchData,
+  GatewayIntentBits as I,
+} from 'discord-api-types/v10'
+import { WebSocketServer } from 'ws'
+import type { Logger } from '../log.ts'
+import type { World } from '../world/world.ts'
+import { type ConnectionHost, GatewayConnection } from './connection.ts'
+import { handleRequestMembers, handleVoiceUpdate } from './member-requests.ts'
+import { IdentifySchema, PRIVILEGED_INTENTS, ResumeSchema, VALID_INTENTS } from './payloads.ts'
+import { GatewaySession } from './session.ts'
+
+/** Gateway settings. */
+export interface GatewayOptions {
+  heartbeatIntervalMs: number
+  resumeWindowMs: number
+  identifyIntervalMs: number
+  sessionStartLimit: number
+  maxConcurrency: number
+  sendLimit: { count: number; windowMs: number }
+  /** ws:// URL handed out in READY's resume_gateway_url. */
+  resumeUrl: () => string
+  onDispatch?: (event: { t: string; s: number; sentAt: number }) => void
+  log: Logger
+}
+
+/** Close codes after which a session cannot be resumed. */
+const SESSION_ENDING = new Set<number>([
+  1000, 1001, 4003, 4004, 4005, 4007, 4009, 4010, 4011, 4012, 4013, 4014,
+])
+
+/**
+ * Gateway v10 (JSON): sessions, IDENTIFY/RESUME, intents filtering, identify throttling and the
+ * fault-injection knobs the control API exposes.
+ */
+export class GatewayServer implements ConnectionHost {
+  readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 })
+  readonly sessions = new Map<string, GatewaySession>()
+  readonly connections = new Set<GatewayConnection>()
+  identifies = 0
+  resumes = 0
+  startRemaining: number
+  startResetAt = Date.now() + 86_400_000
+  #acks = true
+  #refuseUntil = 0
+  #lastIdentify = new Map<number, number>()
+  readonly lastAllMembersRequest = new Map<string, number>()
+
+  constructor(
+    private readonly world: () => World,
+    readonly options: GatewayOptions,
+  ) {
+    this.startRemaining = options.sessionStartLimit
+  }
+
+  get heartbeatIntervalMs() {
+    return this.options.heartbeatIntervalMs
+  }
+  get sendLimit() {
+    return this.options.sendLimit
+  }
+  acksEnabled() {
+    return this.#acks
+  }
+
+  /** Remaining identifies and time to reset, as GET /gateway/bot reports them. */
+  sessionStartLimit() {
+    if (Date.now() >= this.startResetAt) {
+      this.startRemaining = this.options.sessionStartLimit
+      this.startResetAt = Date.now() + 86_400_000
+    }
+    return {
+      total: this.options.sessionStartLimit,
+      remaining: this.startRemaining,
+      reset_after: Math.max(0, this.startResetAt - Date.now()),
+      max_concurrency: this.options.maxConcurrency,
+    }
+  }
+
+  /** Handles an HTTP upgrade on `/` or `/resume`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (Date.now() < this.#refuseUntil) {
+      socket.end(
+        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      )
+      return
+    }
+    if (url.pathname !== '/' && url.pathname !== '/resume') {
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new GatewayConnection(ws, this)
+      this.connections.add(conn)
+      const v = url.searchParams.get('v')
+      const encoding = url.searchParams.get('encoding') ?? 'json'
+      if (v !== null && v !== '10') conn.close(C.InvalidAPIVersion, 'Invalid API version')
+      else if (encoding !== 'json' || url.searchParams.has('compress')) {
+        // Only plain JSON is emulated (no ETF, no transport compression).
+        conn.close(C.DecodeError, 'Unsupported encoding or compression')
+      }
+    })
+  }
+
+  identify(conn: GatewayConnection, raw: unknown): void {
+    const parsed = IdentifySchema.safeParse(raw)
+    if (!parsed.success) {
+      conn.close(C.DecodeError, 'Error while decoding payload.')
+      return
+    }
+    const d = parsed.data
+    const world = this.world()
+    if (d.token.replace(/^Bot /, '') !== world.botToken) {
+      conn.close(C.AuthenticationFailed, 'Authentication failed.')
+      return
+    }
+    if (d.intents < 0 || (d.intents & ~VALID_INTENTS) !== 0) {
+      conn.close(C.InvalidIntents, 'Invalid intent(s).')
+      return
+    }
+    const enabled = world.seed.application.privilegedIntents.reduce(
+      (acc, name) => acc | PRIVILEGED_INTENTS[name],
+      0,
+    )
+    const privileged = Object.values(PRIVILEGED_INTENTS).reduce((a, b) => a | b, 0)
+    if ((d.intents & privileged & ~enabled) !== 0) {
+      conn.close(C.DisallowedIntents, 'Disallowed intent(s).')
+      return
+    }
+    const shard = d.shard ?? [0, 1]
+    if (shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
+      conn.close(C.InvalidShard, 'Invalid shard.')
+      return
+    }
+    const bucket = shard[0] % this.options.maxConcurrency
+    const now = Date.now()
+    const last = this.#lastIdentify.get(bucket) ?? 0
+    if (now - last < this.options.identifyIntervalMs) {
+      // Over max_concurrency: Discord answers op 9 (not resumable).
+      conn.invalidSession(false)
+      return
+    }
+    this.sessionStartLimit()
+    if (this.startRemaining <= 0) {
+      // Quota exhausted: Discord terminates sessions and resets the token.
+      conn.close(C.AuthenticationFailed, 'Authentication failed.')
+      return
+    }
+    this.startRemaining--
+    this.#lastIdentify.set(bucket, now)
+    this.identifies++
+    const session = new GatewaySession(randomBytes(16).toString('hex'), d.intents, shard, 5000)
+    this.sessions.set(session.id, session)
+    conn.session = session
+    session.sink = conn
+    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
+    const ready: GatewayReadyDispatchData = {
+      v: 10,
+      user: world.apiUser(world.botUserId)!,
+      guilds: ownsGuild ? [{ id: world.guildId, unavailable: true }] : [],
+      session_id: session.id,
+      resume_gateway_url: this.options.resumeUrl(),
+      shard: [shard[0], shard[1]],
+      application: { id: world.botUserId, flags: 0 as ApplicationFlags, flags_new: '0' },
+    }
+    session.dispatch(E.Ready, ready)
+    if (ownsGuild && (d.intents & I.Guilds) !== 0) {
+      const guild = world.guildCreate()
+      if ((d.intents & I.GuildVoiceStates) === 0) guild.voice_states = []
+      session.dispatch(E.GuildCreate, guild)
+    }
+    this.options.log.info({ session: session.id, intents: d.intents }, 'identified')
+  }
+
+  resume(conn: GatewayConnection, raw: unknown): void {
+    const parsed = ResumeSchema.safeParse(raw)
+    if (!parsed.success) {
+      conn.close(C.DecodeError, 'Error while decoding payload.')
+      return
+    }
+    const d = parsed.data
+    if (d.token.replace(/^Bot /, '') !== this.world().botToken) {
+      conn.close(C.AuthenticationFailed, 'Authentication failed.')
+      return
+    }
+    const session = this.sessions.get(d.session_id)
+    const missed = session?.missedSince(d.seq ?? 0) ?? null
+    if (!session || !missed) {
+      if (session && !missed) this.#endSession(session)
+      conn.invalidSession(false)
+      return
+    }
+    const previous = session.sink
+    if (previous instanceof GatewayConnection && previous !== conn) {
+      session.sink = null
+      previous.session = null
+      previous.close(C.UnknownError, 'Session resumed elsewhere')
+    }
+    session.clearExpiry()
+    conn.session = session
+    session.sink = conn
+    this.resumes++
+    for (const event of missed) conn.sendDispatch(event)
+    conn.resumed(session)
+    this.options.log.info({ session: session.id, replayed: missed.length }, 'resumed')
+  }
+
+  requestMembers(conn: GatewayConnection, session: GatewaySession, d: unknown): void {
+    handleRequestMembers(this, this.world(), conn, session, d)
+  }
+
+  voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void {
+    handleVoiceUpdate(this.world(), conn, session, d)
+  }
+
+  closed(conn: GatewayConnection, code: number): void {
+    this.connections.delete(conn)
+    const session = conn.session
+    if (!session || session.sink !== conn) return
+    session.sink = null
+    if (SESSION_ENDING.has(code)) this.#endSession(session)
+    else this.#startExpiry(session)
+  }
+
+  onSent(t: string, s: number): void {
+    this.options.onDispatch?.({ t, s, sentAt: performance.timeOrigin + performance.now() })
+  }
+
+  #startExpiry(session: GatewaySession): void {
+    session.clearExpiry()
+    session.expiry = setTimeout(() => this.#endSession(session), this.options.resumeWindowMs)
+    session.expiry.unref()
+  }
+
+  #endSession(session: GatewaySession): void {
+    session.clearExpiry()
+    this.sessions.delete(session.id)
+  }
+
+  /** Fans a world dispatch out to every session whose intents allow it. */
+  dispatch(t: E, d: unknown, intent: number): void {
+    for (const session of this.sessions.values()) {
+      if (intent === 0 || (session.intents & intent) !== 0) session.dispatch(t, d)
+    }
+  }
+
+  // ---- fault injection -----------------------------------------------------------------------
+
+  closeAll(code: number): void {
+    for (const conn of [...this.connections]) conn.close(code, 'Closed by the emulator')
+  }
+
+  reconnectAll(): void {
+    for (const conn of [...this.connections]) {
+      conn.reconnect()
+      // Discord closes the socket itself a little later if the client doesn't.
+      setTimeout(() => conn.close(C.UnknownError, 'Reconnect'), 2000).unref()
+    }
+  }
+
+  invalidateAll(resumable: boolean): void {
+    for (const conn of [...this.connections]) {
+      const session = conn.session
+      if (!session) continue
+      conn.invalidSession(resumable)
+      if (resumable) this.#startExpiry(session)
+      else this.#endSession(session)
+    }
+  }
+
+  setAcks(enabled: boolean): void {
+    this.#acks = enabled
+  }
+
+  refuse(ms: number): void {
+    this.#refuseUntil = Date.now() + ms
+  }
+
+  /** Forgets every session and drops every connection (no resume possible). */
+  restart(): void {
+    for (const s of this.sessions.values()) s.clearExpiry()
+    this.sessions.clear()
+    for (const conn of [...this.connections]) conn.close(1006)
+  }
+
+  /** Restores the initial fault and counter state. */
+  resetState(): void {
+    this.restart()
+    this.#acks = true
+    this.#refuseUntil = 0
+    this.#lastIdentify.clear()
+    this.lastAllMembersRequest.clear()
+    this.identifies = 0
+    this.resumes = 0
+    this.startRemaining = this.options.sessionStartLimit
+    this.startResetAt = Date.now() + 86_400_000
+  }
+
+  async close(): Promise<void> {
+    this.restart()
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  GatewayCloseCodes as C,
+  GatewayDispatchEvents as E,
+  GatewayIntentBits as I,
+  GatewayOpcodes as Op,
+  PermissionFlagsBits as P,
+} from 'discord-api-types/v10'
+import { has } from '../world/permissions.ts'
+import type { World } from '../world/world.ts'
+import type { GatewayConnection } from './connection.ts'
+import { RequestMembersSchema, VoiceUpdateSchema } from './payloads.ts'
+import type { GatewaySession } from './session.ts'
+
+/** Minimum time between two "all members" requests for one guild. */
+const ALL_MEMBERS_INTERVAL_MS = 30_000
+
+/**
+ * Op 8: answers with GUILD_MEMBERS_CHUNK dispatches (≤1000 members each). Asking for the whole
+ * list needs GUILD_MEMBERS; doing it twice within 30 s gets a RATE_LIMITED dispatch.
+ */
+export function handleRequestMembers(
+  host: { lastAllMembersRequest: Map<string, number> },
+  world: World,
+  conn: GatewayConnection,
+  session: GatewaySession,
+  raw: unknown,
+): void {
+  const parsed = RequestMembersSchema.safeParse(raw)
+  if (!parsed.success) {
+    conn.close(C.DecodeError, 'Error while decoding payload.')
+    return
+  }
+  const d = parsed.data
+  if (d.guild_id !== world.guildId) return
+  const all = d.user_ids === undefined && d.query === '' && (d.limit ?? 0) === 0
+  if (all && (session.intents & I.GuildMembers) === 0) {
+    conn.close(C.DisallowedIntents, 'Disallowed intent(s).')
+    return
+  }
+  if (all) {
+    const last = host.lastAllMembersRequest.get(d.guild_id) ?? 0
+    const wait = ALL_MEMBERS_INTERVAL_MS - (Date.now() - last)
+    if (wait > 0) {
+      const meta = { guild_id: d.guild_id, ...(d.nonce ? { nonce: d.nonce } : {}) }
+      session.dispatch(E.RateLimited, {
+        opcode: Op.RequestGuildMembers,
+        retry_after: wait / 1000,
+        meta,
+      })
+      return
+    }
+    host.lastAllMembersRequest.set(d.guild_id, Date.now())
+  }
+  let ids: string[]
+  const notFound: string[] = []
+  if (d.user_ids !== undefined) {
+    const wanted = Array.isArray(d.user_ids) ? d.user_ids : [d.user_ids]
+    ids = wanted.filter((id) => world.members.has(id))
+    for (const id of wanted) if (!world.members.has(id)) notFound.push(id)
+  } else {
+    const q = (d.query ?? '').toLowerCase()
+    const limit = all ? Number.POSITIVE_INFINITY : Math.min(d.limit || 100, 100)
+    ids = [...world.members.keys()]
+      .filter((id) => world.users.get(id)?.username.toLowerCase().startsWith(q))
+      .slice(0, limit)
+  }
+  const members = ids.map((id) => world.apiMember(id)).filter((m) => m !== null)
+  const chunkCount = Math.max(1, Math.ceil(members.length / 1000))
+  for (let i = 0; i < chunkCount; i++) {
+    session.dispatch(E.GuildMembersChunk, {
+      guild_id: world.guildId,
+      members: members.slice(i * 1000, (i + 1) * 1000),
+      chunk_index: i,
+      chunk_count: chunkCount,
+      ...(i === 0 && notFound.length > 0 ? { not_found: notFound } : {}),
+      ...(d.nonce ? { nonce: d.nonce } : {}),
+    })
+  }
+}
+
+/**
+ * Op 4: moves the bot's own voice connection. Silently ignored when the bot may not connect
+ * (no CONNECT, or the channel is full and the bot lacks MOVE_MEMBERS).
+ */
+export function handleVoiceUpdate(
+  world: World,
+  conn: GatewayConnection,
+  _session: GatewaySession,
+  raw: unknown,
+): void {
+  const parsed = VoiceUpdateSchema.safeParse(raw)
+  if (!parsed.success) {
+    conn.close(C.DecodeError, 'Error while decoding payload.')
+    return
+  }
+  const d = parsed.data
+  if (d.guild_id !== world.guildId) return
+  const bot = world.botUserId
+  if (d.channel_id === null) {
+    world.setVoice(bot, null)
+    return
+  }
+  const channel = world.channels.get(d.channel_id)
+  if (channel?.type !== 2) return
+  const perms = world.channelPermissions(bot, channel.id)
+  if (!has(perms, P.ViewChannel | P.Connect)) return
+  const full = channel.userLimit > 0 && world.occupants(channel.id).length >= channel.userLimit
+  if (full && !has(perms, P.MoveMembers)) return
+  world.setVoice(bot, channel.id, { selfMute: d.self_mute, selfDeaf: d.self_deaf })
+}

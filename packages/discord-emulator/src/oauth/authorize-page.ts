@@ -1,0 +1,96 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { esc, redirect, sendHtml } from '../rest/http.ts'
+import type { Runtime } from '../runtime.ts'
+import { KNOWN_SCOPES } from './oauth-store.ts'
+
+/** Cookie remembering which emulated user approved OAuth last in this browser. */
+export const USER_COOKIE = 'emu_user'
+
+function withParams(uri: string, params: Record<string, string | null>): string {
+  const u = new URL(uri)
+  for (const [k, v] of Object.entries(params)) if (v !== null) u.searchParams.set(k, v)
+  return u.toString()
+}
+
+/**
+ * GET /oauth2/authorize: validates the request like Discord, then shows a user picker. With
+ * `user_id` it approves at once (automation) and remembers the user in a cookie; `deny=1`
+ * answers access_denied.
+ */
+export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerResponse): void {
+  const q = new URL(req.url ?? '/', 'http://x').searchParams
+  const app = rt.apps().find((a) => a.id === q.get('client_id'))
+  if (!app) {
+    sendHtml(res, 400, page('Unknown Application', '<p>Invalid client_id.</p>'))
+    return
+  }
+  const redirectUri = q.get('redirect_uri')
+  if (!redirectUri || !rt.oauth.isRedirectAllowed(app, redirectUri)) {
+    sendHtml(res, 400, page('Invalid OAuth2 redirect_uri', '<p>Invalid OAuth2 redirect_uri</p>'))
+    return
+  }
+  const state = q.get('state')
+  const fail = (error: string, description: string) =>
+    redirect(res, withParams(redirectUri, { error, error_description: description, state }))
+  if (q.get('response_type') !== 'code') {
+    fail(
+      'unsupported_response_type',
+      'The authorization server does not support this response type.',
+    )
+    return
+  }
+  const scopes = (q.get('scope') ?? '').split(/[ +]/).filter(Boolean)
+  if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s))) {
+    fail('invalid_scope', 'The requested scope is invalid, unknown, or malformed.')
+    return
+  }
+  const challenge = q.get('code_challenge')
+  const method = q.get('code_challenge_method')
+  if (challenge !== null && method !== 'S256') {
+    fail('invalid_request', 'Invalid code_challenge_method, only S256 is supported.')
+    return
+  }
+  if (q.get('deny') === '1') {
+    fail('access_denied', 'The resource owner or authorization server denied the request')
+    return
+  }
+  const userId = q.get('user_id')
+  if (userId !== null) {
+    if (!rt.world.users.get(userId) || rt.world.users.get(userId)?.bot) {
+      sendHtml(res, 400, page('Unknown user', '<p>No such emulated user.</p>'))
+      return
+    }
+    const code = rt.oauth.createCode({ userId, clientId: app.id, scopes }, redirectUri, challenge)
+    redirect(res, withParams(redirectUri, { code, state }), 302, {
+      'set-cookie': `${USER_COOKIE}=${userId}; Path=/; SameSite=Lax`,
+    })
+    return
+  }
+  const hidden = [...q.entries()]
+    .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+    .join('')
+  const users = [...rt.world.users.values()]
+    .filter((u) => !u.bot)
+    .map(
+      (u) =>
+        `<li><button name="user_id" value="${u.id}" aria-label="Authorize as ${esc(u.username)}">` +
+        `${esc(u.globalName ?? u.username)} <small>@${esc(u.username)}</small></button></li>`,
+    )
+    .join('')
+  const body = `<p><strong>${esc(app.name)}</strong> wants to access your account.</p>
+<p>Scopes: ${scopes.map((s) => `<code>${esc(s)}</code>`).join(' ')}</p>
+<form method="get" action="/oauth2/authorize">${hidden}<p>Continue as:</p><ul>${users}</ul></form>
+<form method="get" action="/oauth2/authorize">${hidden}<button name="deny" value="1">Cancel</button></form>`
+  sendHtml(res, 200, page('Authorize', body))
+}
+
+/** Shared page chrome. */
+export function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · Discord emulator</title>
+<style>body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;background:#313338;color:#dbdee1}
+button{background:#5865f2;color:#fff;border:0;border-radius:4px;padding:.5rem 1rem;margin:.2rem;cursor:pointer}
+button.secondary{background:#4e5058}ul{list-style:none;padding:0}li{margin:.3rem 0}code{background:#1e1f22;padding:0 .3rem}
+table{border-collapse:collapse}td,th{border:1px solid #4e5058;padding:.2rem .5rem;text-align:left}a{color:#00a8fc}
+input,select{background:#1e1f22;color:#dbdee1;border:1px solid #4e5058;padding:.3rem}</style></head>
+<body><h1>${esc(title)}</h1>${body}</body></html>`
+}

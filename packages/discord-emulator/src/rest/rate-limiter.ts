@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto'
+
+/** A route bucket's limit. */
+export interface BucketLimit {
+  limit: number
+  windowMs: number
+}
+
+/** Rate-limit state of one request against its bucket. */
+export interface BucketState {
+  bucket: string
+  limit: number
+  remaining: number
+  resetAt: number
+  exceeded: boolean
+}
+
+/** Rate-limit settings. */
+export interface RateLimitOptions {
+  /** Default per-route bucket. @defaultValue `{ limit: 10, windowMs: 1000 }` */
+  route: BucketLimit
+  /** Requests per second per bot token. @defaultValue 50 */
+  globalPerSecond: number
+}
+
+/**
+ * Discord-style HTTP rate limits: fixed-window buckets per route and major parameter, a global
+ * limit per token, and a count of invalid (401/403/429) responses over 10 minutes.
+ */
+export class RateLimiter {
+  readonly #buckets = new Map<string, { count: number; resetAt: number }>()
+  readonly #global = new Map<string, { count: number; resetAt: number }>()
+  #invalid: number[] = []
+
+  constructor(readonly options: RateLimitOptions) {}
+
+  /** Opaque bucket hash for a route, like Discord's X-RateLimit-Bucket. */
+  static bucketHash(routeKey: string): string {
+    return createHash('sha1').update(routeKey).digest('hex').slice(0, 32)
+  }
+
+  /** Counts a request against its route bucket. */
+  take(routeKey: string, major: string, identity: string, limit = this.options.route): BucketState {
+    const bucket = RateLimiter.bucketHash(routeKey)
+    const key = `${identity}:${bucket}:${major}`
+    const now = Date.now()
+    let entry = this.#buckets.get(key)
+    if (!entry || now >= entry.resetAt) {
+      entry = { count: 0, resetAt: now + limit.windowMs }
+      this.#buckets.set(key, entry)
+    }
+    const exceeded = entry.count >= limit.limit
+    if (!exceeded) entry.count++
+    return {
+      bucket,
+      limit: limit.limit,
+      remaining: Math.max(0, limit.limit - entry.count),
+      resetAt: entry.resetAt,
+      exceeded,
+    }
+  }
+
+  /** Counts a request against the global limit; returns ms to wait when over it. */
+  takeGlobal(identity: string): number {
+    const now = Date.now()
+    let entry = this.#global.get(identity)
+    if (!entry || now >= entry.resetAt) {
+      entry = { count: 0, resetAt: now + 1000 }
+      this.#global.set(identity, entry)
+    }
+    if (entry.count >= this.options.globalPerSecond) return entry.resetAt - now
+    entry.count++
+    return 0
+  }
+
+  /** Records an invalid response (401, 403, or a non-shared 429). */
+  recordInvalid(): void {
+    this.#invalid.push(Date.now())
+  }
+
+  /** Invalid responses in the last 10 minutes. */
+  invalidCount(): number {
+    const cutoff = Date.now() - 600_000
+    this.#invalid = this.#invalid.filter((t) => t >= cutoff)
+    return this.#invalid.length
+  }
+
+  reset(): void {
+    this.#buckets.clear()
+    this.#global.clear()
+    this.#invalid = []
+  }
+}
+
+/** The X-RateLimit-* headers for a bucket state. */
+export function rateLimitHeaders(state: BucketState): Record<string, string> {
+  const resetAfter = Math.max(0, state.resetAt - Date.now()) / 1000
+  return {
+    'x-ratelimit-limit': String(state.limit),
+    'x-ratelimit-remaining': String(state.remaining),
+    'x-ratelimit-reset': (state.resetAt / 1000).toFixed(3),
+    'x-ratelimit-reset-after': resetAfter.toFixed(3),
+    'x-ratelimit-bucket': state.bucket,
+  }
+}
+
+/** Headers and body of a 429. */
+export function tooManyRequests(
+  retryAfterSeconds: number,
+  scope: 'user' | 'global' | 'shared',
+  state: BucketState | null,
+) {
+  const headers: Record<string, string> = {
+    ...(state ? rateLimitHeaders({ ...state, remaining: 0 }) : {}),
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    'x-ratelimit-scope': scope,
+  }
+  if (scope === 'global') headers['x-ratelimit-global'] = 'true'
+  const body = {
+    message: scope === 'global' ? 'You are being rate limited.' : 'You are being rate limited.',
+    retry_after: Math.round(retryAfterSeconds * 1000) / 1000,
+    global: scope === 'global',
+  }
+  return { headers, body }
+}

@@ -1,0 +1,152 @@
+import { PermissionFlagsBits as P } from 'discord-api-types/v10'
+import { z } from 'zod'
+import { Errors, formError } from './errors.ts'
+import {
+  checkOverwritesGrantable,
+  OverwriteField,
+  parseBody,
+  requireBotPermission,
+  requireGuild,
+  SnowflakeField,
+} from './guards.ts'
+import { type RouteDef, route } from './route.ts'
+
+const CreateChannelBody = z.object({
+  name: z
+    .string()
+    .min(1, 'BASE_TYPE_BAD_LENGTH|Must be between 1 and 100 in length.')
+    .max(100, 'BASE_TYPE_BAD_LENGTH|Must be between 1 and 100 in length.'),
+  type: z
+    .union([z.literal(0), z.literal(2), z.literal(4)], {
+      message: 'BASE_TYPE_CHOICES|Value must be one of {0, 2, 4}.',
+    })
+    .nullish(),
+  topic: z.string().max(1024).nullish(),
+  bitrate: z.number().int().min(8000).max(96000).nullish(),
+  user_limit: z.number().int().min(0).max(99).nullish(),
+  parent_id: SnowflakeField.nullish(),
+  position: z.number().int().min(0).nullish(),
+  permission_overwrites: z.array(OverwriteField).max(100).nullish(),
+  nsfw: z.boolean().nullish(),
+})
+
+/** Gateway, users, guild and channel-list routes. */
+export const guildRoutes: RouteDef[] = [
+  route('GET', '/gateway', 'none', ({ rt }) => ({
+    status: 200,
+    body: { url: rt.urls.gatewayUrl },
+  })),
+  route('GET', '/gateway/bot', 'bot', ({ rt }) => ({
+    status: 200,
+    body: {
+      url: rt.urls.gatewayUrl,
+      shards: 1,
+      session_start_limit: rt.gateway.sessionStartLimit(),
+    },
+  })),
+  route('GET', '/users/@me', 'either', ({ rt, auth }) => {
+    if (auth.kind === 'bot') return { status: 200, body: rt.world.apiUser(rt.world.botUserId) }
+    if (auth.kind !== 'bearer' || !auth.scopes.includes('identify')) throw Errors.unauthorized()
+    const user = rt.world.apiUser(auth.userId)
+    if (!user) throw Errors.unauthorized()
+    const email = auth.scopes.includes('email')
+      ? { email: `${user.username.replace(/[^a-z0-9]/gi, '')}@users.emulator.test`, verified: true }
+      : {}
+    return { status: 200, body: { ...user, locale: 'en-US', mfa_enabled: false, ...email } }
+  }),
+  route('GET', '/users/@me/guilds', 'either', ({ rt, auth }) => {
+    const userId = auth.kind === 'bearer' ? auth.userId : rt.world.botUserId
+    if (auth.kind === 'bearer' && !auth.scopes.includes('guilds')) throw Errors.unauthorized()
+    if (!rt.world.members.has(userId)) return { status: 200, body: [] }
+    const perms = rt.world.basePermissions(userId)
+    const g = rt.world.apiGuild()
+    const partial = {
+      id: g.id,
+      name: g.name,
+      icon: null,
+      banner: null,
+      owner: userId === rt.world.ownerId,
+      permissions: perms.toString(),
+      features: [],
+    }
+    return { status: 200, body: [partial] }
+  }),
+  route('GET', '/users/:userId', 'bot', ({ rt, params }) => {
+    const user = rt.world.apiUser(params.userId ?? '')
+    if (!user) throw Errors.unknownUser()
+    return { status: 200, body: user }
+  }),
+  route('GET', '/guilds/:guildId', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const body: Record<string, unknown> = { ...ctx.rt.world.apiGuild() }
+    if (ctx.query.get('with_counts') === 'true') {
+      body.approximate_member_count = ctx.rt.world.members.size
+      body.approximate_presence_count = ctx.rt.world.voice.size
+    }
+    return { status: 200, body }
+  }),
+  route('GET', '/guilds/:guildId/channels', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const world = ctx.rt.world
+    const visible = world
+      .apiChannels()
+      .filter((c) => (world.channelPermissions(world.botUserId, c.id) & P.ViewChannel) !== 0n)
+    return { status: 200, body: visible }
+  }),
+  route('POST', '/guilds/:guildId/channels', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const world = ctx.rt.world
+    const body = parseBody(ctx, CreateChannelBody)
+    const type = body.type ?? 0
+    const parentId = body.parent_id ?? null
+    if (parentId !== null) {
+      const parent = world.channels.get(parentId)
+      if (type === 4) {
+        throw formError([
+          {
+            path: ['parent_id'],
+            error: {
+              code: 'CHANNEL_PARENT_INVALID_TYPE',
+              message: 'Categories cannot have a parent.',
+            },
+          },
+        ])
+      }
+      if (parent?.type !== 4) {
+        throw formError([
+          {
+            path: ['parent_id'],
+            error: { code: 'CHANNEL_PARENT_INVALID', message: 'Category does not exist.' },
+          },
+        ])
+      }
+    }
+    requireBotPermission(ctx, P.ManageChannels, parentId ?? undefined)
+    const overwrites = (body.permission_overwrites ?? []).map((o) => ({ ...o }))
+    checkOverwritesGrantable(ctx, overwrites, parentId)
+    const max = world.limits.channelsPerGuild
+    if (world.channels.size >= max) throw Errors.maxChannels(max)
+    if (parentId !== null && world.childCount(parentId) >= world.limits.channelsPerCategory) {
+      const n = world.limits.channelsPerCategory
+      throw formError([
+        {
+          path: ['parent_id'],
+          error: {
+            code: 'CHANNEL_PARENT_MAX_CHANNELS',
+            message: `Maximum number of channels in category reached (${n})`,
+          },
+        },
+      ])
+    }
+    const created = world.createChannel({
+      name: body.name,
+      type,
+      parentId: type === 4 ? null : parentId,
+      position: body.position ?? world.channels.size,
+      userLimit: type === 2 ? (body.user_limit ?? 0) : 0,
+      bitrate: type === 2 ? (body.bitrate ?? 64000) : 0,
+      overwrites,
+    })
+    return { status: 201, body: world.apiChannel(created.id) }
+  }),
+]

@@ -1,0 +1,42 @@
+/** Discord's epoch (2015-01-01T00:00:00Z) in ms. */
+export const DISCORD_EPOCH = 1420070400000n
+
+/**
+ * Builds a snowflake from its parts, as Discord does: 42 bits of ms since the Discord epoch,
+ * 5 bits worker, 5 bits process, 12 bits increment.
+ */
+export function makeSnowflake(timestampMs: number, worker: number, increment: number): string {
+  const ms = BigInt(timestampMs) - DISCORD_EPOCH
+  return (
+    (ms << 22n) |
+    (BigInt(worker & 31) << 17n) |
+    (BigInt(1) << 12n) |
+    BigInt(increment & 4095)
+  ).toString()
+}
+
+/** Timestamp (ms) encoded in a snowflake. */
+export function snowflakeTimestamp(id: string): number {
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH)
+}
+
+/** Mints unique snowflakes from the current time (ids of objects created at run time). */
+export class SnowflakeGenerator {
+  #increment = 0
+  #last = 0
+  constructor(private readonly now: () => number = Date.now) {}
+
+  next(): string {
+    // Keep ids strictly increasing even when the clock stands still.
+    let t = this.now()
+    if (t <= this.#last && this.#increment >= 4095) t = this.#last + 1
+    if (t !== this.#last) this.#increment = 0
+    this.#last = Math.max(t, this.#last)
+    return makeSnowflake(this.#last, 7, this.#increment++)
+  }
+}
+
+/** True for a 17-20 digit decimal string. */
+export function isSnowflake(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{17,20}$/.test(value)
+}
