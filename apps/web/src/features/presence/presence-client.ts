@@ -1,0 +1,349 @@
+import {
+  PROTOCOL_VERSION,
+  PresenceCloseCode,
+  type ServerFrame,
+  ServerFrameSchema,
+} from '@repo/discord-integration/contracts'
+import {
+  type ConnectionStatus,
+  type Effect,
+  initialState,
+  type MachineEvent,
+  type MachineState,
+  transition,
+} from './presence-machine'
+import { applyFrame, EMPTY_STREAM, type RoomStream, unsynced } from './room-stream'
+
+/** The part of the WebSocket API the client uses (the DOM WebSocket and `ws` both fit). */
+export interface SocketLike {
+  send(data: string): void
+  close(code?: number, reason?: string): void
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number }) => void) | null
+  onerror: ((event: unknown) => void) | null
+}
+
+/** Options of {@link PresenceClient}. */
+export interface PresenceClientOptions {
+  /** The `/api/ws` URL. */
+  url: string
+  /** Opens a socket. @defaultValue the browser's WebSocket */
+  createSocket?: (url: string) => SocketLike
+  /** Jitter source. @defaultValue Math.random */
+  random?: () => number
+  /** Interval of app-level pings while connected. @defaultValue 20_000 */
+  heartbeatMs?: number
+  /** A connected socket silent for this long is treated as dead (laptop sleep). @defaultValue 50_000 */
+  staleAfterMs?: number
+  /** Whether to follow the browser's online/offline events. @defaultValue true in a browser */
+  watchNetwork?: boolean
+}
+
+interface RoomEntry {
+  refs: number
+  stream: RoomStream
+  readonly streamListeners: Set<() => void>
+  readonly frameListeners: Set<(frame: ServerFrame) => void>
+}
+
+/** Close code the client uses for a socket it considers dead (silent too long). */
+const STALE_SOCKET = PresenceCloseCode.Internal
+
+/**
+ * One presence connection per page, shared by every component through reference counting.
+ * It performs the effects of the pure machine (presence-machine.ts), keeps each room's stream
+ * (room-stream.ts) and resumes with `since` after every reconnect.
+ */
+export class PresenceClient {
+  readonly #opts: Required<Omit<PresenceClientOptions, 'watchNetwork'>>
+  #machine: MachineState
+  #socket: { generation: number; socket: SocketLike } | null = null
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null
+  #heartbeat: ReturnType<typeof setInterval> | null = null
+  #lastMessageAt = 0
+  readonly #rooms = new Map<string, RoomEntry>()
+  readonly #statusListeners = new Set<() => void>()
+  readonly #detachNetwork: () => void
+
+  constructor(options: PresenceClientOptions) {
+    this.#opts = {
+      url: options.url,
+      createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike),
+      random: options.random ?? Math.random,
+      heartbeatMs: options.heartbeatMs ?? 20_000,
+      staleAfterMs: options.staleAfterMs ?? 50_000,
+    }
+    const hasWindow = typeof window !== 'undefined'
+    this.#machine = initialState(
+      hasWindow && typeof navigator !== 'undefined' ? navigator.onLine : true,
+    )
+    if ((options.watchNetwork ?? hasWindow) && hasWindow) {
+      const online = () => this.#dispatch({ type: 'online' })
+      const offline = () => this.#dispatch({ type: 'offline' })
+      window.addEventListener('online', online)
+      window.addEventListener('offline', offline)
+      this.#detachNetwork = () => {
+        window.removeEventListener('online', online)
+        window.removeEventListener('offline', offline)
+      }
+    } else {
+      this.#detachNetwork = () => {}
+    }
+  }
+
+  /** The connection status. */
+  get status(): ConnectionStatus {
+    return this.#machine.status
+  }
+
+  /** The close code that stopped the client for good (null while it retries). */
+  get stoppedBy(): number | null {
+    return this.#machine.stoppedBy
+  }
+
+  /** Shows `roomId` on this page: subscribes it (connecting if needed). Returns the release. */
+  retain(roomId: string): () => void {
+    const entry = this.#entry(roomId)
+    entry.refs++
+    if (entry.refs === 1 && this.#machine.status === 'connected') this.#subscribe(roomId)
+    this.#dispatch({ type: 'connect' })
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      entry.refs--
+      // Deferred, so an unmount immediately followed by a mount (React StrictMode, route
+      // transitions) keeps the subscription and the socket instead of churning them.
+      setTimeout(() => this.#collect(roomId), 0)
+    }
+  }
+
+  /** Every frame of the room as it arrives (after it was applied to the room stream). */
+  onFrame(roomId: string, listener: (frame: ServerFrame) => void): () => void {
+    const entry = this.#entry(roomId)
+    entry.frameListeners.add(listener)
+    return () => {
+      entry.frameListeners.delete(listener)
+    }
+  }
+
+  /** Subscribes to changes of the room stream (for useSyncExternalStore). */
+  subscribeStream(roomId: string, listener: () => void): () => void {
+    const entry = this.#entry(roomId)
+    entry.streamListeners.add(listener)
+    return () => {
+      entry.streamListeners.delete(listener)
+    }
+  }
+
+  /** The room stream (a stable object until it changes). */
+  getStream(roomId: string): RoomStream {
+    return this.#rooms.get(roomId)?.stream ?? EMPTY_STREAM
+  }
+
+  /** Subscribes to status changes (for useSyncExternalStore). */
+  subscribeStatus(listener: () => void): () => void {
+    this.#statusListeners.add(listener)
+    return () => {
+      this.#statusListeners.delete(listener)
+    }
+  }
+
+  /** Closes everything for good (tests, page teardown). */
+  destroy() {
+    this.#dispatch({ type: 'disconnect' })
+    this.#detachNetwork()
+    this.#rooms.clear()
+  }
+
+  // ---------------------------------------------------------------------------
+
+  #entry(roomId: string): RoomEntry {
+    let entry = this.#rooms.get(roomId)
+    if (!entry) {
+      entry = {
+        refs: 0,
+        stream: EMPTY_STREAM,
+        streamListeners: new Set(),
+        frameListeners: new Set(),
+      }
+      this.#rooms.set(roomId, entry)
+    }
+    return entry
+  }
+
+  #collect(roomId: string) {
+    const entry = this.#rooms.get(roomId)
+    if (!entry || entry.refs > 0) return
+    if (entry.streamListeners.size === 0 && entry.frameListeners.size === 0)
+      this.#rooms.delete(roomId)
+    else entry.stream = EMPTY_STREAM
+    this.#send({ v: PROTOCOL_VERSION, type: 'unsubscribe', room: roomId })
+    if (![...this.#rooms.values()].some((e) => e.refs > 0)) this.#dispatch({ type: 'disconnect' })
+  }
+
+  #dispatch(event: MachineEvent) {
+    const before = this.#machine.status
+    const { state, effects } = transition(this.#machine, event)
+    this.#machine = state
+    for (const effect of effects) this.#perform(effect)
+    if (state.status !== before) {
+      this.#updateHeartbeat()
+      for (const listener of this.#statusListeners) listener()
+    }
+  }
+
+  #perform(effect: Effect) {
+    switch (effect.type) {
+      case 'openSocket':
+        this.#open(effect.generation)
+        return
+      case 'closeSocket':
+        if (this.#socket?.generation === effect.generation) {
+          const { socket } = this.#socket
+          this.#socket = null
+          socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null
+          try {
+            socket.close(1000, 'client closed')
+          } catch {
+            // already closing
+          }
+        }
+        return
+      case 'scheduleReconnect':
+        if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
+        this.#reconnectTimer = setTimeout(() => {
+          this.#reconnectTimer = null
+          this.#dispatch({ type: 'timer' })
+        }, effect.delayMs)
+        return
+      case 'cancelReconnect':
+        if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer)
+        this.#reconnectTimer = null
+        return
+      case 'subscribeAll':
+        for (const [roomId, entry] of this.#rooms) if (entry.refs > 0) this.#subscribe(roomId)
+        return
+      case 'deliver':
+        this.#deliver(effect.frame)
+        return
+    }
+  }
+
+  #open(generation: number) {
+    let socket: SocketLike
+    try {
+      socket = this.#opts.createSocket(this.#opts.url)
+    } catch {
+      queueMicrotask(() =>
+        this.#dispatch({ type: 'close', generation, code: 1006, rand: this.#opts.random() }),
+      )
+      return
+    }
+    this.#socket = { generation, socket }
+    socket.onopen = () => {
+      this.#lastMessageAt = Date.now()
+      this.#dispatch({ type: 'open', generation })
+    }
+    socket.onmessage = (event) => {
+      this.#lastMessageAt = Date.now()
+      if (typeof event.data !== 'string') return
+      let json: unknown
+      try {
+        json = JSON.parse(event.data)
+      } catch {
+        return
+      }
+      const parsed = ServerFrameSchema.safeParse(json)
+      if (parsed.success) this.#dispatch({ type: 'message', generation, frame: parsed.data })
+    }
+    socket.onclose = (event) => {
+      if (this.#socket?.generation === generation) this.#socket = null
+      this.#dispatch({ type: 'close', generation, code: event.code, rand: this.#opts.random() })
+    }
+    socket.onerror = () => {
+      // The close event follows and carries the decision.
+    }
+  }
+
+  #updateHeartbeat() {
+    const connected = this.#machine.status === 'connected'
+    if (connected && !this.#heartbeat) {
+      this.#heartbeat = setInterval(() => this.#beat(), this.#opts.heartbeatMs)
+    } else if (!connected && this.#heartbeat) {
+      clearInterval(this.#heartbeat)
+      this.#heartbeat = null
+    }
+  }
+
+  #beat() {
+    const current = this.#socket
+    if (!current) return
+    if (Date.now() - this.#lastMessageAt > this.#opts.staleAfterMs) {
+      // The socket says open but nothing comes through (sleep, dead NAT): drop it and resume.
+      this.#dispatch({
+        type: 'close',
+        generation: current.generation,
+        code: STALE_SOCKET,
+        rand: this.#opts.random(),
+      })
+      this.#perform({ type: 'closeSocket', generation: current.generation })
+      return
+    }
+    this.#send({ v: PROTOCOL_VERSION, type: 'ping' })
+  }
+
+  #send(frame: object) {
+    if (this.#machine.status !== 'connected' || !this.#socket) return
+    try {
+      this.#socket.socket.send(JSON.stringify(frame))
+    } catch {
+      // the close event follows
+    }
+  }
+
+  #subscribe(roomId: string) {
+    const entry = this.#rooms.get(roomId)
+    if (!entry) return
+    this.#setStream(entry, unsynced(entry.stream))
+    const { epoch, seq } = entry.stream
+    this.#send({
+      v: PROTOCOL_VERSION,
+      type: 'subscribe',
+      room: roomId,
+      ...(epoch === null ? {} : { since: seq, epoch }),
+    })
+  }
+
+  #setStream(entry: RoomEntry, stream: RoomStream) {
+    if (entry.stream === stream) return
+    entry.stream = stream
+    for (const listener of entry.streamListeners) listener()
+  }
+
+  #deliver(frame: ServerFrame) {
+    if (frame.room === null) return
+    const entry = this.#rooms.get(frame.room)
+    if (!entry) return
+    const { stream, gap } = applyFrame(entry.stream, frame)
+    if (gap) {
+      // Never apply across a gap: ask the server to replay from what we have (or snapshot).
+      this.#subscribe(frame.room)
+      return
+    }
+    this.#setStream(entry, stream)
+    for (const listener of entry.frameListeners) listener(frame)
+  }
+}
+
+const g = globalThis as unknown as { __presenceClient?: PresenceClient }
+
+/** The page's shared presence client (created on first use; browser only). */
+export function getPresenceClient(): PresenceClient {
+  if (!g.__presenceClient) {
+    const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws'
+    g.__presenceClient = new PresenceClient({ url: `${scheme}://${window.location.host}/api/ws` })
+  }
+  return g.__presenceClient
+}

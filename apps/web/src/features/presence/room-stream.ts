@@ -1,0 +1,98 @@
+import type { RoomState, ServerFrame, VoiceMember } from '@repo/discord-integration/contracts'
+
+/** What the browser knows of one room's live stream. Immutable: each change is a new object. */
+export interface RoomStream {
+  /** Stream epoch and last applied seq, sent back as `since` when resuming. */
+  readonly epoch: string | null
+  readonly seq: number
+  /** A snapshot (or a recovered resume) has been applied on the current socket. */
+  readonly synced: boolean
+  readonly channelId: string | null
+  readonly members: readonly VoiceMember[]
+  readonly state: RoomState | null
+  readonly closesAt: number | null
+  readonly deleted: boolean
+  /** The server refused the subscription (not a player of this room). */
+  readonly forbidden: boolean
+}
+
+export const EMPTY_STREAM: RoomStream = Object.freeze({
+  epoch: null,
+  seq: 0,
+  synced: false,
+  channelId: null,
+  members: Object.freeze([]) as readonly VoiceMember[],
+  state: null,
+  closesAt: null,
+  deleted: false,
+  forbidden: false,
+})
+
+/** The result of applying a frame: the new stream and whether a gap was detected. */
+export interface ApplyResult {
+  stream: RoomStream
+  /** Frames were missed (seq jumped): resubscribe with `since` to repair. */
+  gap: boolean
+}
+
+const upsert = (members: readonly VoiceMember[], member: VoiceMember) => {
+  const rest = members.filter((m) => m.userId !== member.userId)
+  return [...rest, member]
+}
+
+/**
+ * Applies one server frame to a room stream. Frames at or below the applied seq are ignored
+ * (replays and snapshots overlap by design); joins and updates are upserts by user id, so a
+ * frame already reflected in a snapshot is harmless.
+ */
+export function applyFrame(stream: RoomStream, frame: ServerFrame): ApplyResult {
+  const ok = (next: RoomStream): ApplyResult => ({ stream: next, gap: false })
+  switch (frame.type) {
+    case 'pong':
+      return ok(stream)
+    case 'error':
+      return ok(frame.code === 'FORBIDDEN' ? { ...stream, forbidden: true, synced: false } : stream)
+    case 'subscribed':
+      return ok({
+        ...stream,
+        epoch: frame.epoch ?? stream.epoch,
+        synced: frame.recovered,
+        forbidden: false,
+      })
+    case 'presence.snapshot':
+      return ok({
+        ...stream,
+        epoch: frame.epoch ?? stream.epoch,
+        seq: frame.seq,
+        synced: true,
+        forbidden: false,
+        channelId: frame.channelId,
+        members: frame.members,
+        state: frame.state,
+        closesAt: frame.state.closesAt,
+      })
+    default:
+      break
+  }
+  if (!stream.synced || frame.seq <= stream.seq) return ok(stream)
+  if (frame.seq > stream.seq + 1) return { stream, gap: true }
+  const next = { ...stream, seq: frame.seq }
+  switch (frame.type) {
+    case 'voice.joined':
+    case 'voice.updated':
+      return ok({ ...next, members: upsert(stream.members, frame.member) })
+    case 'voice.left':
+      return ok({ ...next, members: stream.members.filter((m) => m.userId !== frame.userId) })
+    case 'room.updated':
+      return ok({ ...next, state: frame.state, closesAt: frame.state.closesAt })
+    case 'room.closing':
+      return ok({ ...next, closesAt: frame.closesAt })
+    case 'room.deleted':
+      return ok({ ...next, deleted: true })
+  }
+}
+
+/** Marks a stream as waiting for its (re)subscription on a new socket. */
+export function unsynced(stream: RoomStream): RoomStream {
+  return stream.synced ? { ...stream, synced: false } : stream
+}
