@@ -609,6 +609,11 @@ export function presenceHealth(): PresenceHealth | null {
   return g.__presenceService?.health() ?? null
 }
 
+/** Content type of the Prometheus text exposition. */
+export function presenceMetricsContentType(): string {
+  return g.__presenceService?.metrics.contentType ?? 'text/plain; version=0.0.4; charset=utf-8'
+}
+
 /** Prometheus text of the running presence service's metrics ('' before it starts). */
 export async function presenceMetricsText(): Promise<string> {
   return (await g.__presenceService?.metricsText()) ?? ''
