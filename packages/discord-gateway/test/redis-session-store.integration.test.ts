@@ -4,7 +4,12 @@ import type { PersistedGateway } from '../src/session/persisted-gateway'
 import { RedisSessionStore } from '../src/session/redis-session-store'
 import { GUILD } from './support/dispatch'
 
-const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 })
+const redis = new Redis({
+  host: '127.0.0.1',
+  port: 6379,
+  lazyConnect: true,
+  maxRetriesPerRequest: 1,
+})
 afterAll(async () => {
   await redis.quit()
 })

@@ -248,6 +248,10 @@ export class GatewayConnection {
     shard.on(WebSocketShardEvents.Debug, (message) => {
       const match = /starting to beat every (\d+)ms/.exec(message)
       if (match?.[1]) this.heartbeatMs = Number(match[1])
+      // op 9 d:true resumes on the same socket without a close: surface it in the state machine
+      if (message.startsWith('Resuming session')) this.setState('resuming')
+      if (message.startsWith('Invalid session'))
+        this.log.warn({ debug: message }, 'gateway invalid session (op 9)')
       this.log.trace({ debug: message }, 'ws debug')
     })
     this.startWatchdog()
