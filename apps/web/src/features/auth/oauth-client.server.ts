@@ -135,7 +135,7 @@ export class OAuthClient {
     avatar: string | null
   }> {
     const raw = (await withDiscordRetry(() =>
-      this.#o.rest.get(Routes.user('@me'), {
+      this.#o.rest.get(Routes.user(), {
         auth: false,
         headers: { Authorization: `Bearer ${accessToken}` },
       }),

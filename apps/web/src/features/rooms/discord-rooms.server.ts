@@ -94,7 +94,7 @@ export class RestDiscordRooms implements DiscordRoomsPort {
 
   #botId(): Promise<string> {
     this.#botUserId ??= this.#call('get bot user', async () => {
-      const user = (await this.#rest.get(Routes.user('@me'))) as APIUser
+      const user = (await this.#rest.get(Routes.user())) as APIUser
       return user.id
     }).catch((error: unknown) => {
       this.#botUserId = null
