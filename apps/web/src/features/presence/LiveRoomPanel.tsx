@@ -1,25 +1,209 @@
-import type { Player, RoomView } from '@repo/discord-integration/contracts'
-import type { ReactNode } from 'react'
+import {
+  MAX_PLAYERS,
+  type Player,
+  type RoomView,
+  type ServerFrame,
+  type VoiceMember,
+} from '@repo/discord-integration/contracts'
+import { useNavigate } from '@tanstack/react-router'
+import { type ReactNode, useCallback, useEffect, useState } from 'react'
+import { useVoiceChannelEvents, useVoiceChannelMembersFromEvents } from './use-presence'
+import { VoiceDropoutModal } from './VoiceDropoutModal'
+import './presence.css'
 
 /** Props of {@link LiveRoomPanel}. */
 export interface LiveRoomPanelProps {
   room: RoomView
   selfUserId: string
   renderSeatActions?: (player: Player) => ReactNode
+  /** "Leave game" in the dropout dialog. @defaultValue navigate home */
+  onLeaveGame?: () => void
 }
 
-/** The live voice panel of a room page (placeholder until the presence client lands). */
-export function LiveRoomPanel({ room, renderSeatActions }: LiveRoomPanelProps) {
+/**
+ * The live part of a room page: the four seats with who is in voice, the voice member list
+ * (mute, deafen, camera, stream), a live/reconnecting indicator, the closing warning, and the
+ * dialog shown when the current user drops out of voice. Returns home when the room is deleted.
+ */
+export function LiveRoomPanel({
+  room,
+  selfUserId,
+  renderSeatActions,
+  onLeaveGame,
+}: LiveRoomPanelProps) {
+  const navigate = useNavigate()
+  const { stream, live } = useVoiceChannelMembersFromEvents(room.id)
+  const [droppedOut, setDroppedOut] = useState(false)
+
+  const onFrame = useCallback(
+    (frame: ServerFrame) => {
+      if (
+        frame.type === 'voice.left' &&
+        frame.userId === selfUserId &&
+        frame.channelId === room.channelId
+      ) {
+        setDroppedOut(true)
+      } else if (frame.type === 'voice.joined' && frame.member.userId === selfUserId) {
+        setDroppedOut(false)
+      } else if (frame.type === 'room.deleted') {
+        void navigate({ to: '/' })
+      }
+    },
+    [selfUserId, room.channelId, navigate],
+  )
+  useVoiceChannelEvents(room.id, onFrame)
+  useEffect(() => {
+    if (stream.deleted) void navigate({ to: '/' })
+  }, [stream.deleted, navigate])
+
+  const players = stream.state?.players ?? room.players
+  const ownerId = stream.state?.ownerId ?? room.ownerId
+  const closesAt = stream.state ? stream.closesAt : room.closesAt
+  const inVoice = new Map(stream.members.map((m) => [m.userId, m]))
+  const seats = Array.from({ length: MAX_PLAYERS }, (_, i) => players[i] ?? null)
+
   return (
-    <section className="live-room" aria-label="Voice">
-      <ul className="seats">
-        {room.players.map((player) => (
-          <li key={player.userId}>
-            {player.globalName ?? player.username}
-            {renderSeatActions?.(player)}
-          </li>
-        ))}
-      </ul>
-    </section>
+    <div className="live-room">
+      <div className="live-room-bar">
+        <span
+          className={live ? 'live-indicator live' : 'live-indicator reconnecting'}
+          data-testid="live-indicator"
+          role="status"
+        >
+          {live ? 'Live' : 'Reconnecting…'}
+        </span>
+      </div>
+      {closesAt !== null && <ClosingWarning closesAt={closesAt} />}
+      {stream.forbidden && (
+        <p role="alert" className="error-text">
+          You are no longer a player of this room.
+        </p>
+      )}
+      <ol className="seats" aria-label="Seats">
+        {seats.map((player, i) =>
+          player ? (
+            <li key={player.userId} className="seat" data-testid={`seat-${player.userId}`}>
+              <Avatar userId={player.userId} avatar={player.avatar} name={displayName(player)} />
+              <span className="seat-name">
+                {displayName(player)}
+                {player.userId === ownerId && <span className="tag">host</span>}
+                {player.userId === selfUserId && <span className="tag">you</span>}
+              </span>
+              <VoiceBadge member={inVoice.get(player.userId)} />
+              {renderSeatActions?.(player)}
+            </li>
+          ) : (
+            // biome-ignore lint/suspicious/noArrayIndexKey: empty seats have no other identity
+            <li key={`empty-${i}`} className="seat empty">
+              <span className="seat-name muted">Empty seat</span>
+            </li>
+          ),
+        )}
+      </ol>
+      <h3 className="members-title">In voice</h3>
+      {stream.members.length === 0 ? (
+        <p className="muted">
+          {live ? 'Nobody is in the voice channel.' : 'Waiting for live presence…'}
+        </p>
+      ) : (
+        <ul className="voice-members" aria-label="Voice channel members">
+          {stream.members.map((m) => (
+            <li key={m.userId} className="voice-member" data-testid={`voice-member-${m.userId}`}>
+              <Avatar userId={m.userId} avatar={m.avatar} name={displayName(m)} />
+              <span className="member-name">{displayName(m)}</span>
+              <VoiceFlags member={m} />
+            </li>
+          ))}
+        </ul>
+      )}
+      <VoiceDropoutModal
+        open={droppedOut}
+        voiceJoinUrl={room.voiceJoinUrl}
+        onLeaveGame={() => {
+          setDroppedOut(false)
+          if (onLeaveGame) onLeaveGame()
+          else void navigate({ to: '/' })
+        }}
+      />
+    </div>
+  )
+}
+
+function displayName(user: { globalName: string | null; username: string }): string {
+  return user.globalName ?? user.username
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean)
+  const letters =
+    parts.length > 1 ? `${parts[0]?.[0] ?? ''}${parts[1]?.[0] ?? ''}` : name.slice(0, 2)
+  return letters.toUpperCase()
+}
+
+function Avatar({ userId, avatar, name }: { userId: string; avatar: string | null; name: string }) {
+  const [failed, setFailed] = useState(false)
+  if (!avatar || failed) {
+    return (
+      <span className="avatar initials" aria-hidden="true">
+        {initials(name)}
+      </span>
+    )
+  }
+  return (
+    <img
+      className="avatar"
+      src={`https://cdn.discordapp.com/avatars/${userId}/${avatar}.png?size=64`}
+      alt=""
+      width={32}
+      height={32}
+      onError={() => setFailed(true)}
+    />
+  )
+}
+
+function VoiceBadge({ member }: { member: VoiceMember | undefined }) {
+  if (!member) return <span className="voice-badge out">Not in voice</span>
+  return (
+    <span className="voice-badge in">
+      In voice <VoiceFlags member={member} />
+    </span>
+  )
+}
+
+/** Mute, deafen, camera and stream icons, each with an accessible label. */
+function VoiceFlags({ member }: { member: VoiceMember }) {
+  const flags: { key: string; label: string; icon: string }[] = []
+  if (member.selfDeaf || member.deaf) flags.push({ key: 'deaf', label: 'Deafened', icon: '🔇' })
+  else if (member.selfMute || member.mute) flags.push({ key: 'mute', label: 'Muted', icon: '🎙️' })
+  if (member.selfVideo) flags.push({ key: 'video', label: 'Camera on', icon: '📷' })
+  if (member.selfStream) flags.push({ key: 'stream', label: 'Streaming', icon: '🖥️' })
+  return (
+    <span className="voice-flags">
+      {flags.map((f) => (
+        <span
+          key={f.key}
+          className={`flag flag-${f.key}`}
+          role="img"
+          aria-label={f.label}
+          title={f.label}
+        >
+          {f.icon}
+        </span>
+      ))}
+    </span>
+  )
+}
+
+function ClosingWarning({ closesAt }: { closesAt: number }) {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000)
+    return () => clearInterval(timer)
+  }, [])
+  const seconds = Math.max(0, Math.ceil((closesAt - now) / 1000))
+  return (
+    <div role="alert" className="closing-warning" data-testid="closing-warning">
+      Nobody is in voice: this room closes in {seconds} s. Join the voice channel to keep it open.
+    </div>
   )
 }
