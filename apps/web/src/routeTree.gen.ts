@@ -11,6 +11,7 @@
 import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
 import { Route as InviteExpiredRouteImport } from './routes/invite-expired'
+import { Route as MetricsRouteImport } from './routes/metrics'
 import { Route as RoomClosedRouteImport } from './routes/room-closed'
 import { Route as RoomFullRouteImport } from './routes/room-full'
 import { Route as SignedOutRouteImport } from './routes/signed-out'
@@ -29,6 +30,11 @@ const IndexRoute = IndexRouteImport.update({
 const InviteExpiredRoute = InviteExpiredRouteImport.update({
   id: '/invite-expired',
   path: '/invite-expired',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const MetricsRoute = MetricsRouteImport.update({
+  id: '/metrics',
+  path: '/metrics',
   getParentRoute: () => rootRouteImport,
 } as any)
 const RoomClosedRoute = RoomClosedRouteImport.update({
@@ -80,6 +86,7 @@ const RoomsRoomIdJoinRoute = RoomsRoomIdJoinRouteImport.update({
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/invite-expired': typeof InviteExpiredRoute
+  '/metrics': typeof MetricsRoute
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
@@ -93,6 +100,7 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/invite-expired': typeof InviteExpiredRoute
+  '/metrics': typeof MetricsRoute
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
@@ -107,6 +115,7 @@ export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
   '/invite-expired': typeof InviteExpiredRoute
+  '/metrics': typeof MetricsRoute
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
@@ -122,6 +131,7 @@ export interface FileRouteTypes {
   fullPaths:
     | '/'
     | '/invite-expired'
+    | '/metrics'
     | '/room-closed'
     | '/room-full'
     | '/signed-out'
@@ -135,6 +145,7 @@ export interface FileRouteTypes {
   to:
     | '/'
     | '/invite-expired'
+    | '/metrics'
     | '/room-closed'
     | '/room-full'
     | '/signed-out'
@@ -148,6 +159,7 @@ export interface FileRouteTypes {
     | '__root__'
     | '/'
     | '/invite-expired'
+    | '/metrics'
     | '/room-closed'
     | '/room-full'
     | '/signed-out'
@@ -162,6 +174,7 @@ export interface FileRouteTypes {
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
   InviteExpiredRoute: typeof InviteExpiredRoute
+  MetricsRoute: typeof MetricsRoute
   RoomClosedRoute: typeof RoomClosedRoute
   RoomFullRoute: typeof RoomFullRoute
   SignedOutRoute: typeof SignedOutRoute
@@ -187,6 +200,13 @@ declare module '@tanstack/react-router' {
       path: '/invite-expired'
       fullPath: '/invite-expired'
       preLoaderRoute: typeof InviteExpiredRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/metrics': {
+      id: '/metrics'
+      path: '/metrics'
+      fullPath: '/metrics'
+      preLoaderRoute: typeof MetricsRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/room-closed': {
@@ -258,6 +278,7 @@ declare module '@tanstack/react-router' {
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   InviteExpiredRoute: InviteExpiredRoute,
+  MetricsRoute: MetricsRoute,
   RoomClosedRoute: RoomClosedRoute,
   RoomFullRoute: RoomFullRoute,
   SignedOutRoute: SignedOutRoute,
