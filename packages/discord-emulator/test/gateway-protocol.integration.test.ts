@@ -1,0 +1,271 @@
+import { GatewayDispatchEvents as E, GatewayOpcodes as Op } from 'discord-api-types/v10'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_WORLD, type Emulator } from '../src/index.ts'
+import { startTestEmulator, W, waitFor } from './support/helpers.ts'
+import { gatewayUrl, RawGateway } from './support/raw-gateway.ts'
+
+describe('gateway protocol (raw socket)', () => {
+  let emu: Emulator
+  const sockets: RawGateway[] = []
+  const open = async (path = '/') => {
+    const g = await RawGateway.open(gatewayUrl(emu.webUrl, path))
+    sockets.push(g)
+    return g
+  }
+  const ready = async (intents = 131) => {
+    const g = await open()
+    g.identify(emu.botToken, intents)
+    const r = await g.next((f) => f.op === 0 && f.t === E.Ready)
+    return { g, sessionId: (r.d as { session_id: string }).session_id }
+  }
+
+  beforeEach(async () => {
+    emu = await startTestEmulator({ heartbeatIntervalMs: 1000, identifyIntervalMs: 0 })
+  })
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.close()
+    await emu.close()
+  })
+
+  it('sends HELLO with the configured interval and ACKs heartbeats', async () => {
+    const g = await open()
+    expect(g.frames[0]).toEqual({ op: Op.Hello, d: { heartbeat_interval: 1000 }, s: null, t: null })
+    g.send({ op: 1, d: null })
+    await g.next((f) => f.op === Op.HeartbeatAck)
+  })
+
+  it('closes 4002 on malformed JSON', async () => {
+    const g = await open()
+    g.send('{not json')
+    expect((await g.closed).code).toBe(4002)
+  })
+
+  it('closes 4002 on a payload over 4096 bytes', async () => {
+    const g = await open()
+    g.send({ op: 1, d: null, pad: 'x'.repeat(4100) })
+    expect((await g.closed).code).toBe(4002)
+  })
+
+  it('closes 4002 on a malformed IDENTIFY', async () => {
+    const g = await open()
+    g.send({ op: 2, d: { token: emu.botToken } })
+    expect((await g.closed).code).toBe(4002)
+  })
+
+  it('closes 4001 on an unknown opcode', async () => {
+    const g = await open()
+    g.send({ op: 42, d: null })
+    expect((await g.closed).code).toBe(4001)
+  })
+
+  it('closes 4003 when a non-identify op comes before IDENTIFY', async () => {
+    const g = await open()
+    g.send({ op: 8, d: { guild_id: W.guild, query: '', limit: 0 } })
+    expect((await g.closed).code).toBe(4003)
+  })
+
+  it('closes 4004 on a bad token, 4013 on invalid intents, 4005 on a second IDENTIFY', async () => {
+    const a = await open()
+    a.identify('nope')
+    expect((await a.closed).code).toBe(4004)
+    const b = await open()
+    b.identify(emu.botToken, 1 << 30)
+    expect((await b.closed).code).toBe(4013)
+    const { g } = await ready()
+    g.identify(emu.botToken)
+    expect((await g.closed).code).toBe(4005)
+  })
+
+  it('closes 4012 for an unsupported API version and 4010 for an invalid shard', async () => {
+    const a = await RawGateway.open(`${emu.webUrl.replace('http', 'ws')}/?v=6&encoding=json`)
+    sockets.push(a)
+    expect((await a.closed).code).toBe(4012)
+    const b = await open()
+    b.identify(emu.botToken, 131, { shard: [2, 2] })
+    expect((await b.closed).code).toBe(4010)
+  })
+
+  it('numbers dispatches per session and filters them by intents', async () => {
+    const voiceOnly = await ready(1 | 128)
+    const guildsOnly = await ready(1)
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    await voiceOnly.g.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
+    expect(voiceOnly.g.dispatches(E.VoiceStateUpdate)[0]!.s).toBe(3)
+    // Without GUILD_VOICE_STATES: no VSU, and GUILD_CREATE has no voice states.
+    await new Promise((r) => setTimeout(r, 100))
+    expect(guildsOnly.g.dispatches(E.VoiceStateUpdate)).toHaveLength(0)
+    // GUILD_MEMBER_ADD needs GUILD_MEMBERS.
+    emu.control.setVoice({ userId: W.nonMember, channelId: W.lobby })
+    await voiceOnly.g.next(
+      (f) =>
+        f.op === 0 &&
+        f.t === E.VoiceStateUpdate &&
+        (f.d as { user_id: string }).user_id === W.nonMember,
+    )
+    expect(voiceOnly.g.dispatches(E.GuildMemberAdd)).toHaveLength(0)
+    const all = await ready(131)
+    emu.control.removeMember(W.nonMember)
+    const removed = await all.g.next((f) => f.op === 0 && f.t === E.GuildMemberRemove)
+    expect((removed.d as { user: { id: string } }).user.id).toBe(W.nonMember)
+    // Discord ends the voice state before the member leaves.
+    const order = all.g.frames.filter((f) => f.op === 0).map((f) => f.t)
+    expect(order.slice(-2)).toEqual([E.VoiceStateUpdate, E.GuildMemberRemove])
+  })
+
+  it('RESUME replays missed dispatches in order, then RESUMED', async () => {
+    const { g, sessionId } = await ready()
+    g.close()
+    await waitFor(() => emu.control.stats().activeSessions === 0)
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    emu.control.setVoice({ userId: W.memberB, channelId: W.lobby })
+    const r = await open('/resume')
+    r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await r.next((f) => f.op === 0 && f.t === E.Resumed)
+    const dispatches = r.frames.filter((f) => f.op === 0)
+    expect(dispatches.map((f) => [f.t, f.s])).toEqual([
+      [E.VoiceStateUpdate, 3],
+      [E.VoiceStateUpdate, 4],
+      [E.Resumed, 5],
+    ])
+  })
+
+  it('answers op 9 false for an unknown session, a bad seq, or a session closed with 1000', async () => {
+    const a = await open()
+    a.send({ op: 6, d: { token: emu.botToken, session_id: 'nope', seq: 1 } })
+    expect((await a.next((f) => f.op === Op.InvalidSession)).d).toBe(false)
+    const { g, sessionId } = await ready()
+    const b = await open()
+    b.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 99 } })
+    expect((await b.next((f) => f.op === Op.InvalidSession)).d).toBe(false)
+    g.ws.close(1000)
+    await waitFor(() => emu.control.stats().sessions === 0)
+  })
+
+  it('forgets a disconnected session after the resume window', async () => {
+    await emu.close()
+    emu = await startTestEmulator({ resumeWindowMs: 200, identifyIntervalMs: 0 })
+    const { g, sessionId } = await ready()
+    g.close()
+    await waitFor(() => emu.control.stats().activeSessions === 0)
+    await new Promise((r) => setTimeout(r, 400))
+    const b = await open()
+    b.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    expect((await b.next((f) => f.op === Op.InvalidSession)).d).toBe(false)
+  })
+
+  it('throttles identifies per max_concurrency bucket and counts session_start_limit down', async () => {
+    await emu.close()
+    emu = await startTestEmulator({ identifyIntervalMs: 5000, sessionStartLimit: 3 })
+    await ready()
+    const b = await open()
+    b.identify(emu.botToken)
+    expect((await b.next((f) => f.op === Op.InvalidSession)).d).toBe(false)
+    const res = await fetch(`${emu.restBase}/v10/gateway/bot`, {
+      headers: { authorization: `Bot ${emu.botToken}` },
+    })
+    const body = (await res.json()) as {
+      session_start_limit: { remaining: number; total: number; max_concurrency: number }
+    }
+    expect(body.session_start_limit).toMatchObject({ total: 3, remaining: 2, max_concurrency: 1 })
+  })
+
+  it('terminates identifies once session_start_limit is exhausted', async () => {
+    await emu.close()
+    emu = await startTestEmulator({ identifyIntervalMs: 0, sessionStartLimit: 1 })
+    await ready()
+    const b = await open()
+    b.identify(emu.botToken)
+    expect((await b.closed).code).toBe(4004)
+  })
+
+  it('closes 4008 when a client sends more than the send limit', async () => {
+    await emu.close()
+    emu = await startTestEmulator({
+      identifyIntervalMs: 0,
+      gatewaySendLimit: { count: 5, windowMs: 60_000 },
+    })
+    const { g } = await ready()
+    for (let i = 0; i < 6; i++)
+      g.send({ op: 3, d: { since: null, activities: [], status: 'online', afk: false } })
+    expect((await g.closed).code).toBe(4008)
+  })
+
+  it('closes 4009 when the client stops heartbeating', async () => {
+    await emu.close()
+    emu = await startTestEmulator({ heartbeatIntervalMs: 100 })
+    const g = await open()
+    expect((await g.closed).code).toBe(4009)
+  })
+
+  it('op 8 answers GUILD_MEMBERS_CHUNK, rate-limits repeated full requests, needs GUILD_MEMBERS', async () => {
+    const { g } = await ready()
+    g.send({ op: 8, d: { guild_id: W.guild, query: '', limit: 0, nonce: 'n1' } })
+    const chunk = await g.next((f) => f.op === 0 && f.t === E.GuildMembersChunk)
+    const d = chunk.d as {
+      members: { user: { id: string } }[]
+      chunk_index: number
+      chunk_count: number
+      nonce: string
+    }
+    expect(d.members.map((m) => m.user.id).sort()).toEqual(
+      [W.bot, W.owner, W.memberA, W.memberB, W.memberC].sort(),
+    )
+    expect(d).toMatchObject({ chunk_index: 0, chunk_count: 1, nonce: 'n1' })
+    g.send({ op: 8, d: { guild_id: W.guild, query: '', limit: 0 } })
+    const limited = await g.next((f) => f.op === 0 && f.t === E.RateLimited)
+    expect((limited.d as { opcode: number }).opcode).toBe(8)
+    g.send({ op: 8, d: { guild_id: W.guild, user_ids: [W.memberA, W.nonMember] } })
+    const byId = await g.next((f) => f.op === 0 && f.t === E.GuildMembersChunk && f !== chunk)
+    expect((byId.d as { not_found: string[] }).not_found).toEqual([W.nonMember])
+    const voiceOnly = await ready(1 | 128)
+    voiceOnly.g.send({ op: 8, d: { guild_id: W.guild, query: '', limit: 0 } })
+    expect((await voiceOnly.g.closed).code).toBe(4014)
+  })
+
+  it('op 4 moves the bot itself into voice', async () => {
+    const { g } = await ready()
+    g.send({
+      op: 4,
+      d: { guild_id: W.guild, channel_id: W.lobby, self_mute: false, self_deaf: true },
+    })
+    const vsu = await g.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
+    expect(vsu.d).toMatchObject({ user_id: W.bot, channel_id: W.lobby, self_deaf: true })
+  })
+
+  it('one client’s bad input does not disturb another', async () => {
+    const { g: good } = await ready()
+    const bad = await open()
+    bad.send('\u0000garbage')
+    expect((await bad.closed).code).toBe(4002)
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    await good.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
+  })
+
+  it('op 9 resumable: the client resumes on the same socket', async () => {
+    const { g, sessionId } = await ready()
+    emu.control.invalidate(true)
+    expect((await g.next((f) => f.op === Op.InvalidSession)).d).toBe(true)
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    g.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await g.next((f) => f.op === 0 && f.t === E.Resumed)
+    expect(g.dispatches(E.VoiceStateUpdate)).toHaveLength(1)
+  })
+
+  it('refuses connections for a while, and rejects unknown paths', async () => {
+    emu.control.refuse(300)
+    await expect(RawGateway.open(gatewayUrl(emu.webUrl))).rejects.toThrow(/503/)
+    await new Promise((r) => setTimeout(r, 350))
+    await open()
+    await expect(RawGateway.open(gatewayUrl(emu.webUrl, '/elsewhere'))).rejects.toThrow(/404/)
+  })
+
+  it('closes with the requested code, and reports the bot user from the seed', async () => {
+    const { g } = await ready()
+    emu.control.closeGateway(4000)
+    expect((await g.closed).code).toBe(4000)
+    const readyFrame = g.dispatches(E.Ready)[0]!
+    expect((readyFrame.d as { user: { username: string } }).user.username).toBe(
+      DEFAULT_WORLD.bot.username,
+    )
+  })
+})
