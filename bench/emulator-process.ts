@@ -1,0 +1,160 @@
+/**
+ * The Discord emulator in its own process, so its CPU is separable from the server's and the
+ * load generator's. Started by run.mjs as `node --import tsx bench/emulator-process.ts` (pinned
+ * with taskset), with BENCH_ROOMS rooms of BENCH_PLAYERS players in the environment:
+ *
+ * - At start it seeds the emulator's world (the default world plus one category, one voice channel
+ *   per room and its players, all already connected to voice, so no server sees a dispatch for
+ *   the setup) with the per-guild and per-category channel limits lifted, and reports `ready`
+ *   with the connection facts and the rooms.
+ * - `run {schedule}` is the open-loop generator. Event g is due at `dueAt(schedule, g)`; it toggles
+ *   `selfMute` of the room's next player through the control API (`control.setVoice`), which makes
+ *   the gateway dispatch VOICE_STATE_UPDATE. Being late never shifts later events (no coordinated
+ *   omission); the reply reports how late the sends were against the schedule (generator lag).
+ */
+import { DEFAULT_WORLD, startEmulator, type WorldSeed } from '../packages/discord-emulator/src/index.ts'
+import { nowMs } from './lib/clock.mjs'
+import { LatencyHistogram } from './lib/hist.mjs'
+import { serveRequests } from './lib/ipc.mjs'
+import { dueAt, playerOf, roomOf } from './lib/schedule.mjs'
+
+interface BenchRoom {
+  channelId: string
+  players: string[]
+  usernames: string[]
+}
+interface Schedule {
+  t0: number
+  rate: number
+  count: number
+  rooms: number
+  warmup: number
+  name: string
+  /** Index of the schedule's room 0 in this process's room list. */
+  roomOffset: number
+}
+
+const roomCount = Number(process.env.BENCH_ROOMS ?? 25)
+const playersPerRoom = Number(process.env.BENCH_PLAYERS ?? 4)
+
+/** Bench snowflakes: 19 digits, far from the default world's ids. */
+let nextId = 1_300_000_000_000_000_000n
+const snowflake = () => String(nextId++)
+
+function benchWorld(): { seed: WorldSeed; categoryId: string; rooms: BenchRoom[] } {
+  const base = DEFAULT_WORLD
+  const categoryId = snowflake()
+  const users: WorldSeed['users'] = [...base.users]
+  const channels: WorldSeed['channels'] = [
+    ...base.channels,
+    { id: categoryId, name: 'bench', type: 4, position: 10 },
+  ]
+  const voiceStates: NonNullable<WorldSeed['voiceStates']> = [...(base.voiceStates ?? [])]
+  const rooms: BenchRoom[] = []
+  for (let r = 0; r < roomCount; r++) {
+    const channelId = snowflake()
+    channels.push({
+      id: channelId,
+      name: `bench-${r}`,
+      type: 2,
+      parentId: categoryId,
+      position: r,
+      userLimit: playersPerRoom,
+    })
+    const room: BenchRoom = { channelId, players: [], usernames: [] }
+    for (let p = 0; p < playersPerRoom; p++) {
+      const id = snowflake()
+      const username = `bench${r}x${p}`
+      users.push({ id, username, member: true })
+      voiceStates.push({ userId: id, channelId, selfMute: false })
+      room.players.push(id)
+      room.usernames.push(username)
+    }
+    rooms.push(room)
+  }
+  return { seed: { ...base, users, channels, voiceStates }, categoryId, rooms }
+}
+
+const t = nowMs()
+const { seed, categoryId, rooms } = benchWorld()
+const emulator = await startEmulator({
+  port: 0,
+  world: seed,
+  quiet: true,
+  heartbeatIntervalMs: Number(process.env.BENCH_HEARTBEAT_MS ?? 15_000),
+  // Consecutive arms identify one after another; nothing here is about identify throttling.
+  identifyIntervalMs: 100,
+  limits: { channelsPerGuild: 1_000_000, channelsPerCategory: 1_000_000 },
+  rateLimits: { route: { limit: 100_000, windowMs: 1000 }, globalPerSecond: 100_000 },
+})
+const control = emulator.control
+
+/** Every player's current selfMute, so each event is a real change. */
+const muted = new Map<string, boolean>()
+for (const room of rooms) for (const id of room.players) muted.set(id, false)
+
+serveRequests({
+  run: (msg: { schedule: Schedule }) => runSchedule(msg.schedule),
+  stats: () => control.stats(),
+})
+process.send?.({
+  event: 'ready',
+  info: {
+    restBase: emulator.restBase,
+    webUrl: emulator.webUrl,
+    guildId: emulator.guildId,
+    botToken: emulator.botToken,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+    pid: process.pid,
+    setupMs: Math.round(nowMs() - t),
+  },
+  categoryId,
+  rooms,
+})
+
+/** Sends the schedule's events open-loop; resolves with the generator's lag statistics. */
+function runSchedule(schedule: Schedule) {
+  const lag = new LatencyHistogram()
+  let g = 0
+  let errors = 0
+  let firstError: string | null = null
+  return new Promise((resolve) => {
+    const tick = () => {
+      const now = nowMs()
+      while (g < schedule.count && dueAt(schedule, g) <= now) {
+        const room = rooms[schedule.roomOffset + roomOf(schedule, g)]
+        const userId = room?.players[playerOf(Math.floor(g / schedule.rooms), room.players.length)]
+        if (room && userId) {
+          const next = !muted.get(userId)
+          try {
+            control.setVoice({ userId, channelId: room.channelId, selfMute: next })
+            muted.set(userId, next)
+          } catch (err) {
+            errors++
+            firstError ??= String(err)
+          }
+        } else {
+          errors++
+        }
+        lag.record(nowMs() - dueAt(schedule, g))
+        g++
+      }
+      if (g >= schedule.count) {
+        resolve({ sent: g, errors, firstError, lag: lag.summary() })
+        return
+      }
+      const wait = dueAt(schedule, g) - nowMs()
+      // setTimeout has ~1 ms granularity: sleep when the next event is far, else only yield.
+      if (wait > 1.5) setTimeout(tick, Math.floor(wait - 1))
+      else setImmediate(tick)
+    }
+    setTimeout(tick, Math.max(0, dueAt(schedule, 0) - nowMs() - 2))
+  })
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    void emulator.close().finally(() => process.exit(0))
+  })
+}

@@ -1,0 +1,352 @@
+/**
+ * Turns a run's results into docs/benchmarks-results.json (everything, machine-readable),
+ * docs/benchmarks-chart.svg and docs/benchmarks.md (method, machine, tables, targets, ratios).
+ */
+import { writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { ROOT } from './lib/resolve.mjs'
+import { latencyChart } from './lib/svg-chart.mjs'
+
+const ARM_NAMES = { ours: 'ours', raw: 'raw ws', sio: 'Socket.IO' }
+const SCENARIO_NAMES = {
+  a: '(a) plan: 100 sockets, 100 ev/s',
+  b: '(b) large sockets, steady rate',
+  c: '(c) burst',
+  d: '(d) 1 in 100 stalled',
+  e: '(e) reconnect storm',
+  f: '(f) idle memory',
+}
+
+const fmt = (v, digits = 2) =>
+  v === null || v === undefined || Number.isNaN(v) ? '–' : typeof v === 'number' ? String(+v.toFixed(digits)) : String(v)
+
+function ratio(a, b) {
+  if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return null
+  return Math.round((a / b) * 100) / 100
+}
+
+/** Ratios ours/raw and ours/sio of latency percentiles and throughput, per scenario. */
+export function ratios(results) {
+  const out = {}
+  for (const s of ['a', 'b', 'c', 'd', 'e']) {
+    const ours = results[s]?.ours
+    if (!ours) continue
+    out[s] = {}
+    for (const base of ['raw', 'sio']) {
+      const other = results[s]?.[base]
+      if (!other) continue
+      const r = {}
+      for (const k of ['p50', 'p95', 'p99', 'p999', 'max']) r[k] = ratio(ours.latency?.[k], other.latency?.[k])
+      r.deliveredPerSec = ratio(ours.deliveredPerSec, other.deliveredPerSec)
+      out[s][`ours/${base}`] = r
+    }
+  }
+  return out
+}
+
+/** The issue's targets, evaluated for our arm (reported, not asserted). */
+export function targets(results, config) {
+  const t = []
+  const add = (id, text, value, pass) => t.push({ id, text, value, pass: value === null ? null : pass })
+  const a = results.a?.ours
+  add('a1', '(a) p95 <= 300 ms (the plan)', a?.latency?.p95 ?? null, (a?.latency?.p95 ?? Infinity) <= 300)
+  add('a2', '(a) p99 <= 10 ms (our aim)', a?.latency?.p99 ?? null, (a?.latency?.p99 ?? Infinity) <= 10)
+  const b = results.b?.ours
+  add(
+    'b',
+    `(b) p99 <= 50 ms with no loss at ${config.large} sockets`,
+    b ? `p99 ${fmt(b.latency?.p99)} ms, lost ${b.lost}` : null,
+    (b?.latency?.p99 ?? Infinity) <= 50 && b?.lost === 0,
+  )
+  const c = results.c?.ours
+  add(
+    'c',
+    '(c) no loss, everything delivered within 1 s after the burst',
+    c ? `lost ${c.lost}, last delivery ${c.lastDeliveryAfterLastDueMs} ms after the last send` : null,
+    c?.lost === 0 && (c?.lastDeliveryAfterLastDueMs ?? Infinity) <= 1000,
+  )
+  const d = results.d?.ours
+  const dp99 = d?.latencyExcludingStalled?.p99
+  add(
+    'd',
+    "(d) the other clients' p99 within 20% of (b)",
+    d ? `p99 ${fmt(dp99)} ms vs ${fmt(b?.latency?.p99)} ms` : null,
+    typeof dp99 === 'number' && typeof b?.latency?.p99 === 'number' && dp99 <= b.latency.p99 * 1.2,
+  )
+  const e = results.e?.ours
+  const st = e?.action
+  add(
+    'e',
+    '(e) every client resynced within 10 s, with no gap',
+    st ? `${st.resynced}/${st.clients} resynced (${st.recovered} replayed, ${st.snapshot} snapshot), max ${fmt(st.resyncMs?.max)} ms, gaps ${st.gapsDuringStorm}, lost ${e.lost}` : null,
+    !!st && st.notResynced === 0 && (st.resyncMs?.max ?? Infinity) <= 10_000 && st.gapsDuringStorm === 0 && e.lost === 0,
+  )
+  const f = results.f?.ours
+  add('f', '(f) at most 16 KiB per idle connection', f ? `${f.perConnectionKiB} KiB` : null, (f?.perConnectionKiB ?? Infinity) <= 16)
+  for (const s of ['a', 'b']) {
+    const o = results[s]?.ours?.latency?.p99
+    const raw = results[s]?.raw?.latency?.p99
+    const sio = results[s]?.sio?.latency?.p99
+    add(
+      `g-${s}`,
+      `(${s}) p99 no worse than 1.5x raw ws and better than Socket.IO`,
+      typeof o === 'number' ? `ours ${fmt(o)} / raw ${fmt(raw)} / Socket.IO ${fmt(sio)} ms` : null,
+      typeof o === 'number' && typeof raw === 'number' && typeof sio === 'number' && o <= raw * 1.5 && o < sio,
+    )
+  }
+  return t
+}
+
+function latencyTable(results, arms) {
+  const rows = [
+    '| scenario | arm | samples | p50 | p95 | p99 | p99.9 | max | delivered/s | lost | dup | server CPU % | server RSS MiB (peak) | loop delay p99 / max ms | GC max ms | generator lag p99 ms |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const s of ['a', 'b', 'c', 'd', 'e']) {
+    for (const arm of arms) {
+      const r = results[s]?.[arm]
+      if (!r) continue
+      const l = s === 'd' ? r.latencyExcludingStalled : r.latency
+      rows.push(
+        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} |`,
+      )
+    }
+  }
+  return rows.join('\n')
+}
+
+function stormTable(results, arms) {
+  const rows = [
+    '| arm | sockets | resynced | by replay | by snapshot | resync p50 / p99 / max ms | gaps | lost | storm wall ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const arm of arms) {
+    const r = results.e?.[arm]
+    const st = r?.action
+    if (!st) continue
+    rows.push(
+      `| ${ARM_NAMES[arm]} | ${st.clients} | ${st.resynced} | ${st.recovered} | ${st.snapshot} | ${fmt(st.resyncMs?.p50)} / ${fmt(st.resyncMs?.p99)} / ${fmt(st.resyncMs?.max)} | ${st.gapsDuringStorm} | ${r.lost} | ${st.wallMs} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+function stallTable(results, arms) {
+  const rows = [
+    '| arm | stalled sockets | non-stalled p99 ms | (b) p99 ms | ratio | closes seen by clients | server peak RSS MiB |',
+    '|---|---:|---:|---:|---:|---|---:|',
+  ]
+  for (const arm of arms) {
+    const r = results.d?.[arm]
+    if (!r) continue
+    const p = r.latencyExcludingStalled?.p99
+    const b = results.b?.[arm]?.latency?.p99
+    rows.push(
+      `| ${ARM_NAMES[arm]} | ${r.stalledSockets} | ${fmt(p)} | ${fmt(b)} | ${fmt(ratio(p, b))} | ${JSON.stringify(r.closes)} | ${fmt(r.server?.peakRssMiB, 1)} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+function memoryTable(results, arms) {
+  const rows = [
+    '| arm | idle sockets | RSS before MiB | RSS after MiB | RSS per socket KiB | JS heap per socket KiB | connect time ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const arm of arms) {
+    const f = results.f?.[arm]
+    if (!f) continue
+    rows.push(
+      `| ${ARM_NAMES[arm]} | ${f.connections} | ${fmt(f.rssBeforeMiB, 1)} | ${fmt(f.rssAfterMiB, 1)} | ${fmt(f.perConnectionKiB, 1)} | ${fmt(f.heapPerConnectionKiB, 1)} | ${f.connect?.ms ?? '–'} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+function ratioTable(r) {
+  const rows = ['| scenario | ratio | p50 | p95 | p99 | p99.9 | max | delivered/s |', '|---|---|---:|---:|---:|---:|---:|---:|']
+  for (const [s, byBase] of Object.entries(r)) {
+    for (const [name, v] of Object.entries(byBase)) {
+      rows.push(`| ${SCENARIO_NAMES[s]} | ${name} | ${fmt(v.p50)} | ${fmt(v.p95)} | ${fmt(v.p99)} | ${fmt(v.p999)} | ${fmt(v.max)} | ${fmt(v.deliveredPerSec)} |`)
+    }
+  }
+  return rows.join('\n')
+}
+
+/** Writes the three output files; returns their paths. */
+export async function writeReport({ meta, config, results, skipped }) {
+  const arms = config.arms
+  const r = ratios(results)
+  const t = targets(results, config)
+  const json = { meta, config, skipped, targets: t, ratios: r, results }
+  const docs = path.join(ROOT, 'docs')
+  const jsonPath = path.join(docs, 'benchmarks-results.json')
+  const svgPath = path.join(docs, 'benchmarks-chart.svg')
+  const mdPath = path.join(docs, 'benchmarks.md')
+  await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`)
+  const groups = ['a', 'b', 'c', 'd', 'e']
+    .filter((s) => arms.some((a) => results[s]?.[a]))
+    .map((s) => ({
+      label: SCENARIO_NAMES[s].replace(/:.*/, '').replace('large sockets, ', ''),
+      bars: arms
+        .filter((a) => results[s]?.[a])
+        .map((a) => {
+          const l = s === 'd' ? results[s][a].latencyExcludingStalled : results[s][a].latency
+          return { arm: a, p50: l?.p50 ?? null, p95: l?.p95 ?? null, p99: l?.p99 ?? null, max: l?.max ?? null }
+        }),
+    }))
+  await writeFile(
+    svgPath,
+    latencyChart({ title: `Emulator send -> browser socket receipt latency${config.quick ? ' (quick run)' : ''}`, groups }),
+  )
+  await writeFile(mdPath, markdown({ meta, config, results, skipped, ratios: r, targets: t }))
+  for (const line of summaryLines(t, r)) console.log(line)
+  return [mdPath, jsonPath, svgPath].map((p) => path.relative(ROOT, p))
+}
+
+function summaryLines(t, r) {
+  const lines = ['', 'targets (ours):']
+  for (const x of t) lines.push(`  ${x.pass === null ? 'n/a ' : x.pass ? 'MET ' : 'MISS'} ${x.text}: ${x.value ?? 'not measured'}`)
+  lines.push('ratios (ours / baseline, <1 is better for latency, >1 for throughput):')
+  for (const [s, byBase] of Object.entries(r)) {
+    for (const [name, v] of Object.entries(byBase)) {
+      lines.push(`  (${s}) ${name}: p50 ${fmt(v.p50)} p95 ${fmt(v.p95)} p99 ${fmt(v.p99)} p99.9 ${fmt(v.p999)} max ${fmt(v.max)} throughput ${fmt(v.deliveredPerSec)}`)
+    }
+  }
+  return lines
+}
+
+function markdown({ meta, config, results, skipped, ratios: r, targets: t }) {
+  const P = config.scenarios
+  const arms = config.arms
+  const skippedLines = Object.entries(skipped).map(([arm, why]) => `- **${ARM_NAMES[arm] ?? arm} did not run**: ${why.replace(/\n/g, ' ')}`)
+  return `# Benchmarks
+
+Generated by \`pnpm bench${config.quick ? ' --quick' : ''}\` on ${meta.date} (commit \`${meta.commit}\`).
+${config.quick ? '\n> **This is a quick smoke run** (small sizes, seconds-long windows). Its numbers are not the\n> reference results; run `pnpm bench` for those.\n' : ''}
+Reproduce: \`pnpm bench\` (full, ~10 min on 2 cores) or \`pnpm bench --quick\` (< 1 min smoke run).
+Options: \`--cpu-prof\` (writes a V8 CPU profile of each server arm to \`bench/results/\`),
+\`--arms=ours,raw,sio\`, \`--scenarios=a,b,c,d,e,f\`, \`--large=N\` (sockets in the large phase),
+\`--no-build\` (reuse \`apps/web/.output\`).
+
+![latency chart](benchmarks-chart.svg)
+
+${skippedLines.length ? `## What did not run\n\n${skippedLines.join('\n')}\n` : ''}
+## Targets (ours)
+
+Reported, not asserted.
+
+| target | measured | met |
+|---|---|---|
+${t.map((x) => `| ${x.text} | ${x.value ?? 'not measured'} | ${x.pass === null ? '–' : x.pass ? 'yes' : '**no**'} |`).join('\n')}
+
+## Latency and throughput
+
+Latency is measured per recipient, in ms, from the **intended** send time of the event on the
+open-loop schedule to the moment the client's \`message\` callback runs. (d) counts only the
+clients that keep reading.
+
+${latencyTable(results, arms)}
+
+## Ratios
+
+ours / baseline: below 1 means we are faster (latency) or, for delivered/s, above 1 means we deliver more.
+
+${ratioTable(r)}
+
+## (e) Reconnect storm
+
+Every socket drops at once (\`terminate()\`: no close handshake) ${P.e.stormAfterSeconds} s into a
+${P.e.seconds} s schedule at ${P.e.rate} ev/s and reconnects immediately, resuming from the last
+sequence number it applied. "Resynced" = the client has everything up to the position the server
+announced on resubscribe.
+
+${stormTable(results, arms)}
+
+## (d) Stalled clients
+
+One socket in ${P.d.every} stops reading (its TCP socket is paused in the load process, so the
+kernel buffers fill and the server's send buffer grows) while ${P.d.rate} ev/s flow.
+
+${stallTable(results, arms)}
+
+## (f) Memory per idle connection
+
+Server RSS after a forced GC (\`--expose-gc\`), before and after ${config.large} sockets connected
+and subscribed (idle), divided by the number of sockets.
+
+${memoryTable(results, arms)}
+
+## Method
+
+**Measured segment.** Emulator gateway dispatch -> the server's Discord gateway client ->
+(ours: voice feed -> voice router -> event bus -> \`/api/ws\` crossws peer) -> a WebSocket client
+in a separate load process. t0 is the intended send time of the event on a fixed schedule;
+tn is the client's receipt. All bench processes read the same clock, \`process.hrtime.bigint()\`
+(CLOCK_MONOTONIC, shared by every process on a Linux host), so no clock skew is involved.
+
+**Processes and pinning** (2 cores): server arm \`taskset -c 0\`; emulator + generator and the
+load process \`taskset -c 1\`; the orchestrator is unpinned and idle while measuring. The server's
+CPU % and RSS come from \`/proc/<pid>\`; event-loop delay (\`monitorEventLoopDelay\`, 10 ms
+resolution) and GC pauses (\`PerformanceObserver('gc')\`) from \`bench/probe.mjs\`, preloaded into
+every arm with \`--import\` (same cost everywhere).
+
+**Events.** The emulator process toggles one player's \`selfMute\` per event
+(\`world.setVoice\`), which makes the gateway dispatch VOICE_STATE_UPDATE and our server publish
+\`voice.updated\` to that room. Event g is due at t0 + g/rate and goes to room g mod R, the room's
+players taking turns. The generator is **open loop**: a late server never delays the next send,
+and a late send is charged to the latency (measured from the intended time, avoiding coordinated
+omission). The generator's own lag against the schedule is reported (generator lag).
+
+**Matching, loss and duplicates.** Each client knows the room's sequence number before the
+schedule starts; the n-th frame after it is the room's n-th scheduled event, checked against the
+expected player. A sequence number seen twice is a duplicate, a jump is a gap, and at the end
+every client's last sequence number is compared with the number of events sent to its room
+(lost = expected - received, stalled clients excluded).
+
+**Warm-up and samples.** The first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
+of events are sent and counted but not recorded. Histograms are HdrHistogram
+(\`hdr-histogram-js\`, 3 significant digits, microsecond resolution); p99.9 is left blank below
+10,000 samples.
+
+**Sizes.** (a) ${config.small} sockets (${config.small / config.playersPerRoom} rooms of ${config.playersPerRoom}), ${P.a.rate} ev/s for ${P.a.seconds} s.
+(b)-(f) ${config.large} sockets (${Math.floor(config.large / config.playersPerRoom)} rooms of ${config.playersPerRoom}, the
+emulator's per-guild/per-category channel limits lifted): (b) ${P.b.rate} ev/s for ${P.b.seconds} s;
+(c) ${P.c.events} events spread evenly over one second; (d) as (b) for ${P.d.seconds} s with one socket in
+${P.d.every} stalled; (e) as described above; (f) idle. Every client is a distinct user holding one
+socket (the per-user socket limit applies) subscribed to its own room.
+
+### The three arms
+
+| | ours | raw ws (floor) | Socket.IO |
+|---|---|---|---|
+| process | \`apps/web/.output/server/index.mjs\` (production build, Nitro + crossws) | \`bench/arms/raw-ws-server.mjs\` | \`bench/arms/socketio-server.mjs\` |
+| gateway client | \`@repo/discord-gateway\` (supervised @discordjs/ws 2.x) | @discordjs/ws 2.x, bare | @discordjs/ws 2.x, bare |
+| event source | the same emulator process, the same VOICE_STATE_UPDATE dispatches | same | same |
+| voice state | reducer, voice feed, voice router (validation, persistence, metrics) | a Map, flags diffed | same as raw |
+| fan-out | event bus (per-room seq, history) -> subscribed crossws peers, buffer cap 1 MiB -> close 4009 | per-room seq + 500-frame history, one Buffer written to each \`ws\` | \`io.to(room).emit('frame', text)\` (encoded once by the adapter) |
+| auth | sealed session cookie (iron-session) + Origin check on every upgrade | none | none |
+| client protocol | \`subscribe {room, since?, epoch?}\` -> \`subscribed\` + snapshot or replay | \`subscribe {room, since?}\` -> \`subscribed\` + replay | \`subscribe\` event with ack |
+| resume after a drop | \`since\` + epoch, replay from the bus history | \`since\`, replay from the history | Socket.IO connection state recovery (2 min) |
+| slow consumers | closed at 1 MiB buffered (4009) | unbounded buffering | unbounded buffering (until the 45 s ping timeout) |
+
+All arms: WebSocket transport only, per-message deflate off, loopback TCP. Socket.IO's receipt
+time is taken in its event handler, after socket.io-client decoded the packet (one extra
+\`JSON.parse\` compared with the ws arms); the difference is microseconds.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | ${meta.cpuModel} (${meta.cores} cores) |
+| memory | ${meta.memGiB} GiB |
+| kernel | ${meta.kernel} |
+| Node | ${meta.node} |
+| open files limit | ${meta.fdLimit} |
+| pinning | ${meta.pinning} |
+| build | ${meta.build?.built ? `vite build in ${meta.build.ms} ms` : 'existing apps/web/.output reused'} |
+
+Raw data: [benchmarks-results.json](benchmarks-results.json) (every number above plus the encoded
+HdrHistograms per scenario and arm).
+`
+}

@@ -1,0 +1,419 @@
+/**
+ * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f]
+ *             [--large=10000] [--no-build]`
+ *
+ * Runs the benchmark end to end on this machine and writes docs/benchmarks.md,
+ * docs/benchmarks-results.json and docs/benchmarks-chart.svg. Processes:
+ *
+ *   orchestrator (this file)        drives everything over Node IPC, samples /proc
+ *   emulator-process.ts  core 1     the Discord emulator + the open-loop event generator
+ *   server arm           core 0     ours (apps/web production build) | raw ws | Socket.IO
+ *   load-process.mjs     core 1     N WebSocket clients, HDR histograms, loss/dup accounting
+ *
+ * See docs/benchmarks.md (written by this script) for the method.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  freePort,
+  hasBuild,
+  mintCookie,
+  newDataDir,
+  newSessionSecret,
+  SERVER_ENTRY,
+  seedRooms,
+  serverEnv,
+  waitHealthy,
+} from './arms/ours.mjs'
+import { nowMs, sleep } from './lib/clock.mjs'
+import { Child } from './lib/ipc.mjs'
+import { ProcSampler } from './lib/procstat.mjs'
+import { ROOT, WEB_DIR } from './lib/resolve.mjs'
+import { writeReport } from './report.mjs'
+
+// ---- options -----------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2)
+const flag = (name) => argv.includes(`--${name}`)
+const opt = (name, fallback) => {
+  const hit = argv.find((a) => a.startsWith(`--${name}=`))
+  return hit ? hit.slice(name.length + 3) : fallback
+}
+const QUICK = flag('quick')
+const CPU_PROF = flag('cpu-prof')
+const ARMS = opt('arms', 'ours,raw,sio').split(',')
+const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f').split(','))
+const LARGE = Number(opt('large', QUICK ? 1000 : 10_000))
+const SMALL = 100
+const PLAYERS = 4
+
+/** Scenario parameters; --quick shrinks durations and sizes for a < 1 min smoke run. */
+const P = QUICK
+  ? {
+      a: { rate: 100, seconds: 4, warmupSeconds: 1 },
+      b: { rate: 500, seconds: 3, warmupSeconds: 1 },
+      c: { events: 1000 },
+      d: { rate: 500, seconds: 3, warmupSeconds: 1, every: 100 },
+      e: { rate: 100, seconds: 3, stormAfterSeconds: 1 },
+    }
+  : {
+      a: { rate: 100, seconds: 65, warmupSeconds: 5 },
+      b: { rate: 1000, seconds: 35, warmupSeconds: 5 },
+      c: { events: 5000 },
+      d: { rate: 1000, seconds: 25, warmupSeconds: 5, every: 100 },
+      e: { rate: 100, seconds: 15, stormAfterSeconds: 3 },
+    }
+
+const NODE = process.execPath
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
+const log = (...a) => console.log(`[bench ${(process.uptime()).toFixed(1)}s]`, ...a)
+
+// ---- machine -----------------------------------------------------------------------------------
+
+/** Lifts the fd limit (10k sockets per process); children inherit it. Root may raise the hard one. */
+function raiseFdLimit() {
+  const r = spawnSync('prlimit', ['--pid', String(process.pid), '--nofile=200000:200000'])
+  if (r.status !== 0) spawnSync('prlimit', ['--pid', String(process.pid), '--nofile=20000:20000'])
+  const out = spawnSync('prlimit', ['--pid', String(process.pid), '--nofile', '--raw', '--noheadings'])
+  return out.stdout.toString().trim().split(/\s+/).slice(-3, -1).join('/')
+}
+
+function machine(fdLimit) {
+  const cpus = os.cpus()
+  let commit = 'unknown'
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim()
+  } catch {}
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    fdLimit,
+    commit,
+    date: new Date().toISOString(),
+    pinning: 'server arm: taskset -c 0; emulator + load generator: taskset -c 1',
+  }
+}
+
+// ---- build -------------------------------------------------------------------------------------
+
+function build() {
+  if (flag('no-build') || (QUICK && hasBuild() && !flag('build'))) {
+    log('using the existing production build', path.relative(ROOT, SERVER_ENTRY))
+    return { built: false }
+  }
+  log('building apps/web (vite build)')
+  const t = nowMs()
+  const vite = path.join(WEB_DIR, 'node_modules', 'vite', 'bin', 'vite.js')
+  const r = spawnSync(NODE, [vite, 'build'], { cwd: WEB_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.status !== 0) {
+    // The baselines can still run; ours is reported as not run, with the build's error.
+    const err = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error/i.test(l)).slice(0, 5).join(' | ')
+    log('vite build failed:', err)
+    return { built: false, failed: err || 'vite build failed' }
+  }
+  return { built: true, ms: Math.round(nowMs() - t) }
+}
+
+// ---- processes ---------------------------------------------------------------------------------
+
+async function startEmulator(rooms) {
+  const emu = new Child('emulator', NODE, ['--import', 'tsx', 'bench/emulator-process.ts'], {
+    cpu: '1',
+    cwd: ROOT,
+    env: { BENCH_ROOMS: String(rooms), BENCH_PLAYERS: String(PLAYERS) },
+  })
+  const ready = await emu.waitFor((m) => m?.event === 'ready', 120_000)
+  return { emu, ready }
+}
+
+function serverArgs(arm, entry) {
+  const args = ['--expose-gc', '--import', path.join(ROOT, 'bench', 'probe.mjs')]
+  if (CPU_PROF) {
+    args.push('--cpu-prof', '--cpu-prof-dir', RESULTS_DIR, '--cpu-prof-name', `${arm}-${Date.now()}.cpuprofile`)
+  }
+  return [...args, entry]
+}
+
+/** Starts one server arm; resolves with { child, url, origin }. */
+async function startArm(arm, ctx, benchRooms) {
+  if (arm === 'ours') {
+    const port = await freePort()
+    const dataDir = await newDataDir()
+    await seedRooms(dataDir, ctx.emu.guildId, ctx.categoryId, benchRooms)
+    const child = new Child('ours', NODE, serverArgs(arm, SERVER_ENTRY), {
+      cpu: '0',
+      cwd: WEB_DIR,
+      env: serverEnv({ port, secret: ctx.secret, dataDir, emu: ctx.emu }),
+    })
+    await waitHealthy(port, benchRooms.length, 90_000, child)
+    return { child, url: `ws://127.0.0.1:${port}/api/ws`, origin: `http://127.0.0.1:${port}`, dataDir }
+  }
+  const file = arm === 'raw' ? 'arms/raw-ws-server.mjs' : 'arms/socketio-server.mjs'
+  const child = new Child(arm, NODE, serverArgs(arm, path.join(ROOT, 'bench', file)), { cpu: '0', cwd: ROOT })
+  await child.waitFor((m) => m?.event === 'ready', 30_000)
+  const { port } = await child.request(
+    'configure',
+    {
+      restBase: ctx.emu.restBase,
+      botToken: ctx.emu.botToken,
+      rooms: benchRooms.map((r) => ({ roomId: r.roomId, channelId: r.channelId })),
+    },
+    90_000,
+  )
+  return { child, url: arm === 'raw' ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`, origin: '' }
+}
+
+async function stopArm(server) {
+  await server.child.stop(8000)
+  if (server.dataDir) await rm(server.dataDir, { recursive: true, force: true })
+}
+
+// ---- one measured schedule -----------------------------------------------------------------------
+
+/**
+ * Runs one open-loop schedule against the current arm and collects the client-side results with
+ * the server's CPU, RSS, event-loop delay and GC over the same window. `during(t0)` may run an
+ * action (stall, storm) while events flow.
+ */
+async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, during) {
+  const t0 = nowMs() + 300
+  const roomOffset = name === 'a' ? 0 : ctx.small.length
+  const schedule = { name, t0, rate, count, rooms, warmup, roomOffset }
+  await load.request('begin', { schedule })
+  await server.child.request('probe.reset').catch(() => null)
+  const sampler = new ProcSampler(server.child.pid)
+  sampler.start(nowMs())
+  const sending = ctx.emuChild.request('run', { schedule }, 600_000)
+  const action = during ? during(t0) : Promise.resolve(null)
+  const [gen, actionResult] = await Promise.all([sending, action])
+  const res = await load.request('end', { maxDrainMs: 15_000, quietMs: 700 }, 120_000)
+  const proc = sampler.stop(nowMs())
+  const probe = await server.child.request('probe.read', {}, 5000).catch(() => null)
+  const { hist, ...client } = res
+  return {
+    schedule: { rate, count, warmupEvents: warmup, rooms },
+    ...client,
+    generator: gen,
+    action: actionResult,
+    server: { ...proc, loopDelay: probe?.loopDelay ?? null, gc: probe?.gc ?? null },
+    histogram: hist,
+  }
+}
+
+function clientsFor(benchRooms, cookies) {
+  const clients = []
+  benchRooms.forEach((room, roomIdx) => {
+    room.players.forEach((userId, p) => {
+      clients.push({ userId, roomIdx, roomId: room.roomId, cookie: cookies.get(userId) ?? '' , p })
+    })
+  })
+  return clients
+}
+
+async function startLoad() {
+  const load = new Child('load', NODE, [path.join(ROOT, 'bench', 'load-process.mjs')], { cpu: '1', cwd: ROOT })
+  await load.waitFor((m) => m?.event === 'ready', 30_000)
+  return load
+}
+
+async function connect(load, arm, server, benchRooms, cookies) {
+  const r = await load.request(
+    'connect',
+    {
+      arm,
+      url: server.url,
+      origin: server.origin,
+      rooms: benchRooms.map((r) => ({ players: r.players })),
+      clients: clientsFor(benchRooms, cookies),
+      concurrency: arm === 'sio' ? 100 : 200,
+    },
+    600_000,
+  )
+  log(`  ${arm}: ${r.connected} sockets connected in ${r.ms} ms`, Object.keys(r.failed).length ? r.failed : '')
+  return r
+}
+
+// ---- phases ------------------------------------------------------------------------------------
+
+/** Phase A: the plan's load, 100 sockets (25 rooms), 100 events/s. */
+async function phaseSmall(ctx, arm, results) {
+  if (!SCENARIOS.has('a')) return
+  const rooms = ctx.small
+  const server = await startArm(arm, ctx, rooms)
+  const load = await startLoad()
+  try {
+    const conn = await connect(load, arm, server, rooms, ctx.cookies)
+    await sleep(500)
+    const a = P.a
+    log(`  ${arm}: (a) ${a.rate} ev/s for ${a.seconds} s`)
+    const r = await measure(ctx, server, load, 'a', rooms.length, {
+      rate: a.rate,
+      count: a.rate * a.seconds,
+      warmup: a.rate * a.warmupSeconds,
+    })
+    results.a[arm] = { connect: conn, ...r }
+  } finally {
+    await load.stop()
+    await stopArm(server)
+  }
+}
+
+/** Phase B: LARGE sockets: idle memory (f), steady 1000/s (b), burst (c), storm (e), stall (d). */
+async function phaseLarge(ctx, arm, results) {
+  const wanted = ['b', 'c', 'd', 'e', 'f'].filter((s) => SCENARIOS.has(s))
+  if (wanted.length === 0) return
+  const rooms = ctx.large
+  const server = await startArm(arm, ctx, rooms)
+  const load = await startLoad()
+  try {
+    await sleep(1000)
+    const mem0 = await server.child.request('probe.gc', {}, 10_000)
+    const conn = await connect(load, arm, server, rooms, ctx.cookies)
+    await sleep(2000)
+    const mem1 = await server.child.request('probe.gc', {}, 10_000)
+    if (SCENARIOS.has('f')) {
+      const n = conn.connected || 1
+      results.f[arm] = {
+        connections: conn.connected,
+        rssBeforeMiB: mem0.rss / 2 ** 20,
+        rssAfterMiB: mem1.rss / 2 ** 20,
+        perConnectionKiB: Math.round(((mem1.rss - mem0.rss) / n / 1024) * 10) / 10,
+        heapPerConnectionKiB: Math.round(((mem1.heapUsed - mem0.heapUsed) / n / 1024) * 10) / 10,
+        connect: conn,
+      }
+      log(`  ${arm}: (f) ${results.f[arm].perConnectionKiB} KiB RSS per idle connection`)
+    }
+    if (SCENARIOS.has('b')) {
+      const b = P.b
+      log(`  ${arm}: (b) ${b.rate} ev/s for ${b.seconds} s on ${conn.connected} sockets`)
+      results.b[arm] = await measure(ctx, server, load, 'b', rooms.length, {
+        rate: b.rate,
+        count: b.rate * b.seconds,
+        warmup: b.rate * b.warmupSeconds,
+      })
+      await sleep(1000)
+    }
+    if (SCENARIOS.has('c')) {
+      log(`  ${arm}: (c) burst of ${P.c.events} events in 1 s`)
+      results.c[arm] = await measure(ctx, server, load, 'c', rooms.length, {
+        rate: P.c.events,
+        count: P.c.events,
+        warmup: 0,
+      })
+      await sleep(1000)
+    }
+    if (SCENARIOS.has('e')) {
+      const e = P.e
+      log(`  ${arm}: (e) reconnect storm of every socket after ${e.stormAfterSeconds} s at ${e.rate} ev/s`)
+      results.e[arm] = await measure(
+        ctx,
+        server,
+        load,
+        'e',
+        rooms.length,
+        { rate: e.rate, count: e.rate * e.seconds, warmup: 0 },
+        async (t0) => {
+          await sleep(t0 - nowMs() + e.stormAfterSeconds * 1000)
+          return load.request('storm', { timeoutMs: 20_000 }, 60_000)
+        },
+      )
+      await sleep(1000)
+    }
+    if (SCENARIOS.has('d')) {
+      const d = P.d
+      const stalled = await load.request('stall', { every: d.every })
+      log(`  ${arm}: (d) ${stalled.stalled} stalled sockets, ${d.rate} ev/s for ${d.seconds} s`)
+      results.d[arm] = await measure(ctx, server, load, 'd', rooms.length, {
+        rate: d.rate,
+        count: d.rate * d.seconds,
+        warmup: d.rate * d.warmupSeconds,
+      })
+      results.d[arm].stalledSockets = stalled.stalled
+    }
+  } finally {
+    await load.stop()
+    await stopArm(server)
+  }
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+async function main() {
+  const fdLimit = raiseFdLimit()
+  await mkdir(RESULTS_DIR, { recursive: true })
+  const buildInfo = build()
+  const meta = { ...machine(fdLimit), quick: QUICK, cpuProf: CPU_PROF, args: argv, build: buildInfo }
+  log('machine', meta.cpuModel, `${meta.cores} cores`, meta.node, `fd ${fdLimit}`)
+
+  const smallRooms = SMALL / PLAYERS
+  const largeRooms = Math.floor(LARGE / PLAYERS)
+  log(`starting the emulator with ${smallRooms + largeRooms} rooms of ${PLAYERS}`)
+  const { emu: emuChild, ready: world } = await startEmulator(smallRooms + largeRooms)
+  const emu = world.info
+  log(`emulator up (pid ${emu.pid}, world seeded in ${emu.setupMs} ms)`)
+  const named = world.rooms.map((r, i) => ({ ...r, roomId: `benchroom${String(i).padStart(6, '0')}` }))
+  const secret = newSessionSecret()
+  const cookies = new Map()
+  if (ARMS.includes('ours')) {
+    for (const r of named) {
+      for (let i = 0; i < r.players.length; i++) {
+        const userId = r.players[i]
+        cookies.set(userId, await mintCookie(secret, { userId, username: r.usernames[i] }))
+      }
+    }
+  }
+  const ctx = {
+    emu,
+    emuChild,
+    secret,
+    cookies,
+    categoryId: world.categoryId,
+    small: named.slice(0, smallRooms),
+    large: named.slice(smallRooms),
+  }
+  const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {} }
+  const skipped = {}
+  try {
+    for (const arm of ARMS) {
+      if (arm === 'ours' && (buildInfo.failed || !hasBuild())) {
+        skipped.ours = buildInfo.failed
+          ? `the production build failed: ${buildInfo.failed}`
+          : 'no production build (apps/web/.output) available'
+        continue
+      }
+      log(`arm ${arm}`)
+      try {
+        await phaseSmall(ctx, arm, results)
+        await phaseLarge(ctx, arm, results)
+      } catch (err) {
+        skipped[arm] = String(err?.message ?? err).split('\n').slice(0, 12).join('\n')
+        log(`arm ${arm} failed:`, skipped[arm])
+      }
+    }
+  } finally {
+    await emuChild.stop()
+  }
+  const config = { quick: QUICK, small: SMALL, large: LARGE, playersPerRoom: PLAYERS, scenarios: P, arms: ARMS }
+  const out = await writeReport({ meta, config, results, skipped })
+  log('wrote', out.join(', '))
+}
+
+const deadline = setTimeout(() => {
+  console.error('bench: global timeout')
+  process.exit(2)
+}, QUICK ? 180_000 : 3_600_000)
+deadline.unref()
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)
