@@ -32,12 +32,18 @@ function assertClean(text, where) {
   for (const [name, value] of secrets) {
     assert.ok(!text.includes(value), `${name} found in ${where}`)
     // also catch a base64 copy of the value
-    assert.ok(!text.includes(Buffer.from(value).toString('base64')), `${name} (base64) found in ${where}`)
+    assert.ok(
+      !text.includes(Buffer.from(value).toString('base64')),
+      `${name} (base64) found in ${where}`,
+    )
   }
 }
 
 test('the secrets under test are set', () => {
-  assert.ok(secrets.length >= 3, 'set DISCORD_BOT_TOKEN, DISCORD_CLIENT_SECRET and SESSION_SECRET to the run values')
+  assert.ok(
+    secrets.length >= 3,
+    'set DISCORD_BOT_TOKEN, DISCORD_CLIENT_SECRET and SESSION_SECRET to the run values',
+  )
 })
 
 test('no secret in the built client bundle', async () => {
@@ -50,12 +56,26 @@ test('no secret in the built client bundle', async () => {
 })
 
 test('no secret in page responses', async () => {
-  for (const path of ['/', '/signed-out', '/room-full', '/invite-expired', '/room-closed', '/rooms/abcdefghijkl', '/api/health']) {
+  for (const path of [
+    '/',
+    '/signed-out',
+    '/room-full',
+    '/invite-expired',
+    '/room-closed',
+    '/rooms/abcdefghijkl',
+    '/api/health',
+  ]) {
     const res = await fetch(new URL(path, baseUrl), { redirect: 'manual' })
     const text = await res.text()
-    assertClean(`${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${text}`, `GET ${path}`)
+    assertClean(
+      `${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${text}`,
+      `GET ${path}`,
+    )
   }
   const login = await fetch(new URL('/auth/login?returnTo=/', baseUrl), { redirect: 'manual' })
   assert.equal(login.status, 302)
-  assertClean(`${login.headers.get('location')}\n${login.headers.get('set-cookie')}`, 'GET /auth/login')
+  assertClean(
+    `${login.headers.get('location')}\n${login.headers.get('set-cookie')}`,
+    'GET /auth/login',
+  )
 })
