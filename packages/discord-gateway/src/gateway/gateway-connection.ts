@@ -311,19 +311,31 @@ export class GatewayConnection {
     return session
   }
 
-  /** Identify budget breaker + spacing. Rejects only when aborted (the library requires that). */
+  /**
+   * Identify budget breaker + spacing. Rejects only when the library's `signal` aborts: any other
+   * rejection makes @discordjs/ws destroy the shard while it may already be closing (a hang).
+   */
   private async waitForIdentify(signal: AbortSignal): Promise<void> {
-    const combined = AbortSignal.any([signal, this.stopController.signal])
+    const untilAborted = () =>
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason)
+        else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+    const pause = async (ms: number) => {
+      await sleep(ms, signal)
+      if (this.stopping) await untilAborted()
+    }
     let attempt = 0
     for (;;) {
+      if (this.stopping) await untilAborted()
       try {
         this.gatewayInfo = await this.fetchGatewayInfo()
       } catch (error) {
-        if (combined.aborted) throw error
+        if (signal.aborted || this.stopping) await untilAborted()
         attempt++
         const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
         this.recordError(`GET /gateway/bot before IDENTIFY failed; retrying in ${delay} ms`, error)
-        await sleep(delay, combined)
+        await pause(delay)
         continue
       }
       const limit = this.gatewayInfo.session_start_limit
@@ -333,11 +345,12 @@ export class GatewayConnection {
       this.options.status.patch({ alert: { reason, at: Date.now() } })
       this.log.error({ remaining: limit.remaining, total: limit.total, waitMs: wait }, reason)
       this.setState('backing_off')
-      await sleep(wait, combined)
+      await pause(wait)
       this.setState('connecting')
     }
     const spacing = this.lastIdentifyAt + this.options.timings.identifySpacingMs - Date.now()
-    if (spacing > 0) await sleep(spacing, combined)
+    if (spacing > 0) await pause(spacing)
+    if (this.stopping) await untilAborted()
     this.lastIdentifyAt = Date.now()
     this.options.status.count('identifies')
     const budget = this.options.status.get().identifyBudget

@@ -1,0 +1,214 @@
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { GatewayState } from '../src/gateway-status'
+import { FileSessionStore } from '../src/session/file-session-store'
+import type { VoiceFeed } from '../src/voice-feed'
+import type { Emulator } from './support/harness'
+import {
+  delay,
+  eventually,
+  expectFeedEqualsTruth,
+  feedFor,
+  freePort,
+  Recorder,
+  startTestEmulator,
+  voiceChannels,
+} from './support/harness'
+
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function emulator(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<Emulator> {
+  const emu = await startTestEmulator(options)
+  cleanups.push(() => emu.close())
+  return emu
+}
+
+function track(feed: VoiceFeed): VoiceFeed {
+  cleanups.push(() => feed.stop())
+  return feed
+}
+
+function people(emu: Emulator): { users: string[]; channels: string[] } {
+  const users = emu.control
+    .state()
+    .users.filter((u) => !u.bot)
+    .map((u) => u.id)
+  return { users, channels: voiceChannels(emu) }
+}
+
+/** Captures pino JSON lines. */
+function capturingLogger() {
+  const lines: { msg?: string; level?: number }[] = []
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line))
+      done()
+    },
+  })
+  return { logger: pino({ level: 'debug' }, stream), lines }
+}
+
+describe('feed lifecycle against the emulator', () => {
+  it('a restarted process resumes the persisted session (no IDENTIFY) and replays what happened meanwhile', async () => {
+    const emu = await emulator()
+    const { users, channels } = people(emu)
+    const [u0, u1, u2] = users as [string, string, string]
+    const [c0, c1] = channels as [string, string]
+    const dir = await mkdtemp(join(tmpdir(), 'gw-restart-'))
+    const path = join(dir, 'session.json')
+    emu.control.setVoice({ userId: u0, channelId: c0 })
+
+    const first = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    await first.start()
+    await first.ready(5_000)
+    emu.control.setVoice({ userId: u1, channelId: c0 })
+    await eventually(() => expectFeedEqualsTruth(emu, first))
+    const lastFeedSeq = first.snapshot().feedSeq
+    await first.stop()
+    expect(emu.control.stats().identifies).toBe(1)
+
+    // changes while no process is connected
+    emu.control.setVoice({ userId: u0, channelId: c1 })
+    emu.control.setVoice({ userId: u1, channelId: c0, selfVideo: true })
+    emu.control.setVoice({ userId: u2, channelId: c1 })
+
+    const second = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    const rec = new Recorder(second) // before start: sees the persisted snapshot only after start
+    await second.start()
+    expect(second.snapshot().feedSeq).toBe(lastFeedSeq) // restored before connecting
+    await second.ready(1_000)
+    await eventually(() => expectFeedEqualsTruth(emu, second))
+    expect(emu.control.stats().identifies).toBe(1)
+    expect(emu.control.stats().resumes).toBe(1)
+    const types = rec.events.map(
+      (e) => `${e.type}:${e.userId === u0 ? 'u0' : e.userId === u1 ? 'u1' : 'u2'}`,
+    )
+    expect(types).toEqual([
+      'voice.left:u0',
+      'voice.joined:u0',
+      'voice.updated:u1',
+      'voice.joined:u2',
+    ])
+    expect(rec.events[0]?.feedSeq).toBe(lastFeedSeq + 1)
+    const recFromStart = new Recorder(second)
+    emu.control.setVoice({ userId: u2, channelId: null })
+    await eventually(() => expectFeedEqualsTruth(emu, second))
+    recFromStart.verify()
+  })
+
+  it('a restart after the session expired re-identifies and reconciles from the persisted state', async () => {
+    const emu = await emulator()
+    const { users, channels } = people(emu)
+    const path = join(await mkdtemp(join(tmpdir(), 'gw-expired-')), 'session.json')
+    emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
+    const first = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    await first.start()
+    await first.ready(5_000)
+    const before = first.snapshot()
+    await first.stop()
+    emu.control.restart() // sessions forgotten
+    emu.control.setVoice({ userId: users[0] as string, channelId: null })
+    emu.control.setVoice({ userId: users[1] as string, channelId: channels[0] as string })
+    const second = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    await second.start()
+    const rec = new Recorder(second)
+    expect(rec.initial).toEqual({
+      guildId: emu.guildId,
+      feedSeq: before.feedSeq,
+      members: before.members,
+    })
+    await eventually(() => expectFeedEqualsTruth(emu, second))
+    expect(emu.control.stats().identifies).toBe(2)
+    expect(rec.events.map((e) => e.type === 'voice.left' && e.reason)).toContain('resync')
+    rec.verify()
+  })
+
+  it('REST down at start-up: keeps retrying with backoff, then connects when the API comes up', async () => {
+    const port = await freePort()
+    const token = 'MTAwMDAwMDAwMDAwMDAwMDAw.AAAAAA.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    const probe = await emulator()
+    const guildId = probe.guildId
+    const botToken = probe.botToken
+    expect(botToken).not.toBe(token)
+    const states: GatewayState[] = []
+    const feed = track(feedFor({ restBase: `http://127.0.0.1:${port}/api`, guildId, botToken }))
+    feed.onStatus(({ to }) => states.push(to))
+    await feed.start() // must not reject
+    await delay(600)
+    expect(states).toContain('backing_off')
+    expect(feed.status().lastError).not.toBeNull()
+    const emu = await emulator({ port })
+    const { users, channels } = people(emu)
+    emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
+    await feed.ready(8_000)
+    await eventually(() => expectFeedEqualsTruth(emu, feed))
+    expect(feed.status().state).toBe('ready')
+    expect(emu.control.stats().identifies).toBe(1)
+  })
+
+  it('429s on GET /gateway/bot at start-up are waited out', async () => {
+    const emu = await emulator()
+    emu.control.restFault({
+      method: 'GET',
+      path: '/gateway/bot',
+      status: 429,
+      count: 3,
+      retryAfter: 0.2,
+    })
+    const { users, channels } = people(emu)
+    emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
+    const feed = track(feedFor(emu))
+    await feed.start()
+    await feed.ready(8_000)
+    await eventually(() => expectFeedEqualsTruth(emu, feed))
+    expect(emu.control.stats().identifies).toBe(1)
+    expect(emu.control.stats().pendingFaults).toBe(0)
+  })
+
+  it('the identify budget breaker stops IDENTIFY below the minimum and raises an alert', async () => {
+    const emu = await emulator({ sessionStartLimit: 12 })
+    const feed = track(feedFor(emu, { identifyBudget: { minRemaining: 10 } }))
+    await feed.start()
+    await feed.ready(5_000)
+    expect(feed.status().identifyBudget).toMatchObject({ total: 12 })
+    emu.control.closeGateway(4007) // remaining 11 -> identify -> 10
+    await eventually(() => expect(emu.control.stats().identifies).toBe(2))
+    await eventually(() => expect(feed.status().state).toBe('ready'))
+    emu.control.closeGateway(4007) // remaining 10 -> identify -> 9 (still allowed: 10 >= 10)
+    await eventually(() => expect(emu.control.stats().identifies).toBe(3))
+    await eventually(() => expect(feed.status().state).toBe('ready'))
+    emu.control.closeGateway(4007) // remaining 9 < 10: breaker opens
+    await eventually(() => expect(feed.status().alert?.reason).toContain('identify budget'))
+    expect(feed.status().state).toBe('backing_off')
+    await delay(500)
+    expect(emu.control.stats().identifies).toBe(3)
+  })
+
+  it('the watchdog forces a resume on a silent socket', async () => {
+    const emu = await emulator()
+    const { logger, lines } = capturingLogger()
+    // watchdog at 1 interval fires before @discordjs/ws's own zombie check (2 intervals)
+    const feed = track(feedFor(emu, { logger, watchdog: { intervals: 1 } }))
+    await feed.start()
+    await feed.ready(5_000)
+    const before = emu.control.stats()
+    emu.control.setHeartbeatAcks(false)
+    await eventually(() => expect(lines.some((l) => l.msg?.startsWith('watchdog'))).toBe(true))
+    emu.control.setHeartbeatAcks(true)
+    const { users, channels } = people(emu)
+    emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
+    await eventually(() => {
+      expect(feed.status().state).toBe('ready')
+      expectFeedEqualsTruth(emu, feed)
+    })
+    expect(emu.control.stats().identifies).toBe(before.identifies)
+    expect(emu.control.stats().resumes).toBeGreaterThan(before.resumes)
+  })
+})
