@@ -98,3 +98,35 @@ export function recordingManager(
     },
   }
 }
+
+/** A minimal fetch wrapper returning status, parsed JSON body and headers. */
+export async function api(
+  emu: Emulator,
+  method: string,
+  path: string,
+  opts: {
+    body?: unknown
+    token?: string | null
+    auth?: string
+    headers?: Record<string, string>
+  } = {},
+) {
+  const headers: Record<string, string> = { ...opts.headers }
+  if (opts.auth) headers.authorization = opts.auth
+  else if (opts.token !== null) headers.authorization = `Bot ${opts.token ?? emu.botToken}`
+  let body: string | undefined
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+    headers['content-type'] ??= 'application/json'
+  }
+  const res = await fetch(`${emu.restBase}/v10${path}`, { method, headers, body })
+  const text = await res.text()
+  let json: unknown = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    json = text
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: test helper; assertions narrow the shape
+  return { status: res.status, body: json as any, headers: res.headers }
+}
