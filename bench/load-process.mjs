@@ -74,6 +74,7 @@ function onStreamFrame(c, f, t) {
   const n = seq - c.base - 1
   if (n < 0 || n >= eventsForRoom(schedule, c.roomIdx)) return
   m.received++
+  c.got++
   const room = rooms[c.roomIdx]
   const expectedUser = room.players[playerOf(n, room.players.length)]
   const userId = f.member?.userId ?? f.userId
@@ -294,7 +295,10 @@ serveRequests({
   begin: (msg) => {
     schedule = msg.schedule
     m = freshMetrics()
-    for (const c of clients) c.base = Math.max(c.lastSeq, 0)
+    for (const c of clients) {
+      c.base = Math.max(c.lastSeq, 0)
+      c.got = 0
+    }
     return true
   },
 
@@ -314,7 +318,8 @@ serveRequests({
     let stalledExpected = 0
     for (const c of clients) {
       const e = eventsForRoom(s, c.roomIdx)
-      const have = Math.min(Math.max(c.lastSeq - c.base, 0), e)
+      // Frames skipped by a snapshot (seq jumped) never arrived: count what was applied.
+      const have = Math.min(c.got, e)
       if (c.stalled) {
         stalledExpected += e
         continue

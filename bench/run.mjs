@@ -53,11 +53,11 @@ const PLAYERS = 4
 /** Scenario parameters; --quick shrinks durations and sizes for a < 1 min smoke run. */
 const P = QUICK
   ? {
-      a: { rate: 100, seconds: 4, warmupSeconds: 1 },
-      b: { rate: 500, seconds: 3, warmupSeconds: 1 },
+      a: { rate: 100, seconds: 3, warmupSeconds: 1 },
+      b: { rate: 500, seconds: 2, warmupSeconds: 0.5 },
       c: { events: 1000 },
-      d: { rate: 500, seconds: 3, warmupSeconds: 1, every: 100 },
-      e: { rate: 100, seconds: 3, stormAfterSeconds: 1 },
+      d: { rate: 500, seconds: 2, warmupSeconds: 0.5, every: 100 },
+      e: { rate: 100, seconds: 2.5, stormAfterSeconds: 1 },
     }
   : {
       a: { rate: 100, seconds: 65, warmupSeconds: 5 },
@@ -69,6 +69,8 @@ const P = QUICK
 
 const NODE = process.execPath
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
+/** Pause between scenarios so one's tail never overlaps the next. */
+const GAP_MS = QUICK ? 300 : 1000
 const log = (...a) => console.log(`[bench ${(process.uptime()).toFixed(1)}s]`, ...a)
 
 // ---- machine -----------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   const sending = ctx.emuChild.request('run', { schedule }, 600_000)
   const action = during ? during(t0) : Promise.resolve(null)
   const [gen, actionResult] = await Promise.all([sending, action])
-  const res = await load.request('end', { maxDrainMs: 15_000, quietMs: 700 }, 120_000)
+  const res = await load.request('end', { maxDrainMs: 15_000, quietMs: QUICK ? 400 : 700 }, 120_000)
   const proc = sampler.stop(nowMs())
   const probe = await server.child.request('probe.read', {}, 5000).catch(() => null)
   const { hist, ...client } = res
@@ -254,8 +256,8 @@ async function phaseSmall(ctx, arm, results) {
     log(`  ${arm}: (a) ${a.rate} ev/s for ${a.seconds} s`)
     const r = await measure(ctx, server, load, 'a', rooms.length, {
       rate: a.rate,
-      count: a.rate * a.seconds,
-      warmup: a.rate * a.warmupSeconds,
+      count: Math.round(a.rate * a.seconds),
+      warmup: Math.round(a.rate * a.warmupSeconds),
     })
     results.a[arm] = { connect: conn, ...r }
   } finally {
@@ -272,10 +274,10 @@ async function phaseLarge(ctx, arm, results) {
   const server = await startArm(arm, ctx, rooms)
   const load = await startLoad()
   try {
-    await sleep(1000)
+    await sleep(GAP_MS)
     const mem0 = await server.child.request('probe.gc', {}, 10_000)
     const conn = await connect(load, arm, server, rooms, ctx.cookies)
-    await sleep(2000)
+    await sleep(2 * GAP_MS)
     const mem1 = await server.child.request('probe.gc', {}, 10_000)
     if (SCENARIOS.has('f')) {
       const n = conn.connected || 1
@@ -294,10 +296,10 @@ async function phaseLarge(ctx, arm, results) {
       log(`  ${arm}: (b) ${b.rate} ev/s for ${b.seconds} s on ${conn.connected} sockets`)
       results.b[arm] = await measure(ctx, server, load, 'b', rooms.length, {
         rate: b.rate,
-        count: b.rate * b.seconds,
-        warmup: b.rate * b.warmupSeconds,
+        count: Math.round(b.rate * b.seconds),
+        warmup: Math.round(b.rate * b.warmupSeconds),
       })
-      await sleep(1000)
+      await sleep(GAP_MS)
     }
     if (SCENARIOS.has('c')) {
       log(`  ${arm}: (c) burst of ${P.c.events} events in 1 s`)
@@ -306,7 +308,7 @@ async function phaseLarge(ctx, arm, results) {
         count: P.c.events,
         warmup: 0,
       })
-      await sleep(1000)
+      await sleep(GAP_MS)
     }
     if (SCENARIOS.has('e')) {
       const e = P.e
@@ -317,13 +319,13 @@ async function phaseLarge(ctx, arm, results) {
         load,
         'e',
         rooms.length,
-        { rate: e.rate, count: e.rate * e.seconds, warmup: 0 },
+        { rate: e.rate, count: Math.round(e.rate * e.seconds), warmup: 0 },
         async (t0) => {
           await sleep(t0 - nowMs() + e.stormAfterSeconds * 1000)
           return load.request('storm', { timeoutMs: 20_000 }, 60_000)
         },
       )
-      await sleep(1000)
+      await sleep(GAP_MS)
     }
     if (SCENARIOS.has('d')) {
       const d = P.d
@@ -331,8 +333,8 @@ async function phaseLarge(ctx, arm, results) {
       log(`  ${arm}: (d) ${stalled.stalled} stalled sockets, ${d.rate} ev/s for ${d.seconds} s`)
       results.d[arm] = await measure(ctx, server, load, 'd', rooms.length, {
         rate: d.rate,
-        count: d.rate * d.seconds,
-        warmup: d.rate * d.warmupSeconds,
+        count: Math.round(d.rate * d.seconds),
+        warmup: Math.round(d.rate * d.warmupSeconds),
       })
       results.d[arm].stalledSockets = stalled.stalled
     }
