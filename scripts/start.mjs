@@ -9,6 +9,7 @@ import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/l
 loadDotEnv()
 const env = { NODE_ENV: 'production', ...process.env }
 env.DATA_DIR ??= '.data'
+env.HOST ??= '127.0.0.1'
 const server = join(root, 'apps/web/.output/server/index.mjs')
 if (!existsSync(server)) {
   console.error('No production build found. Run `pnpm build` first.')
