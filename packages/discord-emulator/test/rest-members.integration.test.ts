@@ -54,7 +54,7 @@ describe('REST: members and voice states', () => {
     const otherApp = emu.control.issueAccessToken({
       userId: W.nonMember2,
       scopes: ['guilds.join'],
-      clientId: DEFAULT_WORLD.extraApplications[0].id,
+      clientId: DEFAULT_WORLD.extraApplications[0]!.id,
     })
     const r2 = await api(emu, 'PUT', `/guilds/${W.guild}/members/${W.nonMember2}`, {
       body: { access_token: otherApp.accessToken },

@@ -16,6 +16,11 @@ export interface TokenGrant {
   scopes: string[]
 }
 
+/** A live access token's grant plus its expiry (epoch ms). */
+export interface AccessGrant extends TokenGrant {
+  expiresAt: number
+}
+
 interface Authorization extends TokenGrant {
   id: string
 }
@@ -129,11 +134,17 @@ export class OAuthStore {
   }
 
   /** The grant behind a live access token. */
-  lookup(accessToken: string): TokenGrant | null {
+  lookup(accessToken: string): AccessGrant | null {
     const entry = this.#access.get(accessToken)
     if (!entry || entry.expiresAt <= Date.now()) return null
     const auth = this.#auths.get(entry.authId)
-    return auth ? { userId: auth.userId, clientId: auth.clientId, scopes: auth.scopes } : null
+    if (!auth) return null
+    return {
+      userId: auth.userId,
+      clientId: auth.clientId,
+      scopes: auth.scopes,
+      expiresAt: entry.expiresAt,
+    }
   }
 
   /** Revokes the authorization an access or refresh token belongs to (if it is this client's). */

@@ -33,8 +33,30 @@ function authenticateClient(ctx: RestContext, body: URLSearchParams): OAuthApp {
   return app
 }
 
-/** POST /oauth2/token and /oauth2/token/revoke. */
+/** POST /oauth2/token, /oauth2/token/revoke and GET /oauth2/@me. */
 export const oauthRoutes: RouteDef[] = [
+  route('GET', '/oauth2/@me', 'bearer', ({ auth, rt }) => {
+    if (auth.kind !== 'bearer') throw oauthError(401, 'invalid_token', 'Invalid token')
+    const app = rt.apps().find((a) => a.id === auth.clientId)
+    return {
+      status: 200,
+      body: {
+        application: {
+          id: auth.clientId,
+          name: app?.name ?? '',
+          icon: null,
+          description: '',
+          bot_public: false,
+          bot_require_code_grant: false,
+          verify_key: '',
+          flags: 0,
+        },
+        scopes: auth.scopes,
+        expires: new Date(auth.expiresAt).toISOString(),
+        ...(auth.scopes.includes('identify') ? { user: rt.world.apiUser(auth.userId) } : {}),
+      },
+    }
+  }),
   route('POST', '/oauth2/token', 'none', (ctx) => {
     const body = form(ctx)
     const grantType = body.get('grant_type')

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import type { TokenGrant } from '../oauth/oauth-store.ts'
+import type { AccessGrant } from '../oauth/oauth-store.ts'
 import type { Runtime } from '../runtime.ts'
 import type { BucketLimit } from './rate-limiter.ts'
 
 /** Who is calling. */
-export type RestAuth = { kind: 'bot' } | ({ kind: 'bearer' } & TokenGrant) | { kind: 'none' }
+export type RestAuth = { kind: 'bot' } | ({ kind: 'bearer' } & AccessGrant) | { kind: 'none' }
 
 /** What a route accepts. `client` = OAuth client credentials (checked by the handler). */
 export type AuthMode = 'bot' | 'bearer' | 'either' | 'none'
