@@ -27,11 +27,15 @@ export class SnowflakeGenerator {
   constructor(private readonly now: () => number = Date.now) {}
 
   next(): string {
-    // Keep ids strictly increasing even when the clock stands still.
-    let t = this.now()
-    if (t <= this.#last && this.#increment >= 4095) t = this.#last + 1
-    if (t !== this.#last) this.#increment = 0
-    this.#last = Math.max(t, this.#last)
+    // Keep ids strictly increasing even when the clock stands still or goes back.
+    const now = this.now()
+    if (now > this.#last) {
+      this.#last = now
+      this.#increment = 0
+    } else if (this.#increment > 4095) {
+      this.#last++
+      this.#increment = 0
+    }
     return makeSnowflake(this.#last, 7, this.#increment++)
   }
 }
