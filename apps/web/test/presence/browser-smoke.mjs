@@ -60,7 +60,11 @@ try {
   if (problems.length) throw new Error(`page errors: ${problems.join('; ')}`)
   console.log('OK')
 } catch (error) {
-  console.log(page.url(), ((await page.locator('body').textContent()) ?? '').slice(0, 800), problems)
+  console.log(
+    page.url(),
+    ((await page.locator('body').textContent()) ?? '').slice(0, 800),
+    problems,
+  )
   throw error
 } finally {
   await browser.close()
