@@ -75,6 +75,7 @@ describe('control API over HTTP', () => {
     expect((await post('/voice', '{oops')).status).toBe(400)
     expect((await post('/users', { username: 'A B' })).status).toBe(400)
     expect((await post('/gateway/close', { code: 'x' })).status).toBe(400)
+    expect((await post('/gateway/close', { code: 1005 })).status).toBe(400)
     expect((await post('/rest/faults', { path: 'no-slash', status: 429 })).status).toBe(400)
     expect(
       (await post('/voice', { userId: '123456789012345678', channelId: W.lobby })).status,

@@ -100,7 +100,19 @@ export const ControlSchemas = {
     deaf: z.boolean().optional(),
   }),
   removeMember: z.object({ userId: SnowflakeInput }),
-  closeGateway: z.object({ code: z.number().int().min(1000).max(4999) }),
+  closeGateway: z.object({
+    code: z
+      .number()
+      .int()
+      .refine(
+        (c) =>
+          c === 1006 ||
+          (c >= 1000 && c <= 1003) ||
+          (c >= 1007 && c <= 1014) ||
+          (c >= 3000 && c <= 4999),
+        'must be 1006 (drop TCP) or a code allowed in a close frame (1000-1003, 1007-1014, 3000-4999)',
+      ),
+  }),
   invalidate: z.object({ resumable: z.boolean() }),
   heartbeatAcks: z.object({ enabled: z.boolean() }),
   refuse: z.object({ ms: z.number().int().min(0).max(3_600_000) }),
