@@ -222,6 +222,26 @@ describe('gateway protocol (raw socket)', () => {
     expect((await voiceOnly.g.closed).code).toBe(4014)
   })
 
+  it('reports each dispatch written to a socket through onDispatch', async () => {
+    await emu.close()
+    const seen: { t: string; s: number; sentAt: number }[] = []
+    emu = await startTestEmulator({ identifyIntervalMs: 0, onDispatch: (e) => seen.push(e) })
+    const before = performance.timeOrigin + performance.now()
+    const { g } = await ready()
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    await g.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
+    expect(seen.map((e) => [e.t, e.s])).toEqual([
+      [E.Ready, 1],
+      [E.GuildCreate, 2],
+      [E.VoiceStateUpdate, 3],
+    ])
+    expect(
+      seen.every(
+        (e) => e.sentAt >= before && e.sentAt <= performance.timeOrigin + performance.now(),
+      ),
+    ).toBe(true)
+  })
+
   it('op 4 moves the bot itself into voice', async () => {
     const { g } = await ready()
     g.send({

@@ -198,6 +198,29 @@ describe('OAuth2', () => {
     expect(((await old.json()) as { error: string }).error).toBe('invalid_grant')
   })
 
+  it('GET /users/@me/guilds needs the guilds scope and lists the guild for members only', async () => {
+    const member = emu.control.issueAccessToken({
+      userId: W.memberA,
+      scopes: ['identify', 'guilds'],
+    })
+    const res = await fetch(`${emu.restBase}/v10/users/@me/guilds`, {
+      headers: { authorization: `Bearer ${member.accessToken}` },
+    })
+    expect(
+      ((await res.json()) as { id: string; owner: boolean }[]).map((g) => [g.id, g.owner]),
+    ).toEqual([[W.guild, false]])
+    const outsider = emu.control.issueAccessToken({ userId: W.nonMember, scopes: ['guilds'] })
+    const none = await fetch(`${emu.restBase}/v10/users/@me/guilds`, {
+      headers: { authorization: `Bearer ${outsider.accessToken}` },
+    })
+    expect(await none.json()).toEqual([])
+    const noScope = emu.control.issueAccessToken({ userId: W.memberA, scopes: ['identify'] })
+    const denied = await fetch(`${emu.restBase}/v10/users/@me/guilds`, {
+      headers: { authorization: `Bearer ${noScope.accessToken}` },
+    })
+    expect(denied.status).toBe(401)
+  })
+
   it('revoke ends the authorization', async () => {
     const t = emu.control.issueAccessToken({ userId: W.memberB, scopes: ['identify'] })
     const res = await fetch(`${emu.restBase}/v10/oauth2/token/revoke`, {
