@@ -54,6 +54,16 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     if (drop > 0) room.history.splice(0, drop)
   }
 
+  // Forget idle rooms: once a room has no listener and nothing left in its history window, its
+  // entry goes. A later `since` for it is then "ahead" of the stream and gets a snapshot.
+  const sweep = setInterval(() => {
+    for (const [roomId, room] of rooms) {
+      prune(room)
+      if (room.listeners.size === 0 && room.history.length === 0) rooms.delete(roomId)
+    }
+  }, limits.maxAgeMs)
+  sweep.unref?.()
+
   return {
     publish(roomId: string, body: RoomFrameBody) {
       if (closed) return Promise.reject(new PresenceError('BUS_CLOSED', 'the event bus is closed'))
@@ -103,6 +113,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     },
     close() {
       closed = true
+      clearInterval(sweep)
       for (const room of rooms.values()) room.listeners.clear()
       return Promise.resolve()
     },

@@ -77,6 +77,23 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
       ? new Redis(options.redis, { maxRetriesPerRequest: 2, lazyConnect: false })
       : options.redis
   const sub = client.duplicate()
+  // A SUBSCRIBE acknowledged before ioredis finished its ready check can lose the messages that
+  // follow (observed: ack while status 'connect', later messages never delivered): subscribe only
+  // on a ready connection, and give up after a while so a subscriber is told instead of waiting.
+  const subReady = (): Promise<void> =>
+    sub.status === 'ready'
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            sub.off('ready', onReady)
+            reject(new PresenceError('BUS_UNAVAILABLE', 'Redis subscriber not ready'))
+          }, 5_000)
+          const onReady = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+          sub.once('ready', onReady)
+        })
   const listeners = new Map<string, Set<(frame: BusFrame) => void>>()
   const subscribed = new Map<string, Promise<void>>()
   let closed = false
@@ -143,12 +160,14 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
       if (!set) {
         set = new Set()
         listeners.set(roomId, set)
-        const ack = sub.subscribe(channel(roomId)).then(
-          () => undefined,
-          (error: unknown) => {
-            throw new PresenceError('BUS_UNAVAILABLE', 'could not subscribe', { cause: error })
-          },
-        )
+        const ack = subReady()
+          .then(() => sub.subscribe(channel(roomId)))
+          .then(
+            () => undefined,
+            (error: unknown) => {
+              throw new PresenceError('BUS_UNAVAILABLE', 'could not subscribe', { cause: error })
+            },
+          )
         ack.catch(() => {})
         subscribed.set(roomId, ack)
       }
