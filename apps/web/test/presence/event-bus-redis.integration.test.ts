@@ -25,6 +25,24 @@ eventBusContract('redis', {
 })
 
 describe('redis event bus', () => {
+  it('delivers the first frame to a subscription made right after the bus was created', async () => {
+    const publisher = createRedisEventBus({ redis: url, keyPrefix: prefix })
+    let missed = 0
+    for (let i = 0; i < 15; i++) {
+      const bus = createRedisEventBus({ redis: url, keyPrefix: prefix })
+      const room = roomId()
+      const got: number[] = []
+      const subscription = bus.subscribe(room, (f) => got.push(f.frame.seq))
+      await subscription.ready
+      await publisher.publish(room, { type: 'room.closing', closesAt: 1 })
+      await new Promise((r) => setTimeout(r, 30))
+      if (got.length !== 1) missed++
+      await bus.close()
+    }
+    await publisher.close()
+    expect(missed).toBe(0)
+  })
+
   it('shares one stream between two processes’ buses and starts a new epoch when Redis lost it', async () => {
     const clock = testClock()
     const one = createRedisEventBus({ redis: url, keyPrefix: prefix, now: clock.now })
