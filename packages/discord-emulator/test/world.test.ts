@@ -1,6 +1,7 @@
 import { GatewayDispatchEvents as E } from 'discord-api-types/v10'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_WORLD, WorldSeedSchema } from '../src/index.ts'
+import { deleteChannel } from '../src/world/channel-ops.ts'
 import {
   isSnowflake,
   makeSnowflake,
@@ -70,7 +71,7 @@ describe('world mutations emit Discord’s dispatches', () => {
 
   it('deleting a category orphans its children (CHANNEL_UPDATE each)', () => {
     const { world, events } = newWorld()
-    world.deleteChannel(W.category)
+    deleteChannel(world, W.category)
     expect(events.map((e) => e.t)).toEqual([E.ChannelDelete, E.ChannelUpdate, E.ChannelUpdate])
     expect(world.channels.get(W.lobby)?.parentId).toBeNull()
   })

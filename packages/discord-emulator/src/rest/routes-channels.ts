@@ -1,5 +1,12 @@
 import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { z } from 'zod'
+import {
+  createInvite,
+  deleteChannel,
+  deleteOverwrite,
+  putOverwrite,
+  updateChannel,
+} from '../world/channel-ops.ts'
 import { toApiInvite } from '../world/serialize.ts'
 import type { World } from '../world/world.ts'
 import { Errors, formError } from './errors.ts'
@@ -53,7 +60,7 @@ export const channelRoutes: RouteDef[] = [
     const world = ctx.rt.world
     requireBotPermission(ctx, P.ManageChannels, channel.id)
     const body = parseBody(ctx, EditChannelBody, {})
-    const patch: Parameters<typeof world.updateChannel>[1] = {}
+    const patch: Parameters<typeof updateChannel>[2] = {}
     if (body.name !== undefined) patch.name = body.name
     if (body.position != null) patch.position = body.position
     if (channel.type === 2 && body.user_limit != null) patch.userLimit = body.user_limit
@@ -75,13 +82,13 @@ export const channelRoutes: RouteDef[] = [
       checkOverwritesGrantable(ctx, body.permission_overwrites, channel.id)
       patch.overwrites = body.permission_overwrites
     }
-    world.updateChannel(channel.id, patch)
+    updateChannel(world, channel.id, patch)
     return { status: 200, body: world.apiChannel(channel.id) }
   }),
   route('DELETE', '/channels/:channelId', 'bot', (ctx) => {
     const channel = requireChannel(ctx)
     requireBotPermission(ctx, P.ManageChannels, channel.id)
-    return { status: 200, body: ctx.rt.world.deleteChannel(channel.id) }
+    return { status: 200, body: deleteChannel(ctx.rt.world, channel.id) }
   }),
   route('PUT', '/channels/:channelId/permissions/:overwriteId', 'bot', (ctx) => {
     const channel = requireChannel(ctx)
@@ -92,13 +99,13 @@ export const channelRoutes: RouteDef[] = [
     if (body.type === 0 && !world.roles.has(id)) throw Errors.unknownRole()
     if (body.type === 1 && !world.users.has(id)) throw Errors.unknownUser()
     checkOverwritesGrantable(ctx, [body], channel.id)
-    world.putOverwrite(channel.id, { id, type: body.type, allow: body.allow, deny: body.deny })
+    putOverwrite(world, channel.id, { id, type: body.type, allow: body.allow, deny: body.deny })
     return { status: 204 }
   }),
   route('DELETE', '/channels/:channelId/permissions/:overwriteId', 'bot', (ctx) => {
     const channel = requireChannel(ctx)
     requireBotPermission(ctx, P.ManageRoles, channel.id)
-    ctx.rt.world.deleteOverwrite(channel.id, ctx.params.overwriteId ?? '')
+    deleteOverwrite(ctx.rt.world, channel.id, ctx.params.overwriteId ?? '')
     return { status: 204 }
   }),
   route('POST', '/channels/:channelId/invites', 'bot', (ctx) => {
@@ -107,7 +114,8 @@ export const channelRoutes: RouteDef[] = [
     requireBotPermission(ctx, P.CreateInstantInvite, channel.id)
     const body = parseBody(ctx, CreateInviteBody)
     const world = ctx.rt.world
-    const invite = world.createInvite(
+    const invite = createInvite(
+      world,
       {
         channelId: channel.id,
         inviterId: world.botUserId,

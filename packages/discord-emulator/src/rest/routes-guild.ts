@@ -1,5 +1,6 @@
 import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { z } from 'zod'
+import { createChannel } from '../world/channel-ops.ts'
 import { Errors, formError } from './errors.ts'
 import {
   checkOverwritesGrantable,
@@ -138,7 +139,7 @@ export const guildRoutes: RouteDef[] = [
         },
       ])
     }
-    const created = world.createChannel({
+    const created = createChannel(world, {
       name: body.name,
       type,
       parentId: type === 4 ? null : parentId,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { GatewayDispatchEvents as E, GatewayIntentBits as I } from 'discord-api-types/v10'
 import { EmulatorError } from '../errors.ts'
-import { computeBasePermissions, computeChannelPermissions, type Overwrite } from './permissions.ts'
+import { computeBasePermissions, computeChannelPermissions } from './permissions.ts'
 import type { ParsedWorldSeed } from './seed.ts'
 import {
   toApiChannel,
@@ -130,7 +130,8 @@ export class World {
     }
   }
 
-  #emit(t: E, d: unknown, intent: number): void {
+  /** Emits a dispatch to the gateway (sessions whose intents include `intent`). */
+  emit(t: E, d: unknown, intent: number): void {
     this.onDispatch({ t, d, intent })
   }
 
@@ -241,7 +242,7 @@ export class World {
     m.mute = opts.mute ?? false
     m.deaf = opts.deaf ?? false
     this.members.set(userId, m)
-    this.#emit(
+    this.emit(
       E.GuildMemberAdd,
       { ...this.apiMember(userId), guild_id: this.guildId },
       I.GuildMembers,
@@ -256,7 +257,7 @@ export class World {
     if (!m || !u) return false
     if (this.voice.has(userId)) this.setVoice(userId, null)
     this.members.delete(userId)
-    this.#emit(E.GuildMemberRemove, { guild_id: this.guildId, user: toApiUser(u) }, I.GuildMembers)
+    this.emit(E.GuildMemberRemove, { guild_id: this.guildId, user: toApiUser(u) }, I.GuildMembers)
     return true
   }
 
@@ -268,7 +269,7 @@ export class World {
     const m = this.members.get(userId)
     if (!m) throw new EmulatorError('UNKNOWN_USER', `${userId} is not a member`)
     Object.assign(m, patch)
-    this.#emit(
+    this.emit(
       E.GuildMemberUpdate,
       { ...this.apiMember(userId), guild_id: this.guildId },
       I.GuildMembers,
@@ -289,7 +290,7 @@ export class World {
       if (!current) return
       this.voice.delete(userId)
       const d = toLeftVoiceState(current, this.guildId, this.apiMember(userId))
-      this.#emit(E.VoiceStateUpdate, d, I.GuildVoiceStates)
+      this.emit(E.VoiceStateUpdate, d, I.GuildVoiceStates)
       return
     }
     if (this.channels.get(channelId)?.type !== 2) {
@@ -305,89 +306,6 @@ export class World {
     member.mute = next.mute
     member.deaf = next.deaf
     this.voice.set(userId, next)
-    this.#emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
-  }
-
-  // ---- channels ------------------------------------------------------------------------------
-
-  createChannel(input: Omit<ChannelRecord, 'id'>): ChannelRecord {
-    const c: ChannelRecord = { ...input, id: this.ids.next() }
-    this.channels.set(c.id, c)
-    this.#emit(E.ChannelCreate, this.apiChannel(c.id), I.Guilds)
-    return c
-  }
-
-  updateChannel(id: string, patch: Partial<Omit<ChannelRecord, 'id' | 'type'>>): ChannelRecord {
-    const c = this.channels.get(id)
-    if (!c) throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${id}`)
-    Object.assign(c, patch)
-    this.#emit(E.ChannelUpdate, this.apiChannel(id), I.Guilds)
-    return c
-  }
-
-  /** Deletes a channel: occupants are disconnected (VSU null), children of a category orphaned. */
-  deleteChannel(id: string) {
-    const c = this.channels.get(id)
-    if (!c) throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${id}`)
-    const payload = this.apiChannel(id)
-    for (const userId of this.occupants(id)) this.setVoice(userId, null)
-    this.channels.delete(id)
-    for (const [code, invite] of this.invites)
-      if (invite.channelId === id) this.invites.delete(code)
-    this.#emit(E.ChannelDelete, payload, I.Guilds)
-    for (const child of this.channels.values()) {
-      if (child.parentId === id) this.updateChannel(child.id, { parentId: null })
-    }
-    return payload
-  }
-
-  /** Creates or replaces one permission overwrite (CHANNEL_UPDATE). */
-  putOverwrite(channelId: string, overwrite: Overwrite): void {
-    const c = this.channels.get(channelId)
-    if (!c) throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${channelId}`)
-    const rest = c.overwrites.filter((o) => o.id !== overwrite.id)
-    this.updateChannel(channelId, { overwrites: [...rest, overwrite] })
-  }
-
-  deleteOverwrite(channelId: string, overwriteId: string): void {
-    const c = this.channels.get(channelId)
-    if (!c) throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${channelId}`)
-    if (!c.overwrites.some((o) => o.id === overwriteId)) return
-    this.updateChannel(channelId, { overwrites: c.overwrites.filter((o) => o.id !== overwriteId) })
-  }
-
-  // ---- invites -------------------------------------------------------------------------------
-
-  createInvite(input: Omit<InviteRecord, 'code' | 'uses' | 'createdAt'>, unique: boolean) {
-    if (!unique) {
-      for (const i of this.invites.values()) {
-        const same =
-          i.channelId === input.channelId &&
-          i.inviterId === input.inviterId &&
-          i.maxAge === input.maxAge &&
-          i.maxUses === input.maxUses &&
-          i.temporary === input.temporary
-        if (same) return i
-      }
-    }
-    const code = randomBytes(6).toString('base64url').replace(/[-_]/g, 'x').slice(0, 8)
-    const invite: InviteRecord = { ...input, code, uses: 0, createdAt: new Date().toISOString() }
-    this.invites.set(code, invite)
-    this.#emit(
-      E.InviteCreate,
-      {
-        channel_id: input.channelId,
-        guild_id: this.guildId,
-        code,
-        created_at: invite.createdAt,
-        inviter: this.apiUser(input.inviterId),
-        max_age: input.maxAge,
-        max_uses: input.maxUses,
-        temporary: input.temporary,
-        uses: 0,
-      },
-      I.GuildInvites,
-    )
-    return invite
+    this.emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
   }
 }
