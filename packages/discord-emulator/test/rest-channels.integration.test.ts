@@ -55,6 +55,11 @@ describe('REST: guild, channels, overwrites, invites', () => {
   it('GET /users/@me, /users/{id} and the guild', async () => {
     expect((await api(emu, 'GET', '/users/@me')).body).toMatchObject({ id: W.bot, bot: true })
     expect((await api(emu, 'GET', `/users/${W.memberA}`)).body.id).toBe(W.memberA)
+    expect((await api(emu, 'GET', '/applications/@me')).body).toMatchObject({
+      id: W.bot,
+      bot: { id: W.bot },
+      flags: 1 << 15,
+    })
     expect((await api(emu, 'GET', '/users/123456789012345678')).body.code).toBe(10013)
     const guild = await api(emu, 'GET', `/guilds/${W.guild}?with_counts=true`)
     expect(guild.body).toMatchObject({

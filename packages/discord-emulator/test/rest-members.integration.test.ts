@@ -28,6 +28,9 @@ describe('REST: members and voice states', () => {
     })
     const list = await api(emu, 'GET', `/guilds/${W.guild}/members?limit=1000`)
     expect(list.body).toHaveLength(5)
+    const bad = await api(emu, 'GET', `/guilds/${W.guild}/members?limit=abc&after=x`)
+    expect(bad.body.code).toBe(50035)
+    expect((await api(emu, 'GET', '/channels/%E0%A4%A')).status).toBe(404)
   })
 
   it('PUT member with a guilds.join token: 201 + GUILD_MEMBER_ADD, then 204; bad tokens 403', async () => {

@@ -64,9 +64,13 @@ export function compilePattern(pattern: string): (path: string) => Record<string
     const m = re.exec(path)
     if (!m) return null
     const params: Record<string, string> = {}
-    names.forEach((n, i) => {
-      params[n] = decodeURIComponent(m[i + 1] ?? '')
-    })
+    try {
+      names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1] ?? '')
+      })
+    } catch {
+      return null // malformed percent-encoding: no such route
+    }
     return params
   }
 }

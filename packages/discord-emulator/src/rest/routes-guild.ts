@@ -55,6 +55,30 @@ export const guildRoutes: RouteDef[] = [
       : {}
     return { status: 200, body: { ...user, locale: 'en-US', mfa_enabled: false, ...email } }
   }),
+  route('GET', '/applications/@me', 'bot', ({ rt }) => {
+    const w = rt.world
+    const app = rt.apps()[0]!
+    return {
+      status: 200,
+      body: {
+        id: w.botUserId,
+        name: app.name,
+        icon: null,
+        description: '',
+        summary: '',
+        type: null,
+        bot_public: false,
+        bot_require_code_grant: false,
+        verify_key: '0'.repeat(64),
+        flags: w.seed.application.privilegedIntents.includes('GUILD_MEMBERS') ? 1 << 15 : 0,
+        owner: w.apiUser(w.ownerId),
+        team: null,
+        bot: w.apiUser(w.botUserId),
+        redirect_uris: app.redirectUris,
+        approximate_guild_count: 1,
+      },
+    }
+  }),
   route('GET', '/users/@me/guilds', 'either', ({ rt, auth }) => {
     const userId = auth.kind === 'bearer' ? auth.userId : rt.world.botUserId
     if (auth.kind === 'bearer' && !auth.scopes.includes('guilds')) throw Errors.unauthorized()

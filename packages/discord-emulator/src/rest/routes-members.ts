@@ -1,7 +1,7 @@
 import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { z } from 'zod'
 import { has } from '../world/permissions.ts'
-import { Errors, formError } from './errors.ts'
+import { Errors, formError, zodFormError } from './errors.ts'
 import { parseBody, requireBotPermission, requireGuild, SnowflakeField } from './guards.ts'
 import { type RestContext, type RouteDef, route } from './route.ts'
 
@@ -11,6 +11,14 @@ const AddMemberBody = z.object({
   roles: z.array(SnowflakeField).nullish(),
   mute: z.boolean().nullish(),
   deaf: z.boolean().nullish(),
+})
+
+const ListMembersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(1),
+  after: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .default('0'),
 })
 
 const EditMemberBody = z.object({
@@ -51,8 +59,10 @@ export const memberRoutes: RouteDef[] = [
     const world = ctx.rt.world
     if (!world.seed.application.privilegedIntents.includes('GUILD_MEMBERS'))
       throw Errors.missingAccess()
-    const limit = Math.min(1000, Math.max(1, Number(ctx.query.get('limit') ?? 1)))
-    const after = BigInt(ctx.query.get('after') ?? '0')
+    const query = ListMembersQuery.safeParse(Object.fromEntries(ctx.query))
+    if (!query.success) throw zodFormError(query.error.issues, Object.fromEntries(ctx.query))
+    const limit = query.data.limit
+    const after = BigInt(query.data.after)
     const members = [...world.members.keys()]
       .filter((id) => BigInt(id) > after)
       .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
