@@ -257,6 +257,27 @@ describe('gateway protocol (raw socket)', () => {
     const bad = await open()
     bad.send('\u0000garbage')
     expect((await bad.closed).code).toBe(4002)
+    const cases: [unknown, number][] = [
+      [{ op: 2, d: null }, 4002],
+      [{ op: 6, d: { token: 1 } }, 4002],
+      [[1, 2, 3], 4002],
+      [{ op: '1' }, 4002],
+      [{ op: 4, d: {} }, 4003],
+      [{ op: 11, d: null }, 4001],
+    ]
+    for (const [frame, code] of cases) {
+      const s = await open()
+      s.send(frame)
+      expect((await s.closed).code).toBe(code)
+    }
+    const identified = await ready()
+    for (const frame of [
+      { op: 8, d: { guild_id: 5 } },
+      { op: 4, d: { guild_id: W.guild } },
+    ]) {
+      identified.g.send(frame)
+    }
+    expect((await identified.g.closed).code).toBe(4002)
     emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
     await good.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
   })
