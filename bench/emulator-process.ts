@@ -12,7 +12,11 @@
  *   the gateway dispatch VOICE_STATE_UPDATE. Being late never shifts later events (no coordinated
  *   omission); the reply reports how late the sends were against the schedule (generator lag).
  */
-import { DEFAULT_WORLD, startEmulator, type WorldSeed } from '../packages/discord-emulator/src/index.ts'
+import {
+  DEFAULT_WORLD,
+  startEmulator,
+  type WorldSeed,
+} from '../packages/discord-emulator/src/index.ts'
 import { nowMs } from './lib/clock.mjs'
 import { LatencyHistogram } from './lib/hist.mjs'
 import { serveRequests } from './lib/ipc.mjs'
@@ -34,8 +38,11 @@ interface Schedule {
   roomOffset: number
 }
 
-const roomCount = Number(process.env.BENCH_ROOMS ?? 25)
-const playersPerRoom = Number(process.env.BENCH_PLAYERS ?? 4)
+/** Sizes come from run.mjs through the environment (bench-only variables, not app config). */
+const benchEnv = (name: string, fallback: number) =>
+  Number(process.env[`BENCH_${name}`] ?? fallback)
+const roomCount = benchEnv('ROOMS', 25)
+const playersPerRoom = benchEnv('PLAYERS', 4)
 
 /** Bench snowflakes: 19 digits, far from the default world's ids. */
 let nextId = 1_300_000_000_000_000_000n
@@ -81,7 +88,7 @@ const emulator = await startEmulator({
   port: 0,
   world: seed,
   quiet: true,
-  heartbeatIntervalMs: Number(process.env.BENCH_HEARTBEAT_MS ?? 15_000),
+  heartbeatIntervalMs: benchEnv('HEARTBEAT_MS', 15_000),
   // Consecutive arms identify one after another; nothing here is about identify throttling.
   identifyIntervalMs: 100,
   limits: { channelsPerGuild: 1_000_000, channelsPerCategory: 1_000_000 },

@@ -96,7 +96,7 @@ function onStreamFrame(c, f, t) {
 let storm = null
 function resynced(c, t, recovered) {
   c.catchUpTo = null
-  if (!storm || !storm.pending.has(c.i)) return
+  if (!storm?.pending.has(c.i)) return
   storm.pending.delete(c.i)
   storm.hist.record(t - storm.t0)
   if (recovered) storm.recovered++
@@ -372,7 +372,13 @@ serveRequests({
   storm: async (msg) => {
     const targets = clients.filter((c) => !c.stalled)
     const t0 = nowMs()
-    storm = { t0, hist: new LatencyHistogram(), pending: new Set(targets.map((c) => c.i)), recovered: 0, snapshot: 0 }
+    storm = {
+      t0,
+      hist: new LatencyHistogram(),
+      pending: new Set(targets.map((c) => c.i)),
+      recovered: 0,
+      snapshot: 0,
+    }
     const finished = new Promise((r) => {
       storm.done = r
     })

