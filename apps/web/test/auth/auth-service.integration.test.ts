@@ -155,7 +155,9 @@ describe('sign-in with Discord (authorization code + PKCE) against the emulator'
     const { id } = emu.control.createUser({ username: 'dave' })
     const { callback, loginCookie } = await signIn(auth, id)
     const done = await auth.completeLogin(callback, loginCookie)
-    const sessionCookie = cookieHeader(done.setCookies[0] ?? '')
+    const sessionCookie = cookieHeader(
+      done.setCookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`)) ?? '',
+    )
     const clear = await auth.logout(sessionCookie)
     expect(readCookie(cookieHeader(clear), SESSION_COOKIE)).toBe('')
     expect(clear).toMatch(/Max-Age=0/)

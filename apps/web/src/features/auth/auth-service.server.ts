@@ -117,7 +117,9 @@ export class AuthService {
     return {
       session,
       returnTo: login.data.returnTo,
-      setCookies: [await this.sessionCookie(session), this.clearCookie(LOGIN_COOKIE, '/auth')],
+      // The session cookie goes last: Vite's dev server keeps only the last Set-Cookie of a
+      // response, and the login cookie expires by itself within minutes anyway.
+      setCookies: [this.clearCookie(LOGIN_COOKIE, '/auth'), await this.sessionCookie(session)],
     }
   }
 

@@ -14,7 +14,8 @@ export const Route = createFileRoute('/auth/callback')({
           const headers = new Headers({ location: result.returnTo, 'cache-control': 'no-store' })
           for (const cookie of result.setCookies) headers.append('set-cookie', cookie)
           return new Response(null, { status: 302, headers })
-        } catch {
+        } catch (error) {
+          runtime.logger.warn({ err: error }, 'sign-in callback failed')
           const headers = new Headers({
             location: '/signed-out?reason=failed',
             'cache-control': 'no-store',
