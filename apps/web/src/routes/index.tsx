@@ -1,6 +1,6 @@
 import type { RoomView } from '@repo/discord-integration/contracts'
 import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
-import { type FormEvent, useId, useState } from 'react'
+import { type FormEvent, useId } from 'react'
 import { createRoom, getHome } from '../features/rooms/rooms.functions'
 import { SignInButton, SignOutButton } from '../features/rooms/ui/auth-forms'
 import { useAction } from '../features/rooms/ui/use-action'
@@ -42,10 +42,11 @@ function Home() {
 function CreateRoomForm() {
   const navigate = useNavigate()
   const inputId = useId()
-  const [name, setName] = useState('')
   const action = useAction((roomName: string) => createRoom({ data: { name: roomName } }))
-  const onSubmit = async (event: FormEvent) => {
+  // Uncontrolled on purpose: what was typed before hydration is kept.
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
+    const name = String(new FormData(event.currentTarget).get('name') ?? '')
     const room = await action.run(name.trim() || 'Game night')
     if (room) await navigate({ to: '/rooms/$roomId', params: { roomId: room.id } })
   }
@@ -53,15 +54,8 @@ function CreateRoomForm() {
     <form className="create-room" onSubmit={onSubmit}>
       <label htmlFor={inputId}>Room name</label>
       <div className="row">
-        <input
-          id={inputId}
-          name="name"
-          value={name}
-          maxLength={100}
-          placeholder="Game night"
-          onChange={(e) => setName(e.target.value)}
-        />
-        <button type="submit" className="button primary" disabled={action.pending}>
+        <input id={inputId} name="name" maxLength={100} placeholder="Game night" />
+        <button type="submit" className="button primary" disabled={action.disabled}>
           {action.pending ? 'Creating…' : 'Create room'}
         </button>
       </div>

@@ -56,7 +56,7 @@ function RoomPage() {
           <button
             type="button"
             className="button small danger"
-            disabled={kick.pending}
+            disabled={kick.disabled}
             onClick={async () => {
               const next = await kick.run(player.userId)
               if (next) setRoom(next)
@@ -117,7 +117,7 @@ function VoiceCard({ room }: { room: RoomView }) {
         <button
           type="button"
           className="button primary"
-          disabled={action.pending}
+          disabled={action.disabled}
           onClick={async () => {
             const next = await action.run()
             if (next) setResult(next)
@@ -202,7 +202,7 @@ function InviteCard({
         <button
           type="button"
           className="button subtle"
-          disabled={rotate.pending}
+          disabled={rotate.disabled}
           onClick={async () => {
             const next = await rotate.run()
             if (next) onRotated(next)
@@ -228,7 +228,7 @@ function CloseRoomButton({ roomId }: { roomId: string }) {
       <button
         type="button"
         className="button danger"
-        disabled={action.pending}
+        disabled={action.disabled}
         onClick={async () => {
           if (!window.confirm('Close this room for everyone and delete its voice channel?')) return
           if (await action.run()) await navigate({ to: '/' })
@@ -253,7 +253,7 @@ function LeaveRoomButton({ roomId }: { roomId: string }) {
       <button
         type="button"
         className="button subtle"
-        disabled={action.pending}
+        disabled={action.disabled}
         onClick={async () => {
           if (await action.run()) await navigate({ to: '/' })
         }}

@@ -57,7 +57,12 @@ function JoinPage() {
           {invite.players} of {invite.maxPlayers} seats taken. Joining gives you access to the
           room’s private Discord voice channel (and adds you to the Discord server if needed).
         </p>
-        <button type="button" className="button primary" disabled={action.pending} onClick={onJoin}>
+        <button
+          type="button"
+          className="button primary"
+          disabled={action.disabled}
+          onClick={onJoin}
+        >
           {action.pending ? 'Joining…' : 'Join room'}
         </button>
         {full && (

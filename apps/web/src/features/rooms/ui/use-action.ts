@@ -1,9 +1,21 @@
 import type { AppErrorCode } from '@repo/discord-integration/contracts'
-import { useCallback, useState } from 'react'
+import { useCallback, useState, useSyncExternalStore } from 'react'
 import { errorCodeOf, errorMessageOf } from '../server-fn-errors'
+
+const noSubscribe = () => () => {}
+
+/** false during SSR and hydration, true once React owns the page (buttons work). */
+export function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noSubscribe,
+    () => true,
+    () => false,
+  )
+}
 
 /** Runs an async action with pending and error state; UNAUTHENTICATED sends the user to sign in. */
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
+  const hydrated = useHydrated()
   const [pending, setPending] = useState(false)
   const [error, setError] = useState<{ code: AppErrorCode; message: string } | null>(null)
   const run = useCallback(
@@ -27,5 +39,7 @@ export function useAction<A extends unknown[], R>(action: (...args: A) => Promis
     },
     [action],
   )
-  return { run, pending, error, clearError: () => setError(null) }
+  // `disabled` also covers the moment before hydration, when a click would do nothing
+  // (or, for a form, submit it natively).
+  return { run, pending, disabled: pending || !hydrated, error, clearError: () => setError(null) }
 }
