@@ -9,6 +9,8 @@ export type {
   IdentifyBudget,
   StatusChange,
 } from './gateway-status'
+export type { HubReceiver, HubReceiverOptions } from './hub/hub-receiver'
+export { createHubReceiver } from './hub/hub-receiver'
 export { FileSessionStore } from './session/file-session-store'
 export type { PersistedGateway } from './session/persisted-gateway'
 export { PersistedGatewaySchema } from './session/persisted-gateway'

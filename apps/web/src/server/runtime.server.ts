@@ -1,14 +1,24 @@
 import { join } from 'node:path'
 import type { REST } from '@discordjs/rest'
-import { createVoiceFeed, FileSessionStore, type VoiceFeed } from '@repo/discord-gateway'
+import {
+  createHubReceiver,
+  createVoiceFeed,
+  FileSessionStore,
+  type GatewayStatus,
+  type HubReceiver,
+  RedisSessionStore,
+  type VoiceFeed,
+} from '@repo/discord-gateway'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
 import { OAuthClient } from '../features/auth/oauth-client.server'
 import {
   createPresenceService,
+  type PresenceHealth,
   type PresenceService,
 } from '../features/presence/presence-service.server'
+import { createRedisEventBus } from '../features/presence/redis-event-bus.server'
 import { CleanupScheduler } from '../features/rooms/cleanup-scheduler.server'
 import { type Clock, systemClock } from '../features/rooms/clock'
 import { createDiscordRest } from '../features/rooms/discord-rest.server'
@@ -20,7 +30,7 @@ import { RoomService } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { createLogger } from './logger.server'
-import type { RoomEvents } from './ports'
+import type { RoomEvents, VoicePresence } from './ports'
 
 /** Everything the server process runs, created once. */
 export interface Runtime {
@@ -28,7 +38,12 @@ export interface Runtime {
   logger: Logger
   rest: REST
   auth: AuthService
-  feed: VoiceFeed
+  /** The in-process gateway feed (GATEWAY_MODE=in-process), else null. */
+  feed: VoiceFeed | null
+  /** The mirror fed by a separate gateway process (GATEWAY_MODE=hub), else null. */
+  hub: HubReceiver | null
+  /** Live voice presence, from whichever of the two runs. */
+  voice: VoicePresence
   store: RoomStore
   rooms: RoomService
   scheduler: CleanupScheduler
@@ -59,16 +74,29 @@ export function createRuntime(
     now: () => clock.now(),
     logger: logger.child({ component: 'auth' }),
   })
-  const feed = createVoiceFeed({
-    token: config.DISCORD_BOT_TOKEN,
-    guildId: config.DISCORD_GUILD_ID,
-    apiUrl: config.DISCORD_API_URL,
-    sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
-    logger: logger.child({ component: 'gateway' }),
-  })
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
+  const hub =
+    config.GATEWAY_MODE === 'hub' && config.HUB_SECRET
+      ? createHubReceiver({
+          secret: config.HUB_SECRET,
+          guildId: config.DISCORD_GUILD_ID,
+          logger: logger.child({ component: 'hub' }),
+        })
+      : null
+  const feed = hub
+    ? null
+    : createVoiceFeed({
+        token: config.DISCORD_BOT_TOKEN,
+        guildId: config.DISCORD_GUILD_ID,
+        apiUrl: config.DISCORD_API_URL,
+        sessionStore: redis
+          ? new RedisSessionStore(redis, 'tv:gateway-session')
+          : new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
+        logger: logger.child({ component: 'gateway' }),
+      })
+  const voice: VoicePresence = (feed ?? hub) as VoicePresence
   const store: RoomStore = redis
     ? new RedisRoomStore(redis, 'tv:')
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
@@ -87,17 +115,20 @@ export function createRuntime(
       guildId: config.DISCORD_GUILD_ID,
       logger: logger.child({ component: 'discord' }),
     }),
-    voice: feed,
+    voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
     clock,
     logger: logger.child({ component: 'rooms' }),
     publicUrl: config.PUBLIC_URL,
     discordWebUrl: config.DISCORD_WEB_URL,
-    voiceReady: () => ['ready', 'resuming'].includes(feed.status().state),
+    voiceReady: () => (feed ? ['ready', 'resuming'].includes(feed.status().state) : !!hub?.synced),
   })
   presence = createPresenceService({
-    voice: feed,
+    voice,
+    bus: config.REDIS_URL
+      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: 'tv:presence:' })
+      : undefined,
     rooms,
     logger: logger.child({ component: 'presence' }),
     config,
@@ -111,13 +142,13 @@ export function createRuntime(
     clock,
     logger: logger.child({ component: 'cleanup' }),
   })
-  return { config, logger, rest, auth, feed, store, rooms, scheduler, presence, redis }
+  return { config, logger, rest, auth, feed, hub, voice, store, rooms, scheduler, presence, redis }
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
 export async function bootRuntime(runtime: Runtime): Promise<void> {
   const { feed, rooms, scheduler, logger } = runtime
-  await feed.start()
+  await feed?.start()
   await rooms.start()
   try {
     await rooms.reconcile()
@@ -134,7 +165,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   runtime.scheduler.stop()
   runtime.rooms.stop()
   await runtime.presence.stop()
-  await runtime.feed.stop()
+  await runtime.feed?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)
   runtime.logger.info('runtime stopped')
@@ -171,10 +202,34 @@ export async function stopRuntime(): Promise<void> {
 }
 
 /** Health facts for /api/health (null before the runtime exists). */
-export function runtimeHealth(): { gateway: string; rooms: number } | null {
+export interface RuntimeHealth {
+  /** ok: voice presence is live; degraded: (re)connecting; down: stopped, an operator must act. */
+  status: 'ok' | 'degraded' | 'down'
+  gatewayMode: ServerConfig['GATEWAY_MODE']
+  gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
+  rooms: number
+  presence: PresenceHealth
+}
+
+export function runtimeHealth(): RuntimeHealth | null {
   const runtime = g.__runtime
   if (!runtime) return null
-  return { gateway: runtime.feed.status().state, rooms: runtime.rooms.openRooms }
+  const gateway = runtime.feed
+    ? runtime.feed.status()
+    : { state: runtime.hub?.synced ? ('hub-synced' as const) : ('hub-waiting' as const) }
+  const status =
+    gateway.state === 'stopped'
+      ? 'down'
+      : gateway.state === 'ready' || gateway.state === 'hub-synced'
+        ? 'ok'
+        : 'degraded'
+  return {
+    status,
+    gatewayMode: runtime.config.GATEWAY_MODE,
+    gateway,
+    rooms: runtime.rooms.openRooms,
+    presence: runtime.presence.health(),
+  }
 }
 
 export { ConfigError }

@@ -26,7 +26,7 @@ describe('runtime wiring against the emulator', () => {
     try {
       const first = createRuntime(config, { logger })
       await bootRuntime(first)
-      await first.feed.ready(10_000)
+      await first.feed?.ready(10_000)
       const world = { emu } as Parameters<typeof newActor>[0]
       const owner = newActor(world, 'rt')
       const room = await first.rooms.createRoom(owner, 'wired')

@@ -1,0 +1,19 @@
+import { createFileRoute } from '@tanstack/react-router'
+import { startRuntime } from '../../../server/runtime.server'
+
+/**
+ * Hub mode: a separate `discord-gateway-hub` process posts signed voice events here
+ * (HMAC-SHA256 over timestamp, nonce and body; see packages/discord-gateway/README.md).
+ * Answers 404 unless GATEWAY_MODE=hub, so the endpoint does not exist otherwise.
+ */
+export const Route = createFileRoute('/api/internal/voice-events')({
+  server: {
+    handlers: {
+      POST: async ({ request }) => {
+        const runtime = await startRuntime()
+        if (!runtime.hub) return new Response('Not Found', { status: 404 })
+        return runtime.hub.handle(request)
+      },
+    },
+  },
+})
