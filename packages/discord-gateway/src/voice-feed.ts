@@ -12,10 +12,11 @@ import type { PersistedGateway } from './session/persisted-gateway'
 import { persistVoiceState, restoreVoiceState } from './session/persisted-gateway'
 import type { GatewaySessionStore } from './session/session-store'
 import { MemorySessionStore } from './session/session-store'
+import { ChannelIndex } from './voice/channel-index'
 import type { VoiceReadApi, VoiceSnapshot } from './voice/voice-mirror'
-import { membersOf, sortMembers } from './voice/voice-mirror'
+import { sortMembers } from './voice/voice-mirror'
 import type { VoiceStoreState } from './voice/voice-state-reducer'
-import { createVoiceStoreState, reduce } from './voice/voice-state-reducer'
+import { applyDispatch, createVoiceStoreState } from './voice/voice-state-reducer'
 
 /** Options of {@link createVoiceFeed}. */
 export interface VoiceFeedOptions {
@@ -94,7 +95,10 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       DEFAULT_TIMINGS.minIdentifyRemaining,
   }
 
+  // Owned by the feed and updated in place by applyDispatch (O(1) per voice event). Whatever
+  // leaves the feed is a copy taken synchronously (snapshot(), persistence), so it is consistent.
   let state: VoiceStoreState = createVoiceStoreState(options.guildId)
+  let channels = new ChannelIndex()
   const listeners = new Set<(event: VoiceEvent) => void>()
   let dirty = false
   let persistTimer: NodeJS.Timeout | null = null
@@ -107,9 +111,10 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   })
 
   const onDispatch = (payload: GatewayDispatchPayload, receivedAt: number): void => {
-    const result = reduce(state, { payload, receivedAt })
-    if (result.state !== state) dirty = true
-    state = result.state
+    const result = applyDispatch(state, { payload, receivedAt })
+    if (result.changed) dirty = true
+    // The index follows the whole dispatch before any listener runs, like the member map.
+    for (const event of result.events) channels.apply(event)
     for (const event of result.events) {
       status.count('voiceEventsEmitted')
       logger.debug({ event }, event.type)
@@ -193,6 +198,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       }
       if (saved && saved.guildId === options.guildId) {
         state = restoreVoiceState(options.guildId, saved.voice)
+        channels = ChannelIndex.of(state.members.values())
         if (saved.session && saved.session.sessionId === state.sessionId) {
           connection.setSession({ ...saved.session, sequence: state.seq })
         }
@@ -230,7 +236,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     },
 
     channelMembers(channelId) {
-      return membersOf(state.members, channelId)
+      return channels.members(channelId)
     },
 
     memberChannel(userId) {

@@ -2,9 +2,15 @@ import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contract
 import type { APIBaseVoiceState, GatewayDispatchPayload } from 'discord-api-types/v10'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyVoiceEvent } from '../src/voice/voice-mirror'
+import { ChannelIndex } from '../src/voice/channel-index'
+import { applyVoiceEvent, membersOf } from '../src/voice/voice-mirror'
 import type { VoiceStoreState } from '../src/voice/voice-state-reducer'
-import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
+import {
+  applyDispatch,
+  cloneVoiceStoreState,
+  createVoiceStoreState,
+  reduce,
+} from '../src/voice/voice-state-reducer'
 import type { Flags } from './support/dispatch'
 import {
   channelDelete,
@@ -272,6 +278,40 @@ describe('voice state reducer (property)', () => {
         expect(mirror).toEqual(state.members)
       }),
       { numRuns: 300, seed: SEED + 1 },
+    )
+  })
+
+  it('in place (the feed path) equals the pure reduce; a channel index fed by the events equals the store by channel', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        // one state object for the whole run, updated in place, exactly as the feed does
+        const live: VoiceStoreState = createVoiceStoreState('100000000000000001')
+        const liveMembers = live.members
+        let pure: VoiceStoreState = createVoiceStoreState('100000000000000001')
+        const index = new ChannelIndex()
+        const world = new World((payload) => {
+          const before = cloneVoiceStoreState(pure)
+          const p = reduce(pure, { payload, receivedAt: 0 })
+          // reduce never touches the state it is given
+          expect(pure).toEqual(before)
+          pure = p.state
+          const r = applyDispatch(live, { payload, receivedAt: 0 })
+          expect(r.events).toEqual(p.events)
+          expect(r.skipped).toBe(p.skipped)
+          for (const e of r.events) index.apply(e)
+          expect(live).toEqual(pure)
+          for (const channelId of CHANNELS) {
+            expect(index.members(channelId)).toEqual(membersOf(live.members, channelId))
+          }
+        })
+        for (const op of ops) world.apply(op)
+        world.apply({ kind: 'resume' })
+        expect(observed(live.members)).toEqual(expected(world))
+        // never copied: the same map throughout
+        expect(live.members).toBe(liveMembers)
+        expect(ChannelIndex.of(live.members.values()).channels).toBe(index.channels)
+      }),
+      { numRuns: 300, seed: SEED + 2 },
     )
   })
 })

@@ -7,22 +7,26 @@ import { changedFlags, profileOf, toVoiceMember, UNKNOWN_PROFILE } from './voice
 
 /**
  * The voice state of one guild plus the position in the gateway stream it reflects.
- * Immutable: `reduce` returns a new state.
+ *
+ * {@link applyDispatch} changes it in place (O(1) per voice event: no copy of the member maps);
+ * {@link reduce} is the pure form for callers that keep old states around (it copies first).
+ * Member and profile objects are never mutated, only replaced, so arrays taken from the maps
+ * (snapshots, persistence) stay valid after later dispatches.
  */
 export interface VoiceStoreState {
   readonly guildId: string
   /** The gateway session the `seq` belongs to (null before the first READY). */
-  readonly sessionId: string | null
+  sessionId: string | null
   /** The last gateway sequence number applied in `sessionId` (0 = none). */
-  readonly seq: number
+  seq: number
   /** The feedSeq of the last emitted domain event (0 = none). */
-  readonly feedSeq: number
+  feedSeq: number
   /** True once a GUILD_CREATE snapshot (or a persisted state) has been applied. */
-  readonly synced: boolean
+  synced: boolean
   /** Everyone in voice, by user id. */
-  readonly members: ReadonlyMap<string, VoiceMember>
+  readonly members: Map<string, VoiceMember>
   /** Last known display data per user (from GUILD_CREATE members, VSU member.user, member events). */
-  readonly profiles: ReadonlyMap<string, Profile>
+  readonly profiles: Map<string, Profile>
 }
 
 /** One dispatch as it arrived, with the moment it was received (epoch ms, sub-ms precision). */
@@ -31,12 +35,25 @@ export interface DispatchInput {
   readonly receivedAt: number
 }
 
-/** The outcome of applying one dispatch. */
+/** Why a dispatch emitted nothing, if it was skipped. */
+export type SkipReason = 'duplicate' | 'other_guild' | 'irrelevant'
+
+/** The outcome of {@link applyDispatch}: the state it was given has been updated in place. */
+export interface ApplyResult {
+  readonly events: VoiceEvent[]
+  /** False when the state was left exactly as it was (a duplicate, or nothing to record). */
+  readonly changed: boolean
+  /** Why the dispatch emitted nothing, if it was skipped. */
+  readonly skipped?: SkipReason
+}
+
+/** The outcome of {@link reduce}. */
 export interface ReduceResult {
+  /** The next state: a new object, or the given one when nothing changed. */
   readonly state: VoiceStoreState
   readonly events: VoiceEvent[]
   /** Why the dispatch changed nothing, if it was skipped. */
-  readonly skipped?: 'duplicate' | 'other_guild' | 'irrelevant'
+  readonly skipped?: SkipReason
 }
 
 /** An empty store for a guild, optionally continuing an earlier feedSeq. */
@@ -50,6 +67,11 @@ export function createVoiceStoreState(guildId: string, feedSeq = 0): VoiceStoreS
     members: new Map(),
     profiles: new Map(),
   }
+}
+
+/** An independent copy of a state (O(members + profiles); the entries themselves are shared). */
+export function cloneVoiceStoreState(state: VoiceStoreState): VoiceStoreState {
+  return { ...state, members: new Map(state.members), profiles: new Map(state.profiles) }
 }
 
 /** Builds events with consecutive feedSeq numbers on top of a state's feedSeq. */
@@ -128,7 +150,9 @@ function hasSeq(payload: GatewayDispatchPayload): number {
 }
 
 /**
- * Applies one gateway dispatch to the voice store. Pure: no I/O, no clock.
+ * Applies one gateway dispatch to the voice store **in place** and returns the domain events it
+ * produced. Deterministic, no I/O, no clock. A VOICE_STATE_UPDATE costs O(1): only the entries it
+ * touches are written.
  *
  * - READY starts a new gateway session (sequence numbers restart) unless it names the current session.
  * - Any other dispatch whose sequence is not above the last applied one is a duplicate (replay) and is dropped.
@@ -138,165 +162,154 @@ function hasSeq(payload: GatewayDispatchPayload): number {
  * - GUILD_MEMBER_REMOVE and CHANNEL_DELETE end the voice states they touch.
  * - Dispatches for other guilds are ignored (but still advance the sequence).
  */
-export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResult {
+export function applyDispatch(state: VoiceStoreState, input: DispatchInput): ApplyResult {
   const { payload, receivedAt } = input
   const s = hasSeq(payload)
 
   if (payload.t === GatewayDispatchEvents.Ready) {
     // A READY of the session we are already in is a replayed copy, not a new session.
-    if (payload.d.session_id === state.sessionId) return { state, events: [], skipped: 'duplicate' }
-    return {
-      state: { ...state, sessionId: payload.d.session_id, seq: s },
-      events: [],
-      skipped: 'irrelevant',
+    if (payload.d.session_id === state.sessionId) {
+      return { events: [], changed: false, skipped: 'duplicate' }
     }
+    state.sessionId = payload.d.session_id
+    state.seq = s
+    return { events: [], changed: true, skipped: 'irrelevant' }
   }
-  if (s !== 0 && s <= state.seq) return { state, events: [], skipped: 'duplicate' }
+  if (s !== 0 && s <= state.seq) return { events: [], changed: false, skipped: 'duplicate' }
 
-  const advanced: VoiceStoreState = s === 0 ? state : { ...state, seq: s }
+  const advanced = s !== 0
+  if (advanced) state.seq = s
+  const skip = (skipped: SkipReason): ApplyResult => ({
+    events: [],
+    changed: advanced,
+    skipped,
+  })
+  const { members, profiles } = state
   const out = new EventBuilder(state.guildId, state.feedSeq, receivedAt)
-  let members: Map<string, VoiceMember> | null = null
-  let profiles: Map<string, Profile> | null = null
-  const editMembers = (): Map<string, VoiceMember> => {
-    members ??= new Map(state.members)
-    return members
-  }
-  const editProfiles = (): Map<string, Profile> => {
-    profiles ??= new Map(state.profiles)
-    return profiles
+  const done = (synced = false): ApplyResult => {
+    state.feedSeq = out.lastFeedSeq
+    if (synced) state.synced = true
+    return { events: out.events, changed: true }
   }
 
   switch (payload.t) {
     case GatewayDispatchEvents.GuildCreate: {
       const d = payload.d
-      if (d.id !== state.guildId) return { state: advanced, events: [], skipped: 'other_guild' }
-      if (d.unavailable === true) return { state: advanced, events: [], skipped: 'irrelevant' }
-      const nextProfiles = editProfiles()
+      if (d.id !== state.guildId) return skip('other_guild')
+      if (d.unavailable === true) return skip('irrelevant')
       for (const member of d.members ?? []) {
-        nextProfiles.set(member.user.id, profileOf(member.user))
+        profiles.set(member.user.id, profileOf(member.user))
       }
       const snapshot = new Map<string, VoiceMember>()
       for (const vs of d.voice_states ?? []) {
         if (vs.channel_id === null) continue
-        if (vs.member?.user) nextProfiles.set(vs.user_id, profileOf(vs.member.user))
-        const profile = nextProfiles.get(vs.user_id) ?? UNKNOWN_PROFILE
+        if (vs.member?.user) profiles.set(vs.user_id, profileOf(vs.member.user))
+        const profile = profiles.get(vs.user_id) ?? UNKNOWN_PROFILE
         snapshot.set(vs.user_id, toVoiceMember({ ...vs, channel_id: vs.channel_id }, profile))
       }
-      const next = editMembers()
-      for (const userId of [...state.members.keys()].sort()) {
-        const known = state.members.get(userId)
+      for (const userId of [...members.keys()].sort()) {
+        const known = members.get(userId)
         if (known && !snapshot.has(userId)) {
           out.left(known, 'resync')
-          next.delete(userId)
+          members.delete(userId)
         }
       }
       for (const userId of [...snapshot.keys()].sort()) {
         const fresh = snapshot.get(userId)
         if (!fresh) continue
-        const known = state.members.get(userId)
-        if (out.transition(known, fresh, 'resync')) next.set(userId, fresh)
+        if (out.transition(members.get(userId), fresh, 'resync')) members.set(userId, fresh)
       }
-      return finish(advanced, out, members, profiles, true)
+      return done(true)
     }
 
     case GatewayDispatchEvents.VoiceStateUpdate: {
       const d = payload.d
-      if (d.guild_id !== state.guildId)
-        return { state: advanced, events: [], skipped: 'other_guild' }
-      if (d.member?.user) editProfiles().set(d.user_id, profileOf(d.member.user))
-      const known = state.members.get(d.user_id)
+      if (d.guild_id !== state.guildId) return skip('other_guild')
+      if (d.member?.user) profiles.set(d.user_id, profileOf(d.member.user))
+      const known = members.get(d.user_id)
       if (d.channel_id === null) {
         if (known) {
           out.left(known, 'left')
-          editMembers().delete(d.user_id)
+          members.delete(d.user_id)
         }
-        return finish(advanced, out, members, profiles, false)
+        return done()
       }
       const profile =
-        (profiles ?? state.profiles).get(d.user_id) ??
+        profiles.get(d.user_id) ??
         (known
           ? { username: known.username, globalName: known.globalName, avatar: known.avatar }
           : UNKNOWN_PROFILE)
       const fresh = toVoiceMember(d as APIBaseVoiceState & { channel_id: string }, profile)
-      if (out.transition(known, fresh, 'moved')) editMembers().set(d.user_id, fresh)
-      return finish(advanced, out, members, profiles, false)
+      if (out.transition(known, fresh, 'moved')) members.set(d.user_id, fresh)
+      return done()
     }
 
     case GatewayDispatchEvents.GuildMemberRemove: {
       const d = payload.d
-      if (d.guild_id !== state.guildId)
-        return { state: advanced, events: [], skipped: 'other_guild' }
-      const known = state.members.get(d.user.id)
+      if (d.guild_id !== state.guildId) return skip('other_guild')
+      const known = members.get(d.user.id)
       if (known) {
         out.left(known, 'member_removed')
-        editMembers().delete(d.user.id)
+        members.delete(d.user.id)
       }
-      return finish(advanced, out, members, profiles, false)
+      return done()
     }
 
     case GatewayDispatchEvents.GuildMemberAdd:
     case GatewayDispatchEvents.GuildMemberUpdate: {
       const d = payload.d
-      if (d.guild_id !== state.guildId)
-        return { state: advanced, events: [], skipped: 'other_guild' }
-      if (d.user) editProfiles().set(d.user.id, profileOf(d.user))
-      return finish(advanced, out, members, profiles, false)
+      if (d.guild_id !== state.guildId) return skip('other_guild')
+      if (d.user) profiles.set(d.user.id, profileOf(d.user))
+      return done()
     }
 
     case GatewayDispatchEvents.ChannelDelete: {
       const d = payload.d
-      if (!('guild_id' in d) || d.guild_id !== state.guildId) {
-        return { state: advanced, events: [], skipped: 'other_guild' }
-      }
-      for (const userId of [...state.members.keys()].sort()) {
-        const known = state.members.get(userId)
+      if (!('guild_id' in d) || d.guild_id !== state.guildId) return skip('other_guild')
+      for (const userId of [...members.keys()].sort()) {
+        const known = members.get(userId)
         if (known && known.channelId === d.id) {
           out.left(known, 'channel_deleted')
-          editMembers().delete(userId)
+          members.delete(userId)
         }
       }
-      return finish(advanced, out, members, profiles, false)
+      return done()
     }
 
     case GatewayDispatchEvents.GuildDelete: {
       const d = payload.d
-      if (d.id !== state.guildId) return { state: advanced, events: [], skipped: 'other_guild' }
+      if (d.id !== state.guildId) return skip('other_guild')
       // An outage (unavailable: true) is repaired by the GUILD_CREATE that follows; a removal ends everything.
-      if (d.unavailable === true) return { state: advanced, events: [], skipped: 'irrelevant' }
-      for (const userId of [...state.members.keys()].sort()) {
-        const known = state.members.get(userId)
+      if (d.unavailable === true) return skip('irrelevant')
+      for (const userId of [...members.keys()].sort()) {
+        const known = members.get(userId)
         if (known) out.left(known, 'resync')
       }
-      return finish(advanced, out, new Map(), profiles, false)
+      members.clear()
+      return done()
     }
 
     default:
-      return { state: advanced, events: [], skipped: 'irrelevant' }
-  }
-}
-
-function finish(
-  state: VoiceStoreState,
-  out: EventBuilder,
-  members: Map<string, VoiceMember> | null,
-  profiles: Map<string, Profile> | null,
-  synced: boolean,
-): ReduceResult {
-  return {
-    state: {
-      ...state,
-      feedSeq: out.lastFeedSeq,
-      synced: state.synced || synced,
-      members: out.events.length > 0 && members ? members : state.members,
-      profiles: profiles ?? state.profiles,
-    },
-    events: out.events,
+      return skip('irrelevant')
   }
 }
 
 /**
- * A small stateful wrapper around `reduce` for callers that want a store object
- * (the feed, the tests). The state is still replaced, never mutated.
+ * The pure form of {@link applyDispatch}: `state` is left untouched and the result holds a new
+ * state (or `state` itself when the dispatch changed nothing). It copies the member and profile
+ * maps, i.e. O(members) per call: for tests and tools that keep old states; the feed uses
+ * {@link applyDispatch}.
+ */
+export function reduce(state: VoiceStoreState, input: DispatchInput): ReduceResult {
+  const next = cloneVoiceStoreState(state)
+  const result = applyDispatch(next, input)
+  const skipped = result.skipped ? { skipped: result.skipped } : {}
+  return { state: result.changed ? next : state, events: result.events, ...skipped }
+}
+
+/**
+ * A small stateful wrapper around {@link applyDispatch} for callers that want a store object.
+ * The state object is updated in place.
  */
 export interface VoiceStateReducer {
   readonly state: VoiceStoreState
@@ -304,7 +317,7 @@ export interface VoiceStateReducer {
   replace(state: VoiceStoreState): void
 }
 
-/** Creates a stateful reducer over `reduce`, starting from `initial`. */
+/** Creates a stateful reducer over `applyDispatch`, starting from `initial` (which it then owns). */
 export function createVoiceStateReducer(initial: VoiceStoreState): VoiceStateReducer {
   let state = initial
   return {
@@ -312,9 +325,7 @@ export function createVoiceStateReducer(initial: VoiceStoreState): VoiceStateRed
       return state
     },
     apply(input) {
-      const result = reduce(state, input)
-      state = result.state
-      return result.events
+      return applyDispatch(state, input).events
     },
     replace(next) {
       state = next
