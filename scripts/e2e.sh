@@ -29,7 +29,7 @@ if ! curl -fs "$BASE_URL/api/health" >/dev/null; then
   echo "server did not come up:"; cat "$LOG"; echo "# fail 1"; exit 1
 fi
 
-cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-reporter=spec \
+cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
   --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
   tests/e2e/*.e2e.mjs
 status=$?

@@ -75,7 +75,7 @@ async function cuttableSocket(page) {
 const member = (page, user) => page.getByTestId(`voice-member-${user.id}`)
 const live = (page) => page.getByTestId('live-indicator')
 
-describe('a room from sign-in to close', { concurrency: false }, () => {
+describe('a room from sign-in to close', { concurrency: false, timeout: 180_000 }, () => {
   before(async () => {
     browser = await launchBrowser()
     world = await emulator('/state')
