@@ -19,6 +19,7 @@ import {
   type PresenceService,
 } from '../features/presence/presence-service.server'
 import { createRedisEventBus } from '../features/presence/redis-event-bus.server'
+import { CallerRateLimit } from '../features/rooms/caller-rate-limit'
 import { CleanupScheduler } from '../features/rooms/cleanup-scheduler.server'
 import { type Clock, systemClock } from '../features/rooms/clock'
 import { createDiscordRest } from '../features/rooms/discord-rest.server'
@@ -49,6 +50,8 @@ export interface Runtime {
   scheduler: CleanupScheduler
   presence: PresenceService
   redis: Redis | null
+  /** Per-caller rate limit of the server functions. */
+  callerLimit: CallerRateLimit
 }
 
 /** Builds the runtime from a configuration (no I/O yet). */
@@ -142,7 +145,22 @@ export function createRuntime(
     clock,
     logger: logger.child({ component: 'cleanup' }),
   })
-  return { config, logger, rest, auth, feed, hub, voice, store, rooms, scheduler, presence, redis }
+  const callerLimit = new CallerRateLimit({ now: () => clock.now() })
+  return {
+    config,
+    logger,
+    rest,
+    auth,
+    feed,
+    hub,
+    voice,
+    store,
+    rooms,
+    scheduler,
+    presence,
+    redis,
+    callerLimit,
+  }
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */

@@ -16,6 +16,7 @@ export async function runAuthenticated<T>(
   try {
     const runtime = await startRuntime()
     const actor = await requireActor()
+    runtime.callerLimit.take(actor.userId)
     return await body(runtime, actor)
   } catch (error) {
     throw toPublic(error)
