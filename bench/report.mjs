@@ -213,16 +213,24 @@ function ratioTable(r) {
   return rows.join('\n')
 }
 
-/** Writes the three output files; returns their paths. */
-export async function writeReport({ meta, config, results, skipped }) {
+/**
+ * Writes the three output files; returns their paths. The committed reference files in docs/
+ * are written only for a full run (`output` unset); quick and partial runs name their own
+ * files (e.g. bench/results/quick.*), so they never overwrite the reference results.
+ *
+ * @param {{ meta: object, config: object, results: object, skipped: object,
+ *   output?: { dir: string, base: string } }} run
+ */
+export async function writeReport({ meta, config, results, skipped, output }) {
   const arms = config.arms
   const r = ratios(results)
   const t = targets(results, config)
   const json = { meta, config, skipped, targets: t, ratios: r, results }
-  const docs = path.join(ROOT, 'docs')
-  const jsonPath = path.join(docs, 'benchmarks-results.json')
-  const svgPath = path.join(docs, 'benchmarks-chart.svg')
-  const mdPath = path.join(docs, 'benchmarks.md')
+  const dir = output?.dir ?? path.join(ROOT, 'docs')
+  const base = output?.base ?? 'benchmarks'
+  const jsonPath = path.join(dir, output ? `${base}.json` : `${base}-results.json`)
+  const svgPath = path.join(dir, output ? `${base}.svg` : `${base}-chart.svg`)
+  const mdPath = path.join(dir, `${base}.md`)
   await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`)
   const groups = ['a', 'b', 'c', 'd', 'e']
     .filter((s) => arms.some((a) => results[s]?.[a]))
@@ -252,7 +260,16 @@ export async function writeReport({ meta, config, results, skipped }) {
   const analysis = await readFile(path.join(ROOT, 'bench', 'analysis.md'), 'utf8').catch(() => '')
   await writeFile(
     mdPath,
-    markdown({ meta, config, results, skipped, ratios: r, targets: t, analysis }),
+    markdown({
+      meta,
+      config,
+      results,
+      skipped,
+      ratios: r,
+      targets: t,
+      analysis: output ? '' : analysis,
+      files: { svg: path.basename(svgPath), json: path.basename(jsonPath) },
+    }),
   )
   for (const line of summaryLines(t, r)) console.log(line)
   return [mdPath, jsonPath, svgPath].map((p) => path.relative(ROOT, p))
@@ -275,7 +292,7 @@ function summaryLines(t, r) {
   return lines
 }
 
-function markdown({ meta, config, results, skipped, ratios: r, targets: t, analysis }) {
+function markdown({ meta, config, results, skipped, ratios: r, targets: t, analysis, files }) {
   const P = config.scenarios
   const arms = config.arms
   const skippedLines = Object.entries(skipped).map(
@@ -288,9 +305,11 @@ ${config.quick ? '\n> **This is a quick smoke run** (small sizes, seconds-long w
 Reproduce: \`pnpm bench\` (full, ~10 min on 2 cores) or \`pnpm bench --quick\` (< 1 min smoke run).
 Options: \`--cpu-prof\` (writes a V8 CPU profile of each server arm to \`bench/results/\`),
 \`--arms=ours,raw,sio\`, \`--scenarios=a,b,c,d,e,f\`, \`--large=N\` (sockets in the large phase),
-\`--no-build\` (reuse \`apps/web/.output\`).
+\`--no-build\` (reuse \`apps/web/.output\`), \`--write-docs\` (let a partial run replace these files).
+Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other partial runs
+\`bench/results/partial.*\`; only a full default run writes docs/.
 
-![latency chart](benchmarks-chart.svg)
+![latency chart](${files.svg})
 
 ${skippedLines.length ? `## What did not run\n\n${skippedLines.join('\n')}\n` : ''}
 ## Targets (ours)
@@ -408,7 +427,7 @@ time is taken in its event handler, after socket.io-client decoded the packet (o
 | pinning | ${meta.pinning} |
 | build | ${meta.build?.built ? `vite build in ${meta.build.ms} ms` : 'existing apps/web/.output reused'} |
 
-Raw data: [benchmarks-results.json](benchmarks-results.json) (every number above plus the encoded
+Raw data: [${files.json}](${files.json}) (every number above plus the encoded
 HdrHistograms per scenario and arm).
 `
 }

@@ -2,8 +2,10 @@
  * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f]
  *             [--large=10000] [--no-build]`
  *
- * Runs the benchmark end to end on this machine and writes docs/benchmarks.md,
- * docs/benchmarks-results.json and docs/benchmarks-chart.svg. Processes:
+ * Runs the benchmark end to end on this machine. A full default run writes docs/benchmarks.md,
+ * docs/benchmarks-results.json and docs/benchmarks-chart.svg; --quick writes
+ * bench/results/quick.{md,json,svg} and any other partial run (subset of arms or scenarios,
+ * --large, --cpu-prof) bench/results/partial.*, unless --write-docs is given. Processes:
  *
  *   orchestrator (this file)        drives everything over Node IPC, samples /proc
  *   emulator-process.ts  core 1     the Discord emulator + the open-loop event generator
@@ -456,7 +458,18 @@ async function main() {
     scenarios: P,
     arms: ARMS,
   }
-  const out = await writeReport({ meta, config, results, skipped })
+  // Only a full, default run replaces the committed reference results in docs/.
+  const reference =
+    !QUICK &&
+    !CPU_PROF &&
+    ARMS.join() === 'ours,raw,sio' &&
+    SCENARIOS.size === 6 &&
+    LARGE === 10_000
+  const output =
+    reference || flag('write-docs')
+      ? undefined
+      : { dir: RESULTS_DIR, base: QUICK ? 'quick' : 'partial' }
+  const out = await writeReport({ meta, config, results, skipped, output })
   log('wrote', out.join(', '))
 }
 

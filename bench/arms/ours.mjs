@@ -58,10 +58,16 @@ export async function mintCookie(secret, user) {
   return `${SESSION_COOKIE}=${encodeURIComponent(sealed)}`
 }
 
-/** Writes DATA_DIR/rooms.json with one open room per bench room. */
+/**
+ * Writes DATA_DIR/rooms.json with one open room per bench room. Their last activity is spread
+ * evenly over the minute before start, as in a steady state: RoomService persists a room's
+ * activity at most once a minute, so identical timestamps would make every room persist in the
+ * same instant 60 s into the run (the wave that killed the server in (c); reproduced on its own
+ * by bench/repro/room-touch-wave.ts).
+ */
 export async function seedRooms(dataDir, guildId, categoryId, rooms) {
   const now = Date.now()
-  const records = rooms.map((r) => ({
+  const records = rooms.map((r, i) => ({
     id: r.roomId,
     name: `Bench ${r.roomId}`,
     guildId,
@@ -76,12 +82,12 @@ export async function seedRooms(dataDir, guildId, categoryId, rooms) {
       joinedAt: now,
     })),
     status: 'open',
-    createdAt: now,
+    createdAt: now - 60_000,
     closesAt: null,
     inviteVersion: 0,
     inviteExpiresAt: now + 24 * 3600 * 1000,
     inviteToken: 'bench-invite-token',
-    lastActivityAt: now,
+    lastActivityAt: now - Math.round((60_000 * i) / rooms.length),
   }))
   await mkdir(dataDir, { recursive: true })
   await writeFile(
@@ -122,7 +128,9 @@ export async function waitHealthy(port, expectRooms, timeoutMs = 60_000, child) 
     try {
       const res = await fetch(`http://127.0.0.1:${port}/api/health`)
       last = await res.json()
-      if (last.gateway === 'ready' && last.rooms >= expectRooms) return last
+      // `gateway` is the feed's status object (older builds: its state string)
+      const gateway = typeof last.gateway === 'string' ? last.gateway : last.gateway?.state
+      if (gateway === 'ready' && last.rooms >= expectRooms) return last
     } catch {
       // not listening yet
     }

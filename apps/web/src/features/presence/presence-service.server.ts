@@ -156,18 +156,24 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Sending
   // -------------------------------------------------------------------------
 
-  const sendText = (state: SocketState, text: string, type: string, receivedAt?: number) => {
-    if (state.closing) return
+  /** Writes one text frame; false if the socket is closing or the write failed. No metrics. */
+  const write = (state: SocketState, text: string): boolean => {
+    if (state.closing) return false
     try {
       state.peer.send(text)
     } catch {
-      return
+      return false
     }
-    metrics.framesSent.inc({ type })
-    if (receivedAt !== undefined) metrics.observeLatencyMs(opts.now() - receivedAt)
     if (state.peer.bufferedAmount > opts.maxBufferedBytes) {
       drop(state, PresenceCloseCode.SlowConsumer, 'slow_consumer', 'too much buffered: resume')
     }
+    return true
+  }
+
+  const sendText = (state: SocketState, text: string, type: string, receivedAt?: number) => {
+    if (!write(state, text)) return
+    metrics.framesSent.inc({ type })
+    if (receivedAt !== undefined) metrics.observeLatencyMs(opts.now() - receivedAt)
   }
 
   const sendBusFrame = (state: SocketState, sub: Subscription, busFrame: BusFrame) => {
@@ -200,16 +206,28 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Subscriptions and fan-out
   // -------------------------------------------------------------------------
 
+  // The hot path: one frame, already serialised, to every live subscriber of the room. Metrics
+  // are recorded once per frame (count of writes; latency at the last write), not per socket.
   const deliver = (roomId: string, busFrame: BusFrame) => {
     const local = localRooms.get(roomId)
     if (!local) return
+    const { frame, text } = busFrame
+    let sent = 0
     for (const state of local.sockets) {
       const sub = state.subs.get(roomId)
       if (!sub) continue
-      if (sub.live) sendBusFrame(state, sub, busFrame)
-      else sub.buffer.push(busFrame)
+      if (!sub.live) {
+        sub.buffer.push(busFrame)
+        continue
+      }
+      if (frame.seq <= sub.lastSeq) continue
+      sub.lastSeq = frame.seq
+      if (write(state, text)) sent++
     }
-    const { frame } = busFrame
+    if (sent > 0) {
+      metrics.framesSent.inc({ type: frame.type }, sent)
+      if ('receivedAt' in frame) metrics.observeLatencyMs(opts.now() - frame.receivedAt)
+    }
     if (frame.type === 'room.deleted') {
       for (const state of [...local.sockets]) removeSubscription(state, roomId)
     } else if (frame.type === 'room.updated') {
