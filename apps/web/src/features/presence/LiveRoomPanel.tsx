@@ -9,6 +9,7 @@ import { useNavigate } from '@tanstack/react-router'
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
 import { useVoiceChannelEvents, useVoiceChannelMembersFromEvents } from './use-presence'
 import { VoiceDropoutModal } from './VoiceDropoutModal'
+import { CameraIcon, DeafenedIcon, MutedIcon, StreamIcon } from './voice-icons'
 import './presence.css'
 
 /** Props of {@link LiveRoomPanel}. */
@@ -172,11 +173,13 @@ function VoiceBadge({ member }: { member: VoiceMember | undefined }) {
 
 /** Mute, deafen, camera and stream icons, each with an accessible label. */
 function VoiceFlags({ member }: { member: VoiceMember }) {
-  const flags: { key: string; label: string; icon: string }[] = []
-  if (member.selfDeaf || member.deaf) flags.push({ key: 'deaf', label: 'Deafened', icon: '🔇' })
-  else if (member.selfMute || member.mute) flags.push({ key: 'mute', label: 'Muted', icon: '🎙️' })
-  if (member.selfVideo) flags.push({ key: 'video', label: 'Camera on', icon: '📷' })
-  if (member.selfStream) flags.push({ key: 'stream', label: 'Streaming', icon: '🖥️' })
+  const flags: { key: string; label: string; icon: ReactNode }[] = []
+  if (member.selfDeaf || member.deaf)
+    flags.push({ key: 'deaf', label: 'Deafened', icon: <DeafenedIcon /> })
+  else if (member.selfMute || member.mute)
+    flags.push({ key: 'mute', label: 'Muted', icon: <MutedIcon /> })
+  if (member.selfVideo) flags.push({ key: 'video', label: 'Camera on', icon: <CameraIcon /> })
+  if (member.selfStream) flags.push({ key: 'stream', label: 'Streaming', icon: <StreamIcon /> })
   return (
     <span className="voice-flags">
       {flags.map((f) => (
