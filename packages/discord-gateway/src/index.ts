@@ -11,6 +11,8 @@ export type {
 } from './gateway-status'
 export type { HubReceiver, HubReceiverOptions } from './hub/hub-receiver'
 export { createHubReceiver } from './hub/hub-receiver'
+export type { HubSender, HubSenderOptions, HubSenderStats } from './hub/hub-sender'
+export { createHubSender } from './hub/hub-sender'
 export { FileSessionStore } from './session/file-session-store'
 export type { PersistedGateway } from './session/persisted-gateway'
 export { PersistedGatewaySchema } from './session/persisted-gateway'
