@@ -39,7 +39,12 @@ export interface VoiceFeedOptions {
   identifyBudget?: { minRemaining?: number }
   /** A preconfigured @discordjs/rest instance (its token is set to `token`). */
   rest?: REST
-  /** Persist the session+state pair at most this often while dirty (ms). @defaultValue 1000 */
+  /**
+   * Persist the session+state pair at most this often while dirty (ms). Each save serialises the
+   * whole guild's voice state (about 2.5 MB and 15 ms of main thread at 10,000 members), so it
+   * is not done every second; a restart resumes from the saved sequence and Discord replays the
+   * rest, so a longer interval costs no events. @defaultValue 5000
+   */
   persistIntervalMs?: number
   /** Fine-grained timings (tests). */
   timings?: Partial<ConnectionTimings>
@@ -80,7 +85,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     options.rest ?? new REST({ api: options.apiUrl ?? 'https://discord.com/api', version: '10' })
   rest.setToken(options.token)
   const status = new StatusTracker()
-  const persistIntervalMs = options.persistIntervalMs ?? 1000
+  const persistIntervalMs = options.persistIntervalMs ?? 5000
   const timings: ConnectionTimings = {
     ...DEFAULT_TIMINGS,
     ...options.timings,

@@ -106,6 +106,8 @@ interface SocketState {
   badFrames: number
   alive: boolean
   closing: boolean
+  /** Which group of the ping schedule the socket is in. */
+  readonly pingSlot: number
 }
 
 interface LocalRoom {
@@ -114,6 +116,8 @@ interface LocalRoom {
 }
 
 const PING_PAYLOAD = 'tv-presence'
+/** Groups the protocol pings are spread over (one group per pingIntervalMs / PING_SLOTS). */
+const PING_SLOTS = 25
 
 function isSessionUser(value: unknown): value is SessionUser {
   return (
@@ -150,6 +154,9 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const userSockets = new Map<string, Set<SocketState>>()
   const localRooms = new Map<string, LocalRoom>()
   let subscriptionCount = 0
+  /** Sockets by ping group (see the ping timer). */
+  const pingSlots = Array.from({ length: PING_SLOTS }, () => new Set<SocketState>())
+  let nextSlot = 0
   let stopped = false
 
   // -------------------------------------------------------------------------
@@ -386,6 +393,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       mine.delete(state)
       if (mine.size === 0) userSockets.delete(state.user.userId)
     }
+    pingSlots[state.pingSlot]?.delete(state)
   }
 
   const drop = (state: SocketState, code: number, reason: DropReason, text: string) => {
@@ -408,20 +416,29 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     }, opts.closeGraceMs).unref?.()
   }
 
-  const pingTimer = setInterval(() => {
-    for (const state of sockets.values()) {
-      if (!state.alive) {
-        drop(state, PresenceCloseCode.PingTimeout, 'ping_timeout', 'no pong')
-        continue
+  // Protocol pings are spread over the interval: every socket is pinged once per
+  // pingIntervalMs, but in PING_SLOTS groups, so 10,000 sockets never cost one long
+  // synchronous loop (which stalled every frame in flight).
+  let pingTick = 0
+  const pingTimer = setInterval(
+    () => {
+      const slot = pingSlots[pingTick] ?? new Set<SocketState>()
+      pingTick = (pingTick + 1) % PING_SLOTS
+      for (const state of slot) {
+        if (!state.alive) {
+          drop(state, PresenceCloseCode.PingTimeout, 'ping_timeout', 'no pong')
+          continue
+        }
+        state.alive = false
+        try {
+          state.peer.ping(PING_PAYLOAD)
+        } catch {
+          // reported through the error hook
+        }
       }
-      state.alive = false
-      try {
-        state.peer.ping(PING_PAYLOAD)
-      } catch {
-        // reported through the error hook
-      }
-    }
-  }, opts.pingIntervalMs)
+    },
+    Math.max(1, opts.pingIntervalMs / PING_SLOTS),
+  )
   pingTimer.unref?.()
 
   const handleMessage = (state: SocketState, raw: unknown) => {
@@ -529,6 +546,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         badFrames: 0,
         alive: true,
         closing: false,
+        pingSlot: nextSlot,
       }
       const mine = userSockets.get(user.userId) ?? new Set<SocketState>()
       if (mine.size >= opts.maxSocketsPerUser) {
@@ -540,6 +558,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       mine.add(state)
       userSockets.set(user.userId, mine)
       sockets.set(peer.id, state)
+      pingSlots[state.pingSlot]?.add(state)
+      nextSlot = (nextSlot + 1) % PING_SLOTS
       metrics.sockets.set(sockets.size)
     },
     message(peer, message) {
