@@ -201,6 +201,22 @@ describe('a room from sign-in to close', { concurrency: false, timeout: 180_000 
     }
   })
 
+  test('typed errors reach the browser: an outsider is turned away, a forged link refused', async () => {
+    players.outsider = await signIn(bystander)
+    const { page } = players.outsider
+    await page.goto(roomUrl)
+    await page
+      .getByRole('heading', { name: 'You are not in this room' })
+      .waitFor({ timeout: TIMEOUT })
+    const invite = await players.host.page.getByLabel('Invite link').inputValue()
+    const forged = `${invite.slice(0, -4)}AAAA`
+    await page.goto(forged)
+    await page.getByText('This invite link is not valid.').waitFor({ timeout: TIMEOUT })
+    assert.equal(await page.getByText('Something went wrong').count(), 0)
+    // The error pages answered 4xx documents; nothing else may have failed.
+    players.outsider.problems.length = 0
+  })
+
   test('closing the room sends both pages home and deletes the channel', async () => {
     const { page } = players.host
     page.once('dialog', (d) => d.accept())

@@ -5,11 +5,20 @@ import {
 } from '@repo/discord-integration/contracts'
 
 /**
+ * Marks AppErrors with a symbol from the global registry: the production build
+ * bundles this module more than once (the runtime the Nitro plugin boots vs the
+ * server-function chunks), so `instanceof` cannot recognise an error thrown by
+ * the other copy. The brand can.
+ */
+const APP_ERROR_BRAND: unique symbol = Symbol.for('table-voice.AppError') as never
+
+/**
  * The web app's one typed error. `code` is a stable key of APP_ERRORS; the
  * message shown to browsers always comes from that table, never from Discord.
  */
 export class AppError extends Error {
   override name = 'AppError'
+  readonly [APP_ERROR_BRAND] = true
   readonly status: number
   constructor(
     readonly code: AppErrorCode,
@@ -33,11 +42,19 @@ export class AppError extends Error {
 
 /** True when `error` is an AppError with one of `codes` (any code when none given). */
 export function isAppError(error: unknown, ...codes: AppErrorCode[]): error is AppError {
-  return error instanceof AppError && (codes.length === 0 || codes.includes(error.code))
+  return isBranded(error) && (codes.length === 0 || codes.includes(error.code))
 }
 
 /** Maps anything thrown to an AppError; unknown errors become INTERNAL. */
 export function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error
+  if (isBranded(error)) return error
   return new AppError('INTERNAL', { cause: error })
+}
+
+function isBranded(error: unknown): error is AppError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [APP_ERROR_BRAND]?: unknown })[APP_ERROR_BRAND] === true
+  )
 }

@@ -1,6 +1,6 @@
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest'
 import type { Logger } from 'pino'
-import { AppError } from './app-error'
+import { AppError, isAppError } from './app-error'
 import { sleep } from './clock'
 
 /** Options of {@link createDiscordRest}. */
@@ -123,7 +123,7 @@ export function describe(error: unknown): Record<string, unknown> {
 
 /** Maps a failed Discord call to the browser-safe error (502 unless it is already an AppError). */
 export function toDiscordFailure(error: unknown): AppError {
-  if (error instanceof AppError) return error
+  if (isAppError(error)) return error
   if (discordCode(error) === 30013) return new AppError('NO_CAPACITY', { cause: error })
   return new AppError('DISCORD_UNAVAILABLE', { cause: error })
 }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { INVITE_TTL_MS } from '@repo/discord-integration/contracts'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
-import { AppError } from './app-error'
+import { AppError, isAppError } from './app-error'
 
 const ISSUER = 'table-voice'
 const AUDIENCE = 'room-invite'
@@ -66,7 +66,7 @@ export class InviteTokens {
       if (claims.room !== roomId || payload.exp === undefined) throw new AppError('TOKEN_INVALID')
       return { roomId: claims.room, version: claims.ver, expiresAt: payload.exp * 1000 }
     } catch (error) {
-      if (error instanceof AppError) throw error
+      if (isAppError(error)) throw error
       if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { cause: error })
       throw new AppError('TOKEN_INVALID', { cause: error })
     }
