@@ -199,6 +199,13 @@ describe('RoomService against the Discord emulator', () => {
     expect(channel.permission_overwrites?.some((o) => o.id === guest.userId)).toBe(false)
     await until(() => world.feed.memberChannel(guest.userId) === null)
     await expect(service.getRoom(guest, room.id)).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    // The link they came in with no longer works; the owner's new one does.
+    await expect(service.joinRoom(guest, room.id, tokenOf(room.invite?.url))).rejects.toMatchObject(
+      { code: 'TOKEN_EXPIRED' },
+    )
+    expect(after.invite?.url).not.toBe(room.invite?.url)
+    const rejoined = await service.joinRoom(guest, room.id, tokenOf(after.invite?.url))
+    expect(rejoined.room.players.map((p) => p.userId)).toContain(guest.userId)
   })
 
   it('leaveRoom hands the room on; the last player leaving closes it', async () => {

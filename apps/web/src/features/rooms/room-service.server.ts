@@ -263,8 +263,10 @@ export class RoomService implements RoomDirectory {
       if (!room.players.some((p) => p.userId === userId)) throw new AppError('INVALID_INPUT')
       await this.#removePlayer(roomId, userId)
       await this.#evict(room, userId)
+      // The kicked player still holds the invite link: a new one keeps them out.
+      const next = await this.#issueNewInvite(roomId)
       this.#o.logger.info({ roomId, userId, by: actor.userId }, 'player kicked')
-      return this.#view(await this.#reload(roomId))
+      return this.#view(next)
     })
   }
 
@@ -272,21 +274,33 @@ export class RoomService implements RoomDirectory {
   async rotateInvite(actor: SessionUser, roomId: string): Promise<RoomView> {
     const room = await this.#requirePlayer(actor, roomId)
     if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
-    const version = room.inviteVersion + 1
-    const invite = await this.#o.invites.sign(roomId, version)
-    const next = await this.#o.store.mutate(roomId, (current) => {
-      if (!current) return { result: null }
-      const updated = {
-        ...current,
-        inviteVersion: Math.max(current.inviteVersion + 1, version),
-        inviteToken: invite.token,
-        inviteExpiresAt: invite.expiresAt,
+    return this.#view(await this.#issueNewInvite(roomId))
+  }
+
+  /** Bumps the room's invite version and stores a link signed for exactly that version. */
+  async #issueNewInvite(roomId: string): Promise<RoomRecord> {
+    for (;;) {
+      const current = await this.#o.store.get(roomId)
+      if (!current) throw new AppError('ROOM_NOT_FOUND')
+      const version = current.inviteVersion + 1
+      const invite = await this.#o.invites.sign(roomId, version)
+      // Another rotation may have won meanwhile: then sign again for the newer version.
+      const next = await this.#o.store.mutate(roomId, (latest) => {
+        if (!latest || latest.inviteVersion !== current.inviteVersion) return { result: latest }
+        const updated = {
+          ...latest,
+          inviteVersion: version,
+          inviteToken: invite.token,
+          inviteExpiresAt: invite.expiresAt,
+        }
+        return { next: updated, result: updated }
+      })
+      if (!next) throw new AppError('ROOM_NOT_FOUND')
+      if (next.inviteVersion === version && next.inviteToken === invite.token) {
+        this.#remember(next)
+        return next
       }
-      return { next: updated, result: updated }
-    })
-    if (!next) throw new AppError('ROOM_NOT_FOUND')
-    this.#remember(next)
-    return this.#view(next)
+    }
   }
 
   /**
