@@ -149,6 +149,20 @@ describe('sign-in with Discord (authorization code + PKCE) against the emulator'
     expect((await auth.ensureFresh(longLived)).setCookie).toBeNull()
   })
 
+  it('two requests refreshing the same session at once share one refresh (refresh tokens are single-use)', async () => {
+    now = Date.now()
+    const auth = makeAuth()
+    const { id } = emu.control.createUser({ username: 'erin' })
+    const { callback, loginCookie } = await signIn(auth, id)
+    const { session } = await auth.completeLogin(callback, loginCookie)
+    const [a, b] = await Promise.all([auth.ensureFresh(session), auth.ensureFresh(session)])
+    expect(a.session.accessToken).toBe(b.session.accessToken)
+    expect(a.session.accessToken).not.toBe(session.accessToken)
+    // A request that still carries the old cookie a moment later gets the same tokens too.
+    const late = await auth.ensureFresh(session)
+    expect(late.session.refreshToken).toBe(a.session.refreshToken)
+  })
+
   it('sign-out revokes the authorization: a later refresh fails with UNAUTHENTICATED', async () => {
     now = Date.now()
     const auth = makeAuth()

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { SessionUser } from '../../server/ports'
 import { AppError } from '../rooms/app-error'
 import { readCookie, serializeCookie } from './cookies'
-import { createPkce, type OAuthClient, randomNonce } from './oauth-client.server'
+import { createPkce, type OAuthClient, type OAuthTokens, randomNonce } from './oauth-client.server'
 import { safeReturnTo } from './return-to'
 
 /** The session cookie: sealed (encrypted + signed) with SESSION_SECRET. */
@@ -17,6 +17,8 @@ const SESSION_TTL_S = 30 * 24 * 60 * 60
 const LOGIN_TTL_S = 10 * 60
 /** Refresh the Discord access token when it has less than this left. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000
+/** How long a refresh's result is shared with requests that still carry the old cookie. */
+const REFRESH_SHARE_MS = 30 * 1000
 
 const SessionDataSchema = z.object({
   v: z.literal(1),
@@ -126,6 +128,7 @@ function sealExpiration(raw: string): number {
 export class AuthService {
   readonly #o: AuthServiceOptions
   readonly #sessions: SessionCache
+  readonly #refreshes = new Map<string, Promise<OAuthTokens>>()
 
   constructor(options: AuthServiceOptions) {
     this.#o = options
@@ -238,7 +241,7 @@ export class AuthService {
   ): Promise<{ session: SessionData; setCookie: string | null }> {
     if (session.expiresAt - this.#o.now() > REFRESH_MARGIN_MS) return { session, setCookie: null }
     try {
-      const tokens = await this.#o.oauth.refresh(session.refreshToken)
+      const tokens = await this.#refreshOnce(session.refreshToken)
       const next: SessionData = {
         ...session,
         accessToken: tokens.accessToken,
@@ -254,6 +257,25 @@ export class AuthService {
       )
       throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'refresh failed' })
     }
+  }
+
+  /**
+   * Refresh tokens are single-use: two requests refreshing the same session at once
+   * (two tabs, a loader and an action) would sign the user out with invalid_grant.
+   * Concurrent and slightly later callers with the same refresh token share one
+   * refresh and its result for REFRESH_SHARE_MS.
+   */
+  #refreshOnce(refreshToken: string): Promise<OAuthTokens> {
+    const pending = this.#refreshes.get(refreshToken)
+    if (pending) return pending
+    const refresh = this.#o.oauth.refresh(refreshToken)
+    this.#refreshes.set(refreshToken, refresh)
+    const forget = () => this.#refreshes.delete(refreshToken)
+    refresh.then(
+      () => setTimeout(forget, REFRESH_SHARE_MS).unref(),
+      () => forget(),
+    )
+    return refresh
   }
 
   /** Signs out: revokes the Discord authorization (best effort) and returns the clearing cookie. */

@@ -93,26 +93,33 @@ export class OAuthClient {
       client_id: this.#o.clientId,
       client_secret: this.#o.clientSecret,
     })
-    const raw = await withDiscordRetry(() =>
-      this.#o.rest.post(Routes.oauth2TokenExchange(), {
-        body,
-        passThroughBody: true,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        auth: false,
-      }),
+    // One attempt: the code is single-use, so a retry after a 5xx that consumed it
+    // could only fail with invalid_grant.
+    const raw = await withDiscordRetry(
+      () =>
+        this.#o.rest.post(Routes.oauth2TokenExchange(), {
+          body,
+          passThroughBody: true,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          auth: false,
+        }),
+      { attempts: 1 },
     )
     return this.#tokens(raw)
   }
 
   /** Exchanges a refresh token for a new token pair. */
   async refresh(refreshToken: string): Promise<OAuthTokens> {
-    const raw = await withDiscordRetry(() =>
-      this.#api.oauth2.refreshToken({
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        client_id: this.#o.clientId,
-        client_secret: this.#o.clientSecret,
-      }),
+    // One attempt, like the code exchange: a refresh token is single-use too.
+    const raw = await withDiscordRetry(
+      () =>
+        this.#api.oauth2.refreshToken({
+          grant_type: 'refresh_token',
+          refresh_token: refreshToken,
+          client_id: this.#o.clientId,
+          client_secret: this.#o.clientSecret,
+        }),
+      { attempts: 1 },
     )
     return this.#tokens(raw)
   }
