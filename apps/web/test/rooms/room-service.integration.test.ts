@@ -179,6 +179,22 @@ describe('RoomService against the Discord emulator', () => {
     world.emu.control.setVoice({ userId: owner.userId, channelId: null })
   })
 
+  it('createRoom caps the open rooms one user hosts (each is a Discord channel)', async () => {
+    const { service } = makeService(world)
+    const owner = newActor(world)
+    for (let i = 0; i < 3; i++) await service.createRoom(owner, `cap ${i}`)
+    await expect(service.createRoom(owner, 'one too many')).rejects.toMatchObject({
+      code: 'TOO_MANY_ROOMS',
+      status: 409,
+    })
+    const [first] = await service.listMyRooms(owner)
+    if (!first) throw new Error('no room')
+    await service.closeRoom(owner, first.id)
+    await expect(service.createRoom(owner, 'room again')).resolves.toMatchObject({
+      name: 'room again',
+    })
+  })
+
   it('kickPlayer (owner only) removes the seat, the overwrite and the voice connection', async () => {
     const { service } = makeService(world)
     const owner = newActor(world)

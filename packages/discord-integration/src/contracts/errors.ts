@@ -11,6 +11,10 @@ export const APP_ERRORS = {
   FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
   ROOM_NOT_FOUND: { status: 404, message: 'This room does not exist or has been closed.' },
   ROOM_FULL: { status: 409, message: 'This room already has four players.' },
+  TOO_MANY_ROOMS: {
+    status: 409,
+    message: 'You already host the most open rooms allowed. Close one first.',
+  },
   TOKEN_EXPIRED: {
     status: 410,
     message: 'This invite link has expired. Ask the host for a new one.',

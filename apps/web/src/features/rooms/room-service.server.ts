@@ -33,6 +33,9 @@ export interface Actor extends SessionUser {
 export type CloseReason = 'closed' | 'inactive' | 'channel_gone'
 
 /** Dependencies and options of {@link RoomService}. */
+/** Open rooms one user may host at once, unless configured otherwise. */
+export const MAX_ROOMS_PER_OWNER = 3
+
 export interface RoomServiceOptions {
   store: RoomStore
   discord: DiscordRoomsPort
@@ -45,6 +48,8 @@ export interface RoomServiceOptions {
   publicUrl: string
   /** `DISCORD_WEB_URL`, for voice channel links. */
   discordWebUrl: string
+  /** Open rooms one user may host at once. @defaultValue 3 */
+  maxRoomsPerOwner?: number
   /** Room channels per category (Discord allows 50). @defaultValue 50 */
   channelsPerCategory?: number
   /** Channels in the guild, ours and others (Discord allows 500). @defaultValue 500 */
@@ -83,6 +88,7 @@ export class RoomService implements RoomDirectory {
 
   constructor(options: RoomServiceOptions) {
     this.#o = {
+      maxRoomsPerOwner: MAX_ROOMS_PER_OWNER,
       channelsPerCategory: 50,
       guildChannelLimit: 500,
       categoryPrefix: 'Table Voice rooms',
@@ -135,6 +141,11 @@ export class RoomService implements RoomDirectory {
   /** Creates a room owned by the actor, with its private voice channel. */
   createRoom(actor: Actor, name: string): Promise<RoomView> {
     return this.#mutex.run(`user:${actor.userId}`, async () => {
+      // Each room is a Discord channel, and a guild holds 500: one account must not take them all.
+      const hosted = [...this.#cache.values()].filter((r) => r.ownerId === actor.userId).length
+      if (hosted >= this.#o.maxRoomsPerOwner) {
+        throw new AppError('TOO_MANY_ROOMS')
+      }
       await this.#o.discord.addGuildMember(actor.userId, actor.accessToken)
       const id = randomBytes(12).toString('base64url')
       const { channelId, categoryId } = await this.#mutex.run('guild:channels', async () => {
