@@ -63,4 +63,28 @@ describe('CleanupScheduler', () => {
     expect(calls).toBe(3)
     scheduler.stop()
   })
+
+  it('reconciles with Discord every reconcileEveryMs, and keeps going when that fails', async () => {
+    const clock = new ManualClock()
+    const reconciles: number[] = []
+    const start = clock.now()
+    const scheduler = new CleanupScheduler({
+      clock,
+      logger,
+      intervalMs: 60_000,
+      reconcileEveryMs: 600_000,
+      target: {
+        sweep: async () => undefined,
+        nextDeadline: () => null,
+        reconcile: async () => {
+          reconciles.push(clock.now())
+          if (reconciles.length === 1) throw new Error('discord down')
+        },
+      },
+    })
+    scheduler.start()
+    await clock.advance(1_800_000)
+    expect(reconciles).toEqual([start + 600_000, start + 1_200_000, start + 1_800_000])
+    scheduler.stop()
+  })
 })

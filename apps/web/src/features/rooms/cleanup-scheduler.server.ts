@@ -1,31 +1,46 @@
 import type { Logger } from 'pino'
 import type { Clock } from './clock'
 
-/** What the scheduler drives: RoomService's sweep and its next deadline. */
+/** What the scheduler drives: RoomService's sweep, its next deadline and its reconciliation. */
 export interface Sweepable {
   sweep(): Promise<unknown>
   nextDeadline(): number | null
+  /** Brings rooms and Discord back in line (orphan channels, vanished channels). */
+  reconcile?(): Promise<unknown>
 }
 
 /**
  * Runs the room cleanup: a sweep every `intervalMs` (one minute in production),
  * and an extra sweep exactly at the next deadline when that comes sooner, so the
- * 30 s closing warning goes out on time. Timers come from the injected clock.
+ * 30 s closing warning goes out on time. Every `reconcileEveryMs` (ten minutes)
+ * a tick also reconciles with Discord, so a channel whose deletion failed does
+ * not linger until the next restart. Timers come from the injected clock.
  */
 export class CleanupScheduler {
   readonly #target: Sweepable
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #intervalMs: number
+  readonly #reconcileEveryMs: number
+  #lastReconcile: number
   #timer: unknown = null
   #running = false
   #stopped = true
 
-  constructor(options: { target: Sweepable; clock: Clock; logger: Logger; intervalMs?: number }) {
+  constructor(options: {
+    target: Sweepable
+    clock: Clock
+    logger: Logger
+    intervalMs?: number
+    reconcileEveryMs?: number
+  }) {
     this.#target = options.target
     this.#clock = options.clock
     this.#logger = options.logger
     this.#intervalMs = options.intervalMs ?? 60_000
+    this.#reconcileEveryMs = options.reconcileEveryMs ?? 10 * 60_000
+    // Start-up already reconciled (bootRuntime), so the first periodic one comes later.
+    this.#lastReconcile = options.clock.now()
   }
 
   start(): void {
@@ -62,6 +77,15 @@ export class CleanupScheduler {
       await this.#target.sweep()
     } catch (error) {
       this.#logger.error({ err: error }, 'room sweep failed')
+    }
+    try {
+      const now = this.#clock.now()
+      if (this.#target.reconcile && now - this.#lastReconcile >= this.#reconcileEveryMs) {
+        this.#lastReconcile = now
+        await this.#target.reconcile()
+      }
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'periodic reconciliation failed')
     } finally {
       this.#running = false
       if (!this.#stopped) this.#schedule()

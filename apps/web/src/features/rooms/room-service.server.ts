@@ -148,39 +148,43 @@ export class RoomService implements RoomDirectory {
       }
       await this.#o.discord.addGuildMember(actor.userId, actor.accessToken)
       const id = randomBytes(12).toString('base64url')
-      const { channelId, categoryId } = await this.#mutex.run('guild:channels', async () => {
+      // Channel creation and the store insert happen under the guild-wide key that
+      // reconcile() also takes, so it never sees our channel without its room (or the
+      // room without its channel) and deletes the wrong thing.
+      const room = await this.#mutex.run('guild:channels', async () => {
         const categoryId = await this.#pickCategory()
         const channelId = await this.#o.discord.createRoomChannel({
           name: channelName(name),
           parentId: categoryId,
           ownerId: actor.userId,
         })
-        return { channelId, categoryId }
+        const now = this.#o.clock.now()
+        const invite = await this.#o.invites.sign(id, 1)
+        const record: RoomRecord = {
+          id,
+          name,
+          guildId: this.#o.discord.guildId,
+          channelId,
+          categoryId,
+          ownerId: actor.userId,
+          players: [toPlayer(actor, now)],
+          status: 'open',
+          createdAt: now,
+          closesAt: null,
+          inviteVersion: 1,
+          inviteToken: invite.token,
+          inviteExpiresAt: invite.expiresAt,
+          lastActivityAt: now,
+        }
+        try {
+          await this.#o.store.insert(record)
+        } catch (error) {
+          await this.#o.discord.deleteChannel(channelId).catch(() => undefined)
+          throw error
+        }
+        return record
       })
-      const now = this.#o.clock.now()
-      const invite = await this.#o.invites.sign(id, 1)
-      const room: RoomRecord = {
-        id,
-        name,
-        guildId: this.#o.discord.guildId,
-        channelId,
-        categoryId,
-        ownerId: actor.userId,
-        players: [toPlayer(actor, now)],
-        status: 'open',
-        createdAt: now,
-        closesAt: null,
-        inviteVersion: 1,
-        inviteToken: invite.token,
-        inviteExpiresAt: invite.expiresAt,
-        lastActivityAt: now,
-      }
-      try {
-        await this.#o.store.insert(room)
-      } catch (error) {
-        await this.#o.discord.deleteChannel(channelId).catch(() => undefined)
-        throw error
-      }
+      const { channelId } = room
       this.#remember(room)
       this.#o.logger.info({ roomId: id, channelId, ownerId: actor.userId }, 'room created')
       return this.#view(room)
@@ -409,7 +413,11 @@ export class RoomService implements RoomDirectory {
    * channel is gone, forgets categories that no longer exist. Only channels
    * under categories we created (stored id and our name prefix) are touched.
    */
-  async reconcile(): Promise<ReconcileReport> {
+  reconcile(): Promise<ReconcileReport> {
+    return this.#mutex.run('guild:channels', () => this.#reconcile())
+  }
+
+  async #reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { deletedChannels: [], closedRooms: [] }
     const channels = await this.#o.discord.listChannels()
     const byId = new Map(channels.map((c) => [c.id, c]))
