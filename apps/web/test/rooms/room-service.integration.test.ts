@@ -427,4 +427,30 @@ describe('restarts and reconciliation', () => {
     })
     expect(await service.reconcile()).toEqual({ deletedChannels: [], closedRooms: [] })
   })
+  it('a reconciliation that starts while a room is being created does not delete it', async () => {
+    let reconciling: Promise<unknown> | null = null
+    // Discord answers the channel creation; a reconciliation starts right then, and the
+    // room's store insert is still to come.
+    const discord = new Proxy(world.discord, {
+      get(target, prop, receiver) {
+        if (prop === 'createRoomChannel') {
+          return async (input: Parameters<typeof target.createRoomChannel>[0]) => {
+            const id = await target.createRoomChannel(input)
+            reconciling = service.reconcile()
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            return id
+          }
+        }
+        const value = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    const { service } = makeService(world, { discord })
+    const owner = newActor(world)
+    const room = await service.createRoom(owner, 'busy')
+    expect(reconciling).not.toBeNull()
+    expect(await reconciling).toEqual({ deletedChannels: [], closedRooms: [] })
+    expect(channelExists(room.channelId)).toBe(true)
+    await expect(service.getRoom(owner, room.id)).resolves.toMatchObject({ id: room.id })
+  })
 })
