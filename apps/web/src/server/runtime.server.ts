@@ -52,6 +52,9 @@ export interface Runtime {
   redis: Redis | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
+  discord: RestDiscordRooms
+  /** Guild permissions the bot lacks (checked at start-up); rooms fail until they are granted. */
+  missingPermissions: string[]
 }
 
 /** Builds the runtime from a configuration (no I/O yet). */
@@ -111,13 +114,14 @@ export function createRuntime(
     publish: (roomId, frame) => presence?.publish(roomId, frame),
     viewerCount: (roomId) => presence?.viewerCount(roomId) ?? 0,
   }
+  const discord = new RestDiscordRooms({
+    rest,
+    guildId: config.DISCORD_GUILD_ID,
+    logger: logger.child({ component: 'discord' }),
+  })
   const rooms = new RoomService({
     store,
-    discord: new RestDiscordRooms({
-      rest,
-      guildId: config.DISCORD_GUILD_ID,
-      logger: logger.child({ component: 'discord' }),
-    }),
+    discord,
     voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
@@ -160,6 +164,8 @@ export function createRuntime(
     presence,
     redis,
     callerLimit,
+    discord,
+    missingPermissions: [],
   }
 }
 
@@ -168,6 +174,17 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   const { feed, rooms, scheduler, logger } = runtime
   await feed?.start()
   await rooms.start()
+  try {
+    runtime.missingPermissions = await runtime.discord.missingBotPermissions()
+    if (runtime.missingPermissions.length > 0) {
+      logger.error(
+        { alert: true, missing: runtime.missingPermissions },
+        'the bot lacks guild permissions that rooms need: grant them to its role in Discord',
+      )
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not check the bot permissions')
+  }
   try {
     await rooms.reconcile()
   } catch (error) {
@@ -226,6 +243,8 @@ export interface RuntimeHealth {
   gatewayMode: ServerConfig['GATEWAY_MODE']
   gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
   rooms: number
+  /** Guild permissions the bot lacks: rooms cannot work until an operator grants them. */
+  missingPermissions: string[]
   presence: PresenceHealth
 }
 
@@ -236,7 +255,7 @@ export function runtimeHealth(): RuntimeHealth | null {
     ? runtime.feed.status()
     : { state: runtime.hub?.synced ? ('hub-synced' as const) : ('hub-waiting' as const) }
   const status =
-    gateway.state === 'stopped'
+    gateway.state === 'stopped' || runtime.missingPermissions.length > 0
       ? 'down'
       : gateway.state === 'ready' || gateway.state === 'hub-synced'
         ? 'ok'
@@ -246,6 +265,7 @@ export function runtimeHealth(): RuntimeHealth | null {
     gatewayMode: runtime.config.GATEWAY_MODE,
     gateway,
     rooms: runtime.rooms.openRooms,
+    missingPermissions: runtime.missingPermissions,
     presence: runtime.presence.health(),
   }
 }

@@ -21,6 +21,7 @@ export const Route = createFileRoute('/api/health')({
             gatewayMode: runtime?.gatewayMode ?? null,
             gateway: runtime?.gateway ?? { state: 'not_started' },
             rooms: runtime?.rooms ?? 0,
+            missingPermissions: runtime?.missingPermissions ?? [],
             presence: runtime?.presence ?? null,
           },
           { status: status === 'down' ? 503 : 200, headers: { 'cache-control': 'no-store' } },
