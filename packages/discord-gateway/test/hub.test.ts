@@ -264,3 +264,97 @@ describe('hub sender -> receiver', () => {
     await sender.stop()
   })
 })
+
+describe('hub receiver: resynchronisation and limits', () => {
+  const A = '200000000000000001'
+  const B = '200000000000000002'
+  const C1 = '300000000000000001'
+  const C2 = '300000000000000002'
+  const member = (userId: string, channelId: string, selfMute = false): VoiceMember => ({
+    userId,
+    channelId,
+    username: 'u',
+    globalName: null,
+    avatar: null,
+    mute: false,
+    deaf: false,
+    selfMute,
+    selfDeaf: false,
+    selfVideo: false,
+    selfStream: false,
+    suppress: false,
+  })
+  const snapshot = (feedSeq: number, members: VoiceMember[]) =>
+    JSON.stringify({ v: 1, kind: 'snapshot', guildId: GUILD, feedSeq, members })
+
+  it('a later snapshot tells subscribers exactly what changed, so nothing stays frozen', async () => {
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    await receiver.handle(signed(snapshot(3, [member(A, C1), member(B, C1)])))
+    const seen: string[] = []
+    receiver.subscribe((e) => seen.push(`${e.type} ${e.userId} ${e.channelId}`))
+    // A moved to C2, B muted, and a third user gone missing never existed: one resync.
+    expect(
+      (await receiver.handle(signed(snapshot(9, [member(A, C2), member(B, C1, true)])))).status,
+    ).toBe(204)
+    expect(seen).toEqual([
+      `voice.left ${A} ${C1}`,
+      `voice.joined ${A} ${C2}`,
+      `voice.updated ${B} ${C1}`,
+    ])
+    seen.length = 0
+    await receiver.handle(signed(snapshot(12, [])))
+    expect(seen.sort()).toEqual([`voice.left ${A} ${C2}`, `voice.left ${B} ${C1}`].sort())
+    expect(receiver.snapshot().members).toEqual([])
+  })
+
+  it('stops reading a body that grows past the limit, announced length or not', async () => {
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    const chunk = new Uint8Array(64 * 1024).fill(32)
+    let pulled = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        if (pulled > 10_000) controller.close()
+        else controller.enqueue(chunk)
+      },
+    })
+    const request = new Request(URL_, {
+      method: 'POST',
+      body,
+      // @ts-expect-error Node's fetch needs duplex for a streamed body
+      duplex: 'half',
+    })
+    const response = await receiver.handle(request)
+    expect(response.status).toBe(413)
+    expect(pulled).toBeLessThan(100)
+  })
+})
+
+describe('hub sender: bounded queue', () => {
+  it('drops its queue for a fresh snapshot when the receiver is away too long', async () => {
+    const world = fakeFeed()
+    world.ready()
+    world.create([])
+    const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
+    let up = false
+    const sender = createHubSender(world.feed, {
+      url: URL_,
+      secret: SECRET,
+      guildId: GUILD,
+      maxQueue: 20,
+      backoff: { baseMs: 1, maxMs: 5 },
+      fetch: async (input, init) => {
+        if (!up) throw new Error('connection refused')
+        return receiver.handle(new Request(input as string, init))
+      },
+    })
+    sender.start()
+    for (let i = 0; i < 100; i++)
+      world.vsu(`2000000000000001${String(i).padStart(2, '0')}`, '300000000000000001')
+    expect(sender.stats().pending).toBeLessThanOrEqual(20)
+    up = true
+    await sender.flush()
+    expect(receiver.snapshot()).toEqual(world.feed.snapshot())
+    await sender.stop()
+  })
+})

@@ -417,11 +417,13 @@ export class GatewayConnection {
           'watchdog: silent gateway socket, forcing a resume',
         )
         this.setState('resuming')
-        void shard.destroy({
-          code: 4000,
-          reason: 'watchdog: silent socket',
-          recover: WebSocketShardDestroyRecovery.Resume,
-        })
+        shard
+          .destroy({
+            code: 4000,
+            reason: 'watchdog: silent socket',
+            recover: WebSocketShardDestroyRecovery.Resume,
+          })
+          .catch((error: unknown) => this.log.error({ err: error }, 'watchdog reconnect failed'))
       }
       this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
     }

@@ -1,4 +1,9 @@
-import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
+import {
+  PROTOCOL_VERSION,
+  VOICE_FLAGS,
+  type VoiceEvent,
+  type VoiceMember,
+} from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
 import type { VoiceReadApi, VoiceSnapshot } from '../voice/voice-mirror'
 import { applyVoiceEvent, membersOf, sortMembers } from '../voice/voice-mirror'
@@ -41,6 +46,17 @@ export function createHubReceiver(options: HubReceiverOptions): HubReceiver {
   let synced = false
   const listeners = new Set<(event: VoiceEvent) => void>()
   const resyncListeners = new Set<(snapshot: VoiceSnapshot) => void>()
+  const notify = (events: VoiceEvent[]) => {
+    for (const event of events) {
+      for (const listener of listeners) {
+        try {
+          listener(event)
+        } catch (error) {
+          options.logger?.error({ err: error }, 'hub mirror listener threw')
+        }
+      }
+    }
+  }
   const snapshot = (): VoiceSnapshot => ({
     guildId: options.guildId,
     feedSeq,
@@ -56,8 +72,9 @@ export function createHubReceiver(options: HubReceiverOptions): HubReceiver {
       if (request.method !== 'POST') return json(405, { error: 'method_not_allowed' })
       const length = Number(request.headers.get('content-length') ?? '0')
       if (length > HUB_MAX_BODY_BYTES) return json(413, { error: 'too_large' })
-      const body = await request.text()
-      if (body.length > HUB_MAX_BODY_BYTES) return json(413, { error: 'too_large' })
+      // Read at most the limit even when the length is not announced (chunked uploads).
+      const body = await readCapped(request, HUB_MAX_BODY_BYTES)
+      if (body === null) return json(413, { error: 'too_large' })
       const verdict = verifyHubSignature(
         options.secret,
         {
@@ -88,9 +105,16 @@ export function createHubReceiver(options: HubReceiverOptions): HubReceiver {
       }
       const message = parsed.data
       if (message.kind === 'snapshot') {
-        members = new Map(message.members.map((m) => [m.userId, m]))
+        const next = new Map(message.members.map((m) => [m.userId, m]))
+        // Consumers see what changed, as after a fresh READY on the in-process feed:
+        // a hub restart or a gap must not freeze their view.
+        const changes = synced
+          ? diffMembers(options.guildId, members, next, message.feedSeq, now())
+          : []
+        members = next
         feedSeq = message.feedSeq
         synced = true
+        notify(changes)
         const snap = snapshot()
         for (const listener of resyncListeners) listener(snap)
         return new Response(null, { status: 204 })
@@ -101,13 +125,7 @@ export function createHubReceiver(options: HubReceiverOptions): HubReceiver {
         if (event.feedSeq !== feedSeq + 1) return json(409, { error: 'gap', feedSeq })
         applyVoiceEvent(members, event)
         feedSeq = event.feedSeq
-        for (const listener of listeners) {
-          try {
-            listener(event)
-          } catch (error) {
-            options.logger?.error({ err: error }, 'hub mirror listener threw')
-          }
-        }
+        notify([event])
       }
       return new Response(null, { status: 204 })
     },
@@ -128,4 +146,70 @@ export function createHubReceiver(options: HubReceiverOptions): HubReceiver {
       }
     },
   }
+}
+
+/** The body as text, or null when it is longer than `limit` bytes (reading stops there). */
+async function readCapped(request: Request, limit: number): Promise<string | null> {
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      return null
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * The events that turn `before` into `after`: leaves (reason resync) for members
+ * gone or moved, joins for new or moved ones, updates for changed flags. They carry
+ * the snapshot's feed sequence, since they stand for the stretch it covers.
+ */
+export function diffMembers(
+  guildId: string,
+  before: ReadonlyMap<string, VoiceMember>,
+  after: ReadonlyMap<string, VoiceMember>,
+  feedSeq: number,
+  receivedAt: number,
+): VoiceEvent[] {
+  const base = { v: PROTOCOL_VERSION, guildId, feedSeq, receivedAt }
+  const events: VoiceEvent[] = []
+  for (const [userId, old] of before) {
+    const now = after.get(userId)
+    if (!now || now.channelId !== old.channelId) {
+      events.push({
+        ...base,
+        type: 'voice.left',
+        channelId: old.channelId,
+        userId,
+        reason: 'resync',
+      })
+    }
+  }
+  for (const [userId, now] of after) {
+    const old = before.get(userId)
+    if (!old || old.channelId !== now.channelId) {
+      events.push({ ...base, type: 'voice.joined', channelId: now.channelId, userId, member: now })
+      continue
+    }
+    const changed = VOICE_FLAGS.filter((flag) => old[flag] !== now[flag])
+    if (changed.length > 0) {
+      events.push({
+        ...base,
+        type: 'voice.updated',
+        channelId: now.channelId,
+        userId,
+        member: now,
+        changed,
+      })
+    }
+  }
+  return events
 }

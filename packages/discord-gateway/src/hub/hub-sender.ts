@@ -17,6 +17,12 @@ export interface HubSenderOptions {
   backoff?: BackoffOptions
   /** Most events per request. @defaultValue 100 */
   batchSize?: number
+  /**
+   * Events kept while the receiver is unreachable. Past this the queue is dropped
+   * and a fresh snapshot is sent instead (it carries the same truth in less space).
+   * @defaultValue 10000
+   */
+  maxQueue?: number
   fetch?: typeof fetch
   random?: () => number
 }
@@ -46,6 +52,7 @@ export interface HubSender {
 export function createHubSender(feed: VoiceReadApi, options: HubSenderOptions): HubSender {
   const doFetch = options.fetch ?? fetch
   const batchSize = options.batchSize ?? 100
+  const maxQueue = options.maxQueue ?? 10_000
   const queue: VoiceEvent[] = []
   let needSnapshot = true
   let delivered = 0
@@ -147,6 +154,10 @@ export function createHubSender(feed: VoiceReadApi, options: HubSenderOptions): 
       if (running) return
       running = true
       unsubscribe = feed.subscribe((event) => {
+        if (queue.length >= maxQueue) {
+          queue.length = 0
+          needSnapshot = true
+        }
         queue.push(event)
         wake?.()
       })
