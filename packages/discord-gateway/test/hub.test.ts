@@ -321,8 +321,7 @@ describe('hub receiver: resynchronisation and limits', () => {
     const request = new Request(URL_, {
       method: 'POST',
       body,
-      // @ts-expect-error Node's fetch needs duplex for a streamed body
-      duplex: 'half',
+      duplex: 'half', // Node's fetch needs it for a streamed body
     })
     const response = await receiver.handle(request)
     expect(response.status).toBe(413)
