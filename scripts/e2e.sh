@@ -29,6 +29,11 @@ if ! curl -fs "$BASE_URL/api/health" >/dev/null; then
   echo "server did not come up:"; cat "$LOG"; echo "# fail 1"; exit 1
 fi
 
+# The secrets the server runs with, so the tests can check that none reaches a browser.
+eval "$(curl -fs "$EMULATOR_URL/_emulator/state" | "$ROOT/node_modules/.bin/node" -e '
+  const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  console.log(`export DISCORD_BOT_TOKEN=${s.botToken} DISCORD_CLIENT_SECRET=${s.clientSecret}`)')"
+
 cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
   --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
   tests/e2e/*.e2e.mjs

@@ -21,14 +21,34 @@ export function launchBrowser() {
   })
 }
 
-/** Collects page errors and failed responses so a test can assert there were none. */
+/** The server's secrets for this run (scripts/e2e.sh exports them). */
+export const SECRETS = Object.entries({
+  DISCORD_BOT_TOKEN: process.env.DISCORD_BOT_TOKEN,
+  DISCORD_CLIENT_SECRET: process.env.DISCORD_CLIENT_SECRET,
+  SESSION_SECRET: process.env.SESSION_SECRET,
+}).filter(([, value]) => typeof value === 'string' && value.length >= 8)
+
+/**
+ * Collects page errors, failed responses, and any response from our server whose
+ * body or headers contain a server secret, so a test can assert there were none.
+ */
 export function watchPage(page) {
   const problems = []
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
-  page.on('response', (response) => {
+  page.on('response', async (response) => {
     const url = new URL(response.url())
     if (response.status() >= 400 && url.pathname !== '/favicon.ico') {
       problems.push(`${response.status()} ${url.pathname}`)
+    }
+    if (url.origin !== new URL(BASE_URL).origin || SECRETS.length === 0) return
+    let text = Object.entries(await response.allHeaders().catch(() => ({})))
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n')
+    if (response.status() < 300 || response.status() >= 400) {
+      text += await response.text().catch(() => '')
+    }
+    for (const [name, value] of SECRETS) {
+      if (text.includes(value)) problems.push(`${name} in the response of ${url.pathname}`)
     }
   })
   return problems

@@ -4,7 +4,7 @@
 // voice changes, a dropped browser socket, a Discord session loss and the room's close.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { BASE_URL, EMULATOR_URL, emulator, launchBrowser, watchPage } from './browser.mjs'
+import { BASE_URL, EMULATOR_URL, emulator, launchBrowser, SECRETS, watchPage } from './browser.mjs'
 
 const TIMEOUT = 10_000
 let browser
@@ -77,6 +77,7 @@ const live = (page) => page.getByTestId('live-indicator')
 
 describe('a room from sign-in to close', { concurrency: false, timeout: 180_000 }, () => {
   before(async () => {
+    assert.ok(SECRETS.length === 3, 'scripts/e2e.sh exports the run secrets')
     browser = await launchBrowser()
     world = await emulator('/state')
     host = userNamed('morgan.le.fay')
