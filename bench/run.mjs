@@ -54,11 +54,11 @@ const PLAYERS = 4
 /** Scenario parameters; --quick shrinks durations and sizes for a < 1 min smoke run. */
 const P = QUICK
   ? {
-      a: { rate: 100, seconds: 3, warmupSeconds: 1 },
-      b: { rate: 500, seconds: 2, warmupSeconds: 0.5 },
+      a: { rate: 100, seconds: 2, warmupSeconds: 0.5 },
+      b: { rate: 500, seconds: 1.5, warmupSeconds: 0.5 },
       c: { events: 1000 },
-      d: { rate: 500, seconds: 2, warmupSeconds: 0.5, every: 100 },
-      e: { rate: 100, seconds: 2, stormAfterSeconds: 0.8 },
+      d: { rate: 500, seconds: 1.5, warmupSeconds: 0.5, every: 100 },
+      e: { rate: 100, seconds: 1.5, stormAfterSeconds: 0.6 },
     }
   : {
       a: { rate: 100, seconds: 65, warmupSeconds: 5 },
