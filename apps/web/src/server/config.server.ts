@@ -22,6 +22,10 @@ const EnvSchema = z
     DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_GUILD_ID must be a snowflake'),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
+    /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
+    REDIS_PREFIX: z.string().min(1).default('tv:'),
+    /** How long the cleanup leader's Redis lease outlives its last renewal (ms). */
+    LEADER_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
     DATA_DIR: z.string().min(1).default('.data'),
     GATEWAY_MODE: z.enum(['in-process', 'hub']).default('in-process'),
     HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters').optional(),

@@ -30,6 +30,7 @@ import { RedisRoomStore } from '../features/rooms/redis-room-store.server'
 import { RoomService } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
+import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { createLogger } from './logger.server'
 import type { RoomEvents, VoicePresence } from './ports'
 
@@ -55,6 +56,8 @@ export interface Runtime {
   discord: RestDiscordRooms
   /** Guild permissions the bot lacks (checked at start-up); rooms fail until they are granted. */
   missingPermissions: string[]
+  /** Who runs cleanup and reconciliation: a Redis lease with REDIS_URL, else always this node. */
+  leadership: Leadership
 }
 
 /** Builds the runtime from a configuration (no I/O yet). */
@@ -83,6 +86,15 @@ export function createRuntime(
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
+  const prefix = config.REDIS_PREFIX
+  const leadership: Leadership = redis
+    ? new LeaderLease({
+        redis,
+        key: `${prefix}leader`,
+        ttlMs: config.LEADER_LEASE_MS,
+        logger: logger.child({ component: 'leader' }),
+      })
+    : soleLeader
   const hub =
     config.GATEWAY_MODE === 'hub' && config.HUB_SECRET
       ? createHubReceiver({
@@ -98,13 +110,13 @@ export function createRuntime(
         guildId: config.DISCORD_GUILD_ID,
         apiUrl: config.DISCORD_API_URL,
         sessionStore: redis
-          ? new RedisSessionStore(redis, 'tv:gateway-session')
+          ? new RedisSessionStore(redis, `${prefix}gateway-session`)
           : new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
   const voice: VoicePresence = (feed ?? hub) as VoicePresence
   const store: RoomStore = redis
-    ? new RedisRoomStore(redis, 'tv:')
+    ? new RedisRoomStore(redis, prefix)
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
@@ -130,11 +142,14 @@ export function createRuntime(
     publicUrl: config.PUBLIC_URL,
     discordWebUrl: config.DISCORD_WEB_URL,
     voiceReady: () => (feed ? ['ready', 'resuming'].includes(feed.status().state) : !!hub?.synced),
+    isLeader: () => leadership.isLeader,
+    // Nodes create rooms concurrently: a fresh channel may not have its room stored yet.
+    orphanGraceMs: redis ? 120_000 : 0,
   })
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
-      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: 'tv:presence:' })
+      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: `${prefix}presence:` })
       : undefined,
     rooms,
     logger: logger.child({ component: 'presence' }),
@@ -149,6 +164,8 @@ export function createRuntime(
     clock,
     logger: logger.child({ component: 'cleanup' }),
   })
+  // A new leader plans its next warning or closing at once.
+  leadership.onChange(() => scheduler.poke())
   const callerLimit = new CallerRateLimit({ now: () => clock.now() })
   return {
     config,
@@ -166,13 +183,21 @@ export function createRuntime(
     callerLimit,
     discord,
     missingPermissions: [],
+    leadership,
   }
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
 export async function bootRuntime(runtime: Runtime): Promise<void> {
   const { feed, rooms, scheduler, logger } = runtime
+  if (runtime.redis && runtime.config.GATEWAY_MODE === 'in-process') {
+    logger.warn(
+      'REDIS_URL with GATEWAY_MODE=in-process: fine for one node; several nodes need GATEWAY_MODE=hub and one discord-gateway-hub process',
+    )
+  }
   await feed?.start()
+  // Leadership first: only the leader reconciles below.
+  await runtime.leadership.start()
   await rooms.start()
   try {
     runtime.missingPermissions = await runtime.discord.missingBotPermissions()
@@ -198,6 +223,8 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
 /** Stops a runtime gracefully: the feed keeps its session resumable, stores are flushed. */
 export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   runtime.scheduler.stop()
+  // Released, not left to expire: another node takes the cleanup over at its next attempt.
+  await runtime.leadership.stop()
   runtime.rooms.stop()
   await runtime.presence.stop()
   await runtime.feed?.stop()
@@ -243,6 +270,8 @@ export interface RuntimeHealth {
   gatewayMode: ServerConfig['GATEWAY_MODE']
   gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
   rooms: number
+  /** With Redis (several nodes): whether this node holds the cleanup lease. */
+  leader?: boolean
   /** Guild permissions the bot lacks: rooms cannot work until an operator grants them. */
   missingPermissions: string[]
   presence: PresenceHealth
@@ -265,6 +294,7 @@ export function runtimeHealth(): RuntimeHealth | null {
     gatewayMode: runtime.config.GATEWAY_MODE,
     gateway,
     rooms: runtime.rooms.openRooms,
+    ...(runtime.redis ? { leader: runtime.leadership.isLeader } : {}),
     missingPermissions: runtime.missingPermissions,
     presence: runtime.presence.health(),
   }

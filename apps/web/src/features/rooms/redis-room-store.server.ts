@@ -4,7 +4,9 @@ import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from
 /**
  * Compare-and-set in one Lua call: writes (or deletes, when ARGV[2] is empty)
  * only if the stored value still equals ARGV[1] (empty = absent). Keeps the
- * room index set in step. Returns 1 on success, 0 on conflict.
+ * room index set in step and announces the change on the `rooms:changed`
+ * channel (ARGV[4]) so other processes reload the room. Returns 1 on success,
+ * 0 on conflict.
  */
 const CAS_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
@@ -17,6 +19,7 @@ else
   redis.call('SET', KEYS[1], ARGV[2])
   redis.call('SADD', KEYS[2], ARGV[3])
 end
+redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
 `
 
@@ -26,11 +29,15 @@ const MAX_CAS_ATTEMPTS = 50
  * The multi-node store: one JSON value per room under `${prefix}room:{id}`, an
  * index set `${prefix}rooms` and `${prefix}categories`. Mutations are optimistic
  * compare-and-set (Lua), retried on conflict, so the 4-player check stays atomic
- * across processes.
+ * across processes. Every successful write or delete is published (the room id)
+ * on `${prefix}rooms:changed`; {@link RedisRoomStore.watch} listens to it.
  */
 export class RedisRoomStore implements RoomStore {
   readonly #redis: Redis
   readonly #prefix: string
+  readonly #watchers = new Set<(roomId: string | null) => void>()
+  #sub: Redis | null = null
+  #subscribed: Promise<void> = Promise.resolve()
 
   constructor(redis: Redis, prefix = 'tv:') {
     this.#redis = redis
@@ -45,6 +52,10 @@ export class RedisRoomStore implements RoomStore {
   }
   get #categoriesKey(): string {
     return `${this.#prefix}categories`
+  }
+  /** The pub/sub channel of change notifications. */
+  get changesChannel(): string {
+    return `${this.#prefix}rooms:changed`
   }
 
   async get(roomId: string): Promise<RoomRecord | null> {
@@ -86,8 +97,57 @@ export class RedisRoomStore implements RoomStore {
       expected,
       next,
       roomId,
+      this.changesChannel,
     )
     return result === 1
+  }
+
+  /**
+   * Calls `listener` with the id of every room written or deleted through any
+   * RedisRoomStore on the same prefix, and with null after the subscriber
+   * connection (re)connected, since notifications may have been lost meanwhile.
+   * One subscriber connection (a duplicate of the client) serves all watchers.
+   */
+  watch(listener: (roomId: string | null) => void): () => void {
+    this.#watchers.add(listener)
+    if (!this.#sub) {
+      const sub = this.#redis.duplicate()
+      this.#sub = sub
+      const channel = this.changesChannel
+      let subscribedOnce = false
+      sub.on('message', (ch: string, roomId: string) => {
+        if (ch === channel) this.#notify(roomId)
+      })
+      // ioredis resubscribes by itself after a reconnect; whatever was published in between is lost.
+      sub.on('ready', () => {
+        if (subscribedOnce) this.#notify(null)
+      })
+      sub.on('error', () => {})
+      this.#subscribed = sub.subscribe(channel).then(
+        () => {
+          subscribedOnce = true
+        },
+        () => undefined,
+      )
+    }
+    return () => {
+      this.#watchers.delete(listener)
+    }
+  }
+
+  /** Resolves once the change subscription is acknowledged (tests, start-up). */
+  watching(): Promise<void> {
+    return this.#subscribed
+  }
+
+  #notify(roomId: string | null): void {
+    for (const listener of this.#watchers) {
+      try {
+        listener(roomId)
+      } catch {
+        // One watcher's failure must not starve the others.
+      }
+    }
   }
 
   listCategories(): Promise<string[]> {
@@ -103,6 +163,9 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async close(): Promise<void> {
-    // The connection belongs to the caller.
+    // The main connection belongs to the caller; the subscriber is ours.
+    this.#watchers.clear()
+    this.#sub?.disconnect()
+    this.#sub = null
   }
 }

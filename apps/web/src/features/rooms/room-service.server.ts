@@ -64,6 +64,18 @@ export interface RoomServiceOptions {
    * @defaultValue () => true
    */
   voiceReady?: () => boolean
+  /**
+   * Whether this process leads the cleanup (several nodes on one store: see LeaderLease).
+   * Every node marks the rooms it sees active; only the leader warns, closes and
+   * reconciles. @defaultValue () => true (a single node)
+   */
+  isLeader?: () => boolean
+  /**
+   * Reconciliation spares channels in our categories younger than this (by their
+   * snowflake time), so a room another node is creating right now is not taken
+   * for an orphan. @defaultValue 0 (one node serialises creation and reconciliation)
+   */
+  orphanGraceMs?: number
 }
 
 /** Result of a reconciliation with Discord. */
@@ -84,7 +96,13 @@ export class RoomService implements RoomDirectory {
   /** Open rooms by id, mirrored from the store for the synchronous RoomDirectory lookups. */
   readonly #cache = new Map<string, RoomRecord>()
   readonly #byChannel = new Map<string, string>()
+  /** Bumped on every cache write, so a slow full reload never overwrites a newer entry. */
+  readonly #cacheVersion = new Map<string, number>()
+  #cacheClock = 0
+  /** Per room: a reload from the store is running (true: another is wanted after it). */
+  readonly #reloading = new Map<string, boolean>()
   #unsubscribeVoice: (() => void) | null = null
+  #unwatchStore: (() => void) | null = null
 
   constructor(options: RoomServiceOptions) {
     this.#o = {
@@ -95,6 +113,8 @@ export class RoomService implements RoomDirectory {
       idleMs: ROOM_IDLE_MS,
       warningMs: ROOM_CLOSING_WARNING_MS,
       voiceReady: () => true,
+      isLeader: () => true,
+      orphanGraceMs: 0,
       ...options,
     }
   }
@@ -103,8 +123,18 @@ export class RoomService implements RoomDirectory {
   // Lifecycle
   // ---------------------------------------------------------------------------
 
-  /** Loads the rooms into memory and starts watching voice activity. */
+  /**
+   * Loads the rooms into memory and starts watching voice activity and, with a
+   * shared store, the changes other nodes make (so the synchronous RoomDirectory
+   * lookups stay current on every node).
+   */
   async start(): Promise<void> {
+    if (this.#o.store.watch && !this.#unwatchStore) {
+      this.#unwatchStore = this.#o.store.watch((roomId) => {
+        if (roomId === null) void this.refreshCache()
+        else this.#reloadRoom(roomId)
+      })
+    }
     for (const room of await this.#o.store.list()) this.#remember(room)
     this.#unsubscribeVoice ??= this.#o.voice.subscribe((event) => {
       const roomId = this.#byChannel.get(event.channelId)
@@ -118,6 +148,60 @@ export class RoomService implements RoomDirectory {
   stop(): void {
     this.#unsubscribeVoice?.()
     this.#unsubscribeVoice = null
+    this.#unwatchStore?.()
+    this.#unwatchStore = null
+  }
+
+  /**
+   * Reloads every room from the store into the cache (the safety net behind change
+   * notifications: run on each sweep when the store is shared). Entries written
+   * locally while the list was read are kept.
+   */
+  async refreshCache(): Promise<void> {
+    const startedAt = this.#cacheClock
+    let rooms: RoomRecord[]
+    try {
+      rooms = await this.#o.store.list()
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, 'room cache refresh failed')
+      return
+    }
+    const fresh = (id: string) => (this.#cacheVersion.get(id) ?? 0) <= startedAt
+    const seen = new Set<string>()
+    for (const room of rooms) {
+      seen.add(room.id)
+      if (fresh(room.id)) this.#remember(room)
+    }
+    for (const id of [...this.#cache.keys()]) {
+      if (!seen.has(id) && fresh(id)) this.#forget(id)
+    }
+    // Versions of forgotten rooms are only needed while a refresh that began earlier runs.
+    for (const [id, version] of this.#cacheVersion) {
+      if (!this.#cache.has(id) && version <= startedAt) this.#cacheVersion.delete(id)
+    }
+  }
+
+  /** Re-reads one room after a change notification; reloads of a room never overlap. */
+  #reloadRoom(roomId: string): void {
+    if (this.#reloading.has(roomId)) {
+      this.#reloading.set(roomId, true)
+      return
+    }
+    this.#reloading.set(roomId, false)
+    void (async () => {
+      for (;;) {
+        try {
+          const room = await this.#o.store.get(roomId)
+          if (room) this.#remember(room)
+          else this.#forget(roomId)
+        } catch (error) {
+          this.#o.logger.warn({ err: error, roomId }, 'room reload failed')
+        }
+        if (this.#reloading.get(roomId) !== true) break
+        this.#reloading.set(roomId, false)
+      }
+      this.#reloading.delete(roomId)
+    })()
   }
 
   // ---------------------------------------------------------------------------
@@ -367,15 +451,20 @@ export class RoomService implements RoomDirectory {
    * cancels it (room.updated).
    */
   async sweep(): Promise<{ warned: string[]; closed: string[]; reopened: string[] }> {
+    if (this.#o.store.watch) await this.refreshCache()
     const now = this.#o.clock.now()
+    const leader = this.#o.isLeader()
     const report = { warned: [] as string[], closed: [] as string[], reopened: [] as string[] }
     for (const room of [...this.#cache.values()]) {
       try {
-        if (this.#isActive(room)) {
+        // Every node records the activity it sees (its viewers, its voice mirror) in the
+        // store; only the leader acts on inactivity, reading that shared truth.
+        if (this.#isActive(room, leader)) {
           if (room.status === 'closing') report.reopened.push(room.id)
           await this.#touch(room.id)
           continue
         }
+        if (!leader) continue
         const deadline = room.lastActivityAt + this.#o.idleMs
         if (room.status === 'closing' && room.closesAt !== null && now >= room.closesAt) {
           if (await this.closeRoomInternal(room.id, 'inactive')) report.closed.push(room.id)
@@ -396,6 +485,7 @@ export class RoomService implements RoomDirectory {
 
   /** When the next sweep has something to do (a warning or a closing), epoch ms; null if no rooms. */
   nextDeadline(): number | null {
+    if (!this.#o.isLeader()) return null
     let next: number | null = null
     for (const room of this.#cache.values()) {
       const at =
@@ -414,6 +504,7 @@ export class RoomService implements RoomDirectory {
    * under categories we created (stored id and our name prefix) are touched.
    */
   reconcile(): Promise<ReconcileReport> {
+    if (!this.#o.isLeader()) return Promise.resolve({ deletedChannels: [], closedRooms: [] })
     return this.#mutex.run('guild:channels', () => this.#reconcile())
   }
 
@@ -435,7 +526,10 @@ export class RoomService implements RoomDirectory {
         report.closedRooms.push(room.id)
       }
     }
+    const youngerThan = this.#o.clock.now() - this.#o.orphanGraceMs
     for (const channel of channels) {
+      // Another node may have created it and not stored its room yet.
+      if (this.#o.orphanGraceMs > 0 && snowflakeTime(channel.id) > youngerThan) continue
       if (channel.parentId && ours.has(channel.parentId) && !roomChannels.has(channel.id)) {
         await this.#o.discord.deleteChannel(channel.id)
         report.deletedChannels.push(channel.id)
@@ -538,8 +632,13 @@ export class RoomService implements RoomDirectory {
     return id
   }
 
-  #isActive(room: RoomRecord): boolean {
-    if (!this.#o.voiceReady()) return true
+  /**
+   * Someone is in the room's voice channel or viewing its page (on this node). While
+   * voice presence is unknown, `assumeActive` decides (the leader never closes on
+   * missing data; a follower only reports what it actually sees).
+   */
+  #isActive(room: RoomRecord, assumeActive = true): boolean {
+    if (!this.#o.voiceReady()) return assumeActive || this.#o.events.viewerCount(room.id) > 0
     return (
       this.#o.voice.channelMembers(room.channelId).length > 0 ||
       this.#o.events.viewerCount(room.id) > 0
@@ -601,12 +700,15 @@ export class RoomService implements RoomDirectory {
       this.#byChannel.delete(previous.channelId)
     this.#cache.set(room.id, room)
     this.#byChannel.set(room.channelId, room.id)
+    this.#cacheVersion.set(room.id, ++this.#cacheClock)
   }
 
   #forget(roomId: string): void {
     const room = this.#cache.get(roomId)
-    if (room) this.#byChannel.delete(room.channelId)
+    if (room && this.#byChannel.get(room.channelId) === roomId)
+      this.#byChannel.delete(room.channelId)
     this.#cache.delete(roomId)
+    this.#cacheVersion.set(roomId, ++this.#cacheClock)
   }
 
   #voiceJoinUrl(room: RoomRecord): string {
@@ -650,6 +752,17 @@ function toPlayer(user: SessionUser, now: number): Player {
     globalName: user.globalName,
     avatar: user.avatar,
     joinedAt: now,
+  }
+}
+
+const DISCORD_EPOCH = 1_420_070_400_000n
+
+/** When a snowflake was made (epoch ms). */
+function snowflakeTime(id: string): number {
+  try {
+    return Number((BigInt(id) >> 22n) + DISCORD_EPOCH)
+  } catch {
+    return 0
   }
 }
 

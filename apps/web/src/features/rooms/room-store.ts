@@ -49,4 +49,11 @@ export interface RoomStore {
   removeCategory(categoryId: string): Promise<void>
   /** Waits for pending writes and releases resources. */
   close(): Promise<void>
+  /**
+   * Change notifications from every process sharing the store (multi-node stores only).
+   * `listener` gets the id of a room that was written or deleted (by anyone, this process
+   * included), or null when notifications may have been missed (a reconnect): then every
+   * room should be reloaded. Returns an unsubscribe function.
+   */
+  watch?(listener: (roomId: string | null) => void): () => void
 }

@@ -21,6 +21,7 @@ export const Route = createFileRoute('/api/health')({
             gatewayMode: runtime?.gatewayMode ?? null,
             gateway: runtime?.gateway ?? { state: 'not_started' },
             rooms: runtime?.rooms ?? 0,
+            ...(runtime?.leader === undefined ? {} : { leader: runtime.leader }),
             missingPermissions: runtime?.missingPermissions ?? [],
             presence: runtime?.presence ?? null,
           },
