@@ -39,6 +39,31 @@ describe('FileRoomStore', () => {
     expect(JSON.parse(await readFile(path, 'utf8')).rooms).toHaveLength(20)
   })
 
+  it('coalesces a burst of changes into a couple of writes, every change on disk when each resolves', async () => {
+    const path = join(dir, 'rooms.json')
+    const store = new FileRoomStore(path)
+    const rooms = Array.from({ length: 200 }, () => roomRecord())
+    await Promise.all(rooms.map((room) => store.insert(room)))
+    const before = store.writes
+    // 2,500 rooms touched at once brought the server down when each change queued its own copy.
+    await Promise.all(
+      rooms.map(async (room, i) => {
+        await store.mutate(room.id, (current) => ({
+          next: current ? { ...current, lastActivityAt: 1000 + i } : null,
+          result: null,
+        }))
+        // resolved: this change is in the file
+        const onDisk = JSON.parse(await readFile(path, 'utf8')).rooms as {
+          id: string
+          lastActivityAt: number
+        }[]
+        expect(onDisk.find((r) => r.id === room.id)?.lastActivityAt).toBe(1000 + i)
+      }),
+    )
+    expect(store.writes - before).toBeLessThanOrEqual(3)
+    await store.close()
+  })
+
   it('serialises concurrent seat-taking: 5 joins into a room of 3 give exactly one seat', async () => {
     const store = new FileRoomStore(join(dir, 'rooms.json'))
     const room = roomRecord({

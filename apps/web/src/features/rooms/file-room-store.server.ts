@@ -11,15 +11,20 @@ const FileSchema = z.object({
 
 /**
  * The embedded single-node store: everything in memory, persisted to one JSON
- * file after every change with an atomic write (temp file + rename). Writes are
- * serialised, and mutations run synchronously on the in-memory copy, so they
- * are atomic within the process.
+ * file after every change with an atomic write (temp file + rename). Mutations
+ * run synchronously on the in-memory copy, so they are atomic within the process.
+ * Writes are serialised and coalesced: at most one write is on its way and one
+ * waits behind it, and the waiting one serialises the state only when it starts,
+ * so a burst of changes costs two writes and two copies of the file, not one each.
  */
 export class FileRoomStore implements RoomStore {
   readonly #path: string
   readonly #rooms = new Map<string, RoomRecord>()
   readonly #categories = new Set<string>()
-  #writes: Promise<void> = Promise.resolve()
+  /** The write on its way to disk. */
+  #current: Promise<void> | null = null
+  /** The write that will start after it and include every change made until then. */
+  #next: Promise<void> | null = null
   #loaded: Promise<void> | null = null
   #writeCount = 0
 
@@ -88,23 +93,37 @@ export class FileRoomStore implements RoomStore {
   }
 
   async close(): Promise<void> {
-    await this.#writes
+    await (this.#next ?? this.#current)?.catch(() => undefined)
   }
 
-  /** Queues a snapshot write; resolves when a write containing this change is on disk. */
+  /** How many times the file was written (for tests). */
+  get writes(): number {
+    return this.#writeCount
+  }
+
+  /** Resolves when a write containing the changes made so far is on disk. */
   #persist(): Promise<void> {
+    this.#next ??= (this.#current ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#write())
+    return this.#next
+  }
+
+  async #write(): Promise<void> {
+    // From here on, changes need a later write; this one takes the state as it is now.
+    this.#next = null
     const snapshot = JSON.stringify({
       version: 1,
       rooms: [...this.#rooms.values()],
       categories: [...this.#categories],
     })
-    const write = this.#writes.then(async () => {
+    const temp = `${this.#path}.${process.pid}.${++this.#writeCount}.tmp`
+    const write = (async () => {
       await mkdir(dirname(this.#path), { recursive: true })
-      const temp = `${this.#path}.${process.pid}.${++this.#writeCount}.tmp`
       await writeFile(temp, snapshot, { mode: 0o600 })
       await rename(temp, this.#path)
-    })
-    this.#writes = write.catch(() => undefined)
-    return write
+    })()
+    this.#current = write
+    await write
   }
 }
