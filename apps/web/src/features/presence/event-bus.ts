@@ -1,4 +1,4 @@
-import type { RoomEventFrame } from '@repo/discord-integration/contracts'
+import type { RoomEventFrame, VoiceEvent } from '@repo/discord-integration/contracts'
 import type { RoomFrameBody } from '../../server/ports'
 
 /**
@@ -8,6 +8,26 @@ import type { RoomFrameBody } from '../../server/ports'
 export interface BusFrame {
   readonly frame: RoomEventFrame
   readonly text: string
+  /** True when the publish was a duplicate (same dedupe key): this is the earlier frame, not re-sent. */
+  readonly duplicate?: boolean
+}
+
+/** Options of {@link EventBus.publish}. */
+export interface PublishOptions {
+  /**
+   * Identity of what the frame reports. When several processes publish the same thing (each
+   * node routes the same voice event), the Redis bus stamps and delivers only the first, for
+   * two minutes. The in-memory bus (one process) ignores it.
+   */
+  readonly dedupeKey?: string
+}
+
+/**
+ * The dedupe key of a frame routed from a voice event: feedSeq and receivedAt come from the one
+ * gateway (the hub), so every node computes the same key for the same event.
+ */
+export function voiceDedupeKey(event: VoiceEvent, frameType: string): string {
+  return `${event.feedSeq}:${event.receivedAt}:${frameType}:${event.userId}`
 }
 
 /** What `history()` answers: the frames after `since`, or why they cannot be replayed. */
@@ -48,7 +68,7 @@ export interface EventBus {
    * Stamps `body` with v, room, the room's next seq and ts, appends it to the room's history
    * and delivers it to the room's subscribers (on every process sharing the bus).
    */
-  publish(roomId: string, body: RoomFrameBody): Promise<BusFrame>
+  publish(roomId: string, body: RoomFrameBody, options?: PublishOptions): Promise<BusFrame>
   /**
    * Live frames of one room, in seq order. Every frame published after `ready` resolves is
    * delivered (Redis: once the SUBSCRIBE is acknowledged).

@@ -14,7 +14,13 @@ import type {
   SessionUser,
   VoicePresence,
 } from '../../server/ports'
-import type { BusFrame, BusSubscription, EventBus } from './event-bus'
+import {
+  type BusFrame,
+  type BusSubscription,
+  type EventBus,
+  type PublishOptions,
+  voiceDedupeKey,
+} from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
 import { type DropReason, type LatencySummary, PresenceMetrics } from './presence-metrics.server'
 import { TokenBucket } from './token-bucket'
@@ -592,17 +598,19 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Publishing
   // -------------------------------------------------------------------------
 
-  const publish = (roomId: string, body: RoomFrameBody) => {
+  const publish = (roomId: string, body: RoomFrameBody, options?: PublishOptions) => {
     if (stopped) return
     metrics.framesPublished.inc()
-    bus.publish(roomId, body).catch((error: unknown) => {
+    bus.publish(roomId, body, options).catch((error: unknown) => {
       logger.error({ err: error, roomId, type: body.type }, 'presence publish failed')
     })
   }
 
   const unsubscribeVoice = voice.subscribe((event) => {
     try {
-      for (const { roomId, body } of router.route(event)) publish(roomId, body)
+      // Every node routes the same event: the dedupe key lets the shared bus publish it once.
+      for (const { roomId, body } of router.route(event))
+        publish(roomId, body, { dedupeKey: voiceDedupeKey(event, body.type) })
     } catch (error) {
       logger.error({ err: error }, 'presence voice routing failed')
     }

@@ -9,6 +9,7 @@ import {
   type EventBus,
   type HistoryLimits,
   type HistoryResult,
+  type PublishOptions,
   type StreamPosition,
 } from './event-bus'
 import { stampFrame, unstampedJson } from './frame-stamp'
@@ -38,8 +39,16 @@ if not epoch then
 end
 `
 
-/** KEYS: seq, hist, epoch. ARGV: epoch candidate, ttl, unstamped json, max frames, channel. */
+/**
+ * KEYS: seq, hist, epoch[, dedupe]. ARGV: epoch candidate, ttl, unstamped json, max frames, channel.
+ * With a dedupe key, a frame already published under it is not stamped again: its text is returned
+ * with seq 0 as the marker.
+ */
 const PUBLISH_SCRIPT = `${ENSURE_EPOCH}
+if KEYS[4] then
+  local prior = redis.call('GET', KEYS[4])
+  if prior then return {0, epoch, prior} end
+end
 local seq = redis.call('INCR', KEYS[1])
 local text = '{"seq":' .. seq .. ',' .. string.sub(ARGV[3], 2)
 redis.call('RPUSH', KEYS[2], text)
@@ -48,6 +57,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[2])
 redis.call('PUBLISH', ARGV[5], text)
+if KEYS[4] then redis.call('SET', KEYS[4], text, 'EX', 120) end
 return {seq, epoch, text}
 `
 
@@ -136,20 +146,30 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   }
 
   return {
-    async publish(roomId: string, body: RoomFrameBody) {
+    async publish(roomId: string, body: RoomFrameBody, publishOptions?: PublishOptions) {
       if (closed) throw new PresenceError('BUS_CLOSED', 'the event bus is closed')
       const ts = now()
+      const dedupe = publishOptions?.dedupeKey
+      const roomKeys = keys(roomId)
+      if (dedupe !== undefined) roomKeys.push(`${prefix}room:${roomId}:dedupe:${dedupe}`)
       try {
         const result = (await client.eval(
           PUBLISH_SCRIPT,
-          3,
-          ...keys(roomId),
+          roomKeys.length,
+          ...roomKeys,
           randomUUID(),
           ttl,
           unstampedJson(roomId, body, ts),
           String(limits.maxFrames),
           channel(roomId),
         )) as [number, string, string]
+        if (Number(result[0]) === 0) {
+          return {
+            frame: JSON.parse(result[2]) as RoomEventFrame,
+            text: result[2],
+            duplicate: true,
+          }
+        }
         return { frame: stampFrame(roomId, body, ts, Number(result[0])), text: result[2] }
       } catch (error) {
         throw new PresenceError('BUS_UNAVAILABLE', 'could not publish to Redis', { cause: error })
