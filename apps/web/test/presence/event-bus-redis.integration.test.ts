@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisEventBus } from '../../src/features/presence/redis-event-bus.server'
-import { eventBusContract, roomId, testClock } from './bus-contract'
+import { eventBusContract, roomId, testClock, until } from './bus-contract'
 
 const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `test:presence:${randomUUID()}:`
@@ -41,6 +41,19 @@ describe('redis event bus', () => {
     }
     await publisher.close()
     expect(missed).toBe(0)
+  })
+
+  it('ignores a foreign, malformed message on its channel and keeps delivering', async () => {
+    const bus = createRedisEventBus({ redis: url, keyPrefix: prefix })
+    const room = roomId()
+    const got: number[] = []
+    const subscription = bus.subscribe(room, (f) => got.push(f.frame.seq))
+    await subscription.ready
+    await admin.publish(`${prefix}room:${room}`, 'not json {')
+    await bus.publish(room, { type: 'room.closing', closesAt: 1 })
+    await until(() => got.length === 1)
+    expect(got).toEqual([1])
+    await bus.close()
   })
 
   it('shares one stream between two processes’ buses and starts a new epoch when Redis lost it', async () => {

@@ -332,6 +332,9 @@ export class PresenceClient {
       this.#subscribe(frame.room)
       return
     }
+    // A room frame that changed nothing (already applied, or before the snapshot) is not
+    // news: listeners would otherwise see it twice, e.g. open the dropout dialog again.
+    if (stream === entry.stream && frame.seq > 0) return
     this.#setStream(entry, stream)
     for (const listener of entry.frameListeners) listener(frame)
   }

@@ -120,7 +120,12 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     if (!ch.startsWith(channelPrefix)) return
     const set = listeners.get(ch.slice(channelPrefix.length))
     if (!set || set.size === 0) return
-    const busFrame: BusFrame = { frame: JSON.parse(text) as RoomEventFrame, text }
+    let busFrame: BusFrame
+    try {
+      busFrame = { frame: JSON.parse(text) as RoomEventFrame, text }
+    } catch {
+      return // not ours: something else published under our prefix
+    }
     for (const listener of set) {
       try {
         listener(busFrame)
