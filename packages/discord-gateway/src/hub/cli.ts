@@ -5,11 +5,21 @@ import { FileSessionStore } from '../session/file-session-store'
 import { MemorySessionStore } from '../session/session-store'
 import { sleep } from '../supervision/backoff'
 import { createVoiceFeed } from '../voice-feed'
-import { createHubSender } from './hub-sender'
+import { createHubFanout, parseHubUrls } from './hub-targets'
 
-/** Runs the gateway as its own process and pushes events to the web server (hub mode). */
+/**
+ * Runs the gateway as its own process and pushes events to the web servers (hub mode):
+ * HUB_URL is one receiver URL or a comma-separated list, one per web node.
+ */
 const HubEnvSchema = z.object({
-  HUB_URL: z.url(),
+  HUB_URL: z.string().transform((value, ctx) => {
+    try {
+      return parseHubUrls(value)
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message })
+      return z.NEVER
+    }
+  }),
   HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters'),
 })
 
@@ -31,8 +41,8 @@ const feed = createVoiceFeed({
   logger,
   sessionStore: env.sessionFile ? new FileSessionStore(env.sessionFile) : new MemorySessionStore(),
 })
-const sender = createHubSender(feed, {
-  url: hubEnv.data.HUB_URL,
+const sender = createHubFanout(feed, {
+  urls: hubEnv.data.HUB_URL,
   secret: hubEnv.data.HUB_SECRET,
   guildId: env.guildId,
   logger,
@@ -43,6 +53,7 @@ feed.onStatus(({ from, to, status }) => {
 })
 await feed.start()
 sender.start()
+logger.info({ nodes: hubEnv.data.HUB_URL.length }, 'delivering voice events to every web node')
 
 let stopping = false
 const shutdown = async (signal: string) => {
