@@ -87,15 +87,17 @@ describe('presence client against the real server', () => {
     expect(text).toContain('presence_subscribes_total{mode="snapshot"} 1')
   })
 
-  it('stops for good on a stop close code (too many sockets)', async () => {
+  it('stops for good on a stop close code (the same user opened a newer socket)', async () => {
     await setup({ maxSocketsPerUser: 1 })
-    const other = await connect(harness.url, { userId: OWNER })
     const { presence, sockets } = client(OWNER)
     presence.retain(ROOM)
+    await until(() => presence.getStream(ROOM).synced)
+    const newer = await connect(harness.url, { userId: OWNER })
     await until(() => presence.stoppedBy === PresenceCloseCode.TooManySockets)
     await new Promise((r) => setTimeout(r, 700))
     expect(sockets).toHaveLength(1)
     expect(presence.status).toBe('disconnected')
-    other.ws.terminate()
+    expect(newer.ws.readyState).toBe(1)
+    newer.ws.terminate()
   })
 })

@@ -434,20 +434,18 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
       expect((await c.closed).code).toBe(PresenceCloseCode.UnsupportedVersion)
     })
 
-    it('closes sockets beyond the per-user maximum with 4010', async () => {
+    it('beyond the per-user maximum, closes the user’s oldest socket with 4010', async () => {
       await setup({ maxSocketsPerUser: 2 })
       const one = await open(OWNER)
       const two = await open(OWNER)
       const three = await open(OWNER)
-      expect((await three.closed).code).toBe(PresenceCloseCode.TooManySockets)
+      expect((await one.closed).code).toBe(PresenceCloseCode.TooManySockets)
       const other = await open(PLAYER)
       expect(other.ws.readyState).toBe(1)
-      expect(one.ws.readyState).toBe(1)
-      two.ws.close()
-      await two.closed
-      await until(() => harness.service.health().sockets === 2)
-      const four = await open(OWNER)
-      await subscribe(four, ROOM_A)
+      expect(two.ws.readyState).toBe(1)
+      expect(three.ws.readyState).toBe(1)
+      await subscribe(three, ROOM_A)
+      await until(() => harness.service.health().sockets === 3)
     })
 
     it('answers ping frames with pong and ends sockets that stop answering protocol pings (4013)', async () => {

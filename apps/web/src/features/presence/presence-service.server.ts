@@ -555,11 +555,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         pingSlot: nextSlot,
       }
       const mine = userSockets.get(user.userId) ?? new Set<SocketState>()
-      if (mine.size >= opts.maxSocketsPerUser) {
-        state.closing = true
-        metrics.socketsDropped.inc({ reason: 'too_many_sockets' })
-        peer.close(PresenceCloseCode.TooManySockets, 'too many sockets')
-        return
+      // Over the limit, the user's oldest socket gives way: after a flaky network the old
+      // ones are usually dead but not yet detected, and the newest is the one in use.
+      for (const oldest of [...mine].slice(
+        0,
+        Math.max(0, mine.size - opts.maxSocketsPerUser + 1),
+      )) {
+        drop(oldest, PresenceCloseCode.TooManySockets, 'too_many_sockets', 'too many sockets')
       }
       mine.add(state)
       userSockets.set(user.userId, mine)
