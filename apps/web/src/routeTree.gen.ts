@@ -16,6 +16,7 @@ import { Route as RoomClosedRouteImport } from './routes/room-closed'
 import { Route as RoomFullRouteImport } from './routes/room-full'
 import { Route as SignedOutRouteImport } from './routes/signed-out'
 import { Route as ApiHealthRouteImport } from './routes/api/health'
+import { Route as ApiSessionRouteImport } from './routes/api/session'
 import { Route as AuthCallbackRouteImport } from './routes/auth/callback'
 import { Route as AuthLoginRouteImport } from './routes/auth/login'
 import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
@@ -58,6 +59,11 @@ const ApiHealthRoute = ApiHealthRouteImport.update({
   path: '/api/health',
   getParentRoute: () => rootRouteImport,
 } as any)
+const ApiSessionRoute = ApiSessionRouteImport.update({
+  id: '/api/session',
+  path: '/api/session',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const AuthCallbackRoute = AuthCallbackRouteImport.update({
   id: '/auth/callback',
   path: '/auth/callback',
@@ -97,6 +103,7 @@ export interface FileRoutesByFullPath {
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
@@ -112,6 +119,7 @@ export interface FileRoutesByTo {
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
@@ -128,6 +136,7 @@ export interface FileRoutesById {
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
   '/api/health': typeof ApiHealthRoute
+  '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
@@ -145,6 +154,7 @@ export interface FileRouteTypes {
     | '/room-full'
     | '/signed-out'
     | '/api/health'
+    | '/api/session'
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
@@ -160,6 +170,7 @@ export interface FileRouteTypes {
     | '/room-full'
     | '/signed-out'
     | '/api/health'
+    | '/api/session'
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
@@ -175,6 +186,7 @@ export interface FileRouteTypes {
     | '/room-full'
     | '/signed-out'
     | '/api/health'
+    | '/api/session'
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
@@ -191,6 +203,7 @@ export interface RootRouteChildren {
   RoomFullRoute: typeof RoomFullRoute
   SignedOutRoute: typeof SignedOutRoute
   ApiHealthRoute: typeof ApiHealthRoute
+  ApiSessionRoute: typeof ApiSessionRoute
   AuthCallbackRoute: typeof AuthCallbackRoute
   AuthLoginRoute: typeof AuthLoginRoute
   AuthLogoutRoute: typeof AuthLogoutRoute
@@ -250,6 +263,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ApiHealthRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/api/session': {
+      id: '/api/session'
+      path: '/api/session'
+      fullPath: '/api/session'
+      preLoaderRoute: typeof ApiSessionRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/auth/callback': {
       id: '/auth/callback'
       path: '/auth/callback'
@@ -303,6 +323,7 @@ const rootRouteChildren: RootRouteChildren = {
   RoomFullRoute: RoomFullRoute,
   SignedOutRoute: SignedOutRoute,
   ApiHealthRoute: ApiHealthRoute,
+  ApiSessionRoute: ApiSessionRoute,
   AuthCallbackRoute: AuthCallbackRoute,
   AuthLoginRoute: AuthLoginRoute,
   AuthLogoutRoute: AuthLogoutRoute,

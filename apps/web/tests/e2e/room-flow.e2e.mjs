@@ -202,6 +202,28 @@ describe('a room from sign-in to close', { concurrency: false, timeout: 180_000 
     }
   })
 
+  test('a page whose session is gone sends the player to sign in and back to the room', async () => {
+    const { context } = players.guest
+    const page = await context.newPage()
+    const socket = await cuttableSocket(page)
+    await page.goto(roomUrl)
+    await live(page).getByText('Live').waitFor({ timeout: TIMEOUT })
+    const cookies = await context.cookies()
+    await context.clearCookies()
+    await socket.cut()
+    socket.restore()
+    // The upgrade is now refused (401); the page notices and goes to sign in.
+    await page.waitForURL((url) => url.href.startsWith(`${EMULATOR_URL}/oauth2/authorize`), {
+      timeout: 30_000,
+    })
+    await page.getByRole('button', { name: `Authorize as ${guest.username}` }).click()
+    await page.waitForURL(roomUrl, { timeout: TIMEOUT })
+    await live(page).getByText('Live').waitFor({ timeout: TIMEOUT })
+    await page.close()
+    // The other guest pages keep the session they had.
+    await context.addCookies(cookies.filter((c) => c.name === 'tv_session'))
+  })
+
   test('typed errors reach the browser: an outsider is turned away, a forged link refused', async () => {
     players.outsider = await signIn(bystander)
     const { page } = players.outsider

@@ -1,12 +1,15 @@
 import {
   MAX_PLAYERS,
   type Player,
+  PresenceCloseCode,
   type RoomView,
   type ServerFrame,
   type VoiceMember,
 } from '@repo/discord-integration/contracts'
 import { useNavigate } from '@tanstack/react-router'
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
+import { loginUrl } from '../auth/return-to'
+import { getPresenceClient } from './presence-client'
 import { useVoiceChannelEvents, useVoiceChannelMembersFromEvents } from './use-presence'
 import { VoiceDropoutModal } from './VoiceDropoutModal'
 import { CameraIcon, DeafenedIcon, MutedIcon, StreamIcon } from './voice-icons'
@@ -33,7 +36,7 @@ export function LiveRoomPanel({
   onLeaveGame,
 }: LiveRoomPanelProps) {
   const navigate = useNavigate()
-  const { stream, live } = useVoiceChannelMembersFromEvents(room.id)
+  const { stream, live, status } = useVoiceChannelMembersFromEvents(room.id)
   const [droppedOut, setDroppedOut] = useState(false)
 
   const onFrame = useCallback(
@@ -53,6 +56,8 @@ export function LiveRoomPanel({
     [selfUserId, room.channelId, navigate],
   )
   useVoiceChannelEvents(room.id, onFrame)
+  const stoppedBy = useStoppedBy(status)
+  useSignInWhenSessionLost(live, stoppedBy)
   useEffect(() => {
     if (stream.deleted) void navigate({ to: '/' })
   }, [stream.deleted, navigate])
@@ -71,9 +76,10 @@ export function LiveRoomPanel({
           data-testid="live-indicator"
           role="status"
         >
-          {live ? 'Live' : 'Reconnecting…'}
+          {live ? 'Live' : stoppedBy !== null ? 'Disconnected' : 'Reconnecting…'}
         </span>
       </div>
+      {stoppedBy !== null && <StoppedNotice code={stoppedBy} />}
       {closesAt !== null && <ClosingWarning closesAt={closesAt} />}
       {stream.forbidden && (
         <p role="alert" className="error-text">
@@ -207,6 +213,64 @@ function ClosingWarning({ closesAt }: { closesAt: number }) {
   return (
     <div role="alert" className="closing-warning" data-testid="closing-warning">
       Nobody is in voice: this room closes in {seconds} s. Join the voice channel to keep it open.
+    </div>
+  )
+}
+
+/** The close code that stopped the page's presence connection for good, or null. */
+function useStoppedBy(status: string): number | null {
+  const [code, setCode] = useState<number | null>(null)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-read when the status changes
+  useEffect(() => {
+    setCode(getPresenceClient().stoppedBy)
+  }, [status])
+  return code
+}
+
+/**
+ * A refused WebSocket upgrade (401 after the session expired) looks like a network drop
+ * to the browser. While the page is not live, ask the server now and then whether the
+ * session is still valid, and send the user to sign in (and back here) when it is not.
+ */
+function useSignInWhenSessionLost(live: boolean, stoppedBy: number | null) {
+  useEffect(() => {
+    if (live) return
+    if (stoppedBy === PresenceCloseCode.Unauthenticated) {
+      window.location.assign(loginUrl(`${window.location.pathname}${window.location.search}`))
+      return
+    }
+    let cancelled = false
+    const check = async () => {
+      try {
+        const response = await fetch('/api/session', { cache: 'no-store' })
+        if (!cancelled && response.status === 401) {
+          window.location.assign(loginUrl(`${window.location.pathname}${window.location.search}`))
+        }
+      } catch {
+        // offline: the connection machine keeps retrying
+      }
+    }
+    const first = setTimeout(check, 4000)
+    const every = setInterval(check, 15_000)
+    return () => {
+      cancelled = true
+      clearTimeout(first)
+      clearInterval(every)
+    }
+  }, [live, stoppedBy])
+}
+
+function StoppedNotice({ code }: { code: number }) {
+  const text =
+    code === PresenceCloseCode.TooManySockets
+      ? 'This room is open in another tab or window, so live updates stopped here.'
+      : 'Live updates stopped. Reload the page to reconnect.'
+  return (
+    <div role="alert" className="stopped-notice" data-testid="stopped-notice">
+      <p>{text}</p>
+      <button type="button" className="button small" onClick={() => window.location.reload()}>
+        {code === PresenceCloseCode.TooManySockets ? 'Use this tab' : 'Reload'}
+      </button>
     </div>
   )
 }
