@@ -5,8 +5,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-export E2E_PORT=${E2E_PORT:-3100}
-export EMULATOR_PORT=${EMULATOR_PORT:-8788}
+# Free ports unless given: a server left over from an earlier run must not answer for this one.
+free_port() { "$ROOT/node_modules/.bin/node" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+export E2E_PORT=${E2E_PORT:-$(free_port)}
+export EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
 export BASE_URL="http://127.0.0.1:$E2E_PORT"
 export EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
 DATA_DIR=$(mktemp -d)
@@ -15,10 +17,16 @@ export SESSION_SECRET
 LOG="$ROOT/.test-results/e2e-server.log"
 mkdir -p "$(dirname "$LOG")"
 
+# Its own process group, so cleanup stops the emulator and the server together.
 DISCORD_EMULATOR=1 PORT=$E2E_PORT HOST=127.0.0.1 DATA_DIR=$DATA_DIR LOG_LEVEL=${LOG_LEVEL:-warn} \
-  PUBLIC_URL=$BASE_URL "$ROOT/node_modules/.bin/node" scripts/start.mjs >"$LOG" 2>&1 &
+  PUBLIC_URL=$BASE_URL setsid "$ROOT/node_modules/.bin/node" scripts/start.mjs >"$LOG" 2>&1 &
 server=$!
-cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$DATA_DIR"; }
+cleanup() {
+  kill -TERM -- "-$server" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$server" 2>/dev/null
+  rm -rf "$DATA_DIR"
+}
 trap cleanup EXIT
 
 for _ in $(seq 1 100); do
