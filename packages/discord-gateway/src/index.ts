@@ -34,3 +34,5 @@ export type {
 export { createVoiceStateReducer, createVoiceStoreState, reduce } from './voice/voice-state-reducer'
 export type { VoiceFeed, VoiceFeedOptions } from './voice-feed'
 export { createVoiceFeed } from './voice-feed'
+export type { HubFanout } from './hub/hub-targets'
+export { createHubFanout, parseHubUrls } from './hub/hub-targets'
