@@ -64,7 +64,7 @@ else
 fi
 
 step "production build"
-check build bash -c "cd apps/web && '$BIN/vite' build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
+check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
 
 step "browser e2e (playwright-core + Chromium, production build)"
 if [ -f apps/web/.output/server/index.mjs ]; then
