@@ -78,7 +78,7 @@ function RoomPage() {
             {isOwner ? 'You are the host' : 'You are a player'}
           </p>
         </div>
-        {isOwner ? <CloseRoomButton roomId={room.id} /> : <LeaveRoomButton roomId={room.id} />}
+        <ExitRoomButton roomId={room.id} close={isOwner} />
       </header>
       {kick.error && (
         <p role="alert" className="error-text">
@@ -220,45 +220,26 @@ function InviteCard({
   )
 }
 
-function CloseRoomButton({ roomId }: { roomId: string }) {
+/** Leaves the room (a player) or closes it for everyone (the host), then goes home. */
+function ExitRoomButton({ roomId, close }: { roomId: string; close: boolean }) {
   const navigate = useNavigate()
-  const action = useAction(() => closeRoom({ data: { roomId } }))
-  return (
-    <div className="stack end">
-      <button
-        type="button"
-        className="button danger"
-        disabled={action.disabled}
-        onClick={async () => {
-          if (!window.confirm('Close this room for everyone and delete its voice channel?')) return
-          if (await action.run()) await navigate({ to: '/' })
-        }}
-      >
-        Close room
-      </button>
-      {action.error && (
-        <p role="alert" className="error-text">
-          {action.error.message}
-        </p>
-      )}
-    </div>
+  const action = useAction(() =>
+    close ? closeRoom({ data: { roomId } }) : leaveRoom({ data: { roomId } }),
   )
-}
-
-function LeaveRoomButton({ roomId }: { roomId: string }) {
-  const navigate = useNavigate()
-  const action = useAction(() => leaveRoom({ data: { roomId } }))
+  const confirmClose = () =>
+    window.confirm('Close this room for everyone and delete its voice channel?')
   return (
     <div className="stack end">
       <button
         type="button"
-        className="button subtle"
+        className={close ? 'button danger' : 'button subtle'}
         disabled={action.disabled}
         onClick={async () => {
+          if (close && !confirmClose()) return
           if (await action.run()) await navigate({ to: '/' })
         }}
       >
-        Leave room
+        {close ? 'Close room' : 'Leave room'}
       </button>
       {action.error && (
         <p role="alert" className="error-text">

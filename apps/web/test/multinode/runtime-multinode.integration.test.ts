@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator } from '@repo/discord-emulator'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/server/config.server'
 import { bootRuntime, createRuntime, shutdownRuntime } from '../../src/server/runtime.server'
-import { logger, newActor, until } from '../rooms/harness'
+import { emulatorConfig, logger, newActor, until } from '../rooms/harness'
 import { REDIS_URL, testPrefix } from './nodes'
 
 describe('two web runtimes on one Redis (hub mode)', () => {
@@ -14,13 +13,7 @@ describe('two web runtimes on one Redis (hub mode)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tv-multinode-'))
     const run = testPrefix()
     const config = (port: number) =>
-      parseConfig({
-        DISCORD_API_URL: emu.restBase,
-        DISCORD_WEB_URL: emu.webUrl,
-        DISCORD_BOT_TOKEN: emu.botToken,
-        DISCORD_CLIENT_ID: emu.clientId,
-        DISCORD_CLIENT_SECRET: emu.clientSecret,
-        DISCORD_GUILD_ID: emu.guildId,
+      emulatorConfig(emu, {
         SESSION_SECRET: 'm'.repeat(40),
         PUBLIC_URL: `http://127.0.0.1:${port}`,
         DATA_DIR: dir,

@@ -14,6 +14,7 @@ import {
   RoomService,
   type RoomServiceOptions,
 } from '../../src/features/rooms/room-service.server'
+import { parseConfig, type ServerConfig } from '../../src/server/config.server'
 import type { RoomEvents, RoomFrameBody } from '../../src/server/ports'
 import { ManualClock } from './manual-clock'
 
@@ -37,6 +38,25 @@ export class RecordingEvents implements RoomEvents {
 }
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
+
+/** A server configuration pointing at the emulator, as `pnpm dev` would make it. */
+export function emulatorConfig(
+  emu: Emulator,
+  settings: { DATA_DIR: string } & Record<string, string>,
+): ServerConfig {
+  return parseConfig({
+    DISCORD_API_URL: emu.restBase,
+    DISCORD_WEB_URL: emu.webUrl,
+    DISCORD_BOT_TOKEN: emu.botToken,
+    DISCORD_CLIENT_ID: emu.clientId,
+    DISCORD_CLIENT_SECRET: emu.clientSecret,
+    DISCORD_GUILD_ID: emu.guildId,
+    SESSION_SECRET: 'r'.repeat(40),
+    PUBLIC_URL: 'http://127.0.0.1:3998',
+    LOG_LEVEL: 'silent',
+    ...settings,
+  })
+}
 
 /** One emulator, one voice feed and one REST instance shared by a test file. */
 export interface World {

@@ -4,14 +4,13 @@ import { join } from 'node:path'
 import { startEmulator } from '@repo/discord-emulator'
 import { createHubSender, createVoiceFeed, MemorySessionStore } from '@repo/discord-gateway'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/server/config.server'
 import {
   bootRuntime,
   createRuntime,
   type Runtime,
   shutdownRuntime,
 } from '../../src/server/runtime.server'
-import { logger, newActor } from './harness'
+import { emulatorConfig, logger, newActor } from './harness'
 
 const HUB_SECRET = 'hub-secret-for-tests-0123456789abcdef'
 
@@ -33,13 +32,7 @@ describe('GATEWAY_MODE=hub: the gateway in its own process feeds the web runtime
   beforeAll(async () => {
     emu = await startEmulator({ port: 0, heartbeatIntervalMs: 1000, quiet: true })
     dir = await mkdtemp(join(tmpdir(), 'tv-hub-'))
-    const config = parseConfig({
-      DISCORD_API_URL: emu.restBase,
-      DISCORD_WEB_URL: emu.webUrl,
-      DISCORD_BOT_TOKEN: emu.botToken,
-      DISCORD_CLIENT_ID: emu.clientId,
-      DISCORD_CLIENT_SECRET: emu.clientSecret,
-      DISCORD_GUILD_ID: emu.guildId,
+    const config = emulatorConfig(emu, {
       SESSION_SECRET: 's'.repeat(40),
       PUBLIC_URL: 'http://127.0.0.1:3997',
       DATA_DIR: dir,

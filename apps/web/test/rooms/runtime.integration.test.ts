@@ -3,21 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmulator } from '@repo/discord-emulator'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/server/config.server'
 import { bootRuntime, createRuntime, shutdownRuntime } from '../../src/server/runtime.server'
-import { logger, newActor, tokenOf } from './harness'
+import { emulatorConfig, logger, newActor, tokenOf } from './harness'
 
 describe('runtime wiring against the emulator', () => {
   it('boots feed, rooms, presence and cleanup; a restarted runtime keeps the rooms and reconciles', async () => {
     const emu = await startEmulator({ port: 0 })
     const dir = await mkdtemp(join(tmpdir(), 'tv-runtime-'))
-    const config = parseConfig({
-      DISCORD_API_URL: emu.restBase,
-      DISCORD_WEB_URL: emu.webUrl,
-      DISCORD_BOT_TOKEN: emu.botToken,
-      DISCORD_CLIENT_ID: emu.clientId,
-      DISCORD_CLIENT_SECRET: emu.clientSecret,
-      DISCORD_GUILD_ID: emu.guildId,
+    const config = emulatorConfig(emu, {
       SESSION_SECRET: 'r'.repeat(40),
       PUBLIC_URL: 'http://127.0.0.1:3998',
       DATA_DIR: dir,
