@@ -134,8 +134,8 @@ export function targets(results, config) {
 
 function latencyTable(results, arms) {
   const rows = [
-    '| scenario | arm | samples | p50 | p95 | p99 | p99.9 | max | delivered/s | lost | dup | server CPU % | server RSS MiB (peak) | loop delay p99 / max ms | GC max ms | generator lag p99 ms |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | arm | samples | p50 | p95 | p99 | p99.9 | max | delivered/s | lost | dup | server CPU % | server RSS MiB (peak) | loop delay p99 / max ms | GC max ms | generator lag p99 ms | core 1 CPU % (generator / load) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const s of ['a', 'b', 'c', 'd', 'e']) {
     for (const arm of arms) {
@@ -143,7 +143,7 @@ function latencyTable(results, arms) {
       if (!r) continue
       const l = s === 'd' ? r.latencyExcludingStalled : r.latency
       rows.push(
-        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} |`,
+        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} | ${fmt(r.core1?.generator?.cpuPercent, 1)} / ${fmt(r.core1?.load?.cpuPercent, 1)} |`,
       )
     }
   }
@@ -386,7 +386,10 @@ every client's last sequence number is compared with the number of events sent t
 (lost = expected - received, stalled clients excluded).
 
 **Warm-up and samples.** The first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
-of events are sent and counted but not recorded. Histograms are HdrHistogram
+of events are sent and counted but not recorded; (c) and (e) record every event (the burst and
+the storm are what they measure). Every event reaches the ${config.playersPerRoom} sockets of its room, so a
+scenario's sample count (the "samples" column) is recorded events x ${config.playersPerRoom}, e.g. (b)
+${(P.b.seconds - P.b.warmupSeconds) * P.b.rate} events -> ${(P.b.seconds - P.b.warmupSeconds) * P.b.rate * config.playersPerRoom} samples; (d) excludes the stalled sockets' receipts. Histograms are HdrHistogram
 (\`hdr-histogram-js\`, 3 significant digits, microsecond resolution); p99.9 is left blank below
 10,000 samples.
 
@@ -425,6 +428,7 @@ time is taken in its event handler, after socket.io-client decoded the packet (o
 | Node | ${meta.node} |
 | open files limit | ${meta.fdLimit} |
 | pinning | ${meta.pinning} |
+| clients | Node WebSocket clients (\`ws\`, \`socket.io-client\`) in the load process; no browser, Chromium is not involved |
 | build | ${meta.build?.built ? `vite build in ${meta.build.ms} ms` : 'existing apps/web/.output reused'} |
 
 Raw data: [${files.json}](${files.json}) (every number above plus the encoded

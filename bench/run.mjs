@@ -219,12 +219,19 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   await load.request('begin', { schedule })
   await server.child.request('probe.reset').catch(() => null)
   const sampler = new ProcSampler(server.child.pid)
+  // Core 1 is shared by the generator (emulator process) and the load process: their CPU over
+  // the same window says how busy that core was, since its lag is charged to every arm's latency.
+  const genSampler = new ProcSampler(ctx.emuChild.pid)
+  const loadSampler = new ProcSampler(load.pid)
   sampler.start(nowMs())
+  genSampler.start(nowMs())
+  loadSampler.start(nowMs())
   const sending = ctx.emuChild.request('run', { schedule }, 600_000)
   const action = during ? during(t0) : Promise.resolve(null)
   const [gen, actionResult] = await Promise.all([sending, action])
   const res = await load.request('end', { maxDrainMs: 15_000, quietMs: QUICK ? 400 : 700 }, 120_000)
   const proc = sampler.stop(nowMs())
+  const core1 = { generator: genSampler.stop(nowMs()), load: loadSampler.stop(nowMs()) }
   const probe = await server.child.request('probe.read', {}, 5000).catch(() => null)
   const { hist, ...client } = res
   return {
@@ -233,6 +240,7 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
     generator: gen,
     action: actionResult,
     server: { ...proc, loopDelay: probe?.loopDelay ?? null, gc: probe?.gc ?? null },
+    core1,
     histogram: hist,
   }
 }
