@@ -1,44 +1,17 @@
-import type { VoiceEvent } from '@repo/discord-integration/contracts'
 import { describe, expect, it } from 'vitest'
 import { createHubReceiver } from '../src/hub/hub-receiver'
 import { createHubFanout, parseHubUrls } from '../src/hub/hub-targets'
-import type { VoiceReadApi } from '../src/voice/voice-mirror'
-import { sortMembers } from '../src/voice/voice-mirror'
-import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
-import { GUILD, guildCreate, ready, voiceState, vsu } from './support/dispatch'
+import { GUILD } from './support/dispatch'
+import { reducerFeed } from './support/reducer-feed'
 
 const SECRET = 'f'.repeat(40)
 
-/** A feed driven by the real reducer. */
-function reducerFeed() {
-  let state = createVoiceStoreState(GUILD)
-  const listeners = new Set<(e: VoiceEvent) => void>()
-  let s = 0
-  const push = (payload: Parameters<typeof reduce>[1]['payload']) => {
-    const r = reduce(state, { payload, receivedAt: 1 })
-    state = r.state
-    for (const e of r.events) for (const l of listeners) l(e)
-  }
-  const feed: VoiceReadApi = {
-    snapshot: () => ({
-      guildId: GUILD,
-      feedSeq: state.feedSeq,
-      members: sortMembers(state.members.values()),
-    }),
-    channelMembers: () => [],
-    memberChannel: () => null,
-    subscribe: (l) => {
-      listeners.add(l)
-      return () => listeners.delete(l)
-    },
-  }
-  push(ready(++s, 's'))
-  push(guildCreate(++s, []))
-  return {
-    feed,
-    vsu: (userId: string, channelId: string | null) =>
-      push(vsu(++s, voiceState(userId, channelId))),
-  }
+/** A started reducer feed (READY and an empty GUILD_CREATE applied). */
+function startedFeed() {
+  const world = reducerFeed()
+  world.ready()
+  world.create([])
+  return world
 }
 
 async function until(check: () => boolean, timeoutMs = 3000) {
@@ -68,7 +41,7 @@ describe('parseHubUrls', () => {
 
 describe('createHubFanout: one sender per web node', () => {
   it('mirrors the feed into every node; a node that is down does not delay the others and catches up', async () => {
-    const { feed, vsu } = reducerFeed()
+    const { feed, vsu } = startedFeed()
     const urls = ['http://node-a/hub', 'http://node-b/hub']
     const receivers = new Map(
       urls.map((u) => [u, createHubReceiver({ secret: SECRET, guildId: GUILD })]),

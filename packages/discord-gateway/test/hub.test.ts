@@ -9,10 +9,9 @@ import {
   signHubRequest,
   verifyHubSignature,
 } from '../src/hub/sign'
-import type { VoiceReadApi } from '../src/voice/voice-mirror'
-import { applyVoiceEvent, sortMembers } from '../src/voice/voice-mirror'
-import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
-import { GUILD, guildCreate, ready, voiceState, vsu } from './support/dispatch'
+import { applyVoiceEvent } from '../src/voice/voice-mirror'
+import { GUILD, voiceState } from './support/dispatch'
+import { member, reducerFeed } from './support/reducer-feed'
 
 const SECRET = 'x'.repeat(40)
 const URL_ = 'http://hub.test/internal/voice'
@@ -29,39 +28,6 @@ function signed(
     },
     body,
   })
-}
-
-/** A tiny in-memory feed driven by the real reducer. */
-function fakeFeed() {
-  let state = createVoiceStoreState(GUILD)
-  const listeners = new Set<(e: VoiceEvent) => void>()
-  let s = 0
-  const push = (payload: Parameters<typeof reduce>[1]['payload']) => {
-    const r = reduce(state, { payload, receivedAt: 1 })
-    state = r.state
-    for (const e of r.events) for (const l of listeners) l(e)
-  }
-  const feed: VoiceReadApi = {
-    snapshot: () => ({
-      guildId: GUILD,
-      feedSeq: state.feedSeq,
-      members: sortMembers(state.members.values()),
-    }),
-    channelMembers: () => [],
-    memberChannel: () => null,
-    subscribe: (l) => {
-      listeners.add(l)
-      return () => listeners.delete(l)
-    },
-  }
-  return {
-    feed,
-    ready: () => push(ready(++s, 's')),
-    create: (states: ReturnType<typeof voiceState>[]) => push(guildCreate(++s, states)),
-    vsu: (userId: string, channelId: string | null, selfMute = false) =>
-      push(vsu(++s, voiceState(userId, channelId, { selfMute }))),
-    members: () => state.members,
-  }
 }
 
 describe('hub signing', () => {
@@ -107,20 +73,6 @@ describe('hub signing', () => {
 })
 
 describe('hub receiver', () => {
-  const member = (userId: string, channelId: string): VoiceMember => ({
-    userId,
-    channelId,
-    username: 'u',
-    globalName: null,
-    avatar: null,
-    mute: false,
-    deaf: false,
-    selfMute: false,
-    selfDeaf: false,
-    selfVideo: false,
-    selfStream: false,
-    suppress: false,
-  })
   const A = '200000000000000001'
   const C = '300000000000000001'
   const snapshotBody = JSON.stringify({
@@ -196,7 +148,7 @@ describe('hub receiver', () => {
 
 describe('hub sender -> receiver', () => {
   it('sends a snapshot first, then events in order; a lost request makes it resend a snapshot', async () => {
-    const world = fakeFeed()
+    const world = reducerFeed()
     world.ready()
     world.create([voiceState('200000000000000001', '300000000000000001')])
     const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
@@ -236,7 +188,7 @@ describe('hub sender -> receiver', () => {
   })
 
   it('resends a snapshot when the receiver lost its state (409)', async () => {
-    const world = fakeFeed()
+    const world = reducerFeed()
     world.ready()
     world.create([voiceState('200000000000000001', '300000000000000001')])
     let receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })
@@ -270,20 +222,6 @@ describe('hub receiver: resynchronisation and limits', () => {
   const B = '200000000000000002'
   const C1 = '300000000000000001'
   const C2 = '300000000000000002'
-  const member = (userId: string, channelId: string, selfMute = false): VoiceMember => ({
-    userId,
-    channelId,
-    username: 'u',
-    globalName: null,
-    avatar: null,
-    mute: false,
-    deaf: false,
-    selfMute,
-    selfDeaf: false,
-    selfVideo: false,
-    selfStream: false,
-    suppress: false,
-  })
   const snapshot = (feedSeq: number, members: VoiceMember[]) =>
     JSON.stringify({ v: 1, kind: 'snapshot', guildId: GUILD, feedSeq, members })
 
@@ -331,7 +269,7 @@ describe('hub receiver: resynchronisation and limits', () => {
 
 describe('hub sender: bounded queue', () => {
   it('drops its queue for a fresh snapshot when the receiver is away too long', async () => {
-    const world = fakeFeed()
+    const world = reducerFeed()
     world.ready()
     world.create([])
     const receiver = createHubReceiver({ secret: SECRET, guildId: GUILD })

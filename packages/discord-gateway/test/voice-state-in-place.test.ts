@@ -1,4 +1,3 @@
-import type { VoiceMember } from '@repo/discord-integration/contracts'
 import { describe, expect, it } from 'vitest'
 import { persistVoiceState, restoreVoiceState } from '../src/session/persisted-gateway'
 import { ChannelIndex } from '../src/voice/channel-index'
@@ -9,6 +8,7 @@ import {
   reduce,
 } from '../src/voice/voice-state-reducer'
 import { GUILD, guildCreate, ready, voiceState, vsu } from './support/dispatch'
+import { member } from './support/reducer-feed'
 
 const user = (i: number) => `2${String(i).padStart(17, '0')}`
 const channel = (i: number) => `3${String(i).padStart(17, '0')}`
@@ -90,21 +90,6 @@ describe('voice state applied in place', () => {
 })
 
 describe('channel index', () => {
-  const member = (userId: string, channelId: string): VoiceMember => ({
-    userId,
-    channelId,
-    username: 'u',
-    globalName: null,
-    avatar: null,
-    mute: false,
-    deaf: false,
-    selfMute: false,
-    selfDeaf: false,
-    selfVideo: false,
-    selfStream: false,
-    suppress: false,
-  })
-
   it('groups by channel, sorted by user id, and follows joins, moves and leaves', () => {
     const index = ChannelIndex.of([member(user(2), channel(1)), member(user(1), channel(1))])
     expect(index.members(channel(1)).map((m) => m.userId)).toEqual([user(1), user(2)])
