@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { InviteTokens } from '../../src/features/rooms/invite-token.server'
 import { RedisRoomStore } from '../../src/features/rooms/redis-room-store.server'
-import { RoomService, type RoomServiceOptions } from '../../src/features/rooms/room-service.server'
-import { logger, PUBLIC_URL, RecordingEvents, SECRET, type World } from '../rooms/harness'
+import type { RoomService, RoomServiceOptions } from '../../src/features/rooms/room-service.server'
+import { makeService, type RecordingEvents, type World } from '../rooms/harness'
 import type { ManualClock } from '../rooms/manual-clock'
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
@@ -39,19 +38,7 @@ export async function startNode(
 ): Promise<Node> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
   const store = new RedisRoomStore(redis, prefix)
-  const events = new RecordingEvents()
-  const service = new RoomService({
-    store,
-    discord: world.discord,
-    voice: world.feed,
-    events,
-    invites: new InviteTokens({ secret: SECRET, now: () => clock.now() }),
-    clock,
-    logger,
-    publicUrl: PUBLIC_URL,
-    discordWebUrl: world.emu.webUrl,
-    ...overrides,
-  })
+  const { service, events } = makeService(world, { store, ...overrides }, clock)
   await service.start()
   await store.watching()
   return {

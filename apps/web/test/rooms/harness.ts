@@ -99,12 +99,15 @@ export async function startWorld(
 }
 
 /** A RoomService on the world with a manual clock and recording events. */
-export function makeService(world: World, overrides: Partial<RoomServiceOptions> = {}) {
-  const clock = new ManualClock(Date.now())
+export function makeService(
+  world: World,
+  overrides: Partial<RoomServiceOptions> = {},
+  clock = new ManualClock(Date.now()),
+) {
   const events = new RecordingEvents()
-  const store = new FileRoomStore(
-    join(world.dir, `rooms-${Math.random().toString(36).slice(2)}.json`),
-  )
+  const store =
+    overrides.store ??
+    new FileRoomStore(join(world.dir, `rooms-${Math.random().toString(36).slice(2)}.json`))
   const service = new RoomService({
     store,
     discord: world.discord,

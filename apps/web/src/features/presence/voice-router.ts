@@ -25,13 +25,7 @@ export class VoiceRouter {
       case 'voice.joined': {
         const previous = this.#lastChannel.get(userId)
         if (previous !== undefined && previous !== channelId) {
-          this.#push(out, previous, {
-            type: 'voice.left',
-            userId,
-            channelId: previous,
-            reason: 'moved',
-            receivedAt,
-          })
+          this.#pushMovedOut(out, previous, userId, receivedAt)
         }
         this.#lastChannel.set(userId, channelId)
         this.#push(out, channelId, { type: 'voice.joined', member: event.member, receivedAt })
@@ -56,13 +50,7 @@ export class VoiceRouter {
         this.#lastChannel.set(userId, channelId)
         if (previous !== undefined && previous !== channelId) {
           // The move itself was never reported: report it as one.
-          this.#push(out, previous, {
-            type: 'voice.left',
-            userId,
-            channelId: previous,
-            reason: 'moved',
-            receivedAt,
-          })
+          this.#pushMovedOut(out, previous, userId, receivedAt)
           this.#push(out, channelId, { type: 'voice.joined', member: event.member, receivedAt })
           break
         }
@@ -76,6 +64,17 @@ export class VoiceRouter {
       }
     }
     return out
+  }
+
+  /** A leave from the channel the user moved away from. */
+  #pushMovedOut(out: RoutedFrame[], channelId: string, userId: string, receivedAt: number) {
+    this.#push(out, channelId, {
+      type: 'voice.left',
+      userId,
+      channelId,
+      reason: 'moved',
+      receivedAt,
+    })
   }
 
   #push(out: RoutedFrame[], channelId: string, body: RoomFrameBody) {
