@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { PersistedGateway } from '../src/session/persisted-gateway'
 import { RedisSessionStore } from '../src/session/redis-session-store'
 import { GUILD } from './support/dispatch'
+import { large } from './support/persisted'
 
 const redis = new Redis({
   host: '127.0.0.1',
@@ -33,5 +34,23 @@ describe('RedisSessionStore', () => {
     expect(await store.load()).toBeNull()
     await store.clear()
     expect(await redis.exists(key)).toBe(0)
+  })
+
+  it('builds a large value in a temporary key and swaps it in whole, with no expiry left behind', async () => {
+    const key = `test:gateway-session:${process.pid}:${Date.now()}:large`
+    const store = new RedisSessionStore(redis, key)
+    await store.save(value)
+    const big = large(5_000)
+    const saving = store.save(big)
+    // While the new value is being built, readers still get the old one whole.
+    let sawOld = false
+    while (!(await redis.keys(`${key}:partial:*`)).length) await new Promise((r) => setImmediate(r))
+    sawOld = (await store.load())?.voice.members.length === 0
+    await saving
+    expect(sawOld).toBe(true)
+    expect(await store.load()).toEqual(big)
+    expect(await redis.pttl(key)).toBe(-1)
+    expect(await redis.keys(`${key}:partial:*`)).toEqual([])
+    await store.clear()
   })
 })

@@ -4,32 +4,44 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { FileSessionStore } from '../src/session/file-session-store'
 import type { PersistedGateway } from '../src/session/persisted-gateway'
-import { persistVoiceState, restoreVoiceState } from '../src/session/persisted-gateway'
+import { persistedJsonChunks, restoreVoiceState } from '../src/session/persisted-gateway'
 import { MemorySessionStore } from '../src/session/session-store'
-import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
-import { GUILD, guildCreate, ready, voiceState } from './support/dispatch'
+import { GUILD } from './support/dispatch'
+import { large, sample } from './support/persisted'
 
-function sample(seq = 7): PersistedGateway {
-  let state = createVoiceStoreState(GUILD)
-  state = reduce(state, { payload: ready(1, 'sess'), receivedAt: 0 }).state
-  state = reduce(state, {
-    payload: guildCreate(seq, [voiceState('200000000000000001', '300000000000000001')]),
-    receivedAt: 0,
-  }).state
-  return {
-    v: 1,
-    guildId: GUILD,
-    savedAt: 1,
-    session: {
-      sessionId: 'sess',
-      sequence: seq,
-      resumeURL: 'ws://x/resume',
-      shardId: 0,
-      shardCount: 1,
-    },
-    voice: persistVoiceState(state),
-  }
+async function collect(value: PersistedGateway, itemsPerChunk?: number): Promise<string[]> {
+  const chunks: string[] = []
+  for await (const chunk of persistedJsonChunks(value, itemsPerChunk)) chunks.push(chunk)
+  return chunks
 }
+
+describe('persistedJsonChunks', () => {
+  it('joins to exactly JSON.stringify of the value, empty or not', async () => {
+    const empty = sample()
+    empty.voice.members = []
+    empty.voice.profiles = []
+    for (const value of [empty, sample(), large(1), large(250), large(251), large(1_000)]) {
+      expect((await collect(value)).join('')).toBe(JSON.stringify(value))
+    }
+  })
+
+  it('serialises a large voice state in bounded pieces, letting other work run between them', async () => {
+    const value = large(10_000)
+    let turns = 0
+    let running = true
+    const spin = () => {
+      turns++
+      if (running) setImmediate(spin)
+    }
+    setImmediate(spin)
+    const chunks = await collect(value, 250)
+    running = false
+    // 40 pieces of members and 40 of profiles, plus the framing.
+    expect(chunks.length).toBe(83)
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(JSON.stringify(value).length / 20)
+    expect(turns).toBeGreaterThanOrEqual(80)
+  })
+})
 
 describe('session stores', () => {
   it('memory store round-trips and clears, handing out copies', async () => {
@@ -41,6 +53,15 @@ describe('session stores', () => {
     expect((await store.load())?.voice.seq).toBe(7)
     await store.clear()
     expect(await store.load()).toBeNull()
+  })
+
+  it('memory and file stores round-trip a 10,000-member voice state', async () => {
+    const value = large(10_000)
+    const dir = await mkdtemp(join(tmpdir(), 'gw-store-'))
+    for (const store of [new MemorySessionStore(), new FileSessionStore(join(dir, 's.json'))]) {
+      await store.save(value)
+      expect(await store.load()).toEqual(value)
+    }
   })
 
   it('file store writes atomically, keeps the newest of concurrent saves, and tolerates garbage', async () => {

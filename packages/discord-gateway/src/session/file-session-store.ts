@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { GatewayError } from '../errors'
 import type { PersistedGateway } from './persisted-gateway'
-import { PersistedGatewaySchema } from './persisted-gateway'
+import { parsePersistedGateway, persistedJsonChunks } from './persisted-gateway'
 import type { GatewaySessionStore } from './session-store'
 
 /**
  * A JSON file for a single node. Writes are atomic (temp file + rename), so a crash mid-write leaves the
- * previous value. A missing or unreadable file loads as null (the feed then identifies).
+ * previous value. The JSON is written in pieces (see persistedJsonChunks), so a large voice state
+ * never blocks the event loop while it is saved. A missing or unreadable file loads as null (the feed
+ * then identifies).
  */
 export class FileSessionStore implements GatewaySessionStore {
   private writing: Promise<void> = Promise.resolve()
@@ -23,12 +25,7 @@ export class FileSessionStore implements GatewaySessionStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw new GatewayError('SESSION_STORE', `cannot read ${this.path}`, { cause: error })
     }
-    try {
-      const parsed = PersistedGatewaySchema.safeParse(JSON.parse(text))
-      return parsed.success ? parsed.data : null
-    } catch {
-      return null
-    }
+    return parsePersistedGateway(text)
   }
 
   save(value: PersistedGateway): Promise<void> {
@@ -36,7 +33,15 @@ export class FileSessionStore implements GatewaySessionStore {
     const next = this.writing.then(async () => {
       await mkdir(dirname(this.path), { recursive: true })
       const tmp = `${this.path}.${randomUUID()}.tmp`
-      await writeFile(tmp, JSON.stringify(value), 'utf8')
+      const file = await open(tmp, 'w', 0o600)
+      try {
+        for await (const chunk of persistedJsonChunks(value)) await file.write(chunk)
+      } catch (error) {
+        await file.close()
+        await rm(tmp, { force: true })
+        throw error
+      }
+      await file.close()
       await rename(tmp, this.path)
     })
     this.writing = next.catch(() => undefined)

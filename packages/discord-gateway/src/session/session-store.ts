@@ -1,4 +1,8 @@
-import type { PersistedGateway } from './persisted-gateway'
+import {
+  type PersistedGateway,
+  parsePersistedGateway,
+  persistedJsonChunks,
+} from './persisted-gateway'
 
 /** Where the gateway session and voice state survive restarts. */
 export interface GatewaySessionStore {
@@ -7,19 +11,30 @@ export interface GatewaySessionStore {
   clear(): Promise<void>
 }
 
-/** Keeps the value in memory: survives reconnects and feed re-creation in one process, not restarts. */
+/**
+ * Keeps the value (as JSON text) in memory: survives reconnects and feed re-creation in one process,
+ * not restarts. Each load returns a fresh copy.
+ */
 export class MemorySessionStore implements GatewaySessionStore {
-  private value: PersistedGateway | null = null
+  private text: string | null = null
+  private writing: Promise<void> = Promise.resolve()
 
   async load(): Promise<PersistedGateway | null> {
-    return this.value ? structuredClone(this.value) : null
+    return this.text === null ? null : parsePersistedGateway(this.text)
   }
 
-  async save(value: PersistedGateway): Promise<void> {
-    this.value = structuredClone(value)
+  save(value: PersistedGateway): Promise<void> {
+    const next = this.writing.then(async () => {
+      let text = ''
+      for await (const chunk of persistedJsonChunks(value)) text += chunk
+      this.text = text
+    })
+    this.writing = next.catch(() => undefined)
+    return next
   }
 
   async clear(): Promise<void> {
-    this.value = null
+    await this.writing
+    this.text = null
   }
 }
