@@ -1,3 +1,4 @@
+import type { RoomView } from '@repo/discord-integration/contracts'
 import { type APIGuildVoiceChannel, Routes } from 'discord-api-types/v10'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PLAYER_ALLOW } from '../../src/features/rooms/discord-rooms.server'
@@ -366,6 +367,68 @@ describe('cleanup with a controllable clock', () => {
     expect(channelExists(room.channelId)).toBe(true)
     world.emu.control.setVoice({ userId: owner.userId, channelId: null })
     await service.closeRoom(owner, room.id)
+    service.stop()
+  })
+
+  it('writes voice activity in batches (one file write for many rooms) and reopens a closing room at once', async () => {
+    const store = new FileRoomStore(`${world.dir}/activity-${Date.now()}.json`)
+    const { service, clock, events } = makeService(world, { store, activityFlushMs: 5_000 })
+    await service.start()
+    const owners = Array.from({ length: 5 }, () => newActor(world, 'busy'))
+    const rooms: RoomView[] = []
+    for (const owner of owners) rooms.push(await service.createRoom(owner, 'busy room'))
+    const storedActivity = async () =>
+      Promise.all(rooms.map(async (r) => (await store.get(r.id))?.lastActivityAt))
+    const createdAt = await storedActivity()
+
+    // Within a minute of the last write, activity is not written again.
+    await clock.advance(61_000)
+    let writes = store.writes
+    for (const [i, owner] of owners.entries()) {
+      world.emu.control.setVoice({ userId: owner.userId, channelId: rooms[i]?.channelId ?? null })
+    }
+    await until(() =>
+      owners.every((o, i) => world.feed.memberChannel(o.userId) === rooms[i]?.channelId),
+    )
+    expect(await storedActivity()).toEqual(createdAt)
+    await clock.advance(5_000)
+    await until(() => store.writes > writes)
+    await store.close()
+    expect(store.writes - writes).toBe(1)
+    expect(await storedActivity()).toEqual(rooms.map(() => clock.now()))
+
+    // The sweep touches the five active rooms together too: one write, not five.
+    await clock.advance(61_000)
+    writes = store.writes
+    await service.sweep()
+    await store.close()
+    expect(store.writes - writes).toBe(1)
+    expect(await storedActivity()).toEqual(rooms.map(() => clock.now()))
+
+    // Leaving is activity as well; then the first room goes idle and is warned...
+    for (const owner of owners)
+      world.emu.control.setVoice({ userId: owner.userId, channelId: null })
+    await until(() => owners.every((o) => world.feed.memberChannel(o.userId) === null))
+    await clock.advance(60 * 60 * 1000 - 30_000)
+    const [first] = rooms
+    if (!first) throw new Error('no room')
+    expect((await service.sweep()).warned).toContain(first.id)
+    // ...and a voice join cancels the warning without waiting for the batch.
+    world.emu.control.setVoice({ userId: owners[0]?.userId ?? '', channelId: first.channelId })
+    await until(() =>
+      events.published.some(
+        (p) =>
+          p.roomId === first.id &&
+          p.frame.type === 'room.updated' &&
+          p.frame.state.status === 'open',
+      ),
+    )
+    expect((await store.get(first.id))?.status).toBe('open')
+    world.emu.control.setVoice({ userId: owners[0]?.userId ?? '', channelId: null })
+    for (const [i, room] of rooms.entries()) {
+      const owner = owners[i]
+      if (owner) await service.closeRoom(owner, room.id)
+    }
     service.stop()
   })
 

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { GatewayError } from '../errors'
+import { writeFileAtomically } from './json-chunks'
 import type { PersistedGateway } from './persisted-gateway'
 import { parsePersistedGateway, persistedJsonChunks } from './persisted-gateway'
 import type { GatewaySessionStore } from './session-store'
@@ -32,17 +32,7 @@ export class FileSessionStore implements GatewaySessionStore {
     // serialise writes so an older value can never rename over a newer one
     const next = this.writing.then(async () => {
       await mkdir(dirname(this.path), { recursive: true })
-      const tmp = `${this.path}.${randomUUID()}.tmp`
-      const file = await open(tmp, 'w', 0o600)
-      try {
-        for await (const chunk of persistedJsonChunks(value)) await file.write(chunk)
-      } catch (error) {
-        await file.close()
-        await rm(tmp, { force: true })
-        throw error
-      }
-      await file.close()
-      await rename(tmp, this.path)
+      await writeFileAtomically(this.path, persistedJsonChunks(value))
     })
     this.writing = next.catch(() => undefined)
     return next

@@ -1,7 +1,7 @@
-import { setImmediate as setImmediatePromise } from 'node:timers/promises'
 import { VoiceMemberSchema } from '@repo/discord-integration/contracts'
 import { z } from 'zod'
 import type { VoiceStoreState } from '../voice/voice-state-reducer'
+import { jsonArrayChunks } from './json-chunks'
 
 /** @discordjs/ws session info, as persisted. */
 export const SessionInfoSchema = z.object({
@@ -67,43 +67,26 @@ export function restoreVoiceState(
   }
 }
 
-/** Members (or profiles) serialised per piece by {@link persistedJsonChunks}. */
-const ITEMS_PER_CHUNK = 250
-
 /**
- * The JSON text of `value`, produced in pieces with a turn of the event loop between them.
- * Joined, the pieces equal `JSON.stringify(value)`. A guild with 10,000 members in voice is about
- * 3 MB of JSON, which takes ~20 ms to serialise in one go: long enough to delay every frame in
- * flight. In pieces of 250 members no turn costs more than about half a millisecond.
+ * The JSON text of `value`, produced in pieces with a turn of the event loop between them
+ * (see jsonArrayChunks). Joined, the pieces equal `JSON.stringify(value)`. A guild with 10,000
+ * members in voice is about 3 MB of JSON, which takes ~20 ms to serialise in one go: long enough to
+ * delay every frame in flight.
  *
  * The value must not change while it is being serialised. The feed guarantees that: the arrays are
  * copies, and member and profile objects are replaced on change, never mutated.
  */
 export async function* persistedJsonChunks(
   value: PersistedGateway,
-  itemsPerChunk = ITEMS_PER_CHUNK,
+  itemsPerChunk?: number,
 ): AsyncGenerator<string, void, undefined> {
   const { voice, ...top } = value
   const { members, profiles, ...voiceHead } = voice
   yield `${JSON.stringify(top).slice(0, -1)},"voice":${JSON.stringify(voiceHead).slice(0, -1)},"members":[`
-  yield* arrayChunks(members, itemsPerChunk)
+  yield* jsonArrayChunks(members, itemsPerChunk)
   yield '],"profiles":['
-  yield* arrayChunks(profiles, itemsPerChunk)
+  yield* jsonArrayChunks(profiles, itemsPerChunk)
   yield ']}}'
-}
-
-async function* arrayChunks(
-  items: readonly unknown[],
-  itemsPerChunk: number,
-): AsyncGenerator<string, void, undefined> {
-  for (let start = 0; start < items.length; start += itemsPerChunk) {
-    await setImmediatePromise()
-    const piece = items
-      .slice(start, start + itemsPerChunk)
-      .map((item) => JSON.stringify(item))
-      .join(',')
-    yield start === 0 ? piece : `,${piece}`
-  }
 }
 
 /** Parses and validates stored JSON text; anything unreadable is null (the feed then identifies). */

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { jsonArrayChunks, writeFileAtomically } from '@repo/discord-gateway'
 import { z } from 'zod'
 import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
 
@@ -16,6 +17,8 @@ const FileSchema = z.object({
  * Writes are serialised and coalesced: at most one write is on its way and one
  * waits behind it, and the waiting one serialises the state only when it starts,
  * so a burst of changes costs two writes and two copies of the file, not one each.
+ * The JSON is produced in pieces of a few hundred rooms with a turn of the event loop between
+ * them, so a large file never stalls the frames in flight.
  */
 export class FileRoomStore implements RoomStore {
   readonly #path: string
@@ -110,19 +113,22 @@ export class FileRoomStore implements RoomStore {
   }
 
   async #write(): Promise<void> {
-    // From here on, changes need a later write; this one takes the state as it is now.
+    // From here on, changes need a later write; this one takes the state as it is now. Records
+    // are replaced on change, never mutated, so copies of the collections are a consistent
+    // snapshot while it is serialised piece by piece.
     this.#next = null
-    const snapshot = JSON.stringify({
-      version: 1,
-      rooms: [...this.#rooms.values()],
-      categories: [...this.#categories],
-    })
-    const temp = `${this.#path}.${process.pid}.${++this.#writeCount}.tmp`
+    const rooms = [...this.#rooms.values()]
+    const categories = [...this.#categories]
+    async function* text() {
+      yield '{"version":1,"rooms":['
+      yield* jsonArrayChunks(rooms)
+      yield `],"categories":${JSON.stringify(categories)}}`
+    }
     const write = (async () => {
       await mkdir(dirname(this.#path), { recursive: true })
-      await writeFile(temp, snapshot, { mode: 0o600 })
-      await rename(temp, this.#path)
+      await writeFileAtomically(this.#path, text())
     })()
+    this.#writeCount++
     this.#current = write
     await write
   }

@@ -76,7 +76,15 @@ export interface RoomServiceOptions {
    * for an orphan. @defaultValue 0 (one node serialises creation and reconciliation)
    */
   orphanGraceMs?: number
+  /**
+   * Voice activity is written to the store in batches, at most this long after it happened
+   * (a closing room is reopened at once). @defaultValue 5_000
+   */
+  activityFlushMs?: number
 }
+
+/** Activity is written to the store at most once a minute per open room. */
+const ACTIVITY_WRITE_EVERY_MS = 60_000
 
 /** Result of a reconciliation with Discord. */
 export interface ReconcileReport {
@@ -103,6 +111,9 @@ export class RoomService implements RoomDirectory {
   readonly #reloading = new Map<string, boolean>()
   #unsubscribeVoice: (() => void) | null = null
   #unwatchStore: (() => void) | null = null
+  /** Rooms with voice activity not yet written to the store, and the timer that writes them. */
+  readonly #pendingActivity = new Set<string>()
+  #activityTimer: unknown = null
 
   constructor(options: RoomServiceOptions) {
     this.#o = {
@@ -115,6 +126,7 @@ export class RoomService implements RoomDirectory {
       voiceReady: () => true,
       isLeader: () => true,
       orphanGraceMs: 0,
+      activityFlushMs: 5_000,
       ...options,
     }
   }
@@ -138,16 +150,15 @@ export class RoomService implements RoomDirectory {
     for (const room of await this.#o.store.list()) this.#remember(room)
     this.#unsubscribeVoice ??= this.#o.voice.subscribe((event) => {
       const roomId = this.#byChannel.get(event.channelId)
-      if (roomId)
-        void this.#touch(roomId).catch((error: unknown) =>
-          this.#o.logger.warn({ err: error, roomId }, 'touch failed'),
-        )
+      if (roomId) this.#noteActivity(roomId)
     })
   }
 
   stop(): void {
     this.#unsubscribeVoice?.()
     this.#unsubscribeVoice = null
+    if (this.#activityTimer !== null) this.#o.clock.clearTimeout(this.#activityTimer)
+    this.#activityTimer = null
     this.#unwatchStore?.()
     this.#unwatchStore = null
   }
@@ -455,13 +466,14 @@ export class RoomService implements RoomDirectory {
     const now = this.#o.clock.now()
     const leader = this.#o.isLeader()
     const report = { warned: [] as string[], closed: [] as string[], reopened: [] as string[] }
+    const active: string[] = []
     for (const room of [...this.#cache.values()]) {
       try {
         // Every node records the activity it sees (its viewers, its voice mirror) in the
         // store; only the leader acts on inactivity, reading that shared truth.
         if (this.#isActive(room, leader)) {
           if (room.status === 'closing') report.reopened.push(room.id)
-          await this.#touch(room.id)
+          active.push(room.id)
           continue
         }
         if (!leader) continue
@@ -480,6 +492,8 @@ export class RoomService implements RoomDirectory {
         this.#o.logger.warn({ err: error, roomId: room.id }, 'sweep failed for room')
       }
     }
+    // Together, so a file store writes its file once for all of them, not once per room.
+    await this.#touchAll(active)
     return report
   }
 
@@ -645,12 +659,46 @@ export class RoomService implements RoomDirectory {
     )
   }
 
+  /**
+   * Voice activity in a room. A closing room is reopened at once; otherwise the activity is
+   * written with the others of the next activityFlushMs, so thousands of busy rooms cost one
+   * store write every few seconds, not one per room.
+   */
+  #noteActivity(roomId: string): void {
+    const cached = this.#cache.get(roomId)
+    if (!cached) return
+    if (cached.status === 'closing') {
+      void this.#touchAll([roomId])
+      return
+    }
+    if (this.#o.clock.now() - cached.lastActivityAt < ACTIVITY_WRITE_EVERY_MS) return
+    this.#pendingActivity.add(roomId)
+    this.#activityTimer ??= this.#o.clock.setTimeout(() => {
+      this.#activityTimer = null
+      const rooms = [...this.#pendingActivity]
+      this.#pendingActivity.clear()
+      void this.#touchAll(rooms)
+    }, this.#o.activityFlushMs)
+  }
+
+  /** Touches rooms concurrently; a failure is logged per room. */
+  async #touchAll(roomIds: readonly string[]): Promise<void> {
+    await Promise.all(
+      roomIds.map((roomId) =>
+        this.#touch(roomId).catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, roomId }, 'recording room activity failed'),
+        ),
+      ),
+    )
+  }
+
   /** Records activity; cancels a pending closing warning. */
   async #touch(roomId: string): Promise<void> {
     const now = this.#o.clock.now()
     const cached = this.#cache.get(roomId)
     // Persist at most once a minute while open; always when a warning must be cancelled.
-    if (cached && cached.status === 'open' && now - cached.lastActivityAt < 60_000) return
+    if (cached && cached.status === 'open' && now - cached.lastActivityAt < ACTIVITY_WRITE_EVERY_MS)
+      return
     const updated = await this.#o.store.mutate(roomId, (room) => {
       if (!room) return { result: null }
       const next: RoomRecord = { ...room, lastActivityAt: now, status: 'open', closesAt: null }
