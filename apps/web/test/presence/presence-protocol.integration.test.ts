@@ -8,6 +8,10 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventBus, HistoryLimits } from '../../src/features/presence/event-bus'
 import { createMemoryEventBus } from '../../src/features/presence/memory-event-bus.server'
+import {
+  DEFAULT_PRESENCE_OPTIONS,
+  pingGroupCount,
+} from '../../src/features/presence/presence-service.server'
 import { createRedisEventBus } from '../../src/features/presence/redis-event-bus.server'
 import { until } from './bus-contract'
 import { roomState, sf } from './fixtures'
@@ -457,6 +461,23 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
       expect((await dead.closed).code).toBe(PresenceCloseCode.PingTimeout)
       await new Promise((r) => setTimeout(r, 350))
       expect(live.ws.readyState).toBe(1)
+    })
+
+    it('spreads protocol pings over the interval in small groups', async () => {
+      // At the default 25 s, 10,000 sockets are pinged 20 at a time.
+      expect(Math.ceil(10_000 / pingGroupCount(DEFAULT_PRESENCE_OPTIONS.pingIntervalMs))).toBe(20)
+      await setup({ pingIntervalMs: 1_000 })
+      const clients = await Promise.all(Array.from({ length: 40 }, (_, i) => open(sf(500 + i))))
+      const pings: number[] = []
+      for (const c of clients) c.ws.on('ping', () => pings.push(performance.now()))
+      await until(() => pings.length >= 40, 3_000)
+      pings.sort((a, b) => a - b)
+      // 40 sockets over 20 groups: about 2 per 50 ms, never all at once.
+      const busiest = Math.max(
+        ...pings.map((t) => pings.filter((u) => u >= t && u < t + 50).length),
+      )
+      expect(busiest).toBeLessThanOrEqual(8)
+      expect((pings[39] ?? 0) - (pings[0] ?? 0)).toBeGreaterThan(500)
     })
 
     it('closes every socket with 4012 when the service stops', async () => {

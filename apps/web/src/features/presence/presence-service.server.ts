@@ -122,8 +122,17 @@ interface LocalRoom {
 }
 
 const PING_PAYLOAD = 'tv-presence'
-/** Groups the protocol pings are spread over (one group per pingIntervalMs / PING_SLOTS). */
-const PING_SLOTS = 25
+/**
+ * Protocol pings go out in small groups, one group every PING_TICK_MS (at 10,000 sockets and the
+ * default 25 s interval: 20 sockets per 50 ms). Each ping is a socket write; a few hundred in one
+ * go stalled every frame in flight by 15-25 ms.
+ */
+const PING_TICK_MS = 50
+
+/** How many groups the protocol pings of one interval are spread over (one group per tick). */
+export function pingGroupCount(pingIntervalMs: number): number {
+  return Math.max(1, Math.round(pingIntervalMs / PING_TICK_MS))
+}
 
 function isSessionUser(value: unknown): value is SessionUser {
   return (
@@ -161,7 +170,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const localRooms = new Map<string, LocalRoom>()
   let subscriptionCount = 0
   /** Sockets by ping group (see the ping timer). */
-  const pingSlots = Array.from({ length: PING_SLOTS }, () => new Set<SocketState>())
+  const pingSlotCount = pingGroupCount(opts.pingIntervalMs)
+  const pingSlots = Array.from({ length: pingSlotCount }, () => new Set<SocketState>())
   let nextSlot = 0
   let stopped = false
 
@@ -423,13 +433,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   }
 
   // Protocol pings are spread over the interval: every socket is pinged once per
-  // pingIntervalMs, but in PING_SLOTS groups, so 10,000 sockets never cost one long
-  // synchronous loop (which stalled every frame in flight).
+  // pingIntervalMs, one small group per tick (see PING_TICK_MS), so 10,000 sockets never cost
+  // one long synchronous loop.
   let pingTick = 0
   const pingTimer = setInterval(
     () => {
       const slot = pingSlots[pingTick] ?? new Set<SocketState>()
-      pingTick = (pingTick + 1) % PING_SLOTS
+      pingTick = (pingTick + 1) % pingSlotCount
       for (const state of slot) {
         if (!state.alive) {
           drop(state, PresenceCloseCode.PingTimeout, 'ping_timeout', 'no pong')
@@ -443,7 +453,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         }
       }
     },
-    Math.max(1, opts.pingIntervalMs / PING_SLOTS),
+    Math.max(1, opts.pingIntervalMs / pingSlotCount),
   )
   pingTimer.unref?.()
 
@@ -567,7 +577,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       userSockets.set(user.userId, mine)
       sockets.set(peer.id, state)
       pingSlots[state.pingSlot]?.add(state)
-      nextSlot = (nextSlot + 1) % PING_SLOTS
+      nextSlot = (nextSlot + 1) % pingSlotCount
       metrics.sockets.set(sockets.size)
     },
     message(peer, message) {
