@@ -24,6 +24,9 @@ import { nowMs } from './lib/clock.mjs'
 import { LatencyHistogram } from './lib/hist.mjs'
 import { serveRequests } from './lib/ipc.mjs'
 import { dueAt, playerOf, roomOf } from './lib/schedule.mjs'
+import { logStalls } from './lib/stalls.mjs'
+
+logStalls('emulator')
 
 interface BenchRoom {
   channelId: string

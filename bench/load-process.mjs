@@ -11,6 +11,9 @@ import { LatencyHistogram } from './lib/hist.mjs'
 import { serveRequests } from './lib/ipc.mjs'
 import { importFromWeb } from './lib/resolve.mjs'
 import { dueAt, eventsForRoom, globalIndex, playerOf } from './lib/schedule.mjs'
+import { logStalls } from './lib/stalls.mjs'
+
+logStalls('load')
 
 const { WebSocket } = await importFromWeb('ws')
 const { io } = await importFromWeb('socket.io-client')

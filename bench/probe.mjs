@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { serveRequests } from './lib/ipc.mjs'
+import { logMark, logStalls } from './lib/stalls.mjs'
 
 if (process.send) {
   const loop = monitorEventLoopDelay({ resolution: 10 })
@@ -21,36 +22,14 @@ if (process.send) {
   })
   obs.observe({ entryTypes: ['gc'] })
 
-  // BENCH_STALLS=1: print every event-loop stall over 15 ms and every GC pause over 5 ms to
-  // stderr, with the time since the process started, to line them up with what the server does.
-  if (process.env.BENCH_STALLS === '1') {
-    let last = performance.now()
-    setInterval(() => {
-      const now = performance.now()
-      if (now - last > 20) {
-        process.stderr.write(`[stall] t=${(now / 1000).toFixed(2)}s ${(now - last - 5).toFixed(1)} ms\n`)
-      }
-      last = now
-    }, 5).unref()
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        if (e.duration > 5) {
-          process.stderr.write(
-            `[gc] t=${(e.startTime / 1000).toFixed(2)}s ${e.duration.toFixed(1)} ms kind=${e.detail?.kind}\n`,
-          )
-        }
-      }
-    }).observe({ entryTypes: ['gc'] })
-  }
+  logStalls('server')
 
   // The histogram records the time between the 10 ms sampling timer's runs: subtract the
   // resolution to get the delay.
   const ms = (ns) => Math.max(0, Math.round((ns / 1e6 - 10) * 1000) / 1000)
   serveRequests({
     'probe.reset': () => {
-      if (process.env.BENCH_STALLS === '1') {
-        process.stderr.write(`[probe.reset] t=${(performance.now() / 1000).toFixed(2)}s\n`)
-      }
+      logMark('server', 'probe.reset')
       loop.reset()
       gcCount = 0
       gcTotalMs = 0

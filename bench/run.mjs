@@ -62,7 +62,7 @@ const P = QUICK
     }
   : {
       a: { rate: 100, seconds: 65, warmupSeconds: 5 },
-      b: { rate: 1000, seconds: 35, warmupSeconds: 5 },
+      b: { rate: 1000, seconds: 65, warmupSeconds: 5 },
       c: { events: 5000 },
       d: { rate: 1000, seconds: 25, warmupSeconds: 5, every: 100 },
       e: { rate: 100, seconds: 15, stormAfterSeconds: 3 },

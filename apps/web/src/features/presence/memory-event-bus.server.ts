@@ -9,7 +9,7 @@ import {
   type HistoryResult,
   type StreamPosition,
 } from './event-bus'
-import { stampFrame, stampJson, unstampedJson } from './frame-stamp'
+import { stampFrame } from './frame-stamp'
 import { PresenceError } from './presence-error'
 
 /** Options of {@link createMemoryEventBus}. */
@@ -70,10 +70,9 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       const room = stream(roomId)
       const ts = now()
       const seq = ++room.seq
-      const busFrame: BusFrame = {
-        frame: stampFrame(roomId, body, ts, seq),
-        text: stampJson(unstampedJson(roomId, body, ts), seq),
-      }
+      const frame = stampFrame(roomId, body, ts, seq)
+      // One flat string per frame: it is written to every subscriber and kept in the history.
+      const busFrame: BusFrame = { frame, text: JSON.stringify(frame) }
       room.history.push(busFrame)
       prune(room)
       for (const listener of room.listeners) {
