@@ -307,7 +307,9 @@ Options: \`--cpu-prof\` (writes a V8 CPU profile of each server arm to \`bench/r
 \`--arms=ours,raw,sio\`, \`--scenarios=a,b,c,d,e,f\`, \`--large=N\` (sockets in the large phase),
 \`--no-build\` (reuse \`apps/web/.output\`), \`--write-docs\` (let a partial run replace these files).
 Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other partial runs
-\`bench/results/partial.*\`; only a full default run writes docs/.
+\`bench/results/partial.*\`; only a full default run writes docs/. With \`BENCH_STALLS=1 BENCH_VERBOSE=1\`
+every process (server, emulator, load) prints its event-loop stalls over 15 ms, GC pauses over 5 ms
+and heap size every 5 s on one wall-clock timeline: how the stalls below were traced.
 
 ![latency chart](${files.svg})
 
