@@ -1,5 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile, rm } from 'node:fs/promises'
 import { GatewayError } from '../errors'
 import { writeFileAtomically } from './json-chunks'
 import type { PersistedGateway } from './persisted-gateway'
@@ -30,10 +29,7 @@ export class FileSessionStore implements GatewaySessionStore {
 
   save(value: PersistedGateway): Promise<void> {
     // serialise writes so an older value can never rename over a newer one
-    const next = this.writing.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true })
-      await writeFileAtomically(this.path, persistedJsonChunks(value))
-    })
+    const next = this.writing.then(() => writeFileAtomically(this.path, persistedJsonChunks(value)))
     this.writing = next.catch(() => undefined)
     return next
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { open, rename, rm } from 'node:fs/promises'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
 /** Array items serialised per piece by {@link jsonArrayChunks}. */
@@ -20,24 +21,22 @@ export async function* jsonArrayChunks(
 ): AsyncGenerator<string, void, undefined> {
   for (let start = 0; start < items.length; start += itemsPerChunk) {
     await nextTurn()
-    const piece = items
-      .slice(start, start + itemsPerChunk)
-      .map((item) => JSON.stringify(item))
-      .join(',')
+    const piece = JSON.stringify(items.slice(start, start + itemsPerChunk)).slice(1, -1)
     yield start === 0 ? piece : `,${piece}`
   }
 }
 
 /**
- * Writes text given in pieces to `path` atomically: into a temporary file next to it, then renamed
- * over it, so a crash mid-write leaves the previous file whole. The temporary file is removed when a
- * piece fails.
+ * Writes text given in pieces to `path` atomically: into a temporary file next to it (creating the
+ * directory if needed), then renamed over it, so a crash mid-write leaves the previous file whole.
+ * The temporary file is removed when a piece fails.
  */
 export async function writeFileAtomically(
   path: string,
   chunks: AsyncIterable<string>,
   mode = 0o600,
 ): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
   const tmp = `${path}.${randomUUID()}.tmp`
   const file = await open(tmp, 'w', mode)
   try {

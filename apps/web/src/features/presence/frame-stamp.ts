@@ -2,20 +2,14 @@ import { PROTOCOL_VERSION, type RoomEventFrame } from '@repo/discord-integration
 import type { RoomFrameBody } from '../../server/ports'
 
 /**
- * The JSON of a frame without its seq: `{"v":1,"room":…,"ts":…,…body}`.
- * Stamping prepends `"seq":N,` so a frame is serialised once, even when the seq is
- * assigned elsewhere (inside Redis).
+ * The JSON of a frame without its seq: `{"v":1,"room":…,"ts":…,…body}`. The Redis bus's
+ * script prepends `"seq":N,` once it has assigned the seq, so the frame is serialised once.
  */
 export function unstampedJson(roomId: string, body: RoomFrameBody, ts: number): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, room: roomId, ts, ...body })
 }
 
-/** Inserts the seq into an unstamped frame's JSON. */
-export function stampJson(unstamped: string, seq: number): string {
-  return `{"seq":${seq},${unstamped.slice(1)}`
-}
-
-/** The frame object matching `stampJson(unstampedJson(roomId, body, ts), seq)`. */
+/** The frame object: `body` stamped with v, room, ts and seq. */
 export function stampFrame(
   roomId: string,
   body: RoomFrameBody,

@@ -1,5 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { jsonArrayChunks, writeFileAtomically } from '@repo/discord-gateway'
 import { z } from 'zod'
 import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
@@ -124,10 +123,7 @@ export class FileRoomStore implements RoomStore {
       yield* jsonArrayChunks(rooms)
       yield `],"categories":${JSON.stringify(categories)}}`
     }
-    const write = (async () => {
-      await mkdir(dirname(this.#path), { recursive: true })
-      await writeFileAtomically(this.#path, text())
-    })()
+    const write = writeFileAtomically(this.#path, text())
     this.#writeCount++
     this.#current = write
     await write

@@ -671,7 +671,7 @@ export class RoomService implements RoomDirectory {
       void this.#touchAll([roomId])
       return
     }
-    if (this.#o.clock.now() - cached.lastActivityAt < ACTIVITY_WRITE_EVERY_MS) return
+    if (!this.#activityDue(cached)) return
     this.#pendingActivity.add(roomId)
     this.#activityTimer ??= this.#o.clock.setTimeout(() => {
       this.#activityTimer = null
@@ -692,13 +692,18 @@ export class RoomService implements RoomDirectory {
     )
   }
 
+  /** Whether activity must be written: at most once a minute while open; always to cancel a warning. */
+  #activityDue(cached: RoomRecord | undefined): boolean {
+    return (
+      cached?.status !== 'open' ||
+      this.#o.clock.now() - cached.lastActivityAt >= ACTIVITY_WRITE_EVERY_MS
+    )
+  }
+
   /** Records activity; cancels a pending closing warning. */
   async #touch(roomId: string): Promise<void> {
+    if (!this.#activityDue(this.#cache.get(roomId))) return
     const now = this.#o.clock.now()
-    const cached = this.#cache.get(roomId)
-    // Persist at most once a minute while open; always when a warning must be cancelled.
-    if (cached && cached.status === 'open' && now - cached.lastActivityAt < ACTIVITY_WRITE_EVERY_MS)
-      return
     const updated = await this.#o.store.mutate(roomId, (room) => {
       if (!room) return { result: null }
       const next: RoomRecord = { ...room, lastActivityAt: now, status: 'open', closesAt: null }
