@@ -29,6 +29,11 @@ if ! [ -x /usr/bin/chromium ]; then
     || { tail -20 "$OUT/apt.log"; echo "0 passed, 1 failed"; exit 1; }
 fi
 /usr/bin/chromium --version
+# `ss` (iproute2) lets an e2e test read the server's listen backlog
+if ! command -v ss >/dev/null; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq iproute2 >"$OUT/apt-ss.log" 2>&1 \
+    || { tail -20 "$OUT/apt-ss.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
 
 step "redis"
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then

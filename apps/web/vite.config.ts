@@ -22,22 +22,38 @@ function optionalNativeDependencies(names: string[]): Plugin {
 }
 
 /**
- * Nitro's Node server creates the CrossWS adapter with its default idle check, which
- * pings every socket in one synchronous loop every 30 s: at 10,000 sockets that stalls
- * the event loop for 100+ ms. The presence service already pings its sockets in
- * spread-out groups and drops silent ones, so the adapter's own check is turned off.
- * The build fails if Nitro's code changes shape, so an upgrade cannot drop this quietly.
+ * Two changes to Nitro's Node server entry, each of which fails the build if Nitro's code
+ * changes shape, so an upgrade cannot drop them quietly:
+ *
+ * - Its CrossWS adapter runs a default idle check that pings every socket in one synchronous
+ *   loop every 30 s: at 10,000 sockets that stalls the event loop for 100+ ms. The presence
+ *   service already pings its sockets in spread-out groups and drops silent ones, so the
+ *   adapter's own check is turned off.
+ * - It listens with Node's default backlog of 511 pending connections. When thousands of
+ *   browsers reconnect at once (a deploy, a network blip), connections past that are dropped
+ *   by the kernel and their clients retry after 1, 3, 7, 15, 31 s; with 4096 (the usual
+ *   `net.core.somaxconn` cap) the queue absorbs a 10,000-socket storm.
  */
-function crosswsWithoutIdleSweep(): Plugin {
-  const call = 'wsAdapter({ resolve: resolveWebsocketHooks })'
+function nitroNodeServerTuning(): Plugin {
+  const edits = [
+    [
+      'wsAdapter({ resolve: resolveWebsocketHooks })',
+      'wsAdapter({ resolve: resolveWebsocketHooks, idleTimeout: 0 })',
+    ],
+    ['fetch: nitroApp.fetch,', 'fetch: nitroApp.fetch,\n\tnode: { backlog: 4096 },'],
+  ] as const
   return {
-    name: 'crossws-without-idle-sweep',
+    name: 'nitro-node-server-tuning',
     transform(code, id) {
       if (!/nitro\/dist\/presets\/node\/runtime\/node-server\.mjs$/.test(id)) return null
-      if (!code.includes(call)) {
-        throw new Error(`${id}: expected \`${call}\`; update crosswsWithoutIdleSweep()`)
+      let out = code
+      for (const [from, to] of edits) {
+        if (!out.includes(from)) {
+          throw new Error(`${id}: expected \`${from}\`; update nitroNodeServerTuning()`)
+        }
+        out = out.replace(from, to)
       }
-      return code.replace(call, 'wsAdapter({ resolve: resolveWebsocketHooks, idleTimeout: 0 })')
+      return out
     },
   }
 }
@@ -47,7 +63,7 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   plugins: [
     optionalNativeDependencies(['zlib-sync']),
-    crosswsWithoutIdleSweep(),
+    nitroNodeServerTuning(),
     tanstackStart(),
     nitro({ serverDir: './server', features: { websocket: true } }),
     // must come after tanstackStart()
