@@ -3,7 +3,9 @@
  * bench's IPC requests for event-loop delay, GC pauses and memory, without touching the server's
  * code. Loaded the same way into all three arms so its (small) cost is the same everywhere.
  */
+import path from 'node:path'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import v8 from 'node:v8'
 import { serveRequests } from './lib/ipc.mjs'
 import { logMark, logStalls } from './lib/stalls.mjs'
 
@@ -64,6 +66,12 @@ if (process.send) {
         gc()
         await new Promise((r) => setTimeout(r, 50))
         gc()
+      }
+      // BENCH_HEAP_SNAPSHOT=dir: a heap snapshot of the idle sockets, to see what each one keeps.
+      if (process.env.BENCH_HEAP_SNAPSHOT) {
+        v8.writeHeapSnapshot(
+          path.join(process.env.BENCH_HEAP_SNAPSHOT, `${process.pid}.heapsnapshot`),
+        )
       }
       const m = process.memoryUsage()
       return {

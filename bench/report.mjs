@@ -309,7 +309,8 @@ Options: \`--cpu-prof\` (writes a V8 CPU profile of each server arm to \`bench/r
 Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other partial runs
 \`bench/results/partial.*\`; only a full default run writes docs/. With \`BENCH_STALLS=1 BENCH_VERBOSE=1\`
 every process (server, emulator, load) prints its event-loop stalls over 15 ms, GC pauses over 5 ms
-and heap size every 5 s on one wall-clock timeline: how the stalls below were traced.
+and heap size every 5 s on one wall-clock timeline: how the stalls below were traced;
+\`BENCH_HEAP_SNAPSHOT=<dir>\` writes a heap snapshot of each server arm with its idle sockets at (f).
 
 ![latency chart](${files.svg})
 
