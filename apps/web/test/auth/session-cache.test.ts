@@ -61,6 +61,19 @@ describe('unsealed session cache', () => {
     expect(auth.sessionCacheStats()).toMatchObject({ hits: 1, misses: 2 })
   })
 
+  it('by default keeps an entry 15 minutes: sockets back from a blip are not unsealed again', async () => {
+    now = Date.now()
+    const auth = makeAuth()
+    const cookie = await cookieFor(auth, '123456789012345604')
+    await auth.readSession(cookie)
+    now += 10 * 60_000
+    await auth.readSession(cookie)
+    expect(auth.sessionCacheStats()).toMatchObject({ hits: 1, misses: 1 })
+    now += 5 * 60_000 + 1
+    expect(await auth.readSession(cookie)).not.toBeNull()
+    expect(auth.sessionCacheStats()).toMatchObject({ hits: 1, misses: 2 })
+  })
+
   it('never keeps a session past the expiration sealed into the cookie', async () => {
     now = Date.now()
     const auth = makeAuth({ ttlMs: 3_600_000 })

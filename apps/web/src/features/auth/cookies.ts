@@ -8,6 +8,7 @@ export function readCookie(header: string | null | undefined, name: string): str
     if (eq === -1) continue
     if (part.slice(0, eq).trim() === name) {
       const raw = part.slice(eq + 1).trim()
+      if (!raw.includes('%')) return raw
       try {
         return decodeURIComponent(raw)
       } catch {
