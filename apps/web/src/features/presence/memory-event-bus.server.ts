@@ -7,6 +7,7 @@ import {
   type EventBus,
   type HistoryLimits,
   type HistoryResult,
+  type ReplayFrame,
   type StreamPosition,
 } from './event-bus'
 import { stampFrame } from './frame-stamp'
@@ -19,9 +20,14 @@ export interface MemoryEventBusOptions {
   now?: () => number
 }
 
+/** A history entry: what a replay sends, and when it was stamped (for the age limit). */
+interface StoredFrame extends ReplayFrame {
+  readonly ts: number
+}
+
 interface RoomStream {
   seq: number
-  history: BusFrame[]
+  history: StoredFrame[]
   listeners: Set<(frame: BusFrame) => void>
 }
 
@@ -50,7 +56,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
   const prune = (room: RoomStream) => {
     const minTs = now() - limits.maxAgeMs
     let drop = Math.max(0, room.history.length - limits.maxFrames)
-    while (drop < room.history.length && (room.history[drop]?.frame.ts ?? 0) < minTs) drop++
+    while (drop < room.history.length && (room.history[drop]?.ts ?? 0) < minTs) drop++
     if (drop > 0) room.history.splice(0, drop)
   }
 
@@ -72,8 +78,9 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       const seq = ++room.seq
       const frame = stampFrame(roomId, body, ts, seq)
       // One flat string per frame: it is written to every subscriber and kept in the history.
-      const busFrame: BusFrame = { frame, text: JSON.stringify(frame) }
-      room.history.push(busFrame)
+      const text = JSON.stringify(frame)
+      const busFrame: BusFrame = { frame, text }
+      room.history.push({ seq, ts, type: frame.type, text })
       prune(room)
       for (const listener of room.listeners) {
         try {
@@ -104,10 +111,10 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
         return Promise.resolve({ ok: false, epoch, position, reason: 'epoch' })
       }
       if (room) prune(room)
-      const oldest = room?.history[0]?.frame.seq ?? 0
+      const oldest = room?.history[0]?.seq ?? 0
       const verdict = classifyResume(since, position, oldest)
       if (verdict !== 'ok') return Promise.resolve({ ok: false, epoch, position, reason: verdict })
-      const frames = room ? room.history.filter((f) => f.frame.seq > since) : []
+      const frames = room ? room.history.filter((f) => f.seq > since) : []
       return Promise.resolve({ ok: true, epoch, position, frames })
     },
     close() {

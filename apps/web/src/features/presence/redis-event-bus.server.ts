@@ -10,6 +10,7 @@ import {
   type HistoryLimits,
   type HistoryResult,
   type PublishOptions,
+  type ReplayFrame,
   type StreamPosition,
 } from './event-bus'
 import { stampFrame, unstampedJson } from './frame-stamp'
@@ -218,16 +219,16 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
         return { ok: false, epoch, position: seq, reason: 'epoch' }
       }
       const minTs = now() - limits.maxAgeMs
-      const frames: BusFrame[] = []
+      const frames: ReplayFrame[] = []
       for (const text of texts) {
         const frame = JSON.parse(text) as RoomEventFrame
-        if (frame.ts >= minTs) frames.push({ frame, text })
+        if (frame.ts >= minTs) frames.push({ seq: frame.seq, type: frame.type, text })
       }
       // Age pruning can only remove a prefix: keep only the contiguous tail.
-      const oldest = frames[0]?.frame.seq ?? 0
+      const oldest = frames[0]?.seq ?? 0
       const verdict = classifyResume(since, seq, oldest)
       if (verdict !== 'ok') return { ok: false, epoch, position: seq, reason: verdict }
-      return { ok: true, epoch, position: seq, frames: frames.filter((f) => f.frame.seq > since) }
+      return { ok: true, epoch, position: seq, frames: frames.filter((f) => f.seq > since) }
     },
     async close() {
       if (closed) return
