@@ -19,11 +19,13 @@ import {
   type BusSubscription,
   type EventBus,
   type PublishOptions,
+  type ReplayFrame,
   voiceDedupeKey,
 } from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
 import { type DropReason, type LatencySummary, PresenceMetrics } from './presence-metrics.server'
 import { TokenBucket } from './token-bucket'
+import { releaseUpgradeRequest } from './upgrade-request'
 import { VoiceRouter } from './voice-router'
 
 /** Tunables of the presence service (all have production defaults). */
@@ -165,7 +167,9 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const bus = deps.bus ?? createMemoryEventBus()
   const metrics = new PresenceMetrics()
   const router = new VoiceRouter(rooms)
-  const sockets = new Map<string, SocketState>()
+  // Keyed by the peer object itself: CrossWS makes `peer.id` lazily (a random UUID held for the
+  // socket's life), which 10,000 sockets need not pay for.
+  const sockets = new Map<Peer, SocketState>()
   const userSockets = new Map<string, Set<SocketState>>()
   const localRooms = new Map<string, LocalRoom>()
   let subscriptionCount = 0
@@ -199,11 +203,17 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     if (receivedAt !== undefined) metrics.observeLatencyMs(opts.now() - receivedAt)
   }
 
-  const sendBusFrame = (state: SocketState, sub: Subscription, busFrame: BusFrame) => {
-    const { frame } = busFrame
+  // A replayed or buffered frame: anything at or before the socket's position is skipped (the
+  // replay and the subscribe-time buffer can overlap).
+  const sendInOrder = (
+    state: SocketState,
+    sub: Subscription,
+    frame: ReplayFrame,
+    receivedAt?: number,
+  ) => {
     if (frame.seq <= sub.lastSeq) return
     sub.lastSeq = frame.seq
-    sendText(state, busFrame.text, frame.type, 'receivedAt' in frame ? frame.receivedAt : undefined)
+    sendText(state, frame.text, frame.type, receivedAt)
   }
 
   const sendError = (
@@ -304,7 +314,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     const buffered = sub.buffer
     sub.buffer = []
     sub.live = true
-    for (const frame of buffered) sendBusFrame(state, sub, frame)
+    for (const { frame, text } of buffered) {
+      const receivedAt = 'receivedAt' in frame ? frame.receivedAt : undefined
+      sendInOrder(state, sub, { seq: frame.seq, type: frame.type, text }, receivedAt)
+    }
   }
 
   const subscribe = async (
@@ -346,7 +359,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
             'subscribed',
           )
           sub.lastSeq = since
-          for (const frame of history.frames) sendBusFrame(state, sub, frame)
+          for (const frame of history.frames) sendInOrder(state, sub, frame)
           goLive(state, sub)
           metrics.subscribes.inc({ mode: 'resume' })
           return
@@ -400,8 +413,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
 
   const forget = (state: SocketState) => {
     for (const roomId of [...state.subs.keys()]) removeSubscription(state, roomId)
-    if (sockets.get(state.peer.id) === state) {
-      sockets.delete(state.peer.id)
+    if (sockets.get(state.peer) === state) {
+      sockets.delete(state.peer)
       metrics.sockets.set(sockets.size)
     }
     const mine = userSockets.get(state.user.userId)
@@ -550,6 +563,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     },
     open(peer) {
       const user = peer.context.presenceUser
+      releaseUpgradeRequest(peer)
       if (!isSessionUser(user)) {
         peer.close(PresenceCloseCode.Unauthenticated, 'unauthenticated')
         return
@@ -575,13 +589,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
       mine.add(state)
       userSockets.set(user.userId, mine)
-      sockets.set(peer.id, state)
+      sockets.set(peer, state)
       pingSlots[state.pingSlot]?.add(state)
       nextSlot = (nextSlot + 1) % pingSlotCount
       metrics.sockets.set(sockets.size)
     },
     message(peer, message) {
-      const state = sockets.get(peer.id)
+      const state = sockets.get(peer)
       if (!state || state.closing) return
       state.alive = true
       try {
@@ -592,16 +606,16 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
     },
     pong(peer) {
-      const state = sockets.get(peer.id)
+      const state = sockets.get(peer)
       if (state) state.alive = true
     },
     close(peer) {
-      const state = sockets.get(peer.id)
+      const state = sockets.get(peer)
       if (state) forget(state)
     },
     error(peer, error) {
       logger.debug({ err: error }, 'presence socket error')
-      const state = sockets.get(peer.id)
+      const state = sockets.get(peer)
       if (state) forget(state)
     },
   }
