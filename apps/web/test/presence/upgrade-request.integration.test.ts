@@ -21,6 +21,8 @@ describe('releaseUpgradeRequest on CrossWS Node peers', () => {
   it('drops the parked upgrade request and leaves the socket, its request and context working', async () => {
     let parked: unknown
     let released: boolean | undefined
+    const srv = createServer()
+    server = srv
     const opened = new Promise<Peer>((resolve) => {
       const adapter = nodeAdapter({
         idleTimeout: 0,
@@ -36,17 +38,16 @@ describe('releaseUpgradeRequest on CrossWS Node peers', () => {
           },
         },
       })
-      server = createServer()
       // As Nitro does: the adapter is handed a web Request it then parks on the message.
-      server.on('upgrade', (req, socket, head) => {
+      srv.on('upgrade', (req, socket, head) => {
         const request = new Request(`http://${req.headers.host}${req.url}`, {
           headers: req.headers as Record<string, string>,
         })
         void adapter.handleUpgrade(req, socket, head, request)
       })
     })
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
-    const { port } = server?.address() as AddressInfo
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+    const { port } = srv.address() as AddressInfo
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/ws`)
     client = ws
     const [peer] = await Promise.all([opened, new Promise((resolve) => ws.once('open', resolve))])
