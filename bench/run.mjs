@@ -147,6 +147,8 @@ async function startEmulator(rooms) {
 
 function serverArgs(arm, entry) {
   const args = ['--expose-gc', '--import', path.join(ROOT, 'bench', 'probe.mjs')]
+  // Extra V8/Node flags for every server arm alike (experiments: GC settings and the like).
+  args.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean))
   if (CPU_PROF) {
     args.push(
       '--cpu-prof',
@@ -367,9 +369,15 @@ async function phaseLarge(ctx, arm, results) {
         { rate: e.rate, count: Math.round(e.rate * e.seconds), warmup: 0 },
         async (t0) => {
           await sleep(t0 - nowMs() + e.stormAfterSeconds * 1000)
-          return load.request('storm', { timeoutMs: 20_000 }, 60_000)
+          return load.request('storm', { timeoutMs: 20_000, batch: 250 }, 60_000)
         },
       )
+      const tl = results.e[arm].action?.timeline
+      if (tl) {
+        log(
+          `  ${arm}: (e) sockets terminated by ${tl.terminatedMs} ms, reconnects issued by ${tl.issuedMs} ms; per second: opened ${tl.openedPerSecond.join(' ')}; resynced ${tl.resyncedPerSecond.join(' ')}`,
+        )
+      }
       await sleep(GAP_MS)
     }
     if (SCENARIOS.has('d')) {
