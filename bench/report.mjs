@@ -373,7 +373,9 @@ tn is the client's receipt. All bench processes read the same clock, \`process.h
 load process \`taskset -c 1\`; the orchestrator is unpinned and idle while measuring. The server's
 CPU % and RSS come from \`/proc/<pid>\`; event-loop delay (\`monitorEventLoopDelay\`, 10 ms
 resolution) and GC pauses (\`PerformanceObserver('gc')\`) from \`bench/probe.mjs\`, preloaded into
-every arm with \`--import\` (same cost everywhere).
+every arm with \`--import\` (same cost everywhere). Each server arm runs with the Node flags
+\`pnpm start\` uses on a one-core host (\`scripts/lib/server-flags.mjs\`:
+\`--single-threaded-gc\`), the baselines included, so no arm has a GC setting the others lack.
 
 **Events.** The emulator process toggles one player's \`selfMute\` per event
 (\`world.setVoice\`), which makes the gateway dispatch VOICE_STATE_UPDATE and our server publish
@@ -437,6 +439,7 @@ time is taken in its event handler, after socket.io-client decoded the packet (o
 | Node | ${meta.node} |
 | open files limit | ${meta.fdLimit} |
 | pinning | ${meta.pinning} |
+| server Node flags | ${meta.serverFlags ?? '(none)'} (every arm) |
 | clients | Node WebSocket clients (\`ws\`, \`socket.io-client\`) in the load process; no browser, Chromium is not involved |
 | build | ${meta.build?.built ? `vite build in ${meta.build.ms} ms` : 'existing apps/web/.output reused'} |
 

@@ -18,6 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { serverNodeFlags } from '../scripts/lib/server-flags.mjs'
 import {
   freePort,
   hasBuild,
@@ -106,6 +107,7 @@ function machine(fdLimit) {
     commit,
     date: new Date().toISOString(),
     pinning: 'server arm: taskset -c 0; emulator + load generator: taskset -c 1',
+    serverFlags: serverNodeFlags(1).join(' ') || '(none)',
   }
 }
 
@@ -146,9 +148,15 @@ async function startEmulator(rooms) {
 }
 
 function serverArgs(arm, entry) {
-  const args = ['--expose-gc', '--import', path.join(ROOT, 'bench', 'probe.mjs')]
-  // Extra V8/Node flags for every server arm alike (experiments: GC settings and the like).
-  args.push(...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean))
+  // Every arm is pinned to one core, so every arm gets the flags `pnpm start` uses on one core
+  // (scripts/lib/server-flags.mjs), plus any given for an experiment.
+  const args = [
+    ...serverNodeFlags(1),
+    ...(process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+    '--expose-gc',
+    '--import',
+    path.join(ROOT, 'bench', 'probe.mjs'),
+  ]
   if (CPU_PROF) {
     args.push(
       '--cpu-prof',

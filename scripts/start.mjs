@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/local-discord.mjs'
+import { serverNodeFlags } from './lib/server-flags.mjs'
 
 loadDotEnv()
 const env = { NODE_ENV: 'production', ...process.env }
@@ -32,7 +33,7 @@ if (!env.DISCORD_BOT_TOKEN) {
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
 }
 
-const child = spawn(process.execPath, [server], {
+const child = spawn(process.execPath, [...serverNodeFlags(), server], {
   cwd: join(root, 'apps/web'),
   env,
   stdio: 'inherit',

@@ -4,6 +4,7 @@
 //   BASE_URL=http://127.0.0.1:3100 node --test tests/e2e/server-tuning.e2e.mjs
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 
 const baseUrl = process.env.BASE_URL ?? 'http://127.0.0.1:3100'
@@ -19,4 +20,22 @@ test('the server listens with a backlog of 4096 pending connections', () => {
     .map((line) => Number(line.trim().split(/\s+/)[2]))
   assert.ok(backlogs.length > 0, `nothing listens on port ${port}`)
   for (const backlog of backlogs) assert.equal(backlog, 4096)
+})
+
+// `pnpm start` runs the server with --single-threaded-gc on a one-core host, where V8's
+// background GC threads would take the core from the event loop (scripts/lib/server-flags.mjs).
+test('the start script picks single-threaded GC on one core and V8 defaults on more', () => {
+  const root = new URL('../../../../', import.meta.url)
+  const probe =
+    "import('./scripts/lib/server-flags.mjs').then((m) => console.log(JSON.stringify(m.serverNodeFlags())))"
+  const flagsOn = (taskset) =>
+    JSON.parse(
+      execFileSync(
+        taskset ? 'taskset' : process.execPath,
+        [...(taskset ? ['-c', taskset, process.execPath] : []), '--input-type=module', '-e', probe],
+        { cwd: root, encoding: 'utf8' },
+      ),
+    )
+  assert.deepEqual(flagsOn('0'), ['--single-threaded-gc'])
+  if (availableParallelism() > 1) assert.deepEqual(flagsOn(null), [])
 })
