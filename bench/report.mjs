@@ -343,7 +343,12 @@ ${ratioTable(r)}
 Every socket drops at once (\`terminate()\`: no close handshake) ${P.e.stormAfterSeconds} s into a
 ${P.e.seconds} s schedule at ${P.e.rate} ev/s and reconnects immediately, resuming from the last
 sequence number it applied. "Resynced" = the client has everything up to the position the server
-announced on resubscribe.
+announced on resubscribe. The load generator creates the new
+sockets in batches of 250 with a turn of its event loop between batches, so requests leave while
+it is still creating the rest (one synchronous loop over 10,000 sockets held every request back
+for ~2 s); nothing is throttled, and all reconnects are in flight within 3-4 s. Socket.IO clients
+reconnect by themselves. Time counts from the drop, so the generator's own work weighs on every
+arm alike.
 
 ${stormTable(results, arms)}
 
