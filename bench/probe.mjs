@@ -60,17 +60,19 @@ if (process.send) {
       }
     },
     /** Full GC (needs --expose-gc), then memory: for the per-connection memory scenario. */
-    'probe.gc': async () => {
+    'probe.gc': async (msg) => {
       const gc = globalThis.gc
       if (typeof gc === 'function') {
         gc()
         await new Promise((r) => setTimeout(r, 50))
         gc()
       }
-      // BENCH_HEAP_SNAPSHOT=dir: a heap snapshot of the idle sockets, to see what each one keeps.
+      // BENCH_HEAP_SNAPSHOT=dir: a heap snapshot of the idle sockets (and, labelled, after a
+      // scenario), to see what each socket and each scenario keeps.
       if (process.env.BENCH_HEAP_SNAPSHOT) {
+        const label = typeof msg?.label === 'string' ? `-${msg.label}` : ''
         v8.writeHeapSnapshot(
-          path.join(process.env.BENCH_HEAP_SNAPSHOT, `${process.pid}.heapsnapshot`),
+          path.join(process.env.BENCH_HEAP_SNAPSHOT, `${process.pid}${label}.heapsnapshot`),
         )
       }
       const m = process.memoryUsage()

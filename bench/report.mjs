@@ -310,7 +310,8 @@ Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other parti
 \`bench/results/partial.*\`; only a full default run writes docs/. With \`BENCH_STALLS=1 BENCH_VERBOSE=1\`
 every process (server, emulator, load) prints its event-loop stalls over 15 ms, GC pauses over 5 ms
 and heap size every 5 s on one wall-clock timeline: how the stalls below were traced;
-\`BENCH_HEAP_SNAPSHOT=<dir>\` writes a heap snapshot of each server arm with its idle sockets at (f).
+\`BENCH_HEAP_SNAPSHOT=<dir>\` writes a heap snapshot of each server arm with its idle sockets at (f),
+and one after (b) (\`<pid>-after-b.heapsnapshot\`).
 
 ![latency chart](${files.svg})
 

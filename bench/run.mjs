@@ -328,10 +328,12 @@ async function phaseLarge(ctx, arm, results) {
   const load = await startLoad()
   try {
     await sleep(GAP_MS)
-    const mem0 = await server.child.request('probe.gc', {}, 10_000)
+    // Writing a heap snapshot of 10,000 sockets takes a while.
+    const gcTimeoutMs = process.env.BENCH_HEAP_SNAPSHOT ? 120_000 : 10_000
+    const mem0 = await server.child.request('probe.gc', {}, gcTimeoutMs)
     const conn = await connect(load, arm, server, rooms, ctx.cookies)
     await sleep(2 * GAP_MS)
-    const mem1 = await server.child.request('probe.gc', {}, 10_000)
+    const mem1 = await server.child.request('probe.gc', {}, gcTimeoutMs)
     if (SCENARIOS.has('f')) {
       const n = conn.connected || 1
       results.f[arm] = {
@@ -352,6 +354,9 @@ async function phaseLarge(ctx, arm, results) {
         count: Math.round(b.rate * b.seconds),
         warmup: Math.round(b.rate * b.warmupSeconds),
       })
+      if (process.env.BENCH_HEAP_SNAPSHOT) {
+        await server.child.request('probe.gc', { label: 'after-b' }, gcTimeoutMs)
+      }
       await sleep(GAP_MS)
     }
     if (SCENARIOS.has('c')) {
