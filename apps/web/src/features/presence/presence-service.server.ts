@@ -99,9 +99,9 @@ export interface PresenceService extends RoomEvents {
 
 interface Subscription {
   readonly roomId: string
-  live: boolean
-  /** Frames that arrived while the subscription was being set up. */
-  buffer: BusFrame[]
+  readonly state: SocketState
+  /** Frames that arrived while the subscription was being set up; null once it is live. */
+  buffer: BusFrame[] | null
   /** The last seq the socket was given (snapshot or frame) for this room. */
   lastSeq: number
 }
@@ -109,7 +109,8 @@ interface Subscription {
 interface SocketState {
   readonly peer: Peer
   readonly user: SessionUser
-  readonly subs: Map<string, Subscription>
+  /** At most maxSubscriptionsPerSocket (8), usually one: a list is lighter than a Map. */
+  readonly subs: Subscription[]
   readonly bucket: TokenBucket
   badFrames: number
   alive: boolean
@@ -118,12 +119,15 @@ interface SocketState {
   readonly pingSlot: number
 }
 
+/** The room's subscriptions on this node, sharing one bus subscription. */
 interface LocalRoom {
-  readonly sockets: Set<SocketState>
+  readonly subs: Set<Subscription>
   readonly subscription: BusSubscription
 }
 
 const PING_PAYLOAD = 'tv-presence'
+/** The rate limiters' clock, one function for every socket. */
+const monotonicNow = () => performance.now()
 /**
  * Protocol pings go out in small groups, one group every PING_TICK_MS (at 10,000 sockets and the
  * default 25 s interval: 20 sockets per 50 ms). Each ping is a socket write; a few hundred in one
@@ -170,7 +174,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Keyed by the peer object itself: CrossWS makes `peer.id` lazily (a random UUID held for the
   // socket's life), which 10,000 sockets need not pay for.
   const sockets = new Map<Peer, SocketState>()
-  const userSockets = new Map<string, Set<SocketState>>()
+  /** Each user's sockets, oldest first. */
+  const userSockets = new Map<string, SocketState[]>()
   const localRooms = new Map<string, LocalRoom>()
   let subscriptionCount = 0
   /** Sockets by ping group (see the ping timer). */
@@ -246,28 +251,26 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     if (!local) return
     const { frame, text } = busFrame
     let sent = 0
-    for (const state of local.sockets) {
-      const sub = state.subs.get(roomId)
-      if (!sub) continue
-      if (!sub.live) {
+    for (const sub of local.subs) {
+      if (sub.buffer) {
         sub.buffer.push(busFrame)
         continue
       }
       if (frame.seq <= sub.lastSeq) continue
       sub.lastSeq = frame.seq
-      if (write(state, text)) sent++
+      if (write(sub.state, text)) sent++
     }
     if (sent > 0) {
       metrics.framesSent.inc({ type: frame.type }, sent)
       if ('receivedAt' in frame) metrics.observeLatencyMs(opts.now() - frame.receivedAt)
     }
     if (frame.type === 'room.deleted') {
-      for (const state of [...local.sockets]) removeSubscription(state, roomId)
+      for (const { state } of [...local.subs]) removeSubscription(state, roomId)
     } else if (frame.type === 'room.updated') {
       // A player who was removed stops receiving the room's stream at once.
       const allowed = new Set(frame.state.players.map((p) => p.userId))
       allowed.add(frame.state.ownerId)
-      for (const state of [...local.sockets]) {
+      for (const { state } of [...local.subs]) {
         if (!allowed.has(state.user.userId)) {
           removeSubscription(state, roomId)
           sendError(state, roomId, 'FORBIDDEN', 'You are no longer a player of this room.')
@@ -281,39 +284,40 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     roomId: string,
   ): { sub: Subscription; ready: Promise<void> } => {
     removeSubscription(state, roomId)
-    const sub: Subscription = { roomId, live: false, buffer: [], lastSeq: 0 }
-    state.subs.set(roomId, sub)
+    const sub: Subscription = { roomId, state, buffer: [], lastSeq: 0 }
+    state.subs.push(sub)
     subscriptionCount++
     metrics.subscriptions.set(subscriptionCount)
     let local = localRooms.get(roomId)
     if (!local) {
       local = {
-        sockets: new Set(),
+        subs: new Set(),
         subscription: bus.subscribe(roomId, (frame) => deliver(roomId, frame)),
       }
       localRooms.set(roomId, local)
     }
-    local.sockets.add(state)
+    local.subs.add(sub)
     return { sub, ready: local.subscription.ready }
   }
 
   const removeSubscription = (state: SocketState, roomId: string) => {
-    if (!state.subs.delete(roomId)) return
+    const index = state.subs.findIndex((sub) => sub.roomId === roomId)
+    if (index < 0) return
+    const [sub] = state.subs.splice(index, 1)
     subscriptionCount--
     metrics.subscriptions.set(subscriptionCount)
     const local = localRooms.get(roomId)
-    if (!local) return
-    local.sockets.delete(state)
-    if (local.sockets.size === 0) {
+    if (!local || !sub) return
+    local.subs.delete(sub)
+    if (local.subs.size === 0) {
       localRooms.delete(roomId)
       local.subscription.unsubscribe()
     }
   }
 
   const goLive = (state: SocketState, sub: Subscription) => {
-    const buffered = sub.buffer
-    sub.buffer = []
-    sub.live = true
+    const buffered = sub.buffer ?? []
+    sub.buffer = null
     for (const { frame, text } of buffered) {
       const receivedAt = 'receivedAt' in frame ? frame.receivedAt : undefined
       sendInOrder(state, sub, { seq: frame.seq, type: frame.type, text }, receivedAt)
@@ -331,13 +335,14 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       sendError(state, roomId, 'FORBIDDEN', 'You are not a player of this room.')
       return
     }
-    if (!state.subs.has(roomId) && state.subs.size >= opts.maxSubscriptionsPerSocket) {
+    const subscribed = state.subs.some((sub) => sub.roomId === roomId)
+    if (!subscribed && state.subs.length >= opts.maxSubscriptionsPerSocket) {
       sendError(state, roomId, 'RATE_LIMITED', 'Too many rooms on one connection.')
       return
     }
     // Live frames are buffered from here on, so nothing published from now on can be missed.
     const { sub, ready } = addSubscription(state, roomId)
-    const current = () => !state.closing && state.subs.get(roomId) === sub
+    const current = () => !state.closing && state.subs.includes(sub)
     try {
       await ready
       if (!current()) return
@@ -412,15 +417,16 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // -------------------------------------------------------------------------
 
   const forget = (state: SocketState) => {
-    for (const roomId of [...state.subs.keys()]) removeSubscription(state, roomId)
+    for (const { roomId } of [...state.subs]) removeSubscription(state, roomId)
     if (sockets.get(state.peer) === state) {
       sockets.delete(state.peer)
       metrics.sockets.set(sockets.size)
     }
     const mine = userSockets.get(state.user.userId)
-    if (mine) {
-      mine.delete(state)
-      if (mine.size === 0) userSockets.delete(state.user.userId)
+    const index = mine?.indexOf(state) ?? -1
+    if (mine && index >= 0) {
+      mine.splice(index, 1)
+      if (mine.length === 0) userSockets.delete(state.user.userId)
     }
     pingSlots[state.pingSlot]?.delete(state)
   }
@@ -571,23 +577,21 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       const state: SocketState = {
         peer,
         user,
-        subs: new Map(),
-        bucket: new TokenBucket(opts.ratePerSecond, opts.rateBurst, () => performance.now()),
+        subs: [],
+        bucket: new TokenBucket(opts.ratePerSecond, opts.rateBurst, monotonicNow),
         badFrames: 0,
         alive: true,
         closing: false,
         pingSlot: nextSlot,
       }
-      const mine = userSockets.get(user.userId) ?? new Set<SocketState>()
       // Over the limit, the user's oldest socket gives way: after a flaky network the old
       // ones are usually dead but not yet detected, and the newest is the one in use.
-      for (const oldest of [...mine].slice(
-        0,
-        Math.max(0, mine.size - opts.maxSocketsPerUser + 1),
-      )) {
+      const over = (userSockets.get(user.userId)?.length ?? 0) - opts.maxSocketsPerUser + 1
+      for (const oldest of userSockets.get(user.userId)?.slice(0, Math.max(0, over)) ?? []) {
         drop(oldest, PresenceCloseCode.TooManySockets, 'too_many_sockets', 'too many sockets')
       }
-      mine.add(state)
+      const mine = userSockets.get(user.userId) ?? []
+      mine.push(state)
       userSockets.set(user.userId, mine)
       sockets.set(peer, state)
       pingSlots[state.pingSlot]?.add(state)
@@ -648,7 +652,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     metrics,
     publish,
     viewerCount(roomId) {
-      return localRooms.get(roomId)?.sockets.size ?? 0
+      return localRooms.get(roomId)?.subs.size ?? 0
     },
     health() {
       return {

@@ -1,22 +1,43 @@
 import type { Peer } from 'crossws'
 
-/** The part of CrossWS's Node peer this module touches (crossws/adapters/node, 0.4). */
+/** The upgrade's `IncomingMessage` as CrossWS's Node peer holds it (crossws/adapters/node, 0.4). */
+interface UpgradeMessage {
+  readonly _context?: unknown
+  readonly _namespace?: unknown
+  readonly socket?: unknown
+  readonly headers?: unknown
+}
+
+/** The part of CrossWS's Node peer this module touches. */
 interface NodePeerInternals {
-  readonly _internal?: { readonly nodeReq?: { _request?: unknown } }
+  _internal?: { nodeReq?: UpgradeMessage; request?: unknown; ws?: unknown }
 }
 
 /**
- * Lets go of the upgrade request once a socket is open. CrossWS's Node adapter parks the
- * `Request` it resolved hooks with on the socket's `IncomingMessage` (`_request`) and never
- * reads it again, but the peer keeps that message for its whole life. Under Nitro that request
- * is srvx's, with its URL, headers, context and the upgrade's `head` buffer: about 2 KiB and
- * twenty objects per socket, which at 10,000 sockets is 20 MB more for every major GC to mark.
- * The peer's own `request` (a light proxy of the same message) and `context` stay.
- * @returns whether there was a request to release (false when CrossWS changed shape)
+ * Lets go of the upgrade request once a socket is open. CrossWS's Node peer keeps, for the
+ * socket's whole life, the upgrade's `IncomingMessage` (its headers twice over, as an object and
+ * as raw strings, the cookie among them; its stream state; and, under Nitro, the srvx `Request`
+ * parked on it as `_request`) and a `Request` proxy of it. Nothing reads them after `open`: the
+ * presence service authenticates in `upgrade` and keeps what it needs in its own socket state.
+ * At 10,000 sockets they were 300,000 objects and 25 MB for every major GC to mark.
+ *
+ * The peer keeps working: `send`, `close`, `terminate`, `ping` and `bufferedAmount` use only the
+ * `ws` socket; `context` (also the key under which CrossWS caches the hooks it resolved for the
+ * peer) and `remoteAddress` read a stand-in that holds just those. `peer.request` is undefined
+ * from here on.
+ * @returns whether the request was released (false when CrossWS changed shape; nothing is touched)
  */
 export function releaseUpgradeRequest(peer: Peer): boolean {
-  const nodeReq = (peer as Peer & NodePeerInternals)._internal?.nodeReq
-  if (!nodeReq || !('_request' in nodeReq)) return false
-  nodeReq._request = undefined
+  const internal = (peer as unknown as NodePeerInternals)._internal
+  const nodeReq = internal?.nodeReq
+  if (!internal?.ws || !nodeReq || !('_context' in nodeReq) || !nodeReq.headers) {
+    return false
+  }
+  internal.nodeReq = {
+    _context: nodeReq._context,
+    _namespace: nodeReq._namespace,
+    socket: nodeReq.socket,
+  }
+  internal.request = undefined
   return true
 }
