@@ -4,6 +4,7 @@
 //   BASE_URL=http://127.0.0.1:3100 node --test tests/e2e/server-tuning.e2e.mjs
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { test } from 'node:test'
 
@@ -22,9 +23,10 @@ test('the server listens with a backlog of 4096 pending connections', () => {
   for (const backlog of backlogs) assert.equal(backlog, 4096)
 })
 
-// `pnpm start` runs the server with --single-threaded-gc on a one-core host, where V8's
-// background GC threads would take the core from the event loop (scripts/lib/server-flags.mjs).
-test('the start script picks single-threaded GC on one core and V8 defaults on more', () => {
+// `pnpm start` runs the server with async context frames (AsyncLocalStorage without a hook on
+// every promise) and, on a one-core host, with --single-threaded-gc, where V8's background GC
+// threads would take the core from the event loop (scripts/lib/server-flags.mjs).
+test('the start script picks async context frames, and single-threaded GC on one core only', () => {
   const root = new URL('../../../../', import.meta.url)
   const probe =
     "import('./scripts/lib/server-flags.mjs').then((m) => console.log(JSON.stringify(m.serverNodeFlags())))"
@@ -36,6 +38,23 @@ test('the start script picks single-threaded GC on one core and V8 defaults on m
         { cwd: root, encoding: 'utf8' },
       ),
     )
-  assert.deepEqual(flagsOn('0'), ['--single-threaded-gc'])
-  if (availableParallelism() > 1) assert.deepEqual(flagsOn(null), [])
+  assert.deepEqual(flagsOn('0'), ['--experimental-async-context-frame', '--single-threaded-gc'])
+  if (availableParallelism() > 1) {
+    assert.deepEqual(flagsOn(null), ['--experimental-async-context-frame'])
+  }
+})
+
+test('the running server was started with the flags of its host', () => {
+  const { port } = new URL(baseUrl)
+  const pids = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).match(
+    /pid=(\d+)/g,
+  )
+  assert.ok(pids?.length, `no process found listening on port ${port}`)
+  const pid = pids[0].slice(4)
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+  assert.ok(argv.includes('--experimental-async-context-frame'), argv.join(' '))
+  assert.ok(
+    argv.some((arg) => arg.endsWith('server/index.mjs')),
+    argv.join(' '),
+  )
 })
