@@ -92,8 +92,13 @@ export function connect(
   const frames: ServerFrame[] = []
   const waiters = new Set<() => void>()
   let consumed = 0
-  ws.on('message', (data) => {
-    frames.push(JSON.parse(data.toString()) as ServerFrame)
+  ws.on('message', (data, isBinary) => {
+    // Every server frame is JSON text; one sent as binary shows up as a frame no test awaits.
+    frames.push(
+      isBinary
+        ? ({ type: 'binary frame (protocol violation)' } as unknown as ServerFrame)
+        : (JSON.parse(data.toString()) as ServerFrame),
+    )
     for (const w of [...waiters]) w()
   })
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {

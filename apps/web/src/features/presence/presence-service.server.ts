@@ -126,6 +126,11 @@ interface LocalRoom {
 }
 
 const PING_PAYLOAD = 'tv-presence'
+/**
+ * How a frame's UTF-8 bytes are written: as a text frame (CrossWS would send a Buffer as binary).
+ * No per-message compression is negotiated, so `compress` changes nothing on the wire.
+ */
+const TEXT_FRAME = { binary: false, compress: false }
 /** The rate limiters' clock, one function for every socket. */
 const monotonicNow = () => performance.now()
 /**
@@ -188,11 +193,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Sending
   // -------------------------------------------------------------------------
 
-  /** Writes one text frame; false if the socket is closing or the write failed. No metrics. */
-  const write = (state: SocketState, text: string): boolean => {
+  /**
+   * Writes one text frame, given as a string or as its UTF-8 bytes; false if the socket is
+   * closing or the write failed. No metrics.
+   */
+  const write = (state: SocketState, data: string | Buffer): boolean => {
     if (state.closing) return false
     try {
-      state.peer.send(text)
+      if (typeof data === 'string') state.peer.send(data)
+      else state.peer.send(data, TEXT_FRAME)
     } catch {
       return false
     }
@@ -244,12 +253,14 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // Subscriptions and fan-out
   // -------------------------------------------------------------------------
 
-  // The hot path: one frame, already serialised, to every live subscriber of the room. Metrics
-  // are recorded once per frame (count of writes; latency at the last write), not per socket.
+  // The hot path: one frame, already serialised, to every live subscriber of the room, encoded
+  // to UTF-8 once and written as the same bytes to each socket. Metrics are recorded once per
+  // frame (count of writes; latency at the last write), not per socket.
   const deliver = (roomId: string, busFrame: BusFrame) => {
     const local = localRooms.get(roomId)
     if (!local) return
     const { frame, text } = busFrame
+    let bytes: Buffer | undefined
     let sent = 0
     for (const sub of local.subs) {
       if (sub.buffer) {
@@ -258,7 +269,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
       if (frame.seq <= sub.lastSeq) continue
       sub.lastSeq = frame.seq
-      if (write(sub.state, text)) sent++
+      bytes ??= Buffer.from(text)
+      if (write(sub.state, bytes)) sent++
     }
     if (sent > 0) {
       metrics.framesSent.inc({ type: frame.type }, sent)
