@@ -3,6 +3,9 @@
  * bench's IPC requests for event-loop delay, GC pauses and memory, without touching the server's
  * code. Loaded the same way into all three arms so its (small) cost is the same everywhere.
  */
+
+import { writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import v8 from 'node:v8'
@@ -26,19 +29,40 @@ if (process.send) {
 
   logStalls('server')
 
+  // BENCH_ALLOC_PROFILE=dir: V8's sampling heap profiler over each measured window, counting
+  // what young and old collections freed too, so the profile shows where the allocation rate
+  // (and so the scavenges and promotions) comes from, not only what stayed alive.
+  const allocDir = process.env.BENCH_ALLOC_PROFILE
+  const inspector = allocDir ? new Session() : null
+  inspector?.connect()
+  let allocWindow = 0
+
   // The histogram records the time between the 10 ms sampling timer's runs: subtract the
   // resolution to get the delay.
   const ms = (ns) => Math.max(0, Math.round((ns / 1e6 - 10) * 1000) / 1000)
   serveRequests({
-    'probe.reset': () => {
+    'probe.reset': async () => {
       logMark('server', 'probe.reset')
+      if (inspector) {
+        await inspector.post('HeapProfiler.stopSampling').catch(() => null)
+        await inspector.post('HeapProfiler.startSampling', {
+          samplingInterval: 16384,
+          includeObjectsCollectedByMajorGC: true,
+          includeObjectsCollectedByMinorGC: true,
+        })
+      }
       loop.reset()
       gcCount = 0
       gcTotalMs = 0
       gcMaxMs = 0
       return true
     },
-    'probe.read': () => {
+    'probe.read': async () => {
+      if (inspector && allocDir) {
+        const { profile } = await inspector.post('HeapProfiler.stopSampling')
+        const file = `${process.pid}-window${++allocWindow}.heapprofile`
+        await writeFile(path.join(allocDir, file), JSON.stringify(profile))
+      }
       const m = process.memoryUsage()
       return {
         loopDelay: {
@@ -67,8 +91,9 @@ if (process.send) {
         await new Promise((r) => setTimeout(r, 50))
         gc()
       }
-      // BENCH_HEAP_SNAPSHOT=dir: a heap snapshot of the idle sockets (and, labelled, after a
-      // scenario), to see what each socket and each scenario keeps.
+      // BENCH_HEAP_SNAPSHOT=dir: heap snapshots before the idle sockets connect ('before'),
+      // with them (unlabelled) and after a scenario, to see what each socket and each scenario
+      // keeps.
       if (process.env.BENCH_HEAP_SNAPSHOT) {
         const label = typeof msg?.label === 'string' ? `-${msg.label}` : ''
         v8.writeHeapSnapshot(

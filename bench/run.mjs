@@ -330,7 +330,7 @@ async function phaseLarge(ctx, arm, results) {
     await sleep(GAP_MS)
     // Writing a heap snapshot of 10,000 sockets takes a while.
     const gcTimeoutMs = process.env.BENCH_HEAP_SNAPSHOT ? 120_000 : 10_000
-    const mem0 = await server.child.request('probe.gc', {}, gcTimeoutMs)
+    const mem0 = await server.child.request('probe.gc', { label: 'before' }, gcTimeoutMs)
     const conn = await connect(load, arm, server, rooms, ctx.cookies)
     await sleep(2 * GAP_MS)
     const mem1 = await server.child.request('probe.gc', {}, gcTimeoutMs)
