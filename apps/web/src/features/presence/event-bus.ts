@@ -14,8 +14,8 @@ export interface BusFrame {
 
 /**
  * A frame as a replay needs it: its place in the stream, its type (for metrics) and its text.
- * Histories keep only this, not the parsed frame: at 1,000 events/s a two-minute history is
- * 120,000 frames, and the parsed objects would triple its heap.
+ * Histories keep only what this needs, not the parsed frame: at 1,000 events/s a two-minute
+ * history is 120,000 frames, and the parsed objects would triple its heap.
  */
 export interface ReplayFrame {
   readonly seq: number

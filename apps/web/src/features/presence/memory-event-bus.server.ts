@@ -7,9 +7,9 @@ import {
   type EventBus,
   type HistoryLimits,
   type HistoryResult,
-  type ReplayFrame,
   type StreamPosition,
 } from './event-bus'
+import { FrameHistory } from './frame-history'
 import { stampFrame } from './frame-stamp'
 import { PresenceError } from './presence-error'
 
@@ -20,15 +20,10 @@ export interface MemoryEventBusOptions {
   now?: () => number
 }
 
-/** A history entry: what a replay sends, and when it was stamped (for the age limit). */
-interface StoredFrame extends ReplayFrame {
-  readonly ts: number
-}
-
 interface RoomStream {
   seq: number
-  history: StoredFrame[]
-  listeners: Set<(frame: BusFrame) => void>
+  readonly history: FrameHistory
+  readonly listeners: Set<(frame: BusFrame) => void>
 }
 
 /**
@@ -47,18 +42,13 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
   const stream = (roomId: string): RoomStream => {
     let room = rooms.get(roomId)
     if (!room) {
-      room = { seq: 0, history: [], listeners: new Set() }
+      room = { seq: 0, history: new FrameHistory(), listeners: new Set() }
       rooms.set(roomId, room)
     }
     return room
   }
 
-  const prune = (room: RoomStream) => {
-    const minTs = now() - limits.maxAgeMs
-    let drop = Math.max(0, room.history.length - limits.maxFrames)
-    while (drop < room.history.length && (room.history[drop]?.ts ?? 0) < minTs) drop++
-    if (drop > 0) room.history.splice(0, drop)
-  }
+  const prune = (room: RoomStream) => room.history.prune(limits.maxFrames, now() - limits.maxAgeMs)
 
   // Forget idle rooms: once a room has no listener and nothing left in its history window, its
   // entry goes. A later `since` for it is then "ahead" of the stream and gets a snapshot.
@@ -80,7 +70,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       // One flat string per frame: it is written to every subscriber and kept in the history.
       const text = JSON.stringify(frame)
       const busFrame: BusFrame = { frame, text }
-      room.history.push({ seq, ts, type: frame.type, text })
+      room.history.push(seq, frame.type, ts, text)
       prune(room)
       for (const listener of room.listeners) {
         try {
@@ -111,10 +101,10 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
         return Promise.resolve({ ok: false, epoch, position, reason: 'epoch' })
       }
       if (room) prune(room)
-      const oldest = room?.history[0]?.seq ?? 0
+      const oldest = room?.history.oldestSeq ?? 0
       const verdict = classifyResume(since, position, oldest)
       if (verdict !== 'ok') return Promise.resolve({ ok: false, epoch, position, reason: verdict })
-      const frames = room ? room.history.filter((f) => f.seq > since) : []
+      const frames = room ? room.history.since(since) : []
       return Promise.resolve({ ok: true, epoch, position, frames })
     },
     close() {
