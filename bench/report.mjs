@@ -381,7 +381,9 @@ CPU % and RSS come from \`/proc/<pid>\`; event-loop delay (\`monitorEventLoopDel
 resolution) and GC pauses (\`PerformanceObserver('gc')\`) from \`bench/probe.mjs\`, preloaded into
 every arm with \`--import\` (same cost everywhere). Each server arm runs with the Node flags
 \`pnpm start\` uses on a one-core host (\`scripts/lib/server-flags.mjs\`:
-\`--single-threaded-gc\`), the baselines included, so no arm has a GC setting the others lack.
+\`--experimental-async-context-frame --single-threaded-gc\`), the baselines included, so no arm
+has a GC or runtime setting the others lack (the baselines use no AsyncLocalStorage, so the first
+flag changes nothing for them).
 
 **Events.** The emulator process toggles one player's \`selfMute\` per event
 (\`world.setVoice\`), which makes the gateway dispatch VOICE_STATE_UPDATE and our server publish
