@@ -67,9 +67,14 @@ const SEAL_SKEW_MS = 60_000
  * Unsealed sessions by cookie value (keyed by a SHA-256 of it, so the cache never holds the
  * sealed tokens twice), least recently used first. An entry lives `ttlMs`, never past the
  * seal's own expiration; only successfully verified cookies are cached.
+ *
+ * An entry keeps the verified session as its JSON text, parsed again on each hit (a few
+ * microseconds), so every caller gets its own copy. With one entry per signed-in browser, the
+ * text is one heap object where the parsed session was a dozen, all of them for every major
+ * GC to mark.
  */
 class SessionCache {
-  readonly #entries = new Map<string, { session: SessionData; expiresAt: number }>()
+  readonly #entries = new Map<string, { json: string; expiresAt: number }>()
   hits = 0
   misses = 0
 
@@ -98,7 +103,7 @@ class SessionCache {
     // most recently used goes last
     this.#entries.delete(key)
     this.#entries.set(key, entry)
-    return entry.session
+    return JSON.parse(entry.json) as SessionData
   }
 
   set(key: string, raw: string, session: SessionData): void {
@@ -107,7 +112,7 @@ class SessionCache {
     const expiresAt = Math.min(now + this.ttlMs, sealExpiration(raw) + SEAL_SKEW_MS)
     if (expiresAt <= now) return
     this.#entries.delete(key)
-    this.#entries.set(key, { session, expiresAt })
+    this.#entries.set(key, { json: JSON.stringify(session), expiresAt })
     for (const [oldest, entry] of this.#entries) {
       if (this.#entries.size <= this.maxEntries && entry.expiresAt > now) break
       this.#entries.delete(oldest)
@@ -220,14 +225,14 @@ export class AuthService {
     if (!raw) return null
     const key = SessionCache.key(raw)
     const cached = this.#sessions.get(key)
-    if (cached) return { ...cached, user: { ...cached.user } }
+    if (cached) return cached
     try {
       const parsed = SessionDataSchema.safeParse(
         await unsealData(raw, { password: this.#o.secret, ttl: SESSION_TTL_S }),
       )
       if (!parsed.success) return null
       this.#sessions.set(key, raw, parsed.data)
-      return { ...parsed.data, user: { ...parsed.data.user } }
+      return parsed.data
     } catch {
       return null
     }
