@@ -58,7 +58,7 @@ if (process.send) {
       return true
     },
     'probe.read': async () => {
-      if (inspector && allocDir) {
+      if (inspector) {
         const { profile } = await inspector.post('HeapProfiler.stopSampling')
         const file = `${process.pid}-window${++allocWindow}.heapprofile`
         await writeFile(path.join(allocDir, file), JSON.stringify(profile))

@@ -277,15 +277,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       if ('receivedAt' in frame) metrics.observeLatencyMs(opts.now() - frame.receivedAt)
     }
     if (frame.type === 'room.deleted') {
-      for (const { state } of [...local.subs]) removeSubscription(state, roomId)
+      for (const sub of [...local.subs]) removeSubscription(sub)
     } else if (frame.type === 'room.updated') {
       // A player who was removed stops receiving the room's stream at once.
       const allowed = new Set(frame.state.players.map((p) => p.userId))
       allowed.add(frame.state.ownerId)
-      for (const { state } of [...local.subs]) {
-        if (!allowed.has(state.user.userId)) {
-          removeSubscription(state, roomId)
-          sendError(state, roomId, 'FORBIDDEN', 'You are no longer a player of this room.')
+      for (const sub of [...local.subs]) {
+        if (!allowed.has(sub.state.user.userId)) {
+          removeSubscription(sub)
+          sendError(sub.state, roomId, 'FORBIDDEN', 'You are no longer a player of this room.')
         }
       }
     }
@@ -295,7 +295,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     state: SocketState,
     roomId: string,
   ): { sub: Subscription; ready: Promise<void> } => {
-    removeSubscription(state, roomId)
+    const previous = subscriptionTo(state, roomId)
+    if (previous) removeSubscription(previous)
     const sub: Subscription = { roomId, state, buffer: [], lastSeq: 0 }
     state.subs.push(sub)
     subscriptionCount++
@@ -312,17 +313,21 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     return { sub, ready: local.subscription.ready }
   }
 
-  const removeSubscription = (state: SocketState, roomId: string) => {
-    const index = state.subs.findIndex((sub) => sub.roomId === roomId)
+  const subscriptionTo = (state: SocketState, roomId: string): Subscription | undefined =>
+    state.subs.find((sub) => sub.roomId === roomId)
+
+  const removeSubscription = (sub: Subscription) => {
+    const { subs } = sub.state
+    const index = subs.indexOf(sub)
     if (index < 0) return
-    const [sub] = state.subs.splice(index, 1)
+    subs.splice(index, 1)
     subscriptionCount--
     metrics.subscriptions.set(subscriptionCount)
-    const local = localRooms.get(roomId)
-    if (!local || !sub) return
+    const local = localRooms.get(sub.roomId)
+    if (!local) return
     local.subs.delete(sub)
     if (local.subs.size === 0) {
-      localRooms.delete(roomId)
+      localRooms.delete(sub.roomId)
       local.subscription.unsubscribe()
     }
   }
@@ -347,8 +352,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       sendError(state, roomId, 'FORBIDDEN', 'You are not a player of this room.')
       return
     }
-    const subscribed = state.subs.some((sub) => sub.roomId === roomId)
-    if (!subscribed && state.subs.length >= opts.maxSubscriptionsPerSocket) {
+    if (!subscriptionTo(state, roomId) && state.subs.length >= opts.maxSubscriptionsPerSocket) {
       sendError(state, roomId, 'RATE_LIMITED', 'Too many rooms on one connection.')
       return
     }
@@ -388,7 +392,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       if (!current()) return
       const access = rooms.roomAccess(roomId, userId)
       if (!access) {
-        removeSubscription(state, roomId)
+        removeSubscription(sub)
         sendError(state, roomId, 'FORBIDDEN', 'You are not a player of this room.')
         return
       }
@@ -418,7 +422,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     } catch (error) {
       logger.error({ err: error, roomId }, 'presence subscribe failed')
       if (current()) {
-        removeSubscription(state, roomId)
+        removeSubscription(sub)
         sendError(state, roomId, 'INTERNAL', 'Could not subscribe; try again.')
       }
     }
@@ -429,7 +433,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   // -------------------------------------------------------------------------
 
   const forget = (state: SocketState) => {
-    for (const { roomId } of [...state.subs]) removeSubscription(state, roomId)
+    for (const sub of [...state.subs]) removeSubscription(sub)
     if (sockets.get(state.peer) === state) {
       sockets.delete(state.peer)
       metrics.sockets.set(sockets.size)
@@ -543,9 +547,11 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       case 'subscribe':
         void subscribe(state, frame.room, frame.since, frame.epoch)
         return
-      case 'unsubscribe':
-        removeSubscription(state, frame.room)
+      case 'unsubscribe': {
+        const sub = subscriptionTo(state, frame.room)
+        if (sub) removeSubscription(sub)
         return
+      }
       case 'ping':
         sendText(
           state,
@@ -598,11 +604,12 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       }
       // Over the limit, the user's oldest socket gives way: after a flaky network the old
       // ones are usually dead but not yet detected, and the newest is the one in use.
-      const over = (userSockets.get(user.userId)?.length ?? 0) - opts.maxSocketsPerUser + 1
-      for (const oldest of userSockets.get(user.userId)?.slice(0, Math.max(0, over)) ?? []) {
+      // (Dropping one removes it from `mine`, and the user's entry when that empties; the entry is
+      // set again below.)
+      const mine = userSockets.get(user.userId) ?? []
+      for (const oldest of mine.slice(0, Math.max(0, mine.length - opts.maxSocketsPerUser + 1))) {
         drop(oldest, PresenceCloseCode.TooManySockets, 'too_many_sockets', 'too many sockets')
       }
-      const mine = userSockets.get(user.userId) ?? []
       mine.push(state)
       userSockets.set(user.userId, mine)
       sockets.set(peer, state)
