@@ -129,6 +129,9 @@ process.send?.({
 /** Sends the schedule's events open-loop; resolves with the generator's lag statistics. */
 function runSchedule(schedule: Schedule) {
   const lag = new LatencyHistogram()
+  // When each event was actually handed to the emulator (monotonic ms): receipts are also
+  // measured from it, which leaves the generator's own lateness out.
+  const sentAt = new Float64Array(schedule.count)
   let g = 0
   let errors = 0
   let firstError: string | null = null
@@ -138,6 +141,7 @@ function runSchedule(schedule: Schedule) {
       while (g < schedule.count && dueAt(schedule, g) <= nowMs()) {
         const room = rooms[schedule.roomOffset + roomOf(schedule, g)]
         const userId = room?.players[playerOf(Math.floor(g / schedule.rooms), room.players.length)]
+        sentAt[g] = nowMs()
         if (room && userId) {
           const next = !muted.get(userId)
           try {
@@ -150,11 +154,11 @@ function runSchedule(schedule: Schedule) {
         } else {
           errors++
         }
-        lag.record(nowMs() - dueAt(schedule, g))
+        lag.record(sentAt[g] - dueAt(schedule, g))
         g++
       }
       if (g >= schedule.count) {
-        resolve({ sent: g, errors, firstError, lag: lag.summary() })
+        resolve({ sent: g, errors, firstError, lag: lag.summary(), sentAt: Array.from(sentAt) })
         return
       }
       sleepUntilDue()

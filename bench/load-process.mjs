@@ -6,10 +6,13 @@
  * Latency = receipt time - intended send time (open loop, same-host CLOCK_MONOTONIC).
  * Loss and duplicates are counted per client from the room sequence numbers.
  */
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { nowMs, sleep } from './lib/clock.mjs'
 import { LatencyHistogram } from './lib/hist.mjs'
 import { serveRequests } from './lib/ipc.mjs'
 import { importFromWeb } from './lib/resolve.mjs'
+import { Samples } from './lib/samples.mjs'
 import { dueAt, eventsForRoom, globalIndex, playerOf } from './lib/schedule.mjs'
 import { logStalls } from './lib/stalls.mjs'
 
@@ -33,6 +36,7 @@ function freshMetrics() {
   return {
     hist: new LatencyHistogram(),
     histStalledExcluded: new LatencyHistogram(),
+    samples: new Samples(),
     received: 0,
     measured: 0,
     firstMeasuredAt: null,
@@ -89,7 +93,9 @@ function onStreamFrame(c, f, t) {
   if (g < schedule.warmup) return
   const lat = t - dueAt(schedule, g)
   m.hist.record(lat)
-  if (!c.stalled && !stallCohort.has(c.i)) m.histStalledExcluded.record(lat)
+  const keeps = !c.stalled && !stallCohort.has(c.i)
+  if (keeps) m.histStalledExcluded.record(lat)
+  m.samples.push(g, t, keeps)
   m.measured++
   m.firstMeasuredAt ??= t
 }
@@ -343,11 +349,21 @@ serveRequests({
       got += have
       if (have < e) lostClients++
     }
+    const sentAt = msg.sentAt ?? null
+    if (process.env.BENCH_SAMPLES) {
+      const dir = process.env.BENCH_SAMPLES
+      await mkdir(dir, { recursive: true })
+      await writeFile(
+        path.join(dir, `${arm}-${s.name}-${process.pid}.tsv`),
+        m.samples.tsv(s, sentAt),
+      )
+    }
     const measuredFrom = dueAt(s, s.warmup)
     const windowMs = lastDue - measuredFrom
     const result = {
       latency: m.hist.summary(),
       latencyExcludingStalled: m.histStalledExcluded.summary(),
+      fromSend: sentAt ? m.samples.fromSend(sentAt) : null,
       received: m.received,
       expected,
       lost: expected - got,

@@ -150,6 +150,26 @@ function latencyTable(results, arms) {
   return rows.join('\n')
 }
 
+/** Latency from the generator's actual send of each event: the same receipts, its lag left out. */
+function fromSendTable(results, arms) {
+  const rows = [
+    '| scenario | arm | p50 | p95 | p99 | p99.9 | max | p99 from the intended time |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const s of ['a', 'b', 'c', 'd', 'e']) {
+    for (const arm of arms) {
+      const r = results[s]?.[arm]
+      const l = s === 'd' ? r?.fromSend?.latencyExcludingStalled : r?.fromSend?.latency
+      if (!l) continue
+      const due = s === 'd' ? r.latencyExcludingStalled : r.latency
+      rows.push(
+        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.p999)} | ${fmt(l.max)} | ${fmt(due?.p99)} |`,
+      )
+    }
+  }
+  return rows.length > 2 ? rows.join('\n') : ''
+}
+
 function stormTable(results, arms) {
   const rows = [
     '| arm | sockets | resynced | by replay | by snapshot | resync p50 / p99 / max ms | gaps | lost | storm wall ms |',
@@ -315,6 +335,8 @@ connect (\`<pid>-before.heapsnapshot\`), with them (\`<pid>.heapsnapshot\`) and 
 (\`<pid>-after-b.heapsnapshot\`); \`BENCH_ALLOC_PROFILE=<dir>\` writes a V8 sampling heap profile
 of each measured window, objects freed since included (\`<pid>-window<n>.heapprofile\`, open in
 Chrome DevTools): where the allocation, and so the young collections, comes from;
+\`BENCH_SAMPLES=<dir>\` writes every recorded receipt of each scenario and arm (event index,
+intended time, send time, receipt time) as a TSV file, to see when the slow ones happened;
 \`BENCH_SERVER_FLAGS\` adds Node flags to every server arm (e.g. \`--trace-gc\`).
 
 ![latency chart](${files.svg})
@@ -337,6 +359,19 @@ clients that keep reading.
 
 ${latencyTable(results, arms)}
 
+${
+  fromSendTable(results, arms)
+    ? `### From the actual send
+
+The same receipts measured from the moment the generator handed each event to the emulator
+(\`sentAt\`, taken just before \`world.setVoice\`), which leaves out the generator's lag
+behind the schedule (its timer's slack and the other work on core 1). The targets and the
+ratios use the intended time above.
+
+${fromSendTable(results, arms)}
+`
+    : ''
+}
 ## Ratios
 
 ours / baseline: below 1 means we are faster (latency) or, for delivered/s, above 1 means we deliver more.
@@ -408,7 +443,13 @@ expected player. A sequence number seen twice is a duplicate, a jump is a gap, a
 every client's last sequence number is compared with the number of events sent to its room
 (lost = expected - received, stalled clients excluded).
 
-**Warm-up and samples.** The first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
+**Warm-up and samples.** Before any arm is measured, the raw ws arm and a load process take
+${config.warmupSeconds ?? 0} s of (a)'s schedule, unrecorded, so that the emulator process is compiled and past the
+collections that follow seeding its world (without it, whichever arm went first had a
+generator lag p99 0.5-1 ms higher than the others, and its (a) p99 with it). Each arm gets a
+full GC (\`--expose-gc\`) after its sockets connect and before (a), as before (b)-(f), so the
+windows measure the steady state rather than the collection of a server's start-up garbage.
+Within each scenario, the first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
 of events are sent and counted but not recorded; (c) and (e) record every event (the burst and
 the storm are what they measure). Every event reaches the ${config.playersPerRoom} sockets of its room, so a
 scenario's sample count (the "samples" column) is recorded events x ${config.playersPerRoom}, e.g. (b)

@@ -68,6 +68,8 @@ const P = QUICK
       d: { rate: 1000, seconds: 25, warmupSeconds: 5, every: 100 },
       e: { rate: 100, seconds: 15, stormAfterSeconds: 3 },
     }
+/** Seconds of unrecorded events through a throwaway arm before the first measured one. */
+const WARMUP_SECONDS = QUICK ? 2 : 30
 
 const NODE = process.execPath
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
@@ -228,6 +230,7 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   const schedule = { name, t0, rate, count, rooms, warmup, roomOffset }
   await load.request('begin', { schedule })
   await server.child.request('probe.reset').catch(() => null)
+  const emuBefore = await ctx.emuChild.request('stats')
   const sampler = new ProcSampler(server.child.pid)
   // Core 1 is shared by the generator (emulator process) and the load process: their CPU over
   // the same window says how busy that core was, since its lag is charged to every arm's latency.
@@ -238,11 +241,16 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   loadSampler.start(nowMs())
   const sending = ctx.emuChild.request('run', { schedule }, 600_000)
   const action = during ? during(t0) : Promise.resolve(null)
-  const [gen, actionResult] = await Promise.all([sending, action])
-  const res = await load.request('end', { maxDrainMs: 15_000, quietMs: QUICK ? 400 : 700 }, 120_000)
+  const [{ sentAt, ...gen }, actionResult] = await Promise.all([sending, action])
+  const res = await load.request(
+    'end',
+    { maxDrainMs: 15_000, quietMs: QUICK ? 400 : 700, sentAt },
+    120_000,
+  )
   const proc = sampler.stop(nowMs())
   const core1 = { generator: genSampler.stop(nowMs()), load: loadSampler.stop(nowMs()) }
   const probe = await server.child.request('probe.read', {}, 5000).catch(() => null)
+  const emuAfter = await ctx.emuChild.request('stats')
   const { hist, ...client } = res
   return {
     schedule: { rate, count, warmupEvents: warmup, rooms },
@@ -251,6 +259,14 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
     action: actionResult,
     server: { ...proc, loopDelay: probe?.loopDelay ?? null, gc: probe?.gc ?? null },
     core1,
+    // What the arm asked of the emulator besides receiving the dispatches: REST calls in the
+    // window add to the generator's core (and so to every receipt's latency).
+    emulator: {
+      restRequests: emuAfter.restRequests - emuBefore.restRequests,
+      activeSessions: emuAfter.activeSessions,
+      sessions: emuAfter.sessions,
+      connections: emuAfter.connections,
+    },
     histogram: hist,
   }
 }
@@ -296,14 +312,46 @@ async function connect(load, arm, server, benchRooms, cookies) {
 
 // ---- phases ------------------------------------------------------------------------------------
 
+/**
+ * Phase 0, nothing recorded: the raw ws arm and a load process take (a)'s schedule for
+ * WARMUP_SECONDS, so the emulator process (world update, gateway dispatch) is compiled and its
+ * heap past the first collections after seeding the world before any arm is measured. Without
+ * it the first arm measured paid for that warm-up: the generator's lag p99 was 2.2-2.8 ms in the
+ * first arm's (a) window against 1.5-1.8 ms in the next ones, whichever arm went first, and the
+ * first arm's (a) p99 rose by 0.5-1.4 ms with it.
+ */
+async function warmUp(ctx) {
+  const rooms = ctx.small
+  const server = await startArm('raw', ctx, rooms)
+  let load = null
+  try {
+    load = await startLoad()
+    await connect(load, 'raw', server, rooms, ctx.cookies)
+    log(`warm-up: ${P.a.rate} ev/s for ${WARMUP_SECONDS} s through the raw ws arm (not recorded)`)
+    await measure(ctx, server, load, 'a', rooms.length, {
+      rate: P.a.rate,
+      count: Math.round(P.a.rate * WARMUP_SECONDS),
+      warmup: 0,
+    })
+  } finally {
+    await load?.stop()
+    await stopArm(server)
+  }
+}
+
 /** Phase A: the plan's load, 100 sockets (25 rooms), 100 events/s. */
 async function phaseSmall(ctx, arm, results) {
   if (!SCENARIOS.has('a')) return
   const rooms = ctx.small
   const server = await startArm(arm, ctx, rooms)
-  const load = await startLoad()
+  let load = null
   try {
+    load = await startLoad()
     const conn = await connect(load, arm, server, rooms, ctx.cookies)
+    // Measure the steady state, as (b)-(f) do: a full collection first, so the garbage of the
+    // server's start-up is not collected inside the window. Without it, V8's memory reducer
+    // compacted ours' start-up heap (57 -> 31 MB) ~25 s after start, a 31 ms pause in (a).
+    await server.child.request('probe.gc', { label: 'a' }, 120_000)
     await sleep(500)
     const a = P.a
     log(`  ${arm}: (a) ${a.rate} ev/s for ${a.seconds} s`)
@@ -314,7 +362,7 @@ async function phaseSmall(ctx, arm, results) {
     })
     results.a[arm] = { connect: conn, ...r }
   } finally {
-    await load.stop()
+    await load?.stop()
     await stopArm(server)
   }
 }
@@ -325,8 +373,9 @@ async function phaseLarge(ctx, arm, results) {
   if (wanted.length === 0) return
   const rooms = ctx.large
   const server = await startArm(arm, ctx, rooms)
-  const load = await startLoad()
+  let load = null
   try {
+    load = await startLoad()
     await sleep(GAP_MS)
     // Writing a heap snapshot of 10,000 sockets takes a while.
     const gcTimeoutMs = process.env.BENCH_HEAP_SNAPSHOT ? 120_000 : 10_000
@@ -405,7 +454,7 @@ async function phaseLarge(ctx, arm, results) {
       results.d[arm].stalledSockets = stalled.stalled
     }
   } finally {
-    await load.stop()
+    await load?.stop()
     await stopArm(server)
   }
 }
@@ -457,6 +506,7 @@ async function main() {
   const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {} }
   const skipped = {}
   try {
+    await warmUp(ctx)
     for (const arm of ARMS) {
       if (arm === 'ours' && (buildInfo.failed || !hasBuild())) {
         skipped.ours = buildInfo.failed
@@ -484,6 +534,7 @@ async function main() {
     small: SMALL,
     large: LARGE,
     playersPerRoom: PLAYERS,
+    warmupSeconds: WARMUP_SECONDS,
     scenarios: P,
     arms: ARMS,
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `pnpm test`: everything, from a fresh clone. Installs what it needs (dependencies,
 # Debian's Chromium, a Redis server when none answers), then runs typecheck, lint,
-# unit + integration tests (Vitest), the production build and the browser e2e tests
-# against it. Ends with the line `N passed, N failed` (totals over every runner).
+# unit + integration tests (Vitest), the production build, the browser e2e tests
+# against it and a quick benchmark run (a smoke test of `pnpm bench`). Ends with the
+# line `N passed, N failed` (totals over every runner).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -78,6 +79,16 @@ if [ -f apps/web/.output/server/index.mjs ]; then
   ef=$(grep -E '^# fail [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
   if [ "$ep" = 0 ] && [ "$ef" = 0 ]; then ef=1; fi
   passed=$((passed + ep)); failed=$((failed + ef))
+else
+  failed=$((failed + 1))
+fi
+
+step "benchmark smoke run (pnpm bench --quick, production build)"
+# Not a performance check: the quick run's figures are not judged, only that every arm ran
+# every scenario and ours lost nothing (scripts/bench-smoke.mjs).
+if [ -f apps/web/.output/server/index.mjs ]; then
+  check bench-smoke bash -c "'$BIN/node' bench/run.mjs --quick --no-build >'$OUT/bench.log' 2>&1 \
+    || { tail -40 '$OUT/bench.log'; exit 1; }; '$BIN/node' scripts/bench-smoke.mjs bench/results/quick.json"
 else
   failed=$((failed + 1))
 fi

@@ -118,11 +118,25 @@ export class Child {
   }
 }
 
+let following = false
+
+/**
+ * A bench child ends with the orchestrator: when the IPC channel closes (the orchestrator exited,
+ * even by a crash that skipped its cleanup), it stops as if told to. Otherwise a server arm left
+ * behind keeps its pinned core busy under the next run.
+ */
+function followParent() {
+  if (following) return
+  following = true
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'))
+}
+
 /**
  * Serves requests in a child: `handlers[op](args)` may be async; its value is the reply.
  * Ops without a handler are left to other listeners.
  */
 export function serveRequests(handlers) {
+  followParent()
   process.on('message', async (msg) => {
     if (!msg || typeof msg !== 'object' || !('id' in msg)) return
     const handler = handlers[msg.op]
