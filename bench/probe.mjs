@@ -4,7 +4,7 @@
  * code. Loaded the same way into all three arms so its (small) cost is the same everywhere.
  */
 
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
@@ -61,6 +61,7 @@ if (process.send) {
       if (inspector) {
         const { profile } = await inspector.post('HeapProfiler.stopSampling')
         const file = `${process.pid}-window${++allocWindow}.heapprofile`
+        await mkdir(allocDir, { recursive: true })
         await writeFile(path.join(allocDir, file), JSON.stringify(profile))
       }
       const m = process.memoryUsage()
@@ -91,11 +92,12 @@ if (process.send) {
         await new Promise((r) => setTimeout(r, 50))
         gc()
       }
-      // BENCH_HEAP_SNAPSHOT=dir: heap snapshots before the idle sockets connect ('before'),
-      // with them (unlabelled) and after a scenario, to see what each socket and each scenario
+      // BENCH_HEAP_SNAPSHOT=dir: heap snapshots before (a) ('a'), before the idle sockets
+      // connect ('before'), with them (unlabelled) and after a scenario, to see what each socket and each scenario
       // keeps.
       if (process.env.BENCH_HEAP_SNAPSHOT) {
         const label = typeof msg?.label === 'string' ? `-${msg.label}` : ''
+        await mkdir(process.env.BENCH_HEAP_SNAPSHOT, { recursive: true })
         v8.writeHeapSnapshot(
           path.join(process.env.BENCH_HEAP_SNAPSHOT, `${process.pid}${label}.heapsnapshot`),
         )
