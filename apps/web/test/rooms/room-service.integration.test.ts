@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PLAYER_ALLOW } from '../../src/features/rooms/discord-rooms.server'
 import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
 import { InviteTokens } from '../../src/features/rooms/invite-token.server'
+import { SWEEP_BATCH } from '../../src/features/rooms/room-service.server'
 import {
   makeService,
   newActor,
@@ -14,6 +15,7 @@ import {
   until,
   type World,
 } from './harness'
+import { roomRecord } from './room-fixtures'
 
 let world: World
 beforeAll(async () => {
@@ -429,6 +431,38 @@ describe('cleanup with a controllable clock', () => {
       const owner = owners[i]
       if (owner) await service.closeRoom(owner, room.id)
     }
+    service.stop()
+  })
+
+  it('a pass over many rooms yields to the event loop between batches and reads the voice state once', async () => {
+    const store = new FileRoomStore(`${world.dir}/many-${Date.now()}.json`)
+    const count = SWEEP_BATCH * 2 + 10
+    const now = Date.now()
+    // Open rooms, active a moment ago, whose channels nobody is in: nothing is due.
+    await Promise.all(
+      Array.from({ length: count }, () =>
+        store.insert(roomRecord({ createdAt: now, lastActivityAt: now, inviteExpiresAt: now + 1 })),
+      ),
+    )
+    let voiceReadyCalls = 0
+    const { service } = makeService(world, {
+      store,
+      voiceReady: () => {
+        voiceReadyCalls++
+        return true
+      },
+    })
+    await service.start()
+    // Timers and I/O callbacks queued before the pass run in its middle, not after it.
+    let ranDuringPass = false
+    const pass = service.sweep().then((report) => ({ report, ranDuringPass }))
+    setImmediate(() => {
+      ranDuringPass = true
+    })
+    const { report, ranDuringPass: sawTurn } = await pass
+    expect(sawTurn).toBe(true)
+    expect(report).toEqual({ warned: [], closed: [], reopened: [] })
+    expect(voiceReadyCalls).toBe(1)
     service.stop()
   })
 
