@@ -5,6 +5,7 @@ import { PLAYER_ALLOW } from '../../src/features/rooms/discord-rooms.server'
 import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
 import { InviteTokens } from '../../src/features/rooms/invite-token.server'
 import { SWEEP_BATCH } from '../../src/features/rooms/room-service.server'
+import type { RoomStore } from '../../src/features/rooms/room-store'
 import {
   makeService,
   newActor,
@@ -463,6 +464,50 @@ describe('cleanup with a controllable clock', () => {
     expect(sawTurn).toBe(true)
     expect(report).toEqual({ warned: [], closed: [], reopened: [] })
     expect(voiceReadyCalls).toBe(1)
+    service.stop()
+  })
+
+  it("a pass writes the activity of many busy rooms a batch per turn, in the store's coalesced writes", async () => {
+    const file = new FileRoomStore(`${world.dir}/busy-${Date.now()}.json`)
+    const count = SWEEP_BATCH * 2 + 10
+    const now = Date.now()
+    const rooms = Array.from({ length: count }, () =>
+      roomRecord({ createdAt: now, lastActivityAt: now - 61_000, inviteExpiresAt: now + 1 }),
+    )
+    await Promise.all(rooms.map((room) => file.insert(room)))
+    const writesBefore = file.writes
+    // Counts the activity writes started in each turn of the event loop.
+    let turn = 0
+    let ticking = true
+    const tick = () => {
+      turn++
+      if (ticking) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const perTurn = new Map<number, number>()
+    const store: RoomStore = {
+      get: (id) => file.get(id),
+      list: () => file.list(),
+      insert: (room) => file.insert(room),
+      mutate: (id, fn) => {
+        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1)
+        return file.mutate(id, fn)
+      },
+      listCategories: () => file.listCategories(),
+      addCategory: (id) => file.addCategory(id),
+      removeCategory: (id) => file.removeCategory(id),
+      close: () => file.close(),
+    }
+    const { service, events } = makeService(world, { store })
+    await service.start()
+    for (const room of rooms) events.viewers.set(room.id, 1)
+    await service.sweep()
+    ticking = false
+    expect([...perTurn.values()].reduce((a, b) => a + b, 0)).toBe(count)
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(SWEEP_BATCH)
+    expect(file.writes - writesBefore).toBeLessThanOrEqual(2)
+    for (const room of rooms)
+      expect((await file.get(room.id))?.lastActivityAt).toBeGreaterThan(now - 1000)
     service.stop()
   })
 
