@@ -331,10 +331,10 @@ Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other parti
 every process (server, emulator, load) prints its event-loop stalls over 15 ms, GC pauses over 5 ms
 and heap size every 5 s on one wall-clock timeline: how the stalls below were traced;
 \`BENCH_HEAP_SNAPSHOT=<dir>\` writes heap snapshots of each server arm before (a)
-(\`<pid>-a.heapsnapshot\`), before its idle sockets connect (\`<pid>-before.heapsnapshot\`), with them (\`<pid>.heapsnapshot\`) and after (b)
-(\`<pid>-after-b.heapsnapshot\`); \`BENCH_ALLOC_PROFILE=<dir>\` writes a V8 sampling heap profile
-of each measured window, objects freed since included (\`<pid>-window<n>.heapprofile\`, open in
-Chrome DevTools): where the allocation, and so the young collections, comes from;
+(\`<pid>-a.heapsnapshot\`), before its idle sockets connect (\`<pid>-before.heapsnapshot\`),
+with them (\`<pid>.heapsnapshot\`) and after (b) (\`<pid>-after-b.heapsnapshot\`);
+\`BENCH_ALLOC_PROFILE=<dir>\` writes a V8 sampling heap profile of each measured window,
+objects freed since included (\`<pid>-window<n>.heapprofile\`, open in Chrome DevTools): where the allocation, and so the young collections, comes from;
 \`BENCH_SAMPLES=<dir>\` writes every recorded receipt of each scenario and arm (event index,
 intended time, send time, receipt time) as a TSV file, to see when the slow ones happened;
 \`BENCH_SERVER_FLAGS\` adds Node flags to every server arm (e.g. \`--trace-gc\`).
