@@ -132,20 +132,26 @@ export function targets(results, config) {
   return t
 }
 
+/** The results of the latency scenarios (a)-(e), arm by arm, in table order. */
+function* scenarioArms(results, arms) {
+  for (const s of ['a', 'b', 'c', 'd', 'e']) {
+    for (const arm of arms) {
+      const r = results[s]?.[arm]
+      if (r) yield { s, arm, r }
+    }
+  }
+}
+
 function latencyTable(results, arms) {
   const rows = [
     '| scenario | arm | samples | p50 | p95 | p99 | p99.9 | max | delivered/s | lost | dup | server CPU % | server RSS MiB (peak) | loop delay p99 / max ms | GC max ms | generator lag p99 ms | core 1 CPU % (generator / load) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
-  for (const s of ['a', 'b', 'c', 'd', 'e']) {
-    for (const arm of arms) {
-      const r = results[s]?.[arm]
-      if (!r) continue
-      const l = s === 'd' ? r.latencyExcludingStalled : r.latency
-      rows.push(
-        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} | ${fmt(r.core1?.generator?.cpuPercent, 1)} / ${fmt(r.core1?.load?.cpuPercent, 1)} |`,
-      )
-    }
+  for (const { s, arm, r } of scenarioArms(results, arms)) {
+    const l = s === 'd' ? r.latencyExcludingStalled : r.latency
+    rows.push(
+      `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} | ${fmt(r.core1?.generator?.cpuPercent, 1)} / ${fmt(r.core1?.load?.cpuPercent, 1)} |`,
+    )
   }
   return rows.join('\n')
 }
@@ -156,16 +162,13 @@ function fromSendTable(results, arms) {
     '| scenario | arm | p50 | p95 | p99 | p99.9 | max | p99 from the intended time |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ]
-  for (const s of ['a', 'b', 'c', 'd', 'e']) {
-    for (const arm of arms) {
-      const r = results[s]?.[arm]
-      const l = s === 'd' ? r?.fromSend?.latencyExcludingStalled : r?.fromSend?.latency
-      if (!l) continue
-      const due = s === 'd' ? r.latencyExcludingStalled : r.latency
-      rows.push(
-        `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.p999)} | ${fmt(l.max)} | ${fmt(due?.p99)} |`,
-      )
-    }
+  for (const { s, arm, r } of scenarioArms(results, arms)) {
+    const l = s === 'd' ? r.fromSend?.latencyExcludingStalled : r.fromSend?.latency
+    if (!l) continue
+    const due = s === 'd' ? r.latencyExcludingStalled : r.latency
+    rows.push(
+      `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.p999)} | ${fmt(l.max)} | ${fmt(due?.p99)} |`,
+    )
   }
   return rows.length > 2 ? rows.join('\n') : ''
 }
