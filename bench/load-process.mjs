@@ -34,8 +34,6 @@ let m = freshMetrics()
 
 function freshMetrics() {
   return {
-    hist: new LatencyHistogram(),
-    histStalledExcluded: new LatencyHistogram(),
     samples: new Samples(),
     received: 0,
     measured: 0,
@@ -91,11 +89,7 @@ function onStreamFrame(c, f, t) {
   }
   const g = globalIndex(schedule, c.roomIdx, n)
   if (g < schedule.warmup) return
-  const lat = t - dueAt(schedule, g)
-  m.hist.record(lat)
-  const keeps = !c.stalled && !stallCohort.has(c.i)
-  if (keeps) m.histStalledExcluded.record(lat)
-  m.samples.push(g, t, keeps)
+  m.samples.push(g, t, !c.stalled && !stallCohort.has(c.i))
   m.measured++
   m.firstMeasuredAt ??= t
 }
@@ -360,10 +354,15 @@ serveRequests({
     }
     const measuredFrom = dueAt(s, s.warmup)
     const windowMs = lastDue - measuredFrom
+    const fromDue = m.samples.latencies((g) => dueAt(s, g))
+    const fromSent = sentAt ? m.samples.latencies((g) => sentAt[g]) : null
     const result = {
-      latency: m.hist.summary(),
-      latencyExcludingStalled: m.histStalledExcluded.summary(),
-      fromSend: sentAt ? m.samples.fromSend(sentAt) : null,
+      latency: fromDue.all.summary(),
+      latencyExcludingStalled: fromDue.kept.summary(),
+      fromSend: fromSent && {
+        latency: fromSent.all.summary(),
+        latencyExcludingStalled: fromSent.kept.summary(),
+      },
       received: m.received,
       expected,
       lost: expected - got,
@@ -377,7 +376,7 @@ serveRequests({
       lastDeliveryAfterLastDueMs: m.lastAt ? Math.round(m.lastAt - lastDue) : null,
       closes: m.closes,
       errors: m.errors,
-      hist: m.hist.encode(),
+      hist: fromDue.all.encode(),
     }
     schedule = null
     return result

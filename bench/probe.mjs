@@ -93,8 +93,8 @@ if (process.send) {
         gc()
       }
       // BENCH_HEAP_SNAPSHOT=dir: heap snapshots before (a) ('a'), before the idle sockets
-      // connect ('before'), with them (unlabelled) and after a scenario, to see what each socket and each scenario
-      // keeps.
+      // connect ('before'), with them (unlabelled) and after a scenario, to see what each
+      // socket and each scenario keeps.
       if (process.env.BENCH_HEAP_SNAPSHOT) {
         const label = typeof msg?.label === 'string' ? `-${msg.label}` : ''
         await mkdir(process.env.BENCH_HEAP_SNAPSHOT, { recursive: true })

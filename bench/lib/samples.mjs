@@ -1,7 +1,7 @@
 import { LatencyHistogram } from './hist.mjs'
 import { dueAt } from './schedule.mjs'
 
-/** Every recorded receipt (event index, receipt time, not a stalled client), for send-time latency. */
+/** Every recorded receipt: event index, receipt time and whether its client kept reading. */
 export class Samples {
   constructor() {
     this.n = 0
@@ -28,20 +28,21 @@ export class Samples {
   }
 
   /**
-   * Latency from the moment the generator actually sent each event (`sentAt[g]`), all receipts
-   * and those of clients that kept reading.
+   * Latency histograms of every receipt, and of those of clients that kept reading, measured
+   * from `startOf(g)`: the intended send time of event g or the moment it was actually sent.
+   * Events without a start time are left out.
    */
-  fromSend(sentAt) {
+  latencies(startOf) {
     const all = new LatencyHistogram()
     const kept = new LatencyHistogram()
     for (let i = 0; i < this.n; i++) {
-      const sent = sentAt[this.g[i]]
-      if (typeof sent !== 'number') continue
-      const lat = this.t[i] - sent
+      const start = startOf(this.g[i])
+      if (typeof start !== 'number') continue
+      const lat = this.t[i] - start
       all.record(lat)
       if (this.keeps[i]) kept.record(lat)
     }
-    return { latency: all.summary(), latencyExcludingStalled: kept.summary() }
+    return { all, kept }
   }
 
   /** Tab-separated `g due sent receipt` lines (BENCH_SAMPLES). */

@@ -664,10 +664,10 @@ export class RoomService implements RoomDirectory {
 
   /**
    * Someone is in the room's voice channel or viewing its page (on this node). While
-   * voice presence is unknown, `assumeActive` decides (the leader never closes on
-   * missing data; a follower only reports what it actually sees).
+   * voice presence is unknown (`voiceReady` false, read once per pass), `assumeActive` decides
+   * (the leader never closes on missing data; a follower only reports what it actually sees).
    */
-  #isActive(room: RoomRecord, assumeActive = true, voiceReady = this.#o.voiceReady()): boolean {
+  #isActive(room: RoomRecord, assumeActive: boolean, voiceReady: boolean): boolean {
     if (!voiceReady) return assumeActive || this.#o.events.viewerCount(room.id) > 0
     return (
       this.#o.voice.channelMembers(room.channelId).length > 0 ||
