@@ -21,6 +21,7 @@ import {
   type WorldSeed,
 } from '../packages/discord-emulator/src/index.ts'
 import { nowMs } from './lib/clock.mjs'
+import { fullGc } from './lib/gc.mjs'
 import { LatencyHistogram } from './lib/hist.mjs'
 import { serveRequests } from './lib/ipc.mjs'
 import { dueAt, playerOf, roomOf } from './lib/schedule.mjs'
@@ -109,6 +110,8 @@ for (const room of rooms) for (const id of room.players) muted.set(id, false)
 serveRequests({
   run: (msg: { schedule: Schedule }) => runSchedule(msg.schedule),
   stats: () => control.stats(),
+  /** A full collection before a measured window (see measure() in run.mjs). */
+  gc: () => fullGc(),
 })
 process.send?.({
   event: 'ready',

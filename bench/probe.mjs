@@ -9,6 +9,7 @@ import { Session } from 'node:inspector/promises'
 import path from 'node:path'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import v8 from 'node:v8'
+import { fullGc } from './lib/gc.mjs'
 import { serveRequests } from './lib/ipc.mjs'
 import { logMark, logStalls } from './lib/stalls.mjs'
 
@@ -86,12 +87,7 @@ if (process.send) {
     },
     /** Full GC (needs --expose-gc), then memory: for the per-connection memory scenario. */
     'probe.gc': async (msg) => {
-      const gc = globalThis.gc
-      if (typeof gc === 'function') {
-        gc()
-        await new Promise((r) => setTimeout(r, 50))
-        gc()
-      }
+      await fullGc()
       // BENCH_HEAP_SNAPSHOT=dir: heap snapshots before (a) ('a'), before the idle sockets
       // connect ('before'), with them (unlabelled) and after a scenario, to see what each
       // socket and each scenario keeps.

@@ -449,7 +449,12 @@ every client's last sequence number is compared with the number of events sent t
 **Warm-up and samples.** Before any arm is measured, the raw ws arm and a load process take
 ${config.warmupSeconds ?? 0} s of (a)'s schedule, unrecorded, so that the emulator process is compiled and past the
 collections that follow seeding its world (without it, whichever arm went first had a
-generator lag p99 0.5-1 ms higher than the others, and its (a) p99 with it). Each arm gets a
+generator lag p99 0.5-1 ms higher than the others, and its (a) p99 with it). The generator
+then sends (b)'s rate for ${P.b.warmupSeconds} s and (c)'s burst to the large phase's rooms, also unrecorded:
+the first burst the emulator ever sent ran 10-14 ms behind its schedule at its start, and the
+first arm's (c) p99 was 2-3x the next arm's. Before every window the generator's and the load
+process's heaps get a full GC, so a major collection of theirs (the instruments, shared by every
+arm) does not land in one arm's window by chance. Each arm gets a
 full GC (\`--expose-gc\`) after its sockets connect and before (a), as before (b)-(f), so the
 windows measure the steady state rather than the collection of a server's start-up garbage.
 Within each scenario, the first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
