@@ -65,7 +65,10 @@ const P = QUICK
       a: { rate: 100, seconds: 65, warmupSeconds: 5 },
       b: { rate: 1000, seconds: 65, warmupSeconds: 5 },
       c: { events: 5000 },
-      d: { rate: 1000, seconds: 25, warmupSeconds: 5, every: 100 },
+      // As long as (b): its p99 is compared with (b)'s, and a 20 s window held two or three of
+      // the server's ~10 s major-GC cycles depending on where it fell, which moved the p99 by
+      // +-30% in both directions for every arm (ours 3.4 and 9.1 ms against (b)'s 7.1 and 6.7).
+      d: { rate: 1000, seconds: 65, warmupSeconds: 5, every: 100 },
       e: { rate: 100, seconds: 15, stormAfterSeconds: 3 },
     }
 /** Seconds of unrecorded events through a throwaway arm before the first measured one. */
