@@ -85,6 +85,8 @@ if (process.send) {
         },
       }
     },
+    /** Full GC only, before a measured window. */
+    'probe.collect': () => fullGc(),
     /** Full GC (needs --expose-gc), then memory: for the per-connection memory scenario. */
     'probe.gc': async (msg) => {
       await fullGc()

@@ -234,11 +234,16 @@ async function stopArm(server) {
  */
 async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, during) {
   const roomOffset = name === 'a' ? 0 : ctx.small.length
-  // The generator and the load process measure every arm: each window starts them with a
-  // fresh heap, so a major collection of theirs is not charged to whichever arm's short window
-  // it happened to fall in (one in the load process put ~20 ms on ours' (c) burst and not on
-  // raw ws').
-  await Promise.all([load.request('gc', {}, 30_000), ctx.emuChild.request('gc', {}, 30_000)])
+  // Every window starts with a full collection in every process on the path. The generator and
+  // the load process measure every arm: a major collection of theirs was charged to whichever
+  // arm's window it happened to fall in (one in the load process put ~20 ms on ours' (c) burst
+  // and not on raw ws'). The server carried the previous scenario's garbage into the next: (d),
+  // which follows the reconnect storm, had a p99 1.6-1.8x its (b)'s in every arm.
+  await Promise.all([
+    load.request('gc', {}, 30_000),
+    ctx.emuChild.request('gc', {}, 30_000),
+    server.child.request('probe.collect', {}, 30_000),
+  ])
   const t0 = nowMs() + 300
   const schedule = { name, t0, rate, count, rooms, warmup, roomOffset }
   await load.request('begin', { schedule })
