@@ -463,8 +463,8 @@ the first burst the emulator ever sent ran 10-14 ms behind its schedule at its s
 first arm's (c) p99 was 2-3x the next arm's. Before every window each process on the path
 (the server arm, the generator, the load process) gets a full GC (\`--expose-gc\`), so the
 windows measure the steady state: not a server's start-up garbage (V8's memory reducer compacted
-ours' 25 s after start, a 31 ms pause in (a)), not the previous scenario's (the storm's garbage
-put (d)'s p99 at 1.6-1.8x (b)'s in every arm), and not a major collection of the instruments
+ours' 25 s after start, a 31 ms pause in (a)), not the previous scenario's (the storm leaves
+10,000 closed connections' worth before (d)), and not a major collection of the instruments
 that happened to fall in one arm's window.
 Within each scenario, the first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b, d)
 of events are sent and counted but not recorded; (c) and (e) record every event (the burst and

@@ -237,8 +237,8 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   // Every window starts with a full collection in every process on the path. The generator and
   // the load process measure every arm: a major collection of theirs was charged to whichever
   // arm's window it happened to fall in (one in the load process put ~20 ms on ours' (c) burst
-  // and not on raw ws'). The server carried the previous scenario's garbage into the next: (d),
-  // which follows the reconnect storm, had a p99 1.6-1.8x its (b)'s in every arm.
+  // and not on raw ws'). The server's clears the previous scenario's garbage (the storm leaves
+  // 10,000 closed connections' worth before (d)).
   await Promise.all([
     load.request('gc', {}, 30_000),
     ctx.emuChild.request('gc', {}, 30_000),
