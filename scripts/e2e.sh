@@ -46,5 +46,11 @@ cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test
   --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
   tests/e2e/*.e2e.mjs
 status=$?
+# A failure is easier to read with what the server and the emulator said meanwhile (the file is
+# overwritten by the next run).
+if [ "$status" -ne 0 ]; then
+  echo "--- last 100 lines of $LOG ---"
+  tail -n 100 "$LOG"
+fi
 grep -E '^# (pass|fail) ' "$ROOT/.test-results/e2e.tap"
 exit $status
