@@ -104,13 +104,15 @@ export async function startGatewayFeed(opts) {
 }
 
 /**
- * A per-room stream: seq numbers and a bounded history (500 frames, like our bus's default), each
- * frame serialised once.
+ * A per-room stream: seq numbers and a bounded history, each frame serialised once. The bounds
+ * are our bus's defaults (500 frames and two minutes per room), so every arm holds the same
+ * history once it is full.
  */
 export class RoomStreams {
-  constructor(maxFrames = 500) {
+  constructor(maxFrames = 500, maxAgeMs = 120_000) {
     this.maxFrames = maxFrames
-    /** roomId -> { seq, frames: {seq, text}[] } */
+    this.maxAgeMs = maxAgeMs
+    /** roomId -> { seq, frames: {seq, ts, text}[] } */
     this.rooms = new Map()
   }
 
@@ -127,9 +129,11 @@ export class RoomStreams {
   stamp(roomId, body) {
     const s = this.stream(roomId)
     s.seq++
-    const text = JSON.stringify({ v: 1, room: roomId, seq: s.seq, ts: epochMs(), ...body })
-    s.frames.push({ seq: s.seq, text })
+    const ts = epochMs()
+    const text = JSON.stringify({ v: 1, room: roomId, seq: s.seq, ts, ...body })
+    s.frames.push({ seq: s.seq, ts, text })
     if (s.frames.length > this.maxFrames) s.frames.shift()
+    while (s.frames.length > 0 && s.frames[0].ts < ts - this.maxAgeMs) s.frames.shift()
     return text
   }
 
