@@ -29,6 +29,12 @@ function ratio(a, b) {
   return Math.round((a / b) * 100) / 100
 }
 
+/**
+ * The latency summary a scenario is judged by: (d) counts only the clients that keep reading.
+ * `r` is an arm's result, or its `fromSend` part.
+ */
+const judged = (s, r) => (s === 'd' ? r?.latencyExcludingStalled : r?.latency)
+
 /** Ratios ours/raw and ours/sio of latency percentiles and throughput, per scenario. */
 export function ratios(results) {
   const out = {}
@@ -39,11 +45,9 @@ export function ratios(results) {
     for (const base of ['raw', 'sio']) {
       const other = results[s]?.[base]
       if (!other) continue
-      // (d) as in the latency table: the clients that keep reading.
-      const lat = (x) => (s === 'd' ? x.latencyExcludingStalled : x.latency)
       const r = {}
       for (const k of ['p50', 'p95', 'p99', 'p999', 'max'])
-        r[k] = ratio(lat(ours)?.[k], lat(other)?.[k])
+        r[k] = ratio(judged(s, ours)?.[k], judged(s, other)?.[k])
       r.deliveredPerSec = ratio(ours.deliveredPerSec, other.deliveredPerSec)
       out[s][`ours/${base}`] = r
     }
@@ -116,10 +120,7 @@ export function targets(results, config) {
   )
   // The comparison target names no scenario, so it is judged on every one with a latency:
   // (d) on the clients that keep reading, (e) on the events sent during the storm.
-  const p99Of = (s, arm) => {
-    const r = results[s]?.[arm]
-    return (s === 'd' ? r?.latencyExcludingStalled : r?.latency)?.p99
-  }
+  const p99Of = (s, arm) => judged(s, results[s]?.[arm])?.p99
   for (const s of ['a', 'b', 'c', 'd', 'e']) {
     const o = p99Of(s, 'ours')
     const raw = p99Of(s, 'raw')
@@ -156,7 +157,7 @@ function latencyTable(results, arms) {
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   for (const { s, arm, r } of scenarioArms(results, arms)) {
-    const l = s === 'd' ? r.latencyExcludingStalled : r.latency
+    const l = judged(s, r)
     rows.push(
       `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${l?.count ?? 0} | ${fmt(l?.p50)} | ${fmt(l?.p95)} | ${fmt(l?.p99)} | ${fmt(l?.p999)} | ${fmt(l?.max)} | ${fmt(r.deliveredPerSec, 0)} | ${r.lost} | ${r.dups} | ${fmt(r.server?.cpuPercent, 1)} | ${fmt(r.server?.rssMiB, 1)} (${fmt(r.server?.peakRssMiB, 1)}) | ${fmt(r.server?.loopDelay?.p99)} / ${fmt(r.server?.loopDelay?.max)} | ${fmt(r.server?.gc?.maxMs, 1)} | ${fmt(r.generator?.lag?.p99)} | ${fmt(r.core1?.generator?.cpuPercent, 1)} / ${fmt(r.core1?.load?.cpuPercent, 1)} |`,
     )
@@ -171,9 +172,9 @@ function fromSendTable(results, arms) {
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ]
   for (const { s, arm, r } of scenarioArms(results, arms)) {
-    const l = s === 'd' ? r.fromSend?.latencyExcludingStalled : r.fromSend?.latency
+    const l = judged(s, r.fromSend)
     if (!l) continue
-    const due = s === 'd' ? r.latencyExcludingStalled : r.latency
+    const due = judged(s, r)
     rows.push(
       `| ${SCENARIO_NAMES[s]}${s === 'd' ? ' (non-stalled)' : ''} | ${ARM_NAMES[arm]} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.p999)} | ${fmt(l.max)} | ${fmt(due?.p99)} |`,
     )
@@ -270,7 +271,7 @@ export async function writeReport({ meta, config, results, skipped, output }) {
       bars: arms
         .filter((a) => results[s]?.[a])
         .map((a) => {
-          const l = s === 'd' ? results[s][a].latencyExcludingStalled : results[s][a].latency
+          const l = judged(s, results[s][a])
           return {
             arm: a,
             p50: l?.p50 ?? null,
