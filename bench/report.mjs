@@ -80,14 +80,17 @@ export function targets(results, config) {
     b ? `p99 ${fmt(b.latency?.p99)} ms, lost ${b.lost}` : null,
     (b?.latency?.p99 ?? Infinity) <= 50 && b?.lost === 0,
   )
+  // Judged on every burst: their summed loss and their latest last delivery.
   const c = results.c?.ours
+  const cAll = c?.allBursts ?? c
+  const cBursts = c?.bursts?.length ?? 1
   add(
     'c',
     '(c) no loss, everything delivered within 1 s after the burst',
     c
-      ? `lost ${c.lost}, last delivery ${c.lastDeliveryAfterLastDueMs} ms after the last send`
+      ? `lost ${cAll.lost}, last delivery ${cAll.lastDeliveryAfterLastDueMs} ms after the last send${cBursts > 1 ? ` (worst of ${cBursts} bursts)` : ''}`
       : null,
-    c?.lost === 0 && (c?.lastDeliveryAfterLastDueMs ?? Infinity) <= 1000,
+    cAll?.lost === 0 && (cAll?.lastDeliveryAfterLastDueMs ?? Infinity) <= 1000,
   )
   const d = results.d?.ours
   const dp99 = d?.latencyExcludingStalled?.p99
@@ -193,6 +196,23 @@ function stormTable(results, arms) {
     if (!st) continue
     rows.push(
       `| ${ARM_NAMES[arm]} | ${st.clients} | ${st.resynced} | ${st.recovered} | ${st.snapshot} | ${fmt(st.resyncMs?.p50)} / ${fmt(st.resyncMs?.p99)} / ${fmt(st.resyncMs?.max)} | ${st.gapsDuringStorm} | ${r.lost} | ${st.wallMs} |`,
+    )
+  }
+  return rows.join('\n')
+}
+
+function burstTable(results, arms) {
+  const rows = [
+    '| arm | p99 of each burst, ms | median | lost (all bursts) | latest last delivery after the last send, ms |',
+    '|---|---|---:|---:|---:|',
+  ]
+  for (const arm of arms) {
+    const r = results.c?.[arm]
+    if (!r) continue
+    const all = r.allBursts ?? r
+    const each = (r.bursts ?? [{ p99: r.latency?.p99 }]).map((b) => fmt(b.p99)).join(', ')
+    rows.push(
+      `| ${ARM_NAMES[arm]} | ${each} | ${fmt(r.latency?.p99)} | ${all.lost} | ${fmt(all.lastDeliveryAfterLastDueMs)} |`,
     )
   }
   return rows.join('\n')
@@ -404,6 +424,14 @@ arm alike.
 
 ${stormTable(results, arms)}
 
+## (c) Bursts
+
+${P.c.repeats ?? 1} burst(s) of ${P.c.events} events spread evenly over one second, each its own window
+(with the full collections before it). The latency tables and ratios show the burst with the
+median p99; the no-loss target is judged on every burst.
+
+${burstTable(results, arms)}
+
 ## (d) Stalled clients
 
 One socket in ${P.d.every} stops reading (its TCP socket is paused in the load process, so the
@@ -479,7 +507,7 @@ ${(P.b.seconds - P.b.warmupSeconds) * P.b.rate} events -> ${(P.b.seconds - P.b.w
 **Sizes.** (a) ${config.small} sockets (${config.small / config.playersPerRoom} rooms of ${config.playersPerRoom}), ${P.a.rate} ev/s for ${P.a.seconds} s.
 (b)-(f) ${config.large} sockets (${Math.floor(config.large / config.playersPerRoom)} rooms of ${config.playersPerRoom}, the
 emulator's per-guild/per-category channel limits lifted): (b) ${P.b.rate} ev/s for ${P.b.seconds} s;
-(c) ${P.c.events} events spread evenly over one second; (d) as (b) for ${P.d.seconds} s with one socket in
+(c) ${P.c.repeats ?? 1} x ${P.c.events} events spread evenly over one second (the median burst shown); (d) as (b) for ${P.d.seconds} s with one socket in
 ${P.d.every} stalled; (e) as described above; (f) idle. Every client is a distinct user holding one
 socket (the per-user socket limit applies) subscribed to its own room.
 

@@ -57,7 +57,7 @@ const P = QUICK
   ? {
       a: { rate: 100, seconds: 2, warmupSeconds: 0.5 },
       b: { rate: 500, seconds: 1.5, warmupSeconds: 0.5 },
-      c: { events: 1000 },
+      c: { events: 1000, repeats: 1 },
       d: { rate: 500, seconds: 1.5, warmupSeconds: 0.5, every: 100 },
       e: { rate: 100, seconds: 1.5, stormAfterSeconds: 0.6 },
     }
@@ -67,7 +67,11 @@ const P = QUICK
       // its steady state: while it filled, (d)'s heap was ~30 MB larger than (b)'s in every arm
       // and its p99 1.1-1.8x higher.
       b: { rate: 1000, seconds: 185, warmupSeconds: 120 },
-      c: { events: 5000 },
+      // Five bursts, each its own window: one burst's p99 is one second of 20,000 receipts, and a
+      // single collection or stall in any of the three processes moved it 2-4x between runs in
+      // every arm (ours 20-65 ms, raw ws 17-79, Socket.IO 30-130 on one machine). The median
+      // burst is reported; every burst must meet the no-loss, within-1-s target.
+      c: { events: 5000, repeats: 5 },
       // Recorded as long as (b): its p99 is compared with (b)'s, and a 20 s window held two or three of
       // the server's ~10 s major-GC cycles depending on where it fell, which moved the p99 by
       // +-30% in both directions for every arm (ours 3.4 and 9.1 ms against (b)'s 7.1 and 6.7).
@@ -147,11 +151,19 @@ function build() {
 
 // ---- processes ---------------------------------------------------------------------------------
 
+/**
+ * Node flags of the instruments (emulator + generator, load process), never of a server arm. A
+ * larger young generation means fewer scavenges and fewer short-lived objects promoted, so fewer
+ * of the instruments' own major collections land inside a window (one in the load process during
+ * a 1 s burst delays every receipt behind it, whichever arm is measured).
+ */
+const INSTRUMENT_FLAGS = ['--expose-gc', '--max-semi-space-size=64']
+
 async function startEmulator(rooms) {
   const emu = new Child(
     'emulator',
     NODE,
-    ['--expose-gc', '--import', 'tsx', 'bench/emulator-process.ts'],
+    [...INSTRUMENT_FLAGS, '--import', 'tsx', 'bench/emulator-process.ts'],
     {
       cpu: '1',
       cwd: ROOT,
@@ -228,6 +240,34 @@ async function startArm(arm, ctx, benchRooms) {
 async function stopArm(server) {
   await server.child.stop(8000)
   if (server.dataDir) await rm(server.dataDir, { recursive: true, force: true })
+}
+
+/**
+ * (c)'s result: the burst with the median p99 (its full window: histogram, CPU, GC), with every
+ * burst's summary beside it and the loss and last delivery over all of them, which the
+ * no-loss target is judged on.
+ */
+function medianBurst(bursts) {
+  const p99 = (b) => b.latency?.p99 ?? Infinity
+  const sorted = [...bursts].sort((x, y) => p99(x) - p99(y))
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]
+  return {
+    ...median,
+    bursts: bursts.map((b) => ({
+      p50: b.latency?.p50 ?? null,
+      p95: b.latency?.p95 ?? null,
+      p99: b.latency?.p99 ?? null,
+      max: b.latency?.max ?? null,
+      lost: b.lost,
+      lastDeliveryAfterLastDueMs: b.lastDeliveryAfterLastDueMs,
+    })),
+    allBursts: {
+      lost: bursts.reduce((n, b) => n + b.lost, 0),
+      lastDeliveryAfterLastDueMs: Math.max(
+        ...bursts.map((b) => b.lastDeliveryAfterLastDueMs ?? Infinity),
+      ),
+    },
+  }
 }
 
 // ---- one measured schedule -----------------------------------------------------------------------
@@ -312,7 +352,7 @@ async function startLoad() {
   const load = new Child(
     'load',
     NODE,
-    ['--expose-gc', path.join(ROOT, 'bench', 'load-process.mjs')],
+    [...INSTRUMENT_FLAGS, path.join(ROOT, 'bench', 'load-process.mjs')],
     {
       cpu: '1',
       cwd: ROOT,
@@ -457,13 +497,20 @@ async function phaseLarge(ctx, arm, results) {
       await sleep(GAP_MS)
     }
     if (SCENARIOS.has('c')) {
-      log(`  ${arm}: (c) burst of ${P.c.events} events in 1 s`)
-      results.c[arm] = await measure(ctx, server, load, 'c', rooms.length, {
-        rate: P.c.events,
-        count: P.c.events,
-        warmup: 0,
-      })
-      await sleep(GAP_MS)
+      const bursts = []
+      for (let i = 1; i <= P.c.repeats; i++) {
+        log(`  ${arm}: (c) burst ${i}/${P.c.repeats} of ${P.c.events} events in 1 s`)
+        bursts.push(
+          await measure(ctx, server, load, 'c', rooms.length, {
+            rate: P.c.events,
+            count: P.c.events,
+            warmup: 0,
+          }),
+        )
+        await sleep(GAP_MS)
+      }
+      results.c[arm] = medianBurst(bursts)
+      log(`  ${arm}: (c) p99 per burst ${results.c[arm].bursts.map((b) => b.p99).join(' ')} ms`)
     }
     if (SCENARIOS.has('e')) {
       const e = P.e
