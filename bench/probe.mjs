@@ -33,6 +33,10 @@ if (process.send) {
   // BENCH_ALLOC_PROFILE=dir: V8's sampling heap profiler over each measured window, counting
   // what young and old collections freed too, so the profile shows where the allocation rate
   // (and so the scavenges and promotions) comes from, not only what stayed alive.
+  // BENCH_ALLOC_PROFILE_PROMOTED=1 leaves out what young collections freed, to see what is
+  // promoted: what is left is what was alive at the end or freed by a major collection (which
+  // also frees the young garbage of that moment, a sample of all allocation).
+  const promotedOnly = process.env.BENCH_ALLOC_PROFILE_PROMOTED === '1'
   const allocDir = process.env.BENCH_ALLOC_PROFILE
   const inspector = allocDir ? new Session() : null
   inspector?.connect()
@@ -49,7 +53,7 @@ if (process.send) {
         await inspector.post('HeapProfiler.startSampling', {
           samplingInterval: 16384,
           includeObjectsCollectedByMajorGC: true,
-          includeObjectsCollectedByMinorGC: true,
+          includeObjectsCollectedByMinorGC: !promotedOnly,
         })
       }
       loop.reset()

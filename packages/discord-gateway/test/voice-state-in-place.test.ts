@@ -42,6 +42,34 @@ describe('voice state applied in place', () => {
     expect(state.seq).toBe(3)
   })
 
+  it('keeps a stored profile while the user data repeats, and replaces it when it changes', () => {
+    const state = bigGuild(4)
+    const profile = state.profiles.get(user(0))
+    applyDispatch(state, {
+      payload: vsu(3, voiceState(user(0), channel(0), { selfMute: true })),
+      receivedAt: 5,
+    })
+    expect(state.profiles.get(user(0))).toBe(profile)
+    expect(state.members.get(user(0))).toMatchObject({
+      selfMute: true,
+      username: profile?.username,
+    })
+
+    const r = applyDispatch(state, {
+      payload: vsu(4, voiceState(user(0), channel(0), { selfMute: true }, 'renamed')),
+      receivedAt: 6,
+    })
+    expect(state.profiles.get(user(0))).not.toBe(profile)
+    expect(state.profiles.get(user(0))?.username).toBe('renamed')
+    // A new name alone is no voice change: nothing is emitted, and the member follows on its next update.
+    expect(r.events).toEqual([])
+    applyDispatch(state, {
+      payload: vsu(5, voiceState(user(0), channel(0), {}, 'renamed')),
+      receivedAt: 7,
+    })
+    expect(state.members.get(user(0))).toMatchObject({ selfMute: false, username: 'renamed' })
+  })
+
   it('reports duplicates as unchanged and leaves the state alone', () => {
     const state = bigGuild(4)
     const r = applyDispatch(state, { payload: vsu(2, voiceState(user(0), null)), receivedAt: 0 })

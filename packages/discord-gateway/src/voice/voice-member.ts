@@ -12,23 +12,41 @@ export interface Profile {
 /** Used when neither the dispatch nor any earlier event carried the user's display data. */
 export const UNKNOWN_PROFILE: Profile = { username: 'unknown', globalName: null, avatar: null }
 
-/** Display data from a Discord user object. */
-export function profileOf(user: APIUser): Profile {
-  return {
-    username: user.username.slice(0, 32) || 'unknown',
-    globalName: user.global_name?.slice(0, 32) ?? null,
-    avatar: user.avatar ?? null,
+/**
+ * Display data from a Discord user object. When it matches `known`, `known` itself is returned:
+ * most voice updates repeat the user's data, and the store keeps what it returns for as long as
+ * the user is in voice, so a copy would live long enough to reach the old generation and leave
+ * work for its next major collection.
+ */
+export function profileOf(user: APIUser, known?: Profile): Profile {
+  const username = user.username.slice(0, 32) || 'unknown'
+  const globalName = user.global_name?.slice(0, 32) ?? null
+  const avatar = user.avatar ?? null
+  if (
+    known &&
+    known.username === username &&
+    known.globalName === globalName &&
+    known.avatar === avatar
+  ) {
+    return known
   }
+  return { username, globalName, avatar }
 }
 
-/** Builds our VoiceMember from a Discord voice state in a channel plus the user's display data. */
+/**
+ * Builds our VoiceMember from a Discord voice state in a channel plus the user's display data.
+ * Members are never mutated, so a changed state needs a new object; its ids come from `known`
+ * (the member's previous state) when they are equal, so the strings of each parsed dispatch stay
+ * short-lived (see {@link profileOf}).
+ */
 export function toVoiceMember(
   state: APIBaseVoiceState & { channel_id: string },
   profile: Profile,
+  known?: VoiceMember,
 ): VoiceMember {
   return {
-    userId: state.user_id,
-    channelId: state.channel_id,
+    userId: known?.userId === state.user_id ? known.userId : state.user_id,
+    channelId: known?.channelId === state.channel_id ? known.channelId : state.channel_id,
     username: profile.username,
     globalName: profile.globalName,
     avatar: profile.avatar,

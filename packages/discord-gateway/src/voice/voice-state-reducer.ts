@@ -1,6 +1,6 @@
 import type { VoiceEvent, VoiceLeftReason, VoiceMember } from '@repo/discord-integration/contracts'
 import { PROTOCOL_VERSION } from '@repo/discord-integration/contracts'
-import type { APIBaseVoiceState, GatewayDispatchPayload } from 'discord-api-types/v10'
+import type { APIBaseVoiceState, APIUser, GatewayDispatchPayload } from 'discord-api-types/v10'
 import { GatewayDispatchEvents } from 'discord-api-types/v10'
 import type { Profile } from './voice-member'
 import { changedFlags, profileOf, toVoiceMember, UNKNOWN_PROFILE } from './voice-member'
@@ -145,6 +145,13 @@ class EventBuilder {
   }
 }
 
+/** Records `user`'s display data, keeping the stored profile when nothing in it changed. */
+function rememberProfile(profiles: Map<string, Profile>, userId: string, user: APIUser): void {
+  const known = profiles.get(userId)
+  const profile = profileOf(user, known)
+  if (profile !== known) profiles.set(userId, profile)
+}
+
 function hasSeq(payload: GatewayDispatchPayload): number {
   return typeof payload.s === 'number' ? payload.s : 0
 }
@@ -197,15 +204,18 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
       const d = payload.d
       if (d.id !== state.guildId) return skip('other_guild')
       if (d.unavailable === true) return skip('irrelevant')
-      for (const member of d.members ?? []) {
-        profiles.set(member.user.id, profileOf(member.user))
-      }
+      for (const member of d.members ?? []) rememberProfile(profiles, member.user.id, member.user)
       const snapshot = new Map<string, VoiceMember>()
       for (const vs of d.voice_states ?? []) {
         if (vs.channel_id === null) continue
-        if (vs.member?.user) profiles.set(vs.user_id, profileOf(vs.member.user))
+        if (vs.member?.user) rememberProfile(profiles, vs.user_id, vs.member.user)
         const profile = profiles.get(vs.user_id) ?? UNKNOWN_PROFILE
-        snapshot.set(vs.user_id, toVoiceMember({ ...vs, channel_id: vs.channel_id }, profile))
+        const member = toVoiceMember(
+          { ...vs, channel_id: vs.channel_id },
+          profile,
+          members.get(vs.user_id),
+        )
+        snapshot.set(vs.user_id, member)
       }
       for (const userId of [...members.keys()].sort()) {
         const known = members.get(userId)
@@ -225,7 +235,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     case GatewayDispatchEvents.VoiceStateUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.member?.user) profiles.set(d.user_id, profileOf(d.member.user))
+      if (d.member?.user) rememberProfile(profiles, d.user_id, d.member.user)
       const known = members.get(d.user_id)
       if (d.channel_id === null) {
         if (known) {
@@ -239,7 +249,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
         (known
           ? { username: known.username, globalName: known.globalName, avatar: known.avatar }
           : UNKNOWN_PROFILE)
-      const fresh = toVoiceMember(d as APIBaseVoiceState & { channel_id: string }, profile)
+      const fresh = toVoiceMember(d as APIBaseVoiceState & { channel_id: string }, profile, known)
       if (out.transition(known, fresh, 'moved')) members.set(d.user_id, fresh)
       return done()
     }
@@ -259,7 +269,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     case GatewayDispatchEvents.GuildMemberUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.user) profiles.set(d.user.id, profileOf(d.user))
+      if (d.user) rememberProfile(profiles, d.user.id, d.user)
       return done()
     }
 
