@@ -383,6 +383,9 @@ and heap size every 5 s on one wall-clock timeline: how the stalls below were tr
 with them (\`<pid>.heapsnapshot\`) and after (b) (\`<pid>-after-b.heapsnapshot\`);
 \`BENCH_ALLOC_PROFILE=<dir>\` writes a V8 sampling heap profile of each measured window,
 objects freed since included (\`<pid>-window<n>.heapprofile\`, open in Chrome DevTools): where the allocation, and so the young collections, comes from;
+with \`BENCH_ALLOC_PROFILE_PROMOTED=1\` as well, what young collections freed is left out, so the
+profile leans to what was promoted (plus the young garbage each major collection frees, about
+5% of a site's allocation here: compare with a full profile of the same window);
 \`BENCH_SAMPLES=<dir>\` writes every recorded receipt of each scenario and arm (event index,
 intended time, send time, receipt time) as a TSV file, to see when the slow ones happened;
 \`BENCH_SERVER_FLAGS\` adds Node flags to every server arm (e.g. \`--trace-gc\`).
@@ -426,6 +429,26 @@ ours / baseline: below 1 means we are faster (latency) or, for delivered/s, abov
 
 ${ratioTable(r)}
 
+## (c) Bursts
+
+${P.c.repeats ?? 1} burst(s) of ${P.c.events} events spread evenly over one second, each its own window
+(with the full collections before it). The latency tables and ratios show the burst with the
+median p99; the no-loss target is judged on every burst.
+
+${burstTable(results, arms)}
+
+## (d) Stalled clients
+
+One socket in ${P.d.every} stops reading (its TCP socket is paused in the load process) while
+${P.d.rate} ev/s flow to every room; the other clients' latency is the one compared with (b). Ours and
+Socket.IO close a stalled socket once it misses their ping timeout (the raw ws arm has no
+heartbeat and keeps it). Spread over ${Math.floor(config.large / config.playersPerRoom)} rooms, a
+stalled socket is sent about ${Math.round((P.d.rate / Math.floor(config.large / config.playersPerRoom)) * (P.d.seconds - P.d.warmupSeconds))} frames in the window (tens of KB at most), which the kernel's socket
+buffers hold: what this scenario checks is that the stalled sockets cost the others nothing,
+not a server queue.
+
+${stallTable(results, arms)}
+
 ## (e) Reconnect storm
 
 Every socket drops at once (\`terminate()\`: no close handshake) ${P.e.stormAfterSeconds} s into a
@@ -439,21 +462,6 @@ reconnect by themselves. Time counts from the drop, so the generator's own work 
 arm alike.
 
 ${stormTable(results, arms)}
-
-## (c) Bursts
-
-${P.c.repeats ?? 1} burst(s) of ${P.c.events} events spread evenly over one second, each its own window
-(with the full collections before it). The latency tables and ratios show the burst with the
-median p99; the no-loss target is judged on every burst.
-
-${burstTable(results, arms)}
-
-## (d) Stalled clients
-
-One socket in ${P.d.every} stops reading (its TCP socket is paused in the load process, so the
-kernel buffers fill and the server's send buffer grows) while ${P.d.rate} ev/s flow.
-
-${stallTable(results, arms)}
 
 ## (f) Memory per idle connection
 
@@ -512,8 +520,10 @@ ours' 25 s after start, a 31 ms pause in (a)), not the previous scenario's (the 
 10,000 closed connections' worth before (d)), and not a major collection of the instruments
 that happened to fall in one arm's window.
 Within each scenario, the first ${P.a.warmupSeconds} s (a) / ${P.b.warmupSeconds} s (b) / ${P.d.warmupSeconds} s (d)
-of events are sent and counted but not recorded (in (b), long enough to fill the two-minute
-resume history that every arm keeps, so (b) and (d) both run with it full); (c) and (e) record every event (the burst and
+of events are sent and counted but not recorded (in (a), long enough for V8 to settle the
+server's optimised code: each arm's (a) runs on a server process of its own, and at 100 ev/s its
+JIT compiles for about half a minute, on the server's one core; in (b), long enough to fill the
+two-minute resume history that every arm keeps, so (b) and (d) both run with it full); (c) and (e) record every event (the burst and
 the storm are what they measure). Every event reaches the ${config.playersPerRoom} sockets of its room, so a
 scenario's sample count (the "samples" column) is recorded events x ${config.playersPerRoom}, e.g. (b)
 ${(P.b.seconds - P.b.warmupSeconds) * P.b.rate} events -> ${(P.b.seconds - P.b.warmupSeconds) * P.b.rate * config.playersPerRoom} samples; (d) excludes the stalled sockets' receipts. Histograms are HdrHistogram
