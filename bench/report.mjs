@@ -440,7 +440,7 @@ ${burstTable(results, arms)}
 ## (d) Stalled clients
 
 One socket in ${P.d.every} stops reading (its TCP socket is paused in the load process) while
-${P.d.rate} ev/s flow to every room; the other clients' latency is the one compared with (b). Ours and
+${P.d.rate} ev/s flow across the rooms; the other clients' latency is the one compared with (b). Ours and
 Socket.IO close a stalled socket once it misses their ping timeout (the raw ws arm has no
 heartbeat and keeps it). Spread over ${Math.floor(config.large / config.playersPerRoom)} rooms, a
 stalled socket is sent about ${Math.round((P.d.rate / Math.floor(config.large / config.playersPerRoom)) * (P.d.seconds - P.d.warmupSeconds))} frames in the window (tens of KB at most), which the kernel's socket
