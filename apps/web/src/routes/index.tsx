@@ -1,9 +1,9 @@
 import type { RoomView } from '@repo/discord-integration/contracts'
 import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
 import { type FormEvent, useId } from 'react'
+import { SignInButton, SignOutButton } from '../features/auth/ui/auth-forms'
 import { createRoom, getHome } from '../features/rooms/rooms.functions'
-import { SignInButton, SignOutButton } from '../features/rooms/ui/auth-forms'
-import { useAction } from '../features/rooms/ui/use-action'
+import { useAction } from '../ui/use-action'
 
 export const Route = createFileRoute('/')({
   loader: () => getHome(),

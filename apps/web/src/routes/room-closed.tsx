@@ -1,5 +1,5 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { MessagePage } from '../features/rooms/ui/message-page'
+import { MessagePage } from '../ui/message-page'
 
 export const Route = createFileRoute('/room-closed')({
   component: RoomClosedPage,

@@ -2,7 +2,6 @@ import type { ConnectVoiceResult, Player, RoomView } from '@repo/discord-integra
 import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useId, useState } from 'react'
 import { LiveRoomPanel } from '~/features/presence/LiveRoomPanel'
-import { loginUrl } from '../features/auth/return-to'
 import {
   closeRoom,
   connectVoice,
@@ -11,9 +10,10 @@ import {
   leaveRoom,
   rotateInvite,
 } from '../features/rooms/rooms.functions'
-import { errorCodeOf, errorMessageOf } from '../features/rooms/server-fn-errors'
-import { MessagePage } from '../features/rooms/ui/message-page'
-import { useAction } from '../features/rooms/ui/use-action'
+import { loginUrl } from '../lib/return-to'
+import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
+import { MessagePage } from '../ui/message-page'
+import { useAction } from '../ui/use-action'
 
 export const Route = createFileRoute('/rooms/$roomId/')({
   loader: async ({ params, location }) => {

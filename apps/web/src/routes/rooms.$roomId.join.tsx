@@ -1,11 +1,11 @@
 import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useEffect } from 'react'
 import { z } from 'zod'
-import { loginUrl } from '../features/auth/return-to'
 import { joinRoom, previewInvite } from '../features/rooms/rooms.functions'
-import { errorCodeOf, errorMessageOf } from '../features/rooms/server-fn-errors'
-import { MessagePage } from '../features/rooms/ui/message-page'
-import { useAction } from '../features/rooms/ui/use-action'
+import { loginUrl } from '../lib/return-to'
+import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
+import { MessagePage } from '../ui/message-page'
+import { useAction } from '../ui/use-action'
 
 export const Route = createFileRoute('/rooms/$roomId/join')({
   validateSearch: z.object({ t: z.string().catch('') }),

@@ -1,7 +1,7 @@
 import { createFileRoute } from '@tanstack/react-router'
 import { z } from 'zod'
-import { SignInButton } from '../features/rooms/ui/auth-forms'
-import { MessagePage } from '../features/rooms/ui/message-page'
+import { SignInButton } from '../features/auth/ui/auth-forms'
+import { MessagePage } from '../ui/message-page'
 
 export const Route = createFileRoute('/signed-out')({
   validateSearch: z.object({ reason: z.enum(['failed']).optional().catch(undefined) }),

@@ -49,3 +49,9 @@ export interface SessionUser {
   globalName: string | null
   avatar: string | null
 }
+
+/** The signed-in caller, from the server-side session (never from browser input). */
+export interface Actor extends SessionUser {
+  /** The user's Discord OAuth access token (for guilds.join). */
+  accessToken: string
+}

@@ -7,7 +7,7 @@ import {
 } from '../../src/features/auth/auth-service.server'
 import { readCookie } from '../../src/features/auth/cookies'
 import { OAuthClient } from '../../src/features/auth/oauth-client.server'
-import { createDiscordRest } from '../../src/features/rooms/discord-rest.server'
+import { createDiscordRest } from '../../src/server/discord-rest.server'
 import { logger, SECRET } from '../rooms/harness'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>

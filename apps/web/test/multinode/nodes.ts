@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { RedisRoomStore } from '../../src/features/rooms/redis-room-store.server'
 import type { RoomService, RoomServiceOptions } from '../../src/features/rooms/room-service.server'
 import { makeService, type RecordingEvents, type World } from '../rooms/harness'
-import type { ManualClock } from '../rooms/manual-clock'
+import type { ManualClock } from '../support/manual-clock'
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
 

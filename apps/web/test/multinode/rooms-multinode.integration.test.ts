@@ -1,7 +1,7 @@
 import { ROOM_IDLE_MS } from '@repo/discord-integration/contracts'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { newActor, startWorld, tokenOf, until, type World } from '../rooms/harness'
-import { ManualClock } from '../rooms/manual-clock'
+import { ManualClock } from '../support/manual-clock'
 import { type Node, startNode, testPrefix } from './nodes'
 
 let world: World

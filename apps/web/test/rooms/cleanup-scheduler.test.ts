@@ -1,7 +1,7 @@
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { CleanupScheduler } from '../../src/features/rooms/cleanup-scheduler.server'
-import { ManualClock } from './manual-clock'
+import { ManualClock } from '../support/manual-clock'
 
 const logger = pino({ level: 'silent' })
 

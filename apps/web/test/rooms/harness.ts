@@ -5,18 +5,14 @@ import type { REST } from '@discordjs/rest'
 import { startEmulator } from '@repo/discord-emulator'
 import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
 import pino from 'pino'
-import { createDiscordRest } from '../../src/features/rooms/discord-rest.server'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
 import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
 import { InviteTokens } from '../../src/features/rooms/invite-token.server'
-import {
-  type Actor,
-  RoomService,
-  type RoomServiceOptions,
-} from '../../src/features/rooms/room-service.server'
+import { RoomService, type RoomServiceOptions } from '../../src/features/rooms/room-service.server'
 import { parseConfig, type ServerConfig } from '../../src/server/config.server'
-import type { RoomEvents, RoomFrameBody } from '../../src/server/ports'
-import { ManualClock } from './manual-clock'
+import { createDiscordRest } from '../../src/server/discord-rest.server'
+import type { Actor, RoomEvents, RoomFrameBody } from '../../src/server/ports'
+import { ManualClock } from '../support/manual-clock'
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 export const SECRET = 's'.repeat(48)

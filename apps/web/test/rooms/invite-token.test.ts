@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { InviteTokens } from '../../src/features/rooms/invite-token.server'
-import { ManualClock } from './manual-clock'
+import { ManualClock } from '../support/manual-clock'
 
 const secret = 'x'.repeat(40)
 

@@ -2,11 +2,11 @@ import { hash, timingSafeEqual } from 'node:crypto'
 import { sealData, unsealData } from 'iron-session'
 import type { Logger } from 'pino'
 import { z } from 'zod'
+import { safeReturnTo } from '../../lib/return-to'
+import { AppError } from '../../server/app-error'
 import type { SessionUser } from '../../server/ports'
-import { AppError } from '../rooms/app-error'
 import { readCookie, serializeCookie } from './cookies'
 import { createPkce, type OAuthClient, type OAuthTokens, randomNonce } from './oauth-client.server'
-import { safeReturnTo } from './return-to'
 
 /** The session cookie: sealed (encrypted + signed) with SESSION_SECRET. */
 export const SESSION_COOKIE = 'tv_session'

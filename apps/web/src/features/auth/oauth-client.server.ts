@@ -3,7 +3,7 @@ import { API } from '@discordjs/core/http-only'
 import type { REST } from '@discordjs/rest'
 import { type APIUser, Routes } from 'discord-api-types/v10'
 import { z } from 'zod'
-import { withDiscordRetry } from '../rooms/discord-rest.server'
+import { withDiscordRetry } from '../../server/discord-rest.server'
 
 /** The scopes we ask for: who you are, and permission to add you to the rooms guild. */
 export const OAUTH_SCOPES = ['identify', 'guilds.join'] as const

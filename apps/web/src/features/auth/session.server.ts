@@ -1,8 +1,7 @@
 import { appendResponseHeader, getRequest } from '@tanstack/react-start/server'
-import type { SessionUser } from '../../server/ports'
+import { AppError } from '../../server/app-error'
+import type { Actor, SessionUser } from '../../server/ports'
 import { startRuntime } from '../../server/runtime.server'
-import { AppError } from '../rooms/app-error'
-import type { Actor } from '../rooms/room-service.server'
 import { sessionUser } from './auth-service.server'
 
 /**

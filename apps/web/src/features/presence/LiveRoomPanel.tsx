@@ -8,7 +8,7 @@ import {
 } from '@repo/discord-integration/contracts'
 import { useNavigate } from '@tanstack/react-router'
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
-import { loginUrl } from '../auth/return-to'
+import { loginUrl } from '../../lib/return-to'
 import { getPresenceClient } from './presence-client'
 import { useVoiceChannelEvents, useVoiceChannelMembersFromEvents } from './use-presence'
 import { VoiceDropoutModal } from './VoiceDropoutModal'

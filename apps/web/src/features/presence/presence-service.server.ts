@@ -14,6 +14,7 @@ import type {
   SessionUser,
   VoicePresence,
 } from '../../server/ports'
+import { TokenBucket } from '../../server/token-bucket'
 import {
   type BusFrame,
   type BusSubscription,
@@ -24,7 +25,6 @@ import {
 } from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
 import { type DropReason, type LatencySummary, PresenceMetrics } from './presence-metrics.server'
-import { TokenBucket } from './token-bucket'
 import { releaseUpgradeRequest } from './upgrade-request'
 import { VoiceRouter } from './voice-router'
 

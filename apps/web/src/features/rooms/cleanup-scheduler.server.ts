@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Clock } from './clock'
+import type { Clock } from '../../server/clock'
 
 /** What the scheduler drives: RoomService's sweep, its next deadline and its reconciliation. */
 export interface Sweepable {

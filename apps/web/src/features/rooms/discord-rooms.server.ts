@@ -16,7 +16,7 @@ import {
   discordStatus,
   toDiscordFailure,
   withDiscordRetry,
-} from './discord-rest.server'
+} from '../../server/discord-rest.server'
 
 const bits = (...flags: bigint[]): string => flags.reduce((a, b) => a | b, 0n).toString()
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import { INVITE_TTL_MS } from '@repo/discord-integration/contracts'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
-import { AppError, isAppError } from './app-error'
+import { AppError, isAppError } from '../../server/app-error'
 
 const ISSUER = 'table-voice'
 const AUDIENCE = 'room-invite'

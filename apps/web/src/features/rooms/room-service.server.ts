@@ -10,25 +10,20 @@ import {
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
+import { AppError } from '../../server/app-error'
+import type { Clock } from '../../server/clock'
 import type {
+  Actor,
   RoomAccess,
   RoomDirectory,
   RoomEvents,
   SessionUser,
   VoicePresence,
 } from '../../server/ports'
-import { AppError } from './app-error'
-import type { Clock } from './clock'
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
 import type { RoomRecord, RoomStore } from './room-store'
-
-/** The signed-in caller, from the server-side session (never from browser input). */
-export interface Actor extends SessionUser {
-  /** The user's Discord OAuth access token (for guilds.join). */
-  accessToken: string
-}
 
 /** Why a room was closed (the reason of room.deleted). */
 export type CloseReason = 'closed' | 'inactive' | 'channel_gone'

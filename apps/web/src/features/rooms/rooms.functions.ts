@@ -6,7 +6,7 @@ import {
 } from '@repo/discord-integration/contracts'
 import { createServerFn } from '@tanstack/react-start'
 import { z } from 'zod'
-import { validateWith } from './server-fn-errors'
+import { validateWith } from '../../lib/server-fn-errors'
 import { runAuthenticated, runPublic } from './server-fn-runner.server'
 
 /**

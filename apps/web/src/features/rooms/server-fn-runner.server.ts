@@ -1,10 +1,9 @@
+import { publicError } from '../../lib/server-fn-errors'
+import { toAppError } from '../../server/app-error'
 import { getLogger } from '../../server/logger.server'
-import type { SessionUser } from '../../server/ports'
+import type { Actor, SessionUser } from '../../server/ports'
 import { type Runtime, startRuntime } from '../../server/runtime.server'
 import { currentUser, requireActor } from '../auth/session.server'
-import { toAppError } from './app-error'
-import type { Actor } from './room-service.server'
-import { publicError } from './server-fn-errors'
 
 /**
  * Runs a server function body for the signed-in caller. Errors become public

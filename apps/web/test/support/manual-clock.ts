@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/features/rooms/clock'
+import type { Clock } from '../../src/server/clock'
 
 /** A clock whose time only moves when the test says so; due timers fire on advance(). */
 export class ManualClock implements Clock {

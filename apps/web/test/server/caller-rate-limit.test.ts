@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isAppError } from '../../src/features/rooms/app-error'
-import { CallerRateLimit } from '../../src/features/rooms/caller-rate-limit'
+import { isAppError } from '../../src/server/app-error'
+import { CallerRateLimit } from '../../src/server/caller-rate-limit'
 
 describe('CallerRateLimit', () => {
   it('allows a burst, then answers RATE_LIMITED until tokens refill', () => {

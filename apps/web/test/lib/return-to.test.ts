@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loginUrl, safeReturnTo } from '../../src/features/auth/return-to'
+import { loginUrl, safeReturnTo } from '../../src/lib/return-to'
 
 describe('safeReturnTo', () => {
   it('keeps same-origin paths with query and hash', () => {

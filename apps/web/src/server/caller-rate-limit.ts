@@ -1,5 +1,5 @@
-import { TokenBucket } from '../presence/token-bucket'
 import { AppError } from './app-error'
+import { TokenBucket } from './token-bucket'
 
 /** Options of {@link CallerRateLimit}. */
 export interface CallerRateLimitOptions {

@@ -1,7 +1,7 @@
 import { JoinRoomInputSchema } from '@repo/discord-integration/contracts'
 import { describe, expect, it } from 'vitest'
-import { AppError, toAppError } from '../../src/features/rooms/app-error'
-import { errorCodeOf, publicError, validateWith } from '../../src/features/rooms/server-fn-errors'
+import { errorCodeOf, publicError, validateWith } from '../../src/lib/server-fn-errors'
+import { AppError, toAppError } from '../../src/server/app-error'
 
 describe('server function errors', () => {
   it.each([

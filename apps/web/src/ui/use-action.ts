@@ -1,6 +1,6 @@
 import type { AppErrorCode } from '@repo/discord-integration/contracts'
 import { useCallback, useState, useSyncExternalStore } from 'react'
-import { errorCodeOf, errorMessageOf } from '../server-fn-errors'
+import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
 
 const noSubscribe = () => () => {}
 

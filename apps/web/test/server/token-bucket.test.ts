@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TokenBucket } from '../../src/features/presence/token-bucket'
+import { TokenBucket } from '../../src/server/token-bucket'
 
 function takeAll(bucket: TokenBucket): number {
   let taken = 0
