@@ -9,6 +9,7 @@ const packages = [
   { name: 'discord-integration', dir: 'packages/discord-integration' },
   { name: 'discord-gateway', dir: 'packages/discord-gateway' },
   { name: 'discord-emulator', dir: 'packages/discord-emulator' },
+  { name: 'file-persistence', dir: 'packages/file-persistence' },
   { name: 'web', dir: 'apps/web' },
 ]
 

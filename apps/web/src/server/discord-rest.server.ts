@@ -1,4 +1,5 @@
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest'
+import { backoffDelay } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
 import { AppError, isAppError } from './app-error'
 import { sleep } from './clock'
@@ -32,7 +33,7 @@ export interface RetryOptions {
   attempts?: number
   /** Longest rate-limit wait we accept before giving up with RATE_LIMITED, ms. @defaultValue 5000 */
   maxRateLimitWaitMs?: number
-  /** First 5xx/network backoff, doubled per attempt. @defaultValue 200 */
+  /** Ceiling of the first 5xx/network backoff (full jitter), doubled per attempt. @defaultValue 200 */
   baseBackoffMs?: number
   logger?: Logger
   what?: string
@@ -41,7 +42,7 @@ export interface RetryOptions {
 /**
  * Runs a Discord call with a bounded retry: on 429 waits the advertised
  * retry-after (from Discord's headers, via RateLimitError) if it is short enough;
- * on 5xx or a network failure backs off exponentially. Other errors are thrown as is.
+ * on 5xx or a network failure backs off exponentially with full jitter. Other errors are thrown as is.
  */
 export async function withDiscordRetry<T>(
   call: () => Promise<T>,
@@ -71,7 +72,7 @@ export async function withDiscordRetry<T>(
       }
       if (isTransient(error) && !last) {
         options.logger?.warn({ what: options.what, attempt, err: describe(error) }, 'discord retry')
-        await sleep(base * 2 ** (attempt - 1))
+        await sleep(backoffDelay(attempt, { baseMs: base, maxMs: maxWait }, Math.random()))
         continue
       }
       throw error

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
+import { writeFileAtomically } from '@repo/file-persistence'
 import { GatewayError } from '../errors'
-import { writeFileAtomically } from './json-chunks'
 import type { PersistedGateway } from './persisted-gateway'
 import { parsePersistedGateway, persistedJsonChunks } from './persisted-gateway'
 import type { GatewaySessionStore } from './session-store'

@@ -1,7 +1,7 @@
 import { VoiceMemberSchema } from '@repo/discord-integration/contracts'
+import { jsonArrayChunks } from '@repo/file-persistence'
 import { z } from 'zod'
 import type { VoiceStoreState } from '../voice/voice-state-reducer'
-import { jsonArrayChunks } from './json-chunks'
 
 /** @discordjs/ws session info, as persisted. */
 export const SessionInfoSchema = z.object({

@@ -1,4 +1,10 @@
-/** Capped exponential backoff settings (milliseconds). */
+import {
+  backoffDelay,
+  backoffCeiling as ceilingOf,
+  GATEWAY_BACKOFF,
+} from '@repo/discord-integration/contracts'
+
+/** Capped exponential backoff settings (milliseconds); missing fields take the gateway's schedule. */
 export interface BackoffOptions {
   /** First ceiling; doubles per attempt. @defaultValue 1000 */
   baseMs?: number
@@ -6,14 +12,11 @@ export interface BackoffOptions {
   maxMs?: number
 }
 
-export const DEFAULT_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const
+export const DEFAULT_BACKOFF = GATEWAY_BACKOFF
 
 /** The ceiling for a retry: base * 2^(retry-1), capped (1, 2, 4, 8, 16, 30, 30… s by default). */
 export function backoffCeiling(retry: number, options: BackoffOptions = {}): number {
-  const base = options.baseMs ?? DEFAULT_BACKOFF.baseMs
-  const max = options.maxMs ?? DEFAULT_BACKOFF.maxMs
-  if (retry < 1) return 0
-  return Math.min(max, base * 2 ** Math.min(retry - 1, 30))
+  return ceilingOf(retry, { ...GATEWAY_BACKOFF, ...options })
 }
 
 /** Full jitter: a uniform delay in [0, ceiling). `random` is injectable for tests. */
@@ -22,7 +25,7 @@ export function fullJitterDelay(
   options: BackoffOptions = {},
   random: () => number = Math.random,
 ): number {
-  return Math.floor(random() * backoffCeiling(retry, options))
+  return backoffDelay(retry, { ...GATEWAY_BACKOFF, ...options }, random())
 }
 
 /** Resolves after `ms`, or rejects with an AbortError when `signal` aborts first. */

@@ -1,3 +1,4 @@
+export * from './backoff'
 export * from './common'
 export * from './errors'
 export * from './presence-protocol'

@@ -1,4 +1,9 @@
-import { closePolicy, type ServerFrame } from '@repo/discord-integration/contracts'
+import {
+  CLIENT_RECONNECT_BACKOFF,
+  closePolicy,
+  backoffDelay as jitteredDelay,
+  type ServerFrame,
+} from '@repo/discord-integration/contracts'
 
 /**
  * The browser's presence connection as a pure state machine: `transition(state, event)` returns
@@ -51,8 +56,8 @@ export interface Transition {
 }
 
 /** Smallest and largest reconnect delays. */
-export const BACKOFF_MIN_MS = 500
-export const BACKOFF_MAX_MS = 20_000
+export const BACKOFF_MIN_MS = CLIENT_RECONNECT_BACKOFF.minMs
+export const BACKOFF_MAX_MS = CLIENT_RECONNECT_BACKOFF.maxMs
 
 /**
  * Full-jitter exponential backoff: uniform in [500 ms, min(20 s, 500 ms * 2^attempt)].
@@ -60,8 +65,7 @@ export const BACKOFF_MAX_MS = 20_000
  * @param rand - a number in [0, 1)
  */
 export function backoffDelay(attempt: number, rand: number): number {
-  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(attempt, 16))
-  return Math.floor(BACKOFF_MIN_MS + rand * (ceiling - BACKOFF_MIN_MS))
+  return jitteredDelay(attempt + 1, CLIENT_RECONNECT_BACKOFF, rand)
 }
 
 export function initialState(online = true): MachineState {

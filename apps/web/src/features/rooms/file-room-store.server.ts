@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { jsonArrayChunks, writeFileAtomically } from '@repo/discord-gateway'
+import { jsonArrayChunks, writeFileAtomically } from '@repo/file-persistence'
 import { z } from 'zod'
 import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
 

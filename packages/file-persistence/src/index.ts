@@ -1,0 +1,1 @@
+export { jsonArrayChunks, writeFileAtomically } from './json-chunks'
