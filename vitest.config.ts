@@ -1,6 +1,16 @@
 import { defineConfig } from 'vitest/config'
 
 /**
+ * Tests run in a shuffled order (files and the tests in each file), so a test that depends on
+ * another's leftovers fails instead of passing by luck. `VITEST_SEED` replays one order;
+ * scripts/test.sh prints the seed it used.
+ */
+const sequence = {
+  shuffle: { files: true, tests: true },
+  ...(process.env.VITEST_SEED ? { seed: Number(process.env.VITEST_SEED) } : {}),
+}
+
+/**
  * One Vitest run over every package. Each package contributes two projects:
  * `<name>:unit` (pure, no sockets, `*.test.ts`) and `<name>:integration`
  * (real sockets, Redis, child processes: `*.integration.test.ts`).
@@ -23,6 +33,7 @@ export default defineConfig({
           include: ['{src,test,server}/**/*.test.{ts,tsx}'],
           exclude: ['**/*.integration.test.{ts,tsx}', '**/node_modules/**'],
           environment: 'node',
+          sequence,
         },
       },
       {
@@ -34,6 +45,7 @@ export default defineConfig({
           testTimeout: 30_000,
           hookTimeout: 30_000,
           fileParallelism: false,
+          sequence,
         },
       },
     ]),

@@ -56,6 +56,9 @@ step "lint"
 check lint "$BIN/biome" check .
 
 step "unit and integration tests (vitest)"
+# Shuffled order (vitest.config.ts); the seed replays this run's order: VITEST_SEED=<seed> pnpm test
+export VITEST_SEED=${VITEST_SEED:-$RANDOM$RANDOM}
+echo "vitest order seed: $VITEST_SEED"
 "$BIN/vitest" run --reporter=default --reporter=json --outputFile.json="$OUT/vitest.json"
 vitest_status=$?
 if [ -f "$OUT/vitest.json" ]; then

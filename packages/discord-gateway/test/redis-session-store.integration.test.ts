@@ -5,9 +5,7 @@ import { RedisSessionStore } from '../src/session/redis-session-store'
 import { GUILD } from './support/dispatch'
 import { large } from './support/persisted'
 
-const redis = new Redis({
-  host: '127.0.0.1',
-  port: 6379,
+const redis = new Redis(process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379', {
   lazyConnect: true,
   maxRetriesPerRequest: 1,
 })

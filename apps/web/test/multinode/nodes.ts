@@ -5,7 +5,8 @@ import type { RoomService, RoomServiceOptions } from '../../src/features/rooms/r
 import { makeService, type RecordingEvents, type World } from '../rooms/harness'
 import type { ManualClock } from '../support/manual-clock'
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
+/** The Redis the tests use: REDIS_TEST_URL (scripts/test.sh sets it), else the local default. */
+export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 
 /** A unique key prefix per test run, and a way to delete everything under it. */
 export function testPrefix(): { prefix: string; cleanup(): Promise<void> } {

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisEventBus } from '../../src/features/presence/redis-event-bus.server'
 import { eventBusContract, roomId, testClock, until } from './bus-contract'
 
-const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `test:presence:${randomUUID()}:`
 const admin = new Redis(url)
 

@@ -25,7 +25,7 @@ const OWNER = sf(1)
 const PLAYER = sf(2)
 const STRANGER = sf(3)
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const REDIS_PREFIX = `test:presence-ws:${randomUUID()}:`
 
 type BusMaker = (history?: Partial<HistoryLimits>) => EventBus

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisRoomStore } from '../../src/features/rooms/redis-room-store.server'
 import { roomRecord, takeSeat } from './room-fixtures'
 
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `tv-test:${randomUUID()}:`
 let redis: Redis
 
 beforeAll(() => {
-  redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 })
 })
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`)
@@ -35,7 +36,7 @@ describe('RedisRoomStore (real Redis)', () => {
   })
 
   it('keeps the four-seat check atomic across connections: 5 joins into 3 -> one seat', async () => {
-    const connections = Array.from({ length: 5 }, () => new Redis('redis://127.0.0.1:6379'))
+    const connections = Array.from({ length: 5 }, () => new Redis(REDIS_URL))
     try {
       const room = roomRecord({
         players: ['1', '2', '3'].map((i) => ({
