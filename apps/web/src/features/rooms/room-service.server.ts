@@ -24,6 +24,7 @@ import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
 import type { RoomRecord, RoomStore } from './room-store'
+import { removePlayer, takeSeat } from './seat-rules'
 
 /** Why a room was closed (the reason of room.deleted). */
 export type CloseReason = 'closed' | 'inactive' | 'channel_gone'
@@ -318,16 +319,7 @@ export class RoomService implements RoomDirectory {
     return this.#mutex.run(`user:${actor.userId}`, async () => {
       await this.#checkInvite(roomId, token)
       const now = this.#o.clock.now()
-      const outcome = await this.#o.store.mutate(roomId, (room) => {
-        if (!room) return { result: 'missing' as const }
-        if (room.players.some((p) => p.userId === actor.userId))
-          return { result: 'already' as const }
-        if (room.players.length >= MAX_PLAYERS) return { result: 'full' as const }
-        return {
-          next: { ...room, players: [...room.players, toPlayer(actor, now)], lastActivityAt: now },
-          result: 'added' as const,
-        }
-      })
+      const outcome = await this.#o.store.mutate(roomId, takeSeat(toPlayer(actor, now)))
       if (outcome === 'missing') throw new AppError('ROOM_NOT_FOUND')
       if (outcome === 'full') throw new AppError('ROOM_FULL')
       const room = await this.#reload(roomId)
@@ -602,13 +594,7 @@ export class RoomService implements RoomDirectory {
   }
 
   async #removePlayer(roomId: string, userId: string): Promise<void> {
-    const updated = await this.#o.store.mutate(roomId, (room) => {
-      if (!room) return { result: null }
-      const players = room.players.filter((p) => p.userId !== userId)
-      const ownerId = room.ownerId === userId ? (players[0]?.userId ?? room.ownerId) : room.ownerId
-      const next = { ...room, players, ownerId }
-      return { next, result: next }
-    })
+    const updated = await this.#o.store.mutate(roomId, removePlayer(userId))
     if (updated) {
       this.#remember(updated)
       this.#publishState(updated)
