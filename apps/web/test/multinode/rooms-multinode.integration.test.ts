@@ -71,6 +71,25 @@ describe('room cache coherence across nodes (Redis store notifications)', () => 
   })
 })
 
+describe('the per-host room cap across nodes', () => {
+  it('8 simultaneous creates by one user over two nodes open exactly 3 rooms and leave no stray channel', async () => {
+    const { a, b } = await twoNodes()
+    const owner = newActor(world, 'mn')
+    const name = `cap-race-${owner.userId}`
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).service.createRoom(owner, name)),
+    )
+    const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
+    expect(created).toHaveLength(3)
+    expect(refused.map((e) => e.code)).toEqual(Array(5).fill('TOO_MANY_ROOMS'))
+    expect((await a.store.list()).filter((r) => r.ownerId === owner.userId)).toHaveLength(3)
+    // A creation refused by the store gives its fresh channel back.
+    const channels = (await world.discord.listChannels()).filter((c) => c.name === name)
+    expect(channels.map((c) => c.id).sort()).toEqual(created.map((r) => r.channelId).sort())
+  })
+})
+
 describe('cleanup leadership and activity across nodes', () => {
   it('a viewer only on node B keeps the room open: B marks it active, leader A does not warn', async () => {
     const { a, b, clock } = await twoNodes()

@@ -148,6 +148,46 @@ export function roomStoreContract(name: string, factory: RoomStoreFactory) {
       await expect(store.mutate('no_such_room_00003', removePlayer('1'))).resolves.toBeNull()
     })
 
+    it('caps the rooms one owner holds: other owners do not count, a deleted room frees a place, a handed-over room counts for its new owner', async () => {
+      const owner = '400000000000000071'
+      const other = '400000000000000072'
+      const cap = { maxRoomsPerOwner: 3 }
+      const mine = [roomRecord({ ownerId: owner }), roomRecord({ ownerId: owner })]
+      for (const room of mine) await expect(store.insert(room, cap)).resolves.toBe('inserted')
+      await expect(store.insert(roomRecord({ ownerId: other }), cap)).resolves.toBe('inserted')
+      await expect(store.insert(roomRecord({ ownerId: owner }), cap)).resolves.toBe('inserted')
+      const refused = roomRecord({ ownerId: owner })
+      await expect(store.insert(refused, cap)).resolves.toBe('owner_cap')
+      expect(await store.get(refused.id)).toBeNull()
+      expect(await store.list()).toHaveLength(4)
+      // Without a cap nothing is counted.
+      await expect(store.insert(roomRecord({ ownerId: owner }))).resolves.toBe('inserted')
+
+      await store.mutate(mine[0]?.id ?? '', () => ({ next: null, result: null }))
+      await store.mutate(mine[1]?.id ?? '', (room) => ({
+        next: room && { ...room, ownerId: other },
+        result: null,
+      }))
+      // The owner is down to two rooms (one deleted, one handed over), the other owner up to two.
+      await expect(store.insert(roomRecord({ ownerId: owner }), cap)).resolves.toBe('inserted')
+      await expect(store.insert(roomRecord({ ownerId: owner }), cap)).resolves.toBe('owner_cap')
+      await expect(store.insert(roomRecord({ ownerId: other }), cap)).resolves.toBe('inserted')
+      await expect(store.insert(roomRecord({ ownerId: other }), cap)).resolves.toBe('owner_cap')
+    })
+
+    it('keeps the owner cap atomic: 8 simultaneous inserts by one owner store exactly 3 rooms', async () => {
+      const owner = '400000000000000073'
+      const writers = await sut.handles(8)
+      const results = await Promise.all(
+        writers.map((writer) =>
+          writer.insert(roomRecord({ ownerId: owner }), { maxRoomsPerOwner: 3 }),
+        ),
+      )
+      expect(results.filter((r) => r === 'inserted')).toHaveLength(3)
+      expect(results.filter((r) => r === 'owner_cap')).toHaveLength(5)
+      expect((await store.list()).filter((r) => r.ownerId === owner)).toHaveLength(3)
+    })
+
     it('tracks categories: adding twice keeps one, removing an unknown one is a no-op', async () => {
       expect(await store.listCategories()).toEqual([])
       await store.addCategory('300000000000000009')

@@ -23,7 +23,7 @@ import type {
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
-import type { RoomRecord, RoomStore } from './room-store'
+import type { InsertResult, RoomRecord, RoomStore } from './room-store'
 import { removePlayer, takeSeat } from './seat-rules'
 
 /** Why a room was closed (the reason of room.deleted). */
@@ -242,6 +242,7 @@ export class RoomService implements RoomDirectory {
   createRoom(actor: Actor, name: string): Promise<RoomView> {
     return this.#mutex.run(`user:${actor.userId}`, async () => {
       // Each room is a Discord channel, and a guild holds 500: one account must not take them all.
+      // This count (the cache) spares Discord calls; the store's insert decides, across nodes.
       const hosted = [...this.#cache.values()].filter((r) => r.ownerId === actor.userId).length
       if (hosted >= this.#o.maxRoomsPerOwner) {
         throw new AppError('TOO_MANY_ROOMS')
@@ -276,11 +277,19 @@ export class RoomService implements RoomDirectory {
           inviteExpiresAt: invite.expiresAt,
           lastActivityAt: now,
         }
+        let inserted: InsertResult
         try {
-          await this.#o.store.insert(record)
+          inserted = await this.#o.store.insert(record, {
+            maxRoomsPerOwner: this.#o.maxRoomsPerOwner,
+          })
         } catch (error) {
           await this.#o.discord.deleteChannel(channelId).catch(() => undefined)
           throw error
+        }
+        if (inserted === 'owner_cap') {
+          // Another node created the owner's last allowed room meanwhile.
+          await this.#o.discord.deleteChannel(channelId).catch(() => undefined)
+          throw new AppError('TOO_MANY_ROOMS')
         }
         return record
       })
