@@ -6,7 +6,6 @@ import {
   type Player,
   ROOM_CLOSING_WARNING_MS,
   ROOM_IDLE_MS,
-  type RoomState,
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
@@ -23,11 +22,18 @@ import type {
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
+import {
+  activityDue,
+  DEFAULT_TIMING,
+  type LifecycleEvent,
+  type LifecycleTiming,
+  type LifecycleTransition,
+  nextDeadline,
+  roomState,
+  transition,
+} from './room-lifecycle'
 import type { InsertResult, RoomRecord, RoomStore } from './room-store'
 import { removePlayer, takeSeat } from './seat-rules'
-
-/** Why a room was closed (the reason of room.deleted). */
-export type CloseReason = 'closed' | 'inactive' | 'channel_gone'
 
 /** Dependencies and options of {@link RoomService}. */
 /** Open rooms one user may host at once, unless configured otherwise. */
@@ -88,8 +94,11 @@ export interface RoomServiceOptions {
   activityFlushMs?: number
 }
 
-/** Activity is written to the store at most once a minute per open room. */
-const ACTIVITY_WRITE_EVERY_MS = 60_000
+const IDLE_TICK: LifecycleEvent = { type: 'idleTick' }
+const ACTIVITY_SEEN: LifecycleEvent = { type: 'activitySeen' }
+
+/** A lifecycle transition as the store applied it, with the room before it. */
+type AppliedTransition = LifecycleTransition & { before: RoomRecord | null }
 
 /** Result of a reconciliation with Discord. */
 export interface ReconcileReport {
@@ -106,6 +115,7 @@ export interface ReconcileReport {
 export class RoomService implements RoomDirectory {
   readonly #o: Required<Omit<RoomServiceOptions, 'logger'>> & { logger: Logger }
   readonly #mutex = new KeyedMutex()
+  readonly #timing: LifecycleTiming
   /** Open rooms by id, mirrored from the store for the synchronous RoomDirectory lookups. */
   readonly #cache = new Map<string, RoomRecord>()
   readonly #byChannel = new Map<string, string>()
@@ -133,6 +143,11 @@ export class RoomService implements RoomDirectory {
       orphanGraceMs: 0,
       activityFlushMs: 5_000,
       ...options,
+    }
+    this.#timing = {
+      ...DEFAULT_TIMING,
+      idleMs: this.#o.idleMs,
+      warningMs: this.#o.warningMs,
     }
   }
 
@@ -444,20 +459,42 @@ export class RoomService implements RoomDirectory {
   // ---------------------------------------------------------------------------
 
   /**
-   * Closes a room: removes it from the store, deletes its channel and publishes
-   * room.deleted. Idempotent: closing an unknown or closed room does nothing.
+   * Closes a room: removes it from the store, deletes its channel (unless it is gone) and
+   * publishes room.deleted. Idempotent: closing an unknown or closed room does nothing.
    * @returns whether this call closed the room
    */
-  async closeRoomInternal(roomId: string, reason: CloseReason): Promise<boolean> {
-    const removed = await this.#o.store.mutate(roomId, (room) =>
-      room ? { next: null, result: room } : { result: null },
-    )
-    this.#forget(roomId)
-    if (!removed) return false
-    if (reason !== 'channel_gone') await this.#o.discord.deleteChannel(removed.channelId)
-    this.#o.events.publish(roomId, { type: 'room.deleted', reason })
-    this.#o.logger.info({ roomId, channelId: removed.channelId, reason }, 'room closed')
-    return true
+  async closeRoomInternal(roomId: string, reason: 'closed' | 'channel_gone'): Promise<boolean> {
+    const applied = await this.#apply(roomId, {
+      type: reason === 'closed' ? 'closeRequested' : 'channelGone',
+    })
+    return applied.before !== null && applied.room === null
+  }
+
+  /**
+   * Runs a lifecycle event on the stored room atomically (decided on the store's latest copy),
+   * keeps the cache in step, then performs the effects in order.
+   */
+  async #apply(roomId: string, event: LifecycleEvent): Promise<AppliedTransition> {
+    const now = this.#o.clock.now()
+    const applied = await this.#o.store.mutate(roomId, (before) => {
+      const result = transition(before, event, now, this.#timing)
+      const persist = result.effects.some((effect) => effect.type === 'persist')
+      return { next: persist ? result.room : undefined, result: { before, ...result } }
+    })
+    if (applied.room) this.#remember(applied.room)
+    else this.#forget(roomId)
+    for (const effect of applied.effects) {
+      if (effect.type === 'deleteChannel') await this.#o.discord.deleteChannel(effect.channelId)
+      else if (effect.type === 'publish') {
+        this.#o.events.publish(roomId, effect.frame)
+        if (effect.frame.type === 'room.deleted') {
+          const { reason } = effect.frame
+          const channelId = applied.before?.channelId
+          this.#o.logger.info({ roomId, channelId, reason }, 'room closed')
+        }
+      }
+    }
+    return applied
   }
 
   /**
@@ -488,18 +525,13 @@ export class RoomService implements RoomDirectory {
           active.push(room.id)
           continue
         }
-        if (!leader) continue
-        const deadline = room.lastActivityAt + this.#o.idleMs
-        if (room.status === 'closing' && room.closesAt !== null && now >= room.closesAt) {
-          if (await this.closeRoomInternal(room.id, 'inactive')) report.closed.push(room.id)
-        } else if (room.status === 'open' && now >= deadline - this.#o.warningMs) {
-          const closesAt = Math.max(deadline, now + this.#o.warningMs)
-          const updated = await this.#setStatus(room.id, 'open', 'closing', closesAt)
-          if (updated) {
-            this.#o.events.publish(room.id, { type: 'room.closing', closesAt })
-            report.warned.push(room.id)
-          }
-        }
+        // Only the leader acts on inactivity, and only when the cached copy says it is due;
+        // the store's latest copy decides.
+        if (!leader || transition(room, IDLE_TICK, now, this.#timing).effects.length === 0) continue
+        const { before, room: after } = await this.#apply(room.id, IDLE_TICK)
+        if (before && !after) report.closed.push(room.id)
+        else if (before?.status === 'open' && after?.status === 'closing')
+          report.warned.push(room.id)
       } catch (error) {
         this.#o.logger.warn({ err: error, roomId: room.id }, 'sweep failed for room')
       }
@@ -514,10 +546,7 @@ export class RoomService implements RoomDirectory {
     if (!this.#o.isLeader()) return null
     let next: number | null = null
     for (const room of this.#cache.values()) {
-      const at =
-        room.status === 'closing' && room.closesAt !== null
-          ? room.closesAt
-          : room.lastActivityAt + this.#o.idleMs - this.#o.warningMs
+      const at = nextDeadline(room, this.#timing)
       next = next === null ? at : Math.min(next, at)
     }
     return next
@@ -677,7 +706,7 @@ export class RoomService implements RoomDirectory {
       void this.#touchAll([roomId])
       return
     }
-    if (!this.#activityDue(cached)) return
+    if (!activityDue(cached, this.#o.clock.now(), this.#timing)) return
     this.#pendingActivity.add(roomId)
     this.#activityTimer ??= this.#o.clock.setTimeout(() => {
       this.#activityTimer = null
@@ -708,41 +737,11 @@ export class RoomService implements RoomDirectory {
     await Promise.all(touches)
   }
 
-  /** Whether activity must be written: at most once a minute while open; always to cancel a warning. */
-  #activityDue(cached: RoomRecord | undefined): boolean {
-    return (
-      cached?.status !== 'open' ||
-      this.#o.clock.now() - cached.lastActivityAt >= ACTIVITY_WRITE_EVERY_MS
-    )
-  }
-
   /** Records activity; cancels a pending closing warning. */
   async #touch(roomId: string): Promise<void> {
-    if (!this.#activityDue(this.#cache.get(roomId))) return
-    const now = this.#o.clock.now()
-    const updated = await this.#o.store.mutate(roomId, (room) => {
-      if (!room) return { result: null }
-      const next: RoomRecord = { ...room, lastActivityAt: now, status: 'open', closesAt: null }
-      return { next, result: { next, wasClosing: room.status === 'closing' } }
-    })
-    if (!updated) return
-    this.#remember(updated.next)
-    if (updated.wasClosing) this.#publishState(updated.next)
-  }
-
-  async #setStatus(
-    roomId: string,
-    from: RoomRecord['status'],
-    to: RoomRecord['status'],
-    closesAt: number | null,
-  ): Promise<RoomRecord | null> {
-    const updated = await this.#o.store.mutate(roomId, (room) => {
-      if (!room || room.status !== from) return { result: null }
-      const next = { ...room, status: to, closesAt }
-      return { next, result: next }
-    })
-    if (updated) this.#remember(updated)
-    return updated
+    const cached = this.#cache.get(roomId)
+    if (cached && !activityDue(cached, this.#o.clock.now(), this.#timing)) return
+    await this.#apply(roomId, ACTIVITY_SEEN)
   }
 
   async #refreshInviteIfExpired(room: RoomRecord): Promise<RoomRecord> {
@@ -802,15 +801,6 @@ export class RoomService implements RoomDirectory {
         expiresAt: room.inviteExpiresAt,
       },
     }
-  }
-}
-
-function roomState(room: RoomRecord): RoomState {
-  return {
-    ownerId: room.ownerId,
-    players: room.players,
-    status: room.status,
-    closesAt: room.closesAt,
   }
 }
 
