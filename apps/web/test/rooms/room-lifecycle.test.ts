@@ -4,10 +4,10 @@ import {
   DEFAULT_TIMING,
   type LifecycleEvent,
   nextDeadline,
-  roomState,
   transition,
 } from '../../src/features/rooms/room-lifecycle'
 import type { RoomRecord } from '../../src/features/rooms/room-store'
+import { roomState } from '../../src/features/rooms/room-view'
 import { roomRecord } from './room-fixtures'
 
 const HOUR = 60 * 60 * 1000

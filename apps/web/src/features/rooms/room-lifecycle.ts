@@ -1,10 +1,7 @@
-import {
-  ROOM_CLOSING_WARNING_MS,
-  ROOM_IDLE_MS,
-  type RoomState,
-} from '@repo/discord-integration/contracts'
+import { ROOM_CLOSING_WARNING_MS, ROOM_IDLE_MS } from '@repo/discord-integration/contracts'
 import type { RoomFrameBody } from '../../server/ports'
 import type { RoomRecord } from './room-store'
+import { roomState } from './room-view'
 
 /**
  * A room's life as a pure state machine: `transition(room, event, now)` returns the room after the
@@ -145,14 +142,4 @@ export function nextDeadline(room: RoomRecord, timing: LifecycleTiming = DEFAULT
   return room.status === 'closing' && room.closesAt !== null
     ? room.closesAt
     : room.lastActivityAt + timing.idleMs - timing.warningMs
-}
-
-/** What the room's browsers know of it. */
-export function roomState(room: RoomRecord): RoomState {
-  return {
-    ownerId: room.ownerId,
-    players: room.players,
-    status: room.status,
-    closesAt: room.closesAt,
-  }
 }

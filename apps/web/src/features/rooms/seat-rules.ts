@@ -1,10 +1,22 @@
 import { MAX_PLAYERS, type Player } from '@repo/discord-integration/contracts'
+import type { SessionUser } from '../../server/ports'
 import type { Mutation, RoomRecord } from './room-store'
 
 /**
  * The seat rules of a room, as pure store mutations: hand one to `RoomStore.mutate`, which runs
  * it atomically (and, for Redis, again on a conflicting write, so it must stay pure).
  */
+
+/** The user as a player seated at `now`. */
+export function playerFrom(user: SessionUser, now: number): Player {
+  return {
+    userId: user.userId,
+    username: user.username,
+    globalName: user.globalName,
+    avatar: user.avatar,
+    joinedAt: now,
+  }
+}
 
 /** What taking a seat did: `already` when the user is seated (nothing changes). */
 export type TakeSeatResult = 'added' | 'already' | 'full' | 'missing'
