@@ -14,10 +14,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await world.close()
 })
+/** Worlds a test started for itself. */
+let worlds: World[] = []
 afterEach(async () => {
   await Promise.all(nodes.map((n) => n.close()))
   nodes = []
   await run?.cleanup()
+  await Promise.all(worlds.map((w) => w.close()))
+  worlds = []
 })
 
 /** Two nodes on one Redis prefix and one clock; A leads unless told otherwise. */
@@ -68,6 +72,34 @@ describe('room cache coherence across nodes (Redis store notifications)', () => 
     await a.service.closeRoom(owner, room.id)
     await b.service.refreshCache()
     expect(b.service.roomForChannel(room.channelId)).toBeNull()
+  })
+})
+
+describe('the per-host room cap across nodes', () => {
+  it('8 simultaneous creates by one user over two nodes open exactly 3 rooms and leave no stray channel', async () => {
+    // A world of its own: this burst of channel calls must not use up the rate limits that the
+    // other tests' world shares (they would wait out the window), and without those waits the
+    // creations race as closely as they can.
+    const own = await startWorld({ rateLimits: { route: { limit: 100, windowMs: 1000 } } })
+    run = testPrefix()
+    const clock = new ManualClock(Date.now())
+    const a = await startNode(own, run.prefix, clock)
+    const b = await startNode(own, run.prefix, clock, { isLeader: () => false })
+    nodes.push(a, b)
+    worlds.push(own)
+    const owner = newActor(own, 'mn')
+    const name = `cap-race-${owner.userId}`
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).service.createRoom(owner, name)),
+    )
+    const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
+    expect(created).toHaveLength(3)
+    expect(refused.map((e) => e.code)).toEqual(Array(5).fill('TOO_MANY_ROOMS'))
+    expect((await a.store.list()).filter((r) => r.ownerId === owner.userId)).toHaveLength(3)
+    // A creation refused by the store gives its fresh channel back.
+    const channels = (await own.discord.listChannels()).filter((c) => c.name === name)
+    expect(channels.map((c) => c.id).sort()).toEqual(created.map((r) => r.channelId).sort())
   })
 })
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
-import { roomRecord, takeSeat } from './room-fixtures'
+import { takeSeat } from '../../src/features/rooms/seat-rules'
+import { roomRecord } from './room-fixtures'
+import { player, roomStoreContract } from './room-store-contract'
 
 let dir: string
 beforeEach(async () => {
@@ -13,6 +15,24 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
+roomStoreContract('file', {
+  watches: false,
+  async create() {
+    const path = join(dir, `contract-${Math.random().toString(36).slice(2)}.json`)
+    const store = new FileRoomStore(path)
+    return {
+      store,
+      // One process, one instance: concurrent writers share it (its mutations are synchronous).
+      handles: async (count) => Array.from({ length: count }, () => store),
+      async reopen() {
+        await store.close()
+        return new FileRoomStore(path)
+      },
+      dispose: () => store.close(),
+    }
+  },
+})
+
 describe('FileRoomStore', () => {
   it('survives a restart: a new store on the same file sees rooms and categories', async () => {
     const path = join(dir, 'rooms.json')
@@ -20,7 +40,7 @@ describe('FileRoomStore', () => {
     const room = roomRecord()
     await store.insert(room)
     await store.addCategory('300000000000000001')
-    await store.mutate(room.id, takeSeat('400000000000000002'))
+    await store.mutate(room.id, takeSeat({ ...player(2), userId: '400000000000000002' }))
     await store.close()
     const reopened = new FileRoomStore(path)
     expect((await reopened.get(room.id))?.players.map((p) => p.userId)).toEqual([
@@ -62,28 +82,6 @@ describe('FileRoomStore', () => {
     )
     expect(store.writes - before).toBeLessThanOrEqual(3)
     await store.close()
-  })
-
-  it('serialises concurrent seat-taking: 5 joins into a room of 3 give exactly one seat', async () => {
-    const store = new FileRoomStore(join(dir, 'rooms.json'))
-    const room = roomRecord({
-      players: ['1', '2', '3'].map((i) => ({
-        userId: `40000000000000000${i}`,
-        username: `p${i}`,
-        globalName: null,
-        avatar: null,
-        joinedAt: 1,
-      })),
-    })
-    await store.insert(room)
-    const results = await Promise.all(
-      ['5', '6', '7', '8', '9'].map((i) =>
-        store.mutate(room.id, takeSeat(`40000000000000000${i}`)),
-      ),
-    )
-    expect(results.filter((r) => r === 'added')).toHaveLength(1)
-    expect(results.filter((r) => r === 'full')).toHaveLength(4)
-    expect((await store.get(room.id))?.players).toHaveLength(4)
   })
 
   it('deletes with next: null and refuses duplicate ids', async () => {

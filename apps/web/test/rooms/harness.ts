@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { REST } from '@discordjs/rest'
-import { startEmulator } from '@repo/discord-emulator'
+import { type EmulatorOptions, startEmulator } from '@repo/discord-emulator'
 import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
 import pino from 'pino'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
@@ -65,7 +65,7 @@ export interface World {
 }
 
 export async function startWorld(
-  options: { oauthAccessTokenTtlSeconds?: number } = {},
+  options: Pick<EmulatorOptions, 'oauthAccessTokenTtlSeconds' | 'rateLimits'> = {},
 ): Promise<World> {
   const emu = await startEmulator({ port: 0, ...options })
   const rest = createDiscordRest({ api: emu.restBase, token: emu.botToken })

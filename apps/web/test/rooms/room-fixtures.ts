@@ -30,22 +30,3 @@ export function roomRecord(overrides: Partial<RoomRecord> = {}): RoomRecord {
     ...overrides,
   }
 }
-
-/** A seat-taking mutation: the same logic RoomService uses for joins. */
-export function takeSeat(userId: string, max = 4) {
-  return (room: RoomRecord | null) => {
-    if (!room) return { result: 'missing' as const }
-    if (room.players.some((p) => p.userId === userId)) return { result: 'already' as const }
-    if (room.players.length >= max) return { result: 'full' as const }
-    return {
-      next: {
-        ...room,
-        players: [
-          ...room.players,
-          { userId, username: `u${userId.slice(-3)}`, globalName: null, avatar: null, joinedAt: 2 },
-        ],
-      },
-      result: 'added' as const,
-    }
-  }
-}

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { jsonArrayChunks, writeFileAtomically } from '@repo/file-persistence'
 import { z } from 'zod'
-import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
+import {
+  type InsertOptions,
+  type InsertResult,
+  type Mutation,
+  type RoomRecord,
+  RoomRecordSchema,
+  type RoomStore,
+} from './room-store'
 
 const FileSchema = z.object({
   version: z.literal(1),
@@ -61,11 +68,22 @@ export class FileRoomStore implements RoomStore {
     return [...this.#rooms.values()]
   }
 
-  async insert(room: RoomRecord): Promise<void> {
+  async insert(room: RoomRecord, options: InsertOptions = {}): Promise<InsertResult> {
     await this.load()
     if (this.#rooms.has(room.id)) throw new Error(`room ${room.id} exists`)
+    // Counted and written in one synchronous step: no other change can slip in between.
+    const cap = options.maxRoomsPerOwner
+    if (cap !== undefined && this.#ownedBy(room.ownerId) >= cap) return 'owner_cap'
     this.#rooms.set(room.id, room)
     await this.#persist()
+    return 'inserted'
+  }
+
+  /** Rooms `ownerId` owns (a scan: the guild's 500 channels bound the rooms). */
+  #ownedBy(ownerId: string): number {
+    let owned = 0
+    for (const room of this.#rooms.values()) if (room.ownerId === ownerId) owned++
+    return owned
   }
 
   async mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T> {

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis'
-import { type Mutation, type RoomRecord, RoomRecordSchema, type RoomStore } from './room-store'
+import {
+  type InsertOptions,
+  type InsertResult,
+  type Mutation,
+  type RoomRecord,
+  RoomRecordSchema,
+  type RoomStore,
+} from './room-store'
 
 /**
  * Compare-and-set in one Lua call: writes (or deletes, when ARGV[2] is empty)
@@ -23,13 +30,37 @@ redis.call('PUBLISH', ARGV[4], ARGV[3])
 return 1
 `
 
+/**
+ * Insert in one Lua call: refuses an existing id (-1) and, with a cap (ARGV[4] >= 0), a room whose
+ * owner (ARGV[3]) already owns that many rooms (0); otherwise writes, indexes and announces it like
+ * CAS_SCRIPT (1). The owner count reads every room under the index (ARGV[5] is the room key
+ * prefix): rooms are Discord channels, at most 500 in a guild, and inserts are rare, so a scan
+ * inside the script costs little and needs no owner index to keep in step on every write.
+ */
+const INSERT_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local cap = tonumber(ARGV[4])
+if cap >= 0 then
+  local owned = 0
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    local raw = redis.call('GET', ARGV[5] .. id)
+    if raw and cjson.decode(raw).ownerId == ARGV[3] then owned = owned + 1 end
+  end
+  if owned >= cap then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[6], ARGV[2])
+return 1
+`
+
 const MAX_CAS_ATTEMPTS = 50
 
 /**
  * The multi-node store: one JSON value per room under `${prefix}room:{id}`, an
  * index set `${prefix}rooms` and `${prefix}categories`. Mutations are optimistic
  * compare-and-set (Lua), retried on conflict, so the 4-player check stays atomic
- * across processes. Every successful write or delete is published (the room id)
+ * across processes; an insert counts its owner's rooms in the same Lua call as its write. Every successful write or delete is published (the room id)
  * on `${prefix}rooms:changed`; {@link RedisRoomStore.watch} listens to it.
  */
 export class RedisRoomStore implements RoomStore {
@@ -70,9 +101,21 @@ export class RedisRoomStore implements RoomStore {
     return values.flatMap((raw) => (raw === null ? [] : [RoomRecordSchema.parse(JSON.parse(raw))]))
   }
 
-  async insert(room: RoomRecord): Promise<void> {
-    const ok = await this.#cas(room.id, '', JSON.stringify(room))
-    if (!ok) throw new Error(`room ${room.id} exists`)
+  async insert(room: RoomRecord, options: InsertOptions = {}): Promise<InsertResult> {
+    const result = await this.#redis.eval(
+      INSERT_SCRIPT,
+      2,
+      this.#roomKey(room.id),
+      this.#indexKey,
+      JSON.stringify(room),
+      room.id,
+      room.ownerId,
+      options.maxRoomsPerOwner ?? -1,
+      this.#roomKey(''),
+      this.changesChannel,
+    )
+    if (result === -1) throw new Error(`room ${room.id} exists`)
+    return result === 1 ? 'inserted' : 'owner_cap'
   }
 
   async mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T> {

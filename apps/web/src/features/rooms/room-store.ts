@@ -31,16 +31,29 @@ export interface Mutation<T> {
   result: T
 }
 
+/** Limits an insert checks atomically with its write. */
+export interface InsertOptions {
+  /**
+   * Refuse the room when its owner already owns this many rooms. The count and the write are one
+   * atomic step, across every process sharing the store.
+   */
+  maxRoomsPerOwner?: number
+}
+
+/** `owner_cap`: refused, the owner already owns `maxRoomsPerOwner` rooms (nothing written). */
+export type InsertResult = 'inserted' | 'owner_cap'
+
 /**
  * Persistence for rooms and the Discord categories we created. `mutate` is an
  * atomic read-modify-write: no other write to that room can slip in between the
- * read and the write (in-process queue for the file store, compare-and-set for Redis).
+ * read and the write (in-process queue for the file store, compare-and-set for Redis); so is
+ * `insert`'s owner cap.
  */
 export interface RoomStore {
   get(roomId: string): Promise<RoomRecord | null>
   list(): Promise<RoomRecord[]>
-  /** Inserts a new room; throws if the id exists. */
-  insert(room: RoomRecord): Promise<void>
+  /** Inserts a new room unless its owner is at `maxRoomsPerOwner`; throws if the id exists. */
+  insert(room: RoomRecord, options?: InsertOptions): Promise<InsertResult>
   /** Atomically reads, decides and writes one room. `fn` sees null for an unknown room. */
   mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T>
   /** Ids of the Discord categories this app created. */
