@@ -10,6 +10,19 @@ import type { BufferedDispatch, GatewaySession, SessionSink } from './session.ts
 /** Largest client frame Discord accepts. */
 export const MAX_CLIENT_PAYLOAD = 4096
 
+/** The heartbeat interval Discord hands out in production (HELLO in real traffic). */
+export const DISCORD_HEARTBEAT_INTERVAL_MS = 41_250
+
+/**
+ * What one heartbeat costs against the 120-per-60-s send limit. Discord counts every gateway event,
+ * heartbeats included (docs events/gateway "Rate Limiting"), at its ~41 s cadence. Tests shorten
+ * the interval to a few hundred ms; a heartbeat then costs its share of one real heartbeat, so a
+ * client beating at the HELLO interval uses the same part of the budget as it would on Discord.
+ */
+export function heartbeatCost(heartbeatIntervalMs: number): number {
+  return Math.min(1, heartbeatIntervalMs / DISCORD_HEARTBEAT_INTERVAL_MS)
+}
+
 /** What a connection needs from the gateway server. */
 export interface ConnectionHost {
   readonly heartbeatIntervalMs: number
@@ -22,6 +35,7 @@ export interface ConnectionHost {
   /** The connection is gone; `code` is the close code (1006 when dropped). */
   closed(conn: GatewayConnection, code: number, byServer: boolean): void
   onSent(t: string, s: number): void
+  heartbeatReceived(): void
 }
 
 /**
@@ -125,13 +139,14 @@ export class GatewayConnection implements SessionSink {
       return
     }
     const { op, d } = frame.data
-    // Heartbeats don't count here: test clients beat every few hundred ms (documented deviation).
-    if (op !== Op.Heartbeat && !this.#countSend()) {
+    const cost = op === Op.Heartbeat ? heartbeatCost(this.host.heartbeatIntervalMs) : 1
+    if (!this.#countSend(cost)) {
       this.close(C.RateLimited, 'Rate limited.')
       return
     }
     switch (op) {
       case Op.Heartbeat:
+        this.host.heartbeatReceived()
         this.#armHeartbeatTimeout()
         if (this.host.acksEnabled()) this.send({ op: Op.HeartbeatAck, d: null, s: null, t: null })
         return
@@ -168,14 +183,15 @@ export class GatewayConnection implements SessionSink {
     }
   }
 
-  #countSend(): boolean {
+  #countSend(cost: number): boolean {
     const now = Date.now()
     if (now - this.#windowStart >= this.host.sendLimit.windowMs) {
       this.#windowStart = now
       this.#sentInWindow = 0
     }
-    this.#sentInWindow++
-    return this.#sentInWindow <= this.host.sendLimit.count
+    this.#sentInWindow += cost
+    // A small epsilon so that fractional heartbeat costs never tip an exact budget over.
+    return this.#sentInWindow <= this.host.sendLimit.count + 1e-9
   }
 
   /** Sends op 9 and detaches the session from this socket (a RESUME may follow on it). */
@@ -183,6 +199,11 @@ export class GatewayConnection implements SessionSink {
     if (this.session?.sink === this) this.session.sink = null
     this.session = null
     this.send({ op: Op.InvalidSession, d: resumable, s: null, t: null })
+  }
+
+  /** Sends op 1: Discord asks for a heartbeat now (docs events/gateway "Heartbeat Requests"). */
+  requestHeartbeat(): void {
+    this.send({ op: Op.Heartbeat, d: null, s: null, t: null })
   }
 
   /** Sends op 7 RECONNECT. */

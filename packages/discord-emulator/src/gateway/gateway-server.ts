@@ -5,11 +5,13 @@ import {
   type ApplicationFlags,
   GatewayCloseCodes as C,
   GatewayDispatchEvents as E,
+  type GatewayGuildCreateDispatchData,
   type GatewayReadyDispatchData,
   GatewayIntentBits as I,
 } from 'discord-api-types/v10'
 import { WebSocketServer } from 'ws'
 import type { Logger } from '../log.ts'
+import { applicationFlags } from '../world/application.ts'
 import type { World } from '../world/world.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
 import { handleRequestMembers, handleVoiceUpdate } from './member-requests.ts'
@@ -30,6 +32,17 @@ export interface GatewayOptions {
   log: Logger
 }
 
+type GuildCreate = GatewayGuildCreateDispatchData
+
+/** GUILD_CREATE as a session sees it: no voice states without GUILD_VOICE_STATES. */
+function forIntents(guild: GuildCreate, intents: number): GuildCreate {
+  if ((intents & I.GuildVoiceStates) !== 0) return guild
+  return { ...guild, voice_states: [] }
+}
+
+/** Which listener a WebSocket came in on: the main gateway origin or the resume origin. */
+export type GatewayOrigin = 'gateway' | 'resume'
+
 /** Close codes after which a session cannot be resumed. */
 const SESSION_ENDING = new Set<number>([
   1000, 1001, 4003, 4004, 4005, 4007, 4009, 4010, 4011, 4012, 4013, 4014,
@@ -45,6 +58,9 @@ export class GatewayServer implements ConnectionHost {
   readonly connections = new Set<GatewayConnection>()
   identifies = 0
   resumes = 0
+  heartbeats = 0
+  /** WebSockets opened on each origin since start (or reset). */
+  readonly originConnections: Record<GatewayOrigin, number> = { gateway: 0, resume: 0 }
   startRemaining: number
   startResetAt = Date.now() + 86_400_000
   #acks = true
@@ -83,8 +99,12 @@ export class GatewayServer implements ConnectionHost {
     }
   }
 
-  /** Handles an HTTP upgrade on `/` or `/resume`. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Handles an HTTP upgrade. Both origins are bare: clients append `/?v=10&encoding=json` (or
+   * `?v=10&encoding=json`, which is the same request line). The gateway origin also keeps the old
+   * `/resume` path, which resume URLs persisted by earlier emulator versions still name.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origin: GatewayOrigin): void {
     const url = new URL(req.url ?? '/', 'http://x')
     if (Date.now() < this.#refuseUntil) {
       socket.end(
@@ -92,13 +112,17 @@ export class GatewayServer implements ConnectionHost {
       )
       return
     }
-    if (url.pathname !== '/' && url.pathname !== '/resume') {
+    const path = url.pathname
+    const known =
+      path === '/' || (origin === 'gateway' && (path === '/resume' || path === '/resume/'))
+    if (!known) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
       return
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new GatewayConnection(ws, this)
       this.connections.add(conn)
+      this.originConnections[origin]++
       const v = url.searchParams.get('v')
       const encoding = url.searchParams.get('encoding') ?? 'json'
       if (v !== null && v !== '10') conn.close(C.InvalidAPIVersion, 'Invalid API version')
@@ -125,7 +149,7 @@ export class GatewayServer implements ConnectionHost {
       conn.close(C.InvalidIntents, 'Invalid intent(s).')
       return
     }
-    const enabled = world.seed.application.privilegedIntents.reduce(
+    const enabled = world.application.privilegedIntents.reduce(
       (acc, name) => acc | PRIVILEGED_INTENTS[name],
       0,
     )
@@ -156,25 +180,37 @@ export class GatewayServer implements ConnectionHost {
     this.startRemaining--
     this.#lastIdentify.set(bucket, now)
     this.identifies++
-    const session = new GatewaySession(randomBytes(16).toString('hex'), d.intents, shard, 5000)
+    // sharding formula: shard_id = (guild_id >> 22) % num_shards (docs events/gateway "Sharding")
+    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
+    const session = new GatewaySession(
+      randomBytes(16).toString('hex'),
+      d.intents,
+      shard,
+      ownsGuild,
+      5000,
+    )
     this.sessions.set(session.id, session)
     conn.session = session
     session.sink = conn
-    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
-    const ready: GatewayReadyDispatchData = {
+    const inGuild = ownsGuild && world.botInGuild
+    const flags = applicationFlags(world.application)
+    const ready = {
       v: 10,
-      user: world.apiUser(world.botUserId)!,
-      guilds: ownsGuild ? [{ id: world.guildId, unavailable: true }] : [],
+      // READY's user object includes the (for a bot, null) email (docs events/gateway-events "Ready").
+      user: { ...world.apiUser(world.botUserId)!, verified: true, mfa_enabled: false, email: null },
+      guilds: inGuild ? [{ id: world.guildId, unavailable: true }] : [],
       session_id: session.id,
       resume_gateway_url: this.options.resumeUrl(),
       shard: [shard[0], shard[1]],
-      application: { id: world.botUserId, flags: 0 as ApplicationFlags, flags_new: '0' },
-    }
+      application: {
+        id: world.botUserId,
+        flags: flags as ApplicationFlags,
+        flags_new: String(flags),
+      },
+    } satisfies GatewayReadyDispatchData
     session.dispatch(E.Ready, ready)
-    if (ownsGuild && (d.intents & I.Guilds) !== 0) {
-      const guild = world.guildCreate()
-      if ((d.intents & I.GuildVoiceStates) === 0) guild.voice_states = []
-      session.dispatch(E.GuildCreate, guild)
+    if (inGuild && (d.intents & I.Guilds) !== 0) {
+      session.dispatch(E.GuildCreate, forIntents(world.guildCreate(), d.intents))
     }
     this.options.log.info({ session: session.id, intents: d.intents }, 'identified')
   }
@@ -229,6 +265,10 @@ export class GatewayServer implements ConnectionHost {
     else this.#startExpiry(session)
   }
 
+  heartbeatReceived(): void {
+    this.heartbeats++
+  }
+
   onSent(t: string, s: number): void {
     this.options.onDispatch?.({ t, s, sentAt: performance.timeOrigin + performance.now() })
   }
@@ -244,10 +284,15 @@ export class GatewayServer implements ConnectionHost {
     this.sessions.delete(session.id)
   }
 
-  /** Fans a world dispatch out to every session whose intents allow it. */
+  /**
+   * Fans a world dispatch out to every session whose intents allow it and whose shard owns the
+   * guild (every world event is a guild event).
+   */
   dispatch(t: E, d: unknown, intent: number): void {
     for (const session of this.sessions.values()) {
-      if (intent === 0 || (session.intents & intent) !== 0) session.dispatch(t, d)
+      if (!session.ownsGuild) continue
+      if (intent !== 0 && (session.intents & intent) === 0) continue
+      session.dispatch(t, t === E.GuildCreate ? forIntents(d as GuildCreate, session.intents) : d)
     }
   }
 
@@ -275,6 +320,11 @@ export class GatewayServer implements ConnectionHost {
     }
   }
 
+  /** Op 1 to every connection: each client must answer with a heartbeat at once. */
+  requestHeartbeats(): void {
+    for (const conn of [...this.connections]) conn.requestHeartbeat()
+  }
+
   setAcks(enabled: boolean): void {
     this.#acks = enabled
   }
@@ -285,9 +335,14 @@ export class GatewayServer implements ConnectionHost {
 
   /** Forgets every session and drops every connection (no resume possible). */
   restart(): void {
+    this.endAllSessions(1006)
+  }
+
+  /** Forgets every session and closes every connection with `code` (1006 drops TCP). */
+  endAllSessions(code: number): void {
     for (const s of this.sessions.values()) s.clearExpiry()
     this.sessions.clear()
-    for (const conn of [...this.connections]) conn.close(1006)
+    for (const conn of [...this.connections]) conn.close(code, 'Session ended by the emulator')
   }
 
   /** Restores the initial fault and counter state. */
@@ -299,6 +354,9 @@ export class GatewayServer implements ConnectionHost {
     this.lastAllMembersRequest.clear()
     this.identifies = 0
     this.resumes = 0
+    this.heartbeats = 0
+    this.originConnections.gateway = 0
+    this.originConnections.resume = 0
     this.startRemaining = this.options.sessionStartLimit
     this.startResetAt = Date.now() + 86_400_000
   }

@@ -57,8 +57,7 @@ export const memberRoutes: RouteDef[] = [
   route('GET', '/guilds/:guildId/members', 'bot', (ctx) => {
     requireGuild(ctx)
     const world = ctx.rt.world
-    if (!world.seed.application.privilegedIntents.includes('GUILD_MEMBERS'))
-      throw Errors.missingAccess()
+    if (!world.application.privilegedIntents.includes('GUILD_MEMBERS')) throw Errors.missingAccess()
     const query = ListMembersQuery.safeParse(Object.fromEntries(ctx.query))
     if (!query.success) throw zodFormError(query.error.issues, Object.fromEntries(ctx.query))
     const limit = query.data.limit

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { GatewayDispatchEvents as E, GatewayIntentBits as I } from 'discord-api-types/v10'
 import { EmulatorError } from '../errors.ts'
+import { type ApplicationConfig, applicationFromSeed } from './application.ts'
+import { leaveGuildSilently } from './bot-membership.ts'
 import { computeBasePermissions, computeChannelPermissions } from './permissions.ts'
 import type { ParsedWorldSeed } from './seed.ts'
 import {
@@ -56,7 +58,10 @@ export class World {
   readonly guildName: string
   readonly ownerId: string
   readonly botUserId: string
-  readonly botToken: string
+  /** The bot's current token (a reset through the control API replaces it). */
+  botToken: string
+  /** The application as configured in the "Developer Portal". */
+  readonly application: ApplicationConfig
   readonly joinedAt: string
   readonly users = new Map<string, UserRecord>()
   readonly members = new Map<string, MemberRecord>()
@@ -76,6 +81,7 @@ export class World {
     this.ownerId = seed.guild.ownerId
     this.botUserId = seed.bot.id
     this.botToken = seed.bot.token ?? defaultBotToken(seed.bot.id)
+    this.application = applicationFromSeed(seed)
     this.joinedAt = new Date(Date.UTC(2021, 4, 12, 18, 31)).toISOString()
     this.users.set(seed.bot.id, {
       id: seed.bot.id,
@@ -84,10 +90,10 @@ export class World {
       avatar: null,
       bot: true,
     })
-    this.members.set(seed.bot.id, this.#newMember(seed.bot.id, seed.bot.roles, this.joinedAt))
+    this.members.set(seed.bot.id, this.newMember(seed.bot.id, seed.bot.roles, this.joinedAt))
     for (const u of seed.users) {
       this.users.set(u.id, { ...u, bot: false })
-      if (u.member) this.members.set(u.id, this.#newMember(u.id, u.roles, this.joinedAt))
+      if (u.member) this.members.set(u.id, this.newMember(u.id, u.roles, this.joinedAt))
     }
     for (const r of seed.roles) this.roles.set(r.id, { ...r, permissions: BigInt(r.permissions) })
     if (!this.roles.has(this.guildId)) {
@@ -104,6 +110,7 @@ export class World {
         })),
       })
     }
+    if (!seed.bot.inGuild) leaveGuildSilently(this)
     for (const v of seed.voiceStates) {
       if (!this.members.has(v.userId) || this.channels.get(v.channelId)?.type !== 2) {
         throw new EmulatorError('INVALID_WORLD', `bad seeded voice state for ${v.userId}`)
@@ -112,7 +119,8 @@ export class World {
     }
   }
 
-  #newMember(userId: string, roles: string[], joinedAt: string): MemberRecord {
+  /** A new guild member record (no dispatch). */
+  newMember(userId: string, roles: string[], joinedAt: string): MemberRecord {
     return { userId, roles: [...roles], nick: null, joinedAt, mute: false, deaf: false }
   }
 
@@ -128,6 +136,11 @@ export class World {
       selfVideo: false,
       selfStream: false,
     }
+  }
+
+  /** Whether the bot is a member of the guild. */
+  get botInGuild(): boolean {
+    return this.members.has(this.botUserId)
   }
 
   /** Emits a dispatch to the gateway (sessions whose intents include `intent`). */
@@ -169,6 +182,11 @@ export class World {
     })
   }
 
+  apiRole(roleId: string) {
+    const r = this.roles.get(roleId)
+    return r ? toApiRole(r, this.botUserId) : null
+  }
+
   apiVoiceState(userId: string) {
     const v = this.voice.get(userId)
     return v ? toApiVoiceState(v, this.guildId, this.apiMember(userId)) : null
@@ -182,7 +200,7 @@ export class World {
       .map((m) => this.apiMember(m.userId))
       .filter((m) => m !== null)
     return toGuildCreate(this.apiGuild(), {
-      joinedAt: this.joinedAt,
+      joinedAt: this.members.get(this.botUserId)?.joinedAt ?? this.joinedAt,
       memberCount: this.members.size,
       channels: this.apiChannels(),
       members,
@@ -237,7 +255,7 @@ export class World {
   addMember(userId: string, opts: { nick?: string | null; mute?: boolean; deaf?: boolean } = {}) {
     if (!this.users.has(userId)) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
     if (this.members.has(userId)) return false
-    const m = this.#newMember(userId, [], new Date().toISOString())
+    const m = this.newMember(userId, [], new Date().toISOString())
     m.nick = opts.nick ?? null
     m.mute = opts.mute ?? false
     m.deaf = opts.deaf ?? false
