@@ -246,6 +246,58 @@ describe('gateway protocol (raw socket)', () => {
     expect(request).toEqual({ op: Op.Heartbeat, d: null, s: null, t: null })
   })
 
+  it('accepts the deprecated $-prefixed connection properties', async () => {
+    const g = await open()
+    g.send({
+      op: 2,
+      d: {
+        token: emu.botToken,
+        intents: 1,
+        properties: { $os: 'linux', $browser: 'x', $device: 'x' },
+      },
+    })
+    await g.next((f) => f.op === 0 && f.t === E.Ready)
+  })
+
+  it('op 43 answers CHANNEL_INFO with the voice session start times', async () => {
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    const { g } = await ready(1)
+    g.send({ op: 43, d: { guild_id: W.guild, fields: ['status', 'voice_start_time'] } })
+    const info = await g.next((f) => f.op === 0 && f.t === E.ChannelInfo)
+    const channels = (info.d as { channels: { id: string; voice_start_time: number | null }[] })
+      .channels
+    const lobby = channels.find((c) => c.id === W.lobby)!
+    expect(lobby).toMatchObject({ status: null })
+    expect(Math.abs(lobby.voice_start_time! - Date.now() / 1000)).toBeLessThan(60)
+    expect(channels.find((c) => c.id === W.table2)).toEqual({
+      id: W.table2,
+      status: null,
+      voice_start_time: null,
+    })
+    emu.control.setVoice({ userId: W.memberA, channelId: null })
+    g.send({ op: 43, d: { guild_id: W.guild, fields: ['voice_start_time'] } })
+    await waitFor(() => g.dispatches(E.ChannelInfo).length === 2)
+    const after = g.dispatches(E.ChannelInfo)[1]!.d as { channels: { id: string }[] }
+    expect(after.channels.find((c) => c.id === W.lobby)).toEqual({
+      id: W.lobby,
+      voice_start_time: null,
+    })
+  })
+
+  it('sends the bot its own GUILD_MEMBER_UPDATE without the GUILD_MEMBERS intent', async () => {
+    const { g } = await ready(1)
+    await fetch(`${emu.restBase}/v10/guilds/${W.guild}/members/@me`, {
+      method: 'PATCH',
+      headers: { authorization: `Bot ${emu.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ nick: 'Dealer' }),
+    })
+    const update = await g.next((f) => f.op === 0 && f.t === E.GuildMemberUpdate)
+    expect((update.d as { nick: string }).nick).toBe('Dealer')
+    emu.control.removeMember(W.memberA)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(g.dispatches(E.GuildMemberRemove)).toHaveLength(0)
+  })
+
   it('closes 4009 when the client stops heartbeating', async () => {
     await emu.close()
     emu = await startTestEmulator({ heartbeatIntervalMs: 100 })

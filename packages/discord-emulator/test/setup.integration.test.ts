@@ -57,6 +57,17 @@ describe('setup: application, token, membership and permissions', () => {
     // The older route answers the same object; a user token may not ask.
     expect((await api(emu, 'GET', '/oauth2/applications/@me')).body).toEqual(res.body)
     expect((await api(emu, 'GET', '/applications/@me', { token: 'nope' })).status).toBe(401)
+    // An OAuth authorization shows the same application (docs topics/oauth2 "Get Current Authorization Information").
+    const { accessToken } = emu.control.issueAccessToken({
+      userId: W.memberA,
+      scopes: ['identify'],
+    })
+    const info = await api(emu, 'GET', '/oauth2/@me', { auth: `Bearer ${accessToken}` })
+    expect(info.body.application).toMatchObject({
+      id: emu.clientId,
+      verify_key: res.body.verify_key,
+      flags: res.body.flags,
+    })
     // 100 servers or more: the unlimited flag instead of the _LIMITED one.
     emu.control.setApplication({ approximateGuildCount: 150 })
     expect((await api(emu, 'GET', '/applications/@me')).body.flags).toBe(GATEWAY_GUILD_MEMBERS)

@@ -32,6 +32,7 @@ export interface ConnectionHost {
   resume(conn: GatewayConnection, d: unknown): void
   requestMembers(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void
+  channelInfo(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   /** The connection is gone; `code` is the close code (1006 when dropped). */
   closed(conn: GatewayConnection, code: number, byServer: boolean): void
   onSent(t: string, s: number): void
@@ -167,7 +168,8 @@ export class GatewayConnection implements SessionSink {
       case Op.PresenceUpdate:
       case Op.VoiceStateUpdate:
       case Op.RequestGuildMembers:
-      case Op.RequestSoundboardSounds: {
+      case Op.RequestSoundboardSounds:
+      case Op.RequestChannelInfo: {
         const session = this.session
         if (!session) {
           this.close(C.NotAuthenticated, 'Not authenticated.')
@@ -175,6 +177,7 @@ export class GatewayConnection implements SessionSink {
         }
         if (op === Op.RequestGuildMembers) this.host.requestMembers(this, session, d)
         if (op === Op.VoiceStateUpdate) this.host.voiceUpdate(this, session, d)
+        if (op === Op.RequestChannelInfo) this.host.channelInfo(this, session, d)
         return
       }
       default:

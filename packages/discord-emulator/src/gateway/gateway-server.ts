@@ -13,8 +13,12 @@ import { WebSocketServer } from 'ws'
 import type { Logger } from '../log.ts'
 import { applicationFlags } from '../world/application.ts'
 import type { World } from '../world/world.ts'
+import {
+  handleRequestChannelInfo,
+  handleRequestMembers,
+  handleVoiceUpdate,
+} from './client-requests.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
-import { handleRequestMembers, handleVoiceUpdate } from './member-requests.ts'
 import { IdentifySchema, PRIVILEGED_INTENTS, ResumeSchema, VALID_INTENTS } from './payloads.ts'
 import { GatewaySession } from './session.ts'
 
@@ -254,6 +258,10 @@ export class GatewayServer implements ConnectionHost {
 
   voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void {
     handleVoiceUpdate(this.world(), conn, session, d)
+  }
+
+  channelInfo(conn: GatewayConnection, session: GatewaySession, d: unknown): void {
+    handleRequestChannelInfo(this.world(), conn, session, d)
   }
 
   closed(conn: GatewayConnection, code: number): void {

@@ -16,10 +16,24 @@ export const PRIVILEGED_INTENTS = {
 /** Client frame envelope. */
 export const FrameSchema = z.object({ op: z.number().int(), d: z.unknown() })
 
+/**
+ * IDENTIFY connection properties: `os`, `browser`, `device`, or the deprecated `$`-prefixed names,
+ * which "currently still work" (docs events/gateway-events "Identify Connection Properties").
+ */
+const ConnectionProperties = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (p) =>
+      ['os', 'browser', 'device'].every(
+        (k) => typeof p[k] === 'string' || typeof p[`$${k}`] === 'string',
+      ),
+    'os, browser and device are required',
+  )
+
 /** Op 2 IDENTIFY data. */
 export const IdentifySchema = z.object({
   token: z.string(),
-  properties: z.object({ os: z.string(), browser: z.string(), device: z.string() }),
+  properties: ConnectionProperties,
   intents: z.number().int(),
   compress: z.boolean().optional(),
   large_threshold: z.number().int().min(50).max(250).optional(),
@@ -53,3 +67,9 @@ export const RequestMembersSchema = z
     nonce: z.string().max(32).optional(),
   })
   .refine((d) => d.query !== undefined || d.user_ids !== undefined, 'query or user_ids required')
+
+/** Op 43 REQUEST_CHANNEL_INFO data. */
+export const RequestChannelInfoSchema = z.object({
+  guild_id: z.string(),
+  fields: z.array(z.enum(['status', 'voice_start_time'])),
+})

@@ -1,5 +1,6 @@
 import { RestError } from '../rest/errors.ts'
 import { type RestContext, type RouteDef, route } from '../rest/route.ts'
+import { toApiApplication } from '../world/application.ts'
 import { KNOWN_SCOPES, type OAuthApp } from './oauth-store.ts'
 
 const oauthError = (status: number, error: string, description: string) =>
@@ -55,6 +56,13 @@ export const oauthRoutes: RouteDef[] = [
   route('GET', '/oauth2/@me', 'bearer', ({ auth, rt }) => {
     if (auth.kind !== 'bearer') throw oauthError(401, 'invalid_token', 'Invalid token')
     const app = rt.apps().find((a) => a.id === auth.clientId)
+    const w = rt.world
+    const bot = w.users.get(w.botUserId)
+    // The bot's own application reads as in GET /applications/@me (same verify_key and flags).
+    const full =
+      app?.id === w.application.id && bot
+        ? toApiApplication(w.application, bot, w.users.get(w.ownerId))
+        : null
     return {
       status: 200,
       body: {
@@ -62,11 +70,11 @@ export const oauthRoutes: RouteDef[] = [
           id: auth.clientId,
           name: app?.name ?? '',
           icon: null,
-          description: '',
-          bot_public: false,
-          bot_require_code_grant: false,
-          verify_key: '',
-          flags: 0,
+          description: full?.description ?? '',
+          bot_public: full?.bot_public ?? false,
+          bot_require_code_grant: full?.bot_require_code_grant ?? false,
+          verify_key: full?.verify_key ?? '',
+          flags: full?.flags ?? 0,
         },
         scopes: auth.scopes,
         expires: new Date(auth.expiresAt).toISOString(),

@@ -16,7 +16,11 @@ function seededBotRoles(world: World) {
 /** Removes the bot, its voice state and its managed roles without any dispatch (seed time). */
 export function leaveGuildSilently(world: World): void {
   const bot = world.botUserId
+  const voice = world.voice.get(bot)
   world.voice.delete(bot)
+  if (voice && world.occupants(voice.channelId).length === 0) {
+    world.voiceStartedAt.delete(voice.channelId)
+  }
   world.members.delete(bot)
   for (const role of seededBotRoles(world)) world.roles.delete(role.id)
 }

@@ -69,6 +69,8 @@ export class World {
   readonly channels = new Map<string, ChannelRecord>()
   readonly voice = new Map<string, VoiceStateRecord>()
   readonly invites = new Map<string, InviteRecord>()
+  /** When each occupied voice channel's session began (ms), for op 43's `voice_start_time`. */
+  readonly voiceStartedAt = new Map<string, number>()
   readonly ids = new SnowflakeGenerator()
   onDispatch: (event: WorldDispatch) => void = () => {}
 
@@ -116,6 +118,7 @@ export class World {
         throw new EmulatorError('INVALID_WORLD', `bad seeded voice state for ${v.userId}`)
       }
       this.voice.set(v.userId, { ...this.#blankVoice(v.userId, v.channelId), ...v })
+      this.voiceStartedAt.set(v.channelId, Date.parse(this.joinedAt))
     }
   }
 
@@ -287,10 +290,11 @@ export class World {
     const m = this.members.get(userId)
     if (!m) throw new EmulatorError('UNKNOWN_USER', `${userId} is not a member`)
     Object.assign(m, patch)
+    // Sent for the current user's own updates whatever the intents (docs events/gateway "Caveats").
     this.emit(
       E.GuildMemberUpdate,
       { ...this.apiMember(userId), guild_id: this.guildId },
-      I.GuildMembers,
+      userId === this.botUserId ? 0 : I.GuildMembers,
     )
   }
 
@@ -307,6 +311,7 @@ export class World {
     if (channelId === null) {
       if (!current) return
       this.voice.delete(userId)
+      this.#endVoiceSessionIfEmpty(current.channelId)
       const d = toLeftVoiceState(current, this.guildId, this.apiMember(userId))
       this.emit(E.VoiceStateUpdate, d, I.GuildVoiceStates)
       return
@@ -324,6 +329,14 @@ export class World {
     member.mute = next.mute
     member.deaf = next.deaf
     this.voice.set(userId, next)
+    if (current?.channelId !== channelId) {
+      if (!this.voiceStartedAt.has(channelId)) this.voiceStartedAt.set(channelId, Date.now())
+      if (current) this.#endVoiceSessionIfEmpty(current.channelId)
+    }
     this.emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
+  }
+
+  #endVoiceSessionIfEmpty(channelId: string): void {
+    if (this.occupants(channelId).length === 0) this.voiceStartedAt.delete(channelId)
   }
 }
