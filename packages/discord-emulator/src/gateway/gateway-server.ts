@@ -19,7 +19,7 @@ import {
   handleVoiceUpdate,
 } from './client-requests.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
-import { IdentifySchema, PRIVILEGED_INTENTS, ResumeSchema, VALID_INTENTS } from './payloads.ts'
+import { forIntents, IdentifySchema, identifyRefusal, ResumeSchema } from './payloads.ts'
 import { GatewaySession } from './session.ts'
 
 /** Gateway settings. */
@@ -34,14 +34,6 @@ export interface GatewayOptions {
   resumeUrl: () => string
   onDispatch?: (event: { t: string; s: number; sentAt: number }) => void
   log: Logger
-}
-
-type GuildCreate = GatewayGuildCreateDispatchData
-
-/** GUILD_CREATE as a session sees it: no voice states without GUILD_VOICE_STATES. */
-function forIntents(guild: GuildCreate, intents: number): GuildCreate {
-  if ((intents & I.GuildVoiceStates) !== 0) return guild
-  return { ...guild, voice_states: [] }
 }
 
 /** Which listener a WebSocket came in on: the main gateway origin or the resume origin. */
@@ -145,28 +137,12 @@ export class GatewayServer implements ConnectionHost {
     }
     const d = parsed.data
     const world = this.world()
-    if (d.token.replace(/^Bot /, '') !== world.botToken) {
-      conn.close(C.AuthenticationFailed, 'Authentication failed.')
-      return
-    }
-    if (d.intents < 0 || (d.intents & ~VALID_INTENTS) !== 0) {
-      conn.close(C.InvalidIntents, 'Invalid intent(s).')
-      return
-    }
-    const enabled = world.application.privilegedIntents.reduce(
-      (acc, name) => acc | PRIVILEGED_INTENTS[name],
-      0,
-    )
-    const privileged = Object.values(PRIVILEGED_INTENTS).reduce((a, b) => a | b, 0)
-    if ((d.intents & privileged & ~enabled) !== 0) {
-      conn.close(C.DisallowedIntents, 'Disallowed intent(s).')
+    const refusal = identifyRefusal(d, world)
+    if (refusal) {
+      conn.close(refusal.code, refusal.reason)
       return
     }
     const shard = d.shard ?? [0, 1]
-    if (shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
-      conn.close(C.InvalidShard, 'Invalid shard.')
-      return
-    }
     const bucket = shard[0] % this.options.maxConcurrency
     const now = Date.now()
     const last = this.#lastIdentify.get(bucket) ?? 0
@@ -300,7 +276,10 @@ export class GatewayServer implements ConnectionHost {
     for (const session of this.sessions.values()) {
       if (!session.ownsGuild) continue
       if (intent !== 0 && (session.intents & intent) === 0) continue
-      session.dispatch(t, t === E.GuildCreate ? forIntents(d as GuildCreate, session.intents) : d)
+      session.dispatch(
+        t,
+        t === E.GuildCreate ? forIntents(d as GatewayGuildCreateDispatchData, session.intents) : d,
+      )
     }
   }
 

@@ -1,5 +1,10 @@
-import { GatewayIntentBits } from 'discord-api-types/v10'
+import {
+  GatewayCloseCodes as C,
+  type GatewayGuildCreateDispatchData,
+  GatewayIntentBits,
+} from 'discord-api-types/v10'
 import { z } from 'zod'
+import type { World } from '../world/world.ts'
 
 /** Every intent bit Discord defines. */
 export const VALID_INTENTS = Object.values(GatewayIntentBits)
@@ -41,6 +46,34 @@ export const IdentifySchema = z.object({
   presence: z.unknown().optional(),
 })
 
+/**
+ * Why an IDENTIFY is refused, as the close code Discord sends (docs topics/opcodes-and-status-codes
+ * "Gateway Close Event Codes"): a wrong token 4004, unknown intent bits 4013, a privileged intent
+ * the application has not enabled 4014, a shard outside [0, num_shards) 4010. Null when accepted.
+ */
+export function identifyRefusal(
+  d: z.output<typeof IdentifySchema>,
+  world: Pick<World, 'botToken' | 'application'>,
+): { code: number; reason: string } | null {
+  if (d.token.replace(/^Bot /, '') !== world.botToken) {
+    return { code: C.AuthenticationFailed, reason: 'Authentication failed.' }
+  }
+  if (d.intents < 0 || (d.intents & ~VALID_INTENTS) !== 0) {
+    return { code: C.InvalidIntents, reason: 'Invalid intent(s).' }
+  }
+  const enabled = world.application.privilegedIntents.reduce(
+    (acc, name) => acc | PRIVILEGED_INTENTS[name],
+    0,
+  )
+  const privileged = Object.values(PRIVILEGED_INTENTS).reduce((a, b) => a | b, 0)
+  if ((d.intents & privileged & ~enabled) !== 0) {
+    return { code: C.DisallowedIntents, reason: 'Disallowed intent(s).' }
+  }
+  const [id, count] = d.shard ?? [0, 1]
+  if (count < 1 || id < 0 || id >= count) return { code: C.InvalidShard, reason: 'Invalid shard.' }
+  return null
+}
+
 /** Op 6 RESUME data. */
 export const ResumeSchema = z.object({
   token: z.string(),
@@ -73,3 +106,12 @@ export const RequestChannelInfoSchema = z.object({
   guild_id: z.string(),
   fields: z.array(z.enum(['status', 'voice_start_time'])),
 })
+
+/** GUILD_CREATE as a session sees it: no voice states without GUILD_VOICE_STATES. */
+export function forIntents(
+  guild: GatewayGuildCreateDispatchData,
+  intents: number,
+): GatewayGuildCreateDispatchData {
+  if ((intents & GatewayIntentBits.GuildVoiceStates) !== 0) return guild
+  return { ...guild, voice_states: [] }
+}
