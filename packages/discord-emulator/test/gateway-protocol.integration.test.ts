@@ -298,11 +298,22 @@ describe('gateway protocol (raw socket)', () => {
     expect(g.dispatches(E.GuildMemberRemove)).toHaveLength(0)
   })
 
-  it('closes 4009 when the client stops heartbeating', async () => {
+  it('closes 4009 when the client stops heartbeating, and the session stays resumable', async () => {
     await emu.close()
     emu = await startTestEmulator({ heartbeatIntervalMs: 100 })
     const g = await open()
+    g.identify(emu.botToken)
+    const ready = await g.next((f) => f.op === 0 && f.t === E.Ready)
     expect((await g.closed).code).toBe(4009)
+    // ...and the app is "forced to Resume" (docs events/gateway): the session is still there.
+    const r = await RawGateway.open(`${emu.resumeGatewayUrl}/?v=10&encoding=json`)
+    sockets.push(r)
+    const sessionId = (ready.d as { session_id: string }).session_id
+    r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await r.next((f) => f.op === 0 && f.t === E.Resumed)
+    // An explicit close with 4009 ("start a new one") ends the session.
+    emu.control.closeGateway(4009)
+    await waitFor(() => emu.control.stats().sessions === 0)
   })
 
   it('op 8 answers GUILD_MEMBERS_CHUNK, rate-limits repeated full requests, needs GUILD_MEMBERS', async () => {

@@ -34,7 +34,11 @@ export interface ConnectionHost {
   voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   channelInfo(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   /** The connection is gone; `code` is the close code (1006 when dropped). */
-  closed(conn: GatewayConnection, code: number, byServer: boolean): void
+  closed(
+    conn: GatewayConnection,
+    code: number,
+    opts: { byServer: boolean; resumable: boolean },
+  ): void
   onSent(t: string, s: number): void
   heartbeatReceived(): void
 }
@@ -51,6 +55,7 @@ export class GatewayConnection implements SessionSink {
   #windowStart = Date.now()
   #sentInWindow = 0
   #closeCodeSent: number | null = null
+  #resumableClose = false
 
   constructor(
     readonly ws: WebSocket,
@@ -86,11 +91,15 @@ export class GatewayConnection implements SessionSink {
     this.host.onSent(event.t, event.s)
   }
 
-  /** Closes with a code; 1006 drops the TCP connection without a close frame. */
-  close(code: number, reason = ''): void {
+  /**
+   * Closes with a code; 1006 drops the TCP connection without a close frame. `resumable` keeps the
+   * session resumable whatever the code says (the heartbeat timeout).
+   */
+  close(code: number, reason = '', resumable = false): void {
     if (this.closing) return
     this.closing = true
     this.#closeCodeSent = code
+    this.#resumableClose = resumable
     this.#stopHeartbeatTimeout()
     if (code === 1006) this.ws.terminate()
     else this.ws.close(code, reason)
@@ -100,7 +109,13 @@ export class GatewayConnection implements SessionSink {
     this.#stopHeartbeatTimeout()
     // Discord allows some slack after the interval before it gives up on a silent client.
     const ms = Math.round(this.host.heartbeatIntervalMs * 1.5) + 1000
-    this.#heartbeatTimer = setTimeout(() => this.close(C.SessionTimedOut, 'Session timed out'), ms)
+    // "If your app fails to send a heartbeat event in time, your connection will be closed and you
+    // will be forced to Resume" (docs events/gateway "Heartbeat Interval"; RESUME after a missed
+    // heartbeat works, discord/discord-api-docs#2922): 4009, but the session stays resumable.
+    this.#heartbeatTimer = setTimeout(
+      () => this.close(C.SessionTimedOut, 'Session timed out', true),
+      ms,
+    )
     this.#heartbeatTimer.unref()
   }
 
@@ -112,7 +127,10 @@ export class GatewayConnection implements SessionSink {
   #onClose(code: number): void {
     this.#stopHeartbeatTimeout()
     const byServer = this.#closeCodeSent !== null
-    this.host.closed(this, this.#closeCodeSent ?? code, byServer)
+    this.host.closed(this, this.#closeCodeSent ?? code, {
+      byServer,
+      resumable: this.#resumableClose,
+    })
   }
 
   #onMessage(data: unknown, isBinary: boolean): void {

@@ -240,12 +240,12 @@ export class GatewayServer implements ConnectionHost {
     handleRequestChannelInfo(this.world(), conn, session, d)
   }
 
-  closed(conn: GatewayConnection, code: number): void {
+  closed(conn: GatewayConnection, code: number, opts: { resumable: boolean }): void {
     this.connections.delete(conn)
     const session = conn.session
     if (!session || session.sink !== conn) return
     session.sink = null
-    if (SESSION_ENDING.has(code)) this.#endSession(session)
+    if (SESSION_ENDING.has(code) && !opts.resumable) this.#endSession(session)
     else this.#startExpiry(session)
   }
 
