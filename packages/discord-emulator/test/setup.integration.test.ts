@@ -170,6 +170,11 @@ describe('setup: application, token, membership and permissions', () => {
     const deleted = await g.next((f) => f.op === 0 && f.t === E.GuildDelete)
     expect(deleted.d).toEqual({ id: W.guild })
     expect(emu.control.state().botInGuild).toBe(false)
+    // Nothing more from a guild the bot is not in.
+    const count = g.frames.length
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(g.frames.slice(count).filter((f) => f.op === 0)).toEqual([])
   })
 
   it('a permission missing on the bot role or denied on the category: 50013, and events', async () => {

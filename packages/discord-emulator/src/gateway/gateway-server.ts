@@ -270,9 +270,11 @@ export class GatewayServer implements ConnectionHost {
 
   /**
    * Fans a world dispatch out to every session whose intents allow it and whose shard owns the
-   * guild (every world event is a guild event).
+   * guild (every world event is a guild event), while the bot is in the guild.
    */
   dispatch(t: E, d: unknown, intent: number): void {
+    // A bot outside the guild hears nothing from it (its own removal, GUILD_DELETE, excepted).
+    if (t !== E.GuildDelete && !this.world().botInGuild) return
     for (const session of this.sessions.values()) {
       if (!session.ownsGuild) continue
       if (intent !== 0 && (session.intents & intent) === 0) continue
