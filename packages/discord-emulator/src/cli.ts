@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(lines)) process.stdout.write(`${k}=${v}\n`)
   } else {
     process.stdout.write(
-      `Discord emulator ready\n  REST base: ${emu.restBase}\n  Web URL:   ${emu.webUrl}\n  Panel:     ${emu.webUrl}/_emulator\n`,
+      `Discord emulator ready\n  REST base: ${emu.restBase}\n  Web URL:   ${emu.webUrl}\n  Panel:     ${emu.webUrl}/_emulator\n  Gateway:   ${emu.gatewayUrl} (resume: ${emu.resumeGatewayUrl})\n`,
     )
   }
   let stopping = false

@@ -1,6 +1,9 @@
 /**
- * The emulator's HTTP server: one port for REST (/api), the gateway (WebSocket upgrades on / and
- * /resume), OAuth2 authorize, the tiny Discord client (/channels/{g}/{c}) and the control API.
+ * The emulator's HTTP servers. The main port serves REST (/api), the gateway (WebSocket upgrades
+ * on /), OAuth2 authorize, the tiny Discord client (/channels/{g}/{c}) and the control API. A
+ * second loopback port is the resume origin that READY's `resume_gateway_url` names: Discord hands
+ * out bare origins (`wss://gateway-us-east1-b.discord.gg`) that clients open by appending
+ * `/?v=10&encoding=json` (docs events/gateway "Preparing to Resume"), so the resume URL has no path.
  *
  * How to extend:
  * - A REST route: add `route(method, pattern, auth, handler)` to a `src/rest/routes-*.ts` list
@@ -11,12 +14,13 @@
  *   `control-routes.ts`, and document it in the README table.
  */
 import { readFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { createControl, type EmulatorControl, type EmulatorState } from './control/control.ts'
 import { handleControl } from './control/control-routes.ts'
 import { EmulatorError } from './errors.ts'
-import { GatewayServer } from './gateway/gateway-server.ts'
+import { type GatewayOrigin, GatewayServer } from './gateway/gateway-server.ts'
 import { createLogger } from './log.ts'
 import { handleAuthorize, page } from './oauth/authorize-page.ts'
 import { type OAuthApp, OAuthStore } from './oauth/oauth-store.ts'
@@ -29,18 +33,28 @@ import { channelRoutes } from './rest/routes-channels.ts'
 import { guildRoutes } from './rest/routes-guild.ts'
 import { memberRoutes } from './rest/routes-members.ts'
 import { roleRoutes } from './rest/routes-roles.ts'
+import { userRoutes } from './rest/routes-users.ts'
 import type { Runtime } from './runtime.ts'
 import { handleClientPage } from './web/client-page.ts'
 import { DEFAULT_WORLD } from './world/default-world.ts'
 import { type ParsedWorldSeed, type WorldSeed, WorldSeedSchema } from './world/seed.ts'
 import { World } from './world/world.ts'
 
-const ROUTES = [...guildRoutes, ...channelRoutes, ...memberRoutes, ...roleRoutes, ...oauthRoutes]
+const ROUTES = [
+  ...userRoutes,
+  ...guildRoutes,
+  ...channelRoutes,
+  ...memberRoutes,
+  ...roleRoutes,
+  ...oauthRoutes,
+]
 
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
   /** 0 = random free port. @defaultValue 0 */
   port?: number
+  /** Port of the resume origin (READY's resume_gateway_url); 0 = random free port. @defaultValue 0 */
+  resumePort?: number
   /** @defaultValue '127.0.0.1' */
   host?: string
   /** HELLO's heartbeat_interval. @defaultValue 41250 */
@@ -73,6 +87,10 @@ export interface Emulator {
   readonly restBase: string
   /** `http://127.0.0.1:PORT`: OAuth authorize page, /channels/{g}/{c}, /_emulator panel. */
   readonly webUrl: string
+  /** `ws://127.0.0.1:PORT`: what `GET /gateway/bot` answers (a bare origin, like Discord's). */
+  readonly gatewayUrl: string
+  /** `ws://127.0.0.1:RESUME_PORT`: READY's `resume_gateway_url` (a bare origin on its own port). */
+  readonly resumeGatewayUrl: string
   readonly port: number
   readonly guildId: string
   readonly botUserId: string
@@ -116,20 +134,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const urlHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
   const urls = { restBase: '', webUrl: '', gatewayUrl: '', resumeUrl: '' }
-  const apps = (): OAuthApp[] => [
-    {
-      id: seed.bot.id,
-      secret: seed.application.clientSecret,
-      name: seed.application.name,
-      redirectUris: seed.application.redirectUris,
-    },
-    ...seed.extraApplications.map((a) => ({
-      id: a.id,
-      secret: a.clientSecret,
-      name: a.name,
-      redirectUris: [],
-    })),
-  ]
+  const apps = (): OAuthApp[] => {
+    const a = rt.world.application
+    return [
+      { id: a.id, secret: a.clientSecret, name: a.name, redirectUris: a.redirectUris },
+      ...seed.extraApplications.map((x) => ({
+        id: x.id,
+        secret: x.clientSecret,
+        name: x.name,
+        redirectUris: [],
+      })),
+    ]
+  }
   const gateway = new GatewayServer(() => rt.world, {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41250,
     resumeWindowMs: options.resumeWindowMs ?? 180_000,
@@ -185,43 +201,66 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else res.destroy()
     })
   })
-  server.on('upgrade', (req, socket, head) => {
-    socket.on('error', () => {})
-    try {
-      gateway.handleUpgrade(req, socket, head)
-    } catch (err) {
-      log.error({ err }, 'upgrade failed')
-      socket.destroy()
+  const onUpgrade =
+    (origin: GatewayOrigin) => (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => {})
+      try {
+        gateway.handleUpgrade(req, socket, head, origin)
+      } catch (err) {
+        log.error({ err }, 'upgrade failed')
+        socket.destroy()
+      }
     }
-  })
+  server.on('upgrade', onUpgrade('gateway'))
   server.on('clientError', (_err, socket) => socket.destroy())
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => resolve())
+  // The resume origin only speaks the gateway protocol; plain HTTP gets Discord's bare 404.
+  const resumeServer = createServer((_req, res) =>
+    send(res, 404, { message: '404: Not Found', code: 0 }),
+  )
+  resumeServer.on('upgrade', onUpgrade('resume'))
+  resumeServer.on('clientError', (_err, socket) => socket.destroy())
+  const listen = (s: Server, p: number) =>
+    new Promise<number>((resolve, reject) => {
+      s.once('error', reject)
+      s.listen(p, host, () => resolve((s.address() as AddressInfo).port))
+    })
+  const port = await listen(server, options.port ?? 0)
+  const resumePort = await listen(resumeServer, options.resumePort ?? 0).catch(async (err) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    throw err
   })
-  const port = (server.address() as AddressInfo).port
   urls.webUrl = `http://${urlHost}:${port}`
   urls.restBase = `${urls.webUrl}/api`
   urls.gatewayUrl = `ws://${urlHost}:${port}`
-  urls.resumeUrl = `ws://${urlHost}:${port}/resume`
-  log.info({ restBase: urls.restBase, webUrl: urls.webUrl }, 'Discord emulator listening')
+  urls.resumeUrl = `ws://${urlHost}:${resumePort}`
+  log.info(
+    { restBase: urls.restBase, webUrl: urls.webUrl, resumeGatewayUrl: urls.resumeUrl },
+    'Discord emulator listening',
+  )
   const state: EmulatorState = control.state()
   let closed: Promise<void> | null = null
   return {
     restBase: urls.restBase,
     webUrl: urls.webUrl,
+    gatewayUrl: urls.gatewayUrl,
+    resumeGatewayUrl: urls.resumeUrl,
     port,
     guildId: state.guildId,
     botUserId: state.botUserId,
-    botToken: state.botToken,
+    // The current token: a reset through the control API replaces it, `reset()` restores it.
+    get botToken() {
+      return rt.world.botToken
+    },
     clientId: state.clientId,
     clientSecret: state.clientSecret,
     control,
     close() {
       closed ??= (async () => {
         await gateway.close()
-        server.closeAllConnections()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
+        for (const s of [server, resumeServer]) {
+          s.closeAllConnections()
+          await new Promise<void>((resolve) => s.close(() => resolve()))
+        }
       })()
       return closed
     },

@@ -3,6 +3,7 @@
  * development and tests. Point @discordjs/rest's `api` option at `emulator.restBase`.
  */
 export type { EmulatorControl, EmulatorState, EmulatorStats } from './control/control.ts'
+export type { ApplicationSetup, SetupControl } from './control/setup-control.ts'
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator-server.ts'
 export { EmulatorError, type EmulatorErrorCode } from './errors.ts'
 export type { RestFault } from './rest/faults.ts'

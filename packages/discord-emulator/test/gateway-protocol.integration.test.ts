@@ -118,7 +118,9 @@ describe('gateway protocol (raw socket)', () => {
     await waitFor(() => emu.control.stats().activeSessions === 0)
     emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
     emu.control.setVoice({ userId: W.memberB, channelId: W.lobby })
-    const r = await open('/resume')
+    // Clients append `/?v=10&encoding=json` to the bare resume origin (docs events/gateway).
+    const r = await RawGateway.open(`${emu.resumeGatewayUrl}/?v=10&encoding=json`)
+    sockets.push(r)
     r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
     await r.next((f) => f.op === 0 && f.t === E.Resumed)
     const dispatches = r.frames.filter((f) => f.op === 0)
@@ -127,6 +129,24 @@ describe('gateway protocol (raw socket)', () => {
       [E.VoiceStateUpdate, 4],
       [E.Resumed, 5],
     ])
+  })
+
+  it('serves resume on a bare origin, with or without the slash before the query', async () => {
+    const { g, sessionId } = await ready()
+    expect(g.dispatches(E.Ready)[0]!.d).toMatchObject({ resume_gateway_url: emu.resumeGatewayUrl })
+    g.close()
+    await waitFor(() => emu.control.stats().activeSessions === 0)
+    // Without the slash: the same request line as with it (`GET /?v=10...`).
+    const r = await RawGateway.open(`${emu.resumeGatewayUrl}?v=10&encoding=json`)
+    sockets.push(r)
+    r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await r.next((f) => f.op === 0 && f.t === E.Resumed)
+    expect(emu.control.stats().resumeOriginConnections).toBe(1)
+    // Only the bare origin is the gateway; plain HTTP there is a 404, not a web page.
+    await expect(
+      RawGateway.open(`${emu.resumeGatewayUrl}/resume/?v=10&encoding=json`),
+    ).rejects.toThrow(/404/)
+    expect((await fetch(emu.resumeGatewayUrl.replace('ws', 'http'))).status).toBe(404)
   })
 
   it('answers op 9 false for an unknown session, a bad seq, or a session closed with 1000', async () => {
@@ -190,11 +210,110 @@ describe('gateway protocol (raw socket)', () => {
     expect((await g.closed).code).toBe(4008)
   })
 
-  it('closes 4009 when the client stops heartbeating', async () => {
+  it('counts heartbeats toward the send limit at their real-interval share', async () => {
+    await emu.close()
+    // At Discord's own interval a heartbeat costs a whole event: 3 fit, the 4th is one too many.
+    emu = await startTestEmulator({
+      heartbeatIntervalMs: 41_250,
+      gatewaySendLimit: { count: 3, windowMs: 60_000 },
+    })
+    const slow = await open()
+    for (let i = 0; i < 4; i++) slow.send({ op: 1, d: null })
+    expect((await slow.closed).code).toBe(4008)
+    await emu.close()
+    // At a test interval of 400 ms, 20 heartbeats cost about a fifth of one event.
+    emu = await startTestEmulator({
+      heartbeatIntervalMs: 400,
+      gatewaySendLimit: { count: 3, windowMs: 60_000 },
+    })
+    const fast = await open()
+    fast.identify(emu.botToken)
+    await fast.next((f) => f.op === 0 && f.t === E.Ready)
+    for (let i = 0; i < 20; i++) fast.send({ op: 1, d: null })
+    await waitFor(() => fast.frames.filter((f) => f.op === Op.HeartbeatAck).length === 20)
+    expect(emu.control.stats().heartbeats).toBe(20)
+    // identify 1 + heartbeats ~0.19 + presence 1 = 2.19; the second presence makes 3.19 > 3.
+    for (let i = 0; i < 2; i++) {
+      fast.send({ op: 3, d: { since: null, activities: [], status: 'online', afk: false } })
+    }
+    expect((await fast.closed).code).toBe(4008)
+  })
+
+  it('asks for a heartbeat with op 1 (control requestHeartbeat)', async () => {
+    const g = await open()
+    emu.control.requestHeartbeat()
+    const request = await g.next((f) => f.op === Op.Heartbeat)
+    expect(request).toEqual({ op: Op.Heartbeat, d: null, s: null, t: null })
+  })
+
+  it('accepts the deprecated $-prefixed connection properties', async () => {
+    const g = await open()
+    g.send({
+      op: 2,
+      d: {
+        token: emu.botToken,
+        intents: 1,
+        properties: { $os: 'linux', $browser: 'x', $device: 'x' },
+      },
+    })
+    await g.next((f) => f.op === 0 && f.t === E.Ready)
+  })
+
+  it('op 43 answers CHANNEL_INFO with the voice session start times', async () => {
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    const { g } = await ready(1)
+    g.send({ op: 43, d: { guild_id: W.guild, fields: ['status', 'voice_start_time'] } })
+    const info = await g.next((f) => f.op === 0 && f.t === E.ChannelInfo)
+    const channels = (info.d as { channels: { id: string; voice_start_time: number | null }[] })
+      .channels
+    const lobby = channels.find((c) => c.id === W.lobby)!
+    expect(lobby).toMatchObject({ status: null })
+    expect(Math.abs(lobby.voice_start_time! - Date.now() / 1000)).toBeLessThan(60)
+    expect(channels.find((c) => c.id === W.table2)).toEqual({
+      id: W.table2,
+      status: null,
+      voice_start_time: null,
+    })
+    emu.control.setVoice({ userId: W.memberA, channelId: null })
+    g.send({ op: 43, d: { guild_id: W.guild, fields: ['voice_start_time'] } })
+    await waitFor(() => g.dispatches(E.ChannelInfo).length === 2)
+    const after = g.dispatches(E.ChannelInfo)[1]!.d as { channels: { id: string }[] }
+    expect(after.channels.find((c) => c.id === W.lobby)).toEqual({
+      id: W.lobby,
+      voice_start_time: null,
+    })
+  })
+
+  it('sends the bot its own GUILD_MEMBER_UPDATE without the GUILD_MEMBERS intent', async () => {
+    const { g } = await ready(1)
+    await fetch(`${emu.restBase}/v10/guilds/${W.guild}/members/@me`, {
+      method: 'PATCH',
+      headers: { authorization: `Bot ${emu.botToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ nick: 'Dealer' }),
+    })
+    const update = await g.next((f) => f.op === 0 && f.t === E.GuildMemberUpdate)
+    expect((update.d as { nick: string }).nick).toBe('Dealer')
+    emu.control.removeMember(W.memberA)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(g.dispatches(E.GuildMemberRemove)).toHaveLength(0)
+  })
+
+  it('closes 4009 when the client stops heartbeating, and the session stays resumable', async () => {
     await emu.close()
     emu = await startTestEmulator({ heartbeatIntervalMs: 100 })
     const g = await open()
+    g.identify(emu.botToken)
+    const ready = await g.next((f) => f.op === 0 && f.t === E.Ready)
     expect((await g.closed).code).toBe(4009)
+    // ...and the app is "forced to Resume" (docs events/gateway): the session is still there.
+    const r = await RawGateway.open(`${emu.resumeGatewayUrl}/?v=10&encoding=json`)
+    sockets.push(r)
+    const sessionId = (ready.d as { session_id: string }).session_id
+    r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await r.next((f) => f.op === 0 && f.t === E.Resumed)
+    // An explicit close with 4009 ("start a new one") ends the session.
+    emu.control.closeGateway(4009)
+    await waitFor(() => emu.control.stats().sessions === 0)
   })
 
   it('op 8 answers GUILD_MEMBERS_CHUNK, rate-limits repeated full requests, needs GUILD_MEMBERS', async () => {

@@ -23,7 +23,10 @@ describe('@discordjs/ws WebSocketManager against the emulator', () => {
     const ready = rec.of(E.Ready)[0]!
     expect(ready.d.user.id).toBe(W.bot)
     expect(ready.d.guilds).toEqual([{ id: W.guild, unavailable: true }])
-    expect(ready.d.resume_gateway_url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/resume$/)
+    // A bare origin on its own port, like Discord's session-specific gateway hosts.
+    expect(ready.d.resume_gateway_url).toBe(emu.resumeGatewayUrl)
+    expect(emu.resumeGatewayUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/)
+    expect(emu.resumeGatewayUrl).not.toBe(emu.gatewayUrl)
     expect(ready.s).toBe(1)
     const guild = rec.of(E.GuildCreate)[0]!
     expect(guild.s).toBe(2)
@@ -67,6 +70,8 @@ describe('@discordjs/ws WebSocketManager against the emulator', () => {
     expect(seqs).toEqual(seqs.map((_, i) => i + 1))
     expect(emu.control.stats().identifies).toBe(identifies)
     expect(emu.control.stats().resumes).toBe(1)
+    // The resume went to READY's resume_gateway_url.
+    expect(emu.control.stats().resumeOriginConnections).toBe(1)
   }
 
   it('resumes after close 4000 and replays the missed events', async () => {

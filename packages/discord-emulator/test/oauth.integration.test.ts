@@ -61,7 +61,7 @@ describe('OAuth2', () => {
     expect((await fetch(authorizeUrl({ redirect_uri: 'https://evil.example/cb' }))).status).toBe(
       400,
     )
-    const rt = await authorize({ response_type: 'token' })
+    const rt = await authorize({ response_type: 'id_token' })
     expect(rt.location.searchParams.get('error')).toBe('unsupported_response_type')
     expect(rt.location.searchParams.get('state')).toBe('st@te/with+chars')
     expect((await authorize({ scope: 'identify bogus' })).location.searchParams.get('error')).toBe(
@@ -271,5 +271,59 @@ describe('OAuth2', () => {
     })
     expect(noIdentify.status).toBe(401)
     expect((await token({ grant_type: 'password' }, basic())).status).toBe(400)
+  })
+
+  it('implicit grant: the token comes back in the fragment, without a refresh token', async () => {
+    const { res } = await authorize({ response_type: 'token', scope: 'identify' })
+    expect(res.status).toBe(302)
+    const location = res.headers.get('location')!
+    expect(location.startsWith(`${REDIRECT}#`)).toBe(true)
+    const fragment = new URLSearchParams(location.split('#')[1])
+    expect(fragment.get('token_type')).toBe('Bearer')
+    expect(fragment.get('scope')).toBe('identify')
+    expect(fragment.get('state')).toBe('st@te/with+chars')
+    expect(fragment.has('refresh_token')).toBe(false)
+    const me = await fetch(`${emu.restBase}/v10/users/@me`, {
+      headers: { authorization: `Bearer ${fragment.get('access_token')}` },
+    })
+    expect(((await me.json()) as { id: string }).id).toBe(W.memberA)
+  })
+
+  it('bot authorization flow: an install link adds the bot with its permissions, no redirect needed', async () => {
+    await emu.close()
+    emu = await startTestEmulator({
+      world: { ...DEFAULT_WORLD, bot: { ...DEFAULT_WORLD.bot, inGuild: false } },
+    })
+    const link = (params: Record<string, string>) =>
+      `${emu.webUrl}/oauth2/authorize?${new URLSearchParams({
+        client_id: emu.clientId,
+        scope: 'bot',
+        permissions: '17825808',
+        guild_id: W.guild,
+        ...params,
+      })}`
+    // The picker first; a member without Manage Server may not install it.
+    expect((await fetch(link({}))).status).toBe(200)
+    expect((await fetch(link({ user_id: W.memberA }))).status).toBe(403)
+    expect(emu.control.state().botInGuild).toBe(false)
+    const ok = await fetch(link({ user_id: W.owner }))
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('was added to')
+    expect(emu.control.state().botInGuild).toBe(true)
+    const roles = await fetch(`${emu.restBase}/v10/guilds/${W.guild}/roles`, {
+      headers: { authorization: `Bot ${emu.botToken}` },
+    })
+    const botRole = ((await roles.json()) as { id: string; permissions: string }[]).find(
+      (r) => r.id === W.botRole,
+    )
+    expect(botRole?.permissions).toBe('17825808')
+    // With a redirect, the guild and permissions come back as query parameters.
+    const back = await fetch(link({ user_id: W.owner, redirect_uri: REDIRECT }), {
+      redirect: 'manual',
+    })
+    const to = new URL(back.headers.get('location')!)
+    expect(to.searchParams.get('guild_id')).toBe(W.guild)
+    expect(to.searchParams.get('permissions')).toBe('17825808')
+    expect((await fetch(link({ guild_id: '123456789012345678' }))).status).toBe(400)
   })
 })

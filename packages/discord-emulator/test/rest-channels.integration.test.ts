@@ -291,4 +291,14 @@ describe('REST: guild, channels, overwrites, invites', () => {
       [],
     )
   })
+
+  it('lists a channel’s invites with MANAGE_CHANNELS', async () => {
+    const created = await api(emu, 'POST', `/channels/${W.lobby}/invites`, {
+      body: { max_age: 600 },
+    })
+    const list = await api(emu, 'GET', `/channels/${W.lobby}/invites`)
+    expect(list.status).toBe(200)
+    expect(list.body).toEqual([expect.objectContaining({ code: created.body.code, max_age: 600 })])
+    expect((await api(emu, 'GET', `/channels/${W.table2}/invites`)).body).toEqual([])
+  })
 })

@@ -190,4 +190,26 @@ describe('REST: members and voice states', () => {
       W.table2,
     )
   })
+
+  it('search members by name prefix, the bot’s own nickname, and stage-only voice-state edits', async () => {
+    const found = await api(emu, 'GET', `/guilds/${W.guild}/members/search?query=URZA&limit=5`)
+    expect(found.body.map((m: { user: { id: string } }) => m.user.id)).toEqual([W.memberA])
+    const noQuery = await api(emu, 'GET', `/guilds/${W.guild}/members/search`)
+    expect(noQuery.body.errors.query._errors[0].code).toBe('BASE_TYPE_REQUIRED')
+    const me = await api(emu, 'PATCH', `/guilds/${W.guild}/members/@me`, {
+      body: { nick: 'Dealer' },
+    })
+    expect(me.body).toMatchObject({ nick: 'Dealer', user: { id: W.bot } })
+    const update = await gw.next(
+      (f) =>
+        f.op === 0 && f.t === E.GuildMemberUpdate && (f.d as { nick: string }).nick === 'Dealer',
+    )
+    expect((update.d as { user: { id: string } }).user.id).toBe(W.bot)
+    // Voice-state edits are for stage channels; a user not in voice is 10065 first.
+    const path = `/guilds/${W.guild}/voice-states/${W.memberA}`
+    expect((await api(emu, 'PATCH', path, { body: { suppress: true } })).body.code).toBe(10065)
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    const onVoice = await api(emu, 'PATCH', path, { body: { channel_id: W.lobby, suppress: true } })
+    expect([onVoice.status, onVoice.body.code]).toEqual([400, 50024])
+  })
 })

@@ -33,9 +33,75 @@ describe('REST rate limits and faults', () => {
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0')
     expect(limited.body).toMatchObject({ message: 'You are being rate limited.', global: false })
     expect(limited.body.retry_after).toBeGreaterThan(0)
+    expect(Number(limited.headers.get('x-ratelimit-reset-after'))).toBe(limited.body.retry_after)
+    expect(limited.headers.get('retry-after')).toBe(String(Math.ceil(limited.body.retry_after)))
     // Another route has its own bucket.
     expect((await api(emu, 'GET', `/guilds/${W.guild}`)).status).toBe(200)
     expect(emu.control.stats().invalidRequests).toBe(1)
+  })
+
+  it('one 429’s headers and body agree, for user, shared and global scopes (docs examples)', async () => {
+    emu = await startTestEmulator()
+    emu.control.restFault({ method: 'GET', path: '/users/@me', status: 429, retryAfter: 0.5 })
+    const before = Date.now()
+    const user = await api(emu, 'GET', '/users/@me')
+    const after = Date.now()
+    expect(user.status).toBe(429)
+    expect(user.body).toEqual({
+      message: 'You are being rate limited.',
+      retry_after: 0.5,
+      global: false,
+    })
+    expect(user.headers.get('x-ratelimit-reset-after')).toBe('0.5')
+    expect(user.headers.get('retry-after')).toBe('1')
+    expect(user.headers.get('x-ratelimit-limit')).toBe('10')
+    expect(user.headers.get('x-ratelimit-remaining')).toBe('0')
+    expect(user.headers.get('x-ratelimit-bucket')).toMatch(/^[0-9a-f]{32}$/)
+    expect(user.headers.get('x-ratelimit-scope')).toBe('user')
+    expect(user.headers.get('x-ratelimit-global')).toBeNull()
+    // X-RateLimit-Reset is "now + Reset-After" as epoch seconds.
+    const reset = Number(user.headers.get('x-ratelimit-reset')) * 1000
+    expect(reset).toBeGreaterThanOrEqual(before + 500)
+    expect(reset).toBeLessThanOrEqual(after + 500)
+
+    emu.control.restFault({ path: '/users/@me', status: 429, retryAfter: 2.5, scope: 'shared' })
+    const shared = await api(emu, 'GET', '/users/@me')
+    expect(shared.body).toEqual({
+      message: 'The resource is being rate limited.',
+      retry_after: 2.5,
+      global: false,
+    })
+    expect(shared.headers.get('retry-after')).toBe('3')
+    expect(shared.headers.get('x-ratelimit-scope')).toBe('shared')
+    expect(Number(shared.headers.get('x-ratelimit-remaining'))).toBeGreaterThan(0)
+
+    emu.control.restFault({ path: '/users/@me', status: 429, retryAfter: 0.25, global: true })
+    const global = await api(emu, 'GET', '/users/@me')
+    expect(global.body).toEqual({
+      message: 'You are being rate limited.',
+      retry_after: 0.25,
+      global: true,
+    })
+    expect(global.headers.get('retry-after')).toBe('1')
+    expect(global.headers.get('x-ratelimit-global')).toBe('true')
+    expect(global.headers.get('x-ratelimit-scope')).toBe('global')
+    expect(global.headers.get('x-ratelimit-bucket')).toBeNull()
+    // Shared-scope 429s are not invalid requests (docs topics/rate-limits).
+    expect(emu.control.stats().invalidRequests).toBe(2)
+  })
+
+  it('a JSON body without its content type is 50035 at the root of `errors`', async () => {
+    emu = await startTestEmulator()
+    const res = await api(emu, 'POST', `/guilds/${W.guild}/channels`, {
+      body: { name: 'x', type: 2 },
+      headers: { 'content-type': 'text/plain' },
+    })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({
+      code: 50035,
+      message: 'Invalid Form Body',
+      errors: { _errors: [expect.objectContaining({ code: 'CONTENT_TYPE_INVALID' })] },
+    })
   })
 
   it('applies the global per-bot limit with X-RateLimit-Global', async () => {

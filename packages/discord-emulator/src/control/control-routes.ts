@@ -15,12 +15,23 @@ const POST_ROUTES: Record<string, Handler> = {
   '/_emulator/gateway/reconnect': (c) => c.reconnect(),
   '/_emulator/gateway/invalidate': (c, b) => c.invalidate(b.resumable as boolean),
   '/_emulator/gateway/heartbeat-acks': (c, b) => c.setHeartbeatAcks(b.enabled as boolean),
+  '/_emulator/gateway/heartbeat-request': (c) => c.requestHeartbeat(),
   '/_emulator/gateway/refuse': (c, b) => c.refuse(b.ms as number),
   '/_emulator/gateway/restart': (c) => c.restart(),
   '/_emulator/rest/faults': (c, b) =>
     c.restFault(b as unknown as Parameters<EmulatorControl['restFault']>[0]),
   '/_emulator/oauth/tokens': (c, b) =>
     c.issueAccessToken(b as Parameters<EmulatorControl['issueAccessToken']>[0]),
+  '/_emulator/application': (c, b) => c.setApplication(b),
+  '/_emulator/bot/token/reset': (c) => c.resetBotToken(),
+  '/_emulator/bot/membership': (c, b) =>
+    c.setBotMembership(b as Parameters<EmulatorControl['setBotMembership']>[0]),
+  '/_emulator/roles/permissions': (c, b) =>
+    c.setRolePermissions(b as Parameters<EmulatorControl['setRolePermissions']>[0]),
+  '/_emulator/channels/overwrites': (c, b) =>
+    c.setChannelOverwrite(b as Parameters<EmulatorControl['setChannelOverwrite']>[0]),
+  '/_emulator/channels/overwrites/delete': (c, b) =>
+    c.deleteChannelOverwrite(b as Parameters<EmulatorControl['deleteChannelOverwrite']>[0]),
   '/_emulator/reset': (c) => c.reset(),
 }
 

@@ -3,6 +3,7 @@ import { EmulatorError } from '../errors.ts'
 import type { RestFault } from '../rest/faults.ts'
 import type { RestLogEntry, Runtime } from '../runtime.ts'
 import type { VoiceFlags } from '../world/world.ts'
+import { type ApplicationSetup, createSetupControl, type SetupControl } from './setup-control.ts'
 
 /** Snapshot of the emulated world, for tests, the panel and the app's dev tooling. */
 export interface EmulatorState {
@@ -15,6 +16,10 @@ export interface EmulatorState {
   restBase: string
   webUrl: string
   gatewayUrl: string
+  resumeGatewayUrl: string
+  /** Whether the bot is a member of the guild. */
+  botInGuild: boolean
+  application: ApplicationSetup
   users: {
     id: string
     username: string
@@ -39,6 +44,10 @@ export interface EmulatorState {
 export interface EmulatorStats {
   identifies: number
   resumes: number
+  /** Op 1 heartbeats received from clients. */
+  heartbeats: number
+  /** WebSockets opened on the resume origin (READY's resume_gateway_url). */
+  resumeOriginConnections: number
   /** Sessions with a live connection. */
   activeSessions: number
   /** Sessions still known (live or resumable). */
@@ -51,7 +60,7 @@ export interface EmulatorStats {
 }
 
 /** Test / dev control surface (also served over HTTP under /_emulator). */
-export interface EmulatorControl {
+export interface EmulatorControl extends SetupControl {
   state(): EmulatorState
   createUser(input: { username: string; globalName?: string | null }): { id: string }
   setVoice(input: SetVoiceInput): void
@@ -60,6 +69,8 @@ export interface EmulatorControl {
   reconnect(): void
   invalidate(resumable: boolean): void
   setHeartbeatAcks(enabled: boolean): void
+  /** Op 1 to every connection: Discord asking for a heartbeat now. */
+  requestHeartbeat(): void
   refuse(ms: number): void
   restart(): void
   restFault(input: RestFault): void
@@ -123,6 +134,7 @@ export const ControlSchemas = {
     count: z.number().int().min(1).max(10_000).optional(),
     retryAfter: z.number().min(0).max(3600).optional(),
     global: z.boolean().optional(),
+    scope: z.enum(['user', 'global', 'shared']).optional(),
     delayMs: z.number().int().min(0).max(120_000).optional(),
   }),
   issueAccessToken: z.object({
@@ -150,6 +162,8 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
     return {
       identifies: rt.gateway.identifies,
       resumes: rt.gateway.resumes,
+      heartbeats: rt.gateway.heartbeats,
+      resumeOriginConnections: rt.gateway.originConnections.resume,
       activeSessions: sessions.filter((s) => s.sink !== null).length,
       sessions: sessions.length,
       connections: rt.gateway.connections.size,
@@ -160,6 +174,7 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
     }
   }
   return {
+    ...createSetupControl(rt),
     state() {
       const w = rt.world
       return {
@@ -172,6 +187,13 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
         restBase: rt.urls.restBase,
         webUrl: rt.urls.webUrl,
         gatewayUrl: rt.urls.gatewayUrl,
+        resumeGatewayUrl: rt.urls.resumeUrl,
+        botInGuild: w.botInGuild,
+        application: {
+          redirectUris: [...w.application.redirectUris],
+          privilegedIntents: [...w.application.privilegedIntents],
+          approximateGuildCount: w.application.approximateGuildCount,
+        },
         users: [...w.users.values()].map((u) => ({ ...u, member: w.members.has(u.id) })),
         channels: [...w.channels.values()].map((c) => ({
           id: c.id,
@@ -215,6 +237,7 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
     invalidate(resumable) {
       rt.gateway.invalidateAll(parse(ControlSchemas.invalidate, { resumable }).resumable)
     },
+    requestHeartbeat: () => rt.gateway.requestHeartbeats(),
     setHeartbeatAcks(enabled) {
       rt.gateway.setAcks(parse(ControlSchemas.heartbeatAcks, { enabled }).enabled)
     },

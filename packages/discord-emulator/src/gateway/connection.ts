@@ -10,6 +10,19 @@ import type { BufferedDispatch, GatewaySession, SessionSink } from './session.ts
 /** Largest client frame Discord accepts. */
 export const MAX_CLIENT_PAYLOAD = 4096
 
+/** The heartbeat interval Discord hands out in production (HELLO in real traffic). */
+export const DISCORD_HEARTBEAT_INTERVAL_MS = 41_250
+
+/**
+ * What one heartbeat costs against the 120-per-60-s send limit. Discord counts every gateway event,
+ * heartbeats included (docs events/gateway "Rate Limiting"), at its ~41 s cadence. Tests shorten
+ * the interval to a few hundred ms; a heartbeat then costs its share of one real heartbeat, so a
+ * client beating at the HELLO interval uses the same part of the budget as it would on Discord.
+ */
+export function heartbeatCost(heartbeatIntervalMs: number): number {
+  return Math.min(1, heartbeatIntervalMs / DISCORD_HEARTBEAT_INTERVAL_MS)
+}
+
 /** What a connection needs from the gateway server. */
 export interface ConnectionHost {
   readonly heartbeatIntervalMs: number
@@ -19,9 +32,15 @@ export interface ConnectionHost {
   resume(conn: GatewayConnection, d: unknown): void
   requestMembers(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   voiceUpdate(conn: GatewayConnection, session: GatewaySession, d: unknown): void
+  channelInfo(conn: GatewayConnection, session: GatewaySession, d: unknown): void
   /** The connection is gone; `code` is the close code (1006 when dropped). */
-  closed(conn: GatewayConnection, code: number, byServer: boolean): void
+  closed(
+    conn: GatewayConnection,
+    code: number,
+    opts: { byServer: boolean; resumable: boolean },
+  ): void
   onSent(t: string, s: number): void
+  heartbeatReceived(): void
 }
 
 /**
@@ -36,6 +55,7 @@ export class GatewayConnection implements SessionSink {
   #windowStart = Date.now()
   #sentInWindow = 0
   #closeCodeSent: number | null = null
+  #resumableClose = false
 
   constructor(
     readonly ws: WebSocket,
@@ -71,11 +91,15 @@ export class GatewayConnection implements SessionSink {
     this.host.onSent(event.t, event.s)
   }
 
-  /** Closes with a code; 1006 drops the TCP connection without a close frame. */
-  close(code: number, reason = ''): void {
+  /**
+   * Closes with a code; 1006 drops the TCP connection without a close frame. `resumable` keeps the
+   * session resumable whatever the code says (the heartbeat timeout).
+   */
+  close(code: number, reason = '', resumable = false): void {
     if (this.closing) return
     this.closing = true
     this.#closeCodeSent = code
+    this.#resumableClose = resumable
     this.#stopHeartbeatTimeout()
     if (code === 1006) this.ws.terminate()
     else this.ws.close(code, reason)
@@ -85,7 +109,13 @@ export class GatewayConnection implements SessionSink {
     this.#stopHeartbeatTimeout()
     // Discord allows some slack after the interval before it gives up on a silent client.
     const ms = Math.round(this.host.heartbeatIntervalMs * 1.5) + 1000
-    this.#heartbeatTimer = setTimeout(() => this.close(C.SessionTimedOut, 'Session timed out'), ms)
+    // "If your app fails to send a heartbeat event in time, your connection will be closed and you
+    // will be forced to Resume" (docs events/gateway "Heartbeat Interval"; RESUME after a missed
+    // heartbeat works, discord/discord-api-docs#2922): 4009, but the session stays resumable.
+    this.#heartbeatTimer = setTimeout(
+      () => this.close(C.SessionTimedOut, 'Session timed out', true),
+      ms,
+    )
     this.#heartbeatTimer.unref()
   }
 
@@ -97,7 +127,10 @@ export class GatewayConnection implements SessionSink {
   #onClose(code: number): void {
     this.#stopHeartbeatTimeout()
     const byServer = this.#closeCodeSent !== null
-    this.host.closed(this, this.#closeCodeSent ?? code, byServer)
+    this.host.closed(this, this.#closeCodeSent ?? code, {
+      byServer,
+      resumable: this.#resumableClose,
+    })
   }
 
   #onMessage(data: unknown, isBinary: boolean): void {
@@ -125,13 +158,14 @@ export class GatewayConnection implements SessionSink {
       return
     }
     const { op, d } = frame.data
-    // Heartbeats don't count here: test clients beat every few hundred ms (documented deviation).
-    if (op !== Op.Heartbeat && !this.#countSend()) {
+    const cost = op === Op.Heartbeat ? heartbeatCost(this.host.heartbeatIntervalMs) : 1
+    if (!this.#countSend(cost)) {
       this.close(C.RateLimited, 'Rate limited.')
       return
     }
     switch (op) {
       case Op.Heartbeat:
+        this.host.heartbeatReceived()
         this.#armHeartbeatTimeout()
         if (this.host.acksEnabled()) this.send({ op: Op.HeartbeatAck, d: null, s: null, t: null })
         return
@@ -152,7 +186,8 @@ export class GatewayConnection implements SessionSink {
       case Op.PresenceUpdate:
       case Op.VoiceStateUpdate:
       case Op.RequestGuildMembers:
-      case Op.RequestSoundboardSounds: {
+      case Op.RequestSoundboardSounds:
+      case Op.RequestChannelInfo: {
         const session = this.session
         if (!session) {
           this.close(C.NotAuthenticated, 'Not authenticated.')
@@ -160,6 +195,7 @@ export class GatewayConnection implements SessionSink {
         }
         if (op === Op.RequestGuildMembers) this.host.requestMembers(this, session, d)
         if (op === Op.VoiceStateUpdate) this.host.voiceUpdate(this, session, d)
+        if (op === Op.RequestChannelInfo) this.host.channelInfo(this, session, d)
         return
       }
       default:
@@ -168,14 +204,15 @@ export class GatewayConnection implements SessionSink {
     }
   }
 
-  #countSend(): boolean {
+  #countSend(cost: number): boolean {
     const now = Date.now()
     if (now - this.#windowStart >= this.host.sendLimit.windowMs) {
       this.#windowStart = now
       this.#sentInWindow = 0
     }
-    this.#sentInWindow++
-    return this.#sentInWindow <= this.host.sendLimit.count
+    this.#sentInWindow += cost
+    // A small epsilon so that fractional heartbeat costs never tip an exact budget over.
+    return this.#sentInWindow <= this.host.sendLimit.count + 1e-9
   }
 
   /** Sends op 9 and detaches the session from this socket (a RESUME may follow on it). */
@@ -183,6 +220,11 @@ export class GatewayConnection implements SessionSink {
     if (this.session?.sink === this) this.session.sink = null
     this.session = null
     this.send({ op: Op.InvalidSession, d: resumable, s: null, t: null })
+  }
+
+  /** Sends op 1: Discord asks for a heartbeat now (docs events/gateway "Heartbeat Requests"). */
+  requestHeartbeat(): void {
+    this.send({ op: Op.Heartbeat, d: null, s: null, t: null })
   }
 
   /** Sends op 7 RECONNECT. */

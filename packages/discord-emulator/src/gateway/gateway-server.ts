@@ -5,15 +5,21 @@ import {
   type ApplicationFlags,
   GatewayCloseCodes as C,
   GatewayDispatchEvents as E,
+  type GatewayGuildCreateDispatchData,
   type GatewayReadyDispatchData,
   GatewayIntentBits as I,
 } from 'discord-api-types/v10'
 import { WebSocketServer } from 'ws'
 import type { Logger } from '../log.ts'
+import { applicationFlags } from '../world/application.ts'
 import type { World } from '../world/world.ts'
+import {
+  handleRequestChannelInfo,
+  handleRequestMembers,
+  handleVoiceUpdate,
+} from './client-requests.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
-import { handleRequestMembers, handleVoiceUpdate } from './member-requests.ts'
-import { IdentifySchema, PRIVILEGED_INTENTS, ResumeSchema, VALID_INTENTS } from './payloads.ts'
+import { forIntents, IdentifySchema, identifyRefusal, ResumeSchema } from './payloads.ts'
 import { GatewaySession } from './session.ts'
 
 /** Gateway settings. */
@@ -30,6 +36,9 @@ export interface GatewayOptions {
   log: Logger
 }
 
+/** Which listener a WebSocket came in on: the main gateway origin or the resume origin. */
+export type GatewayOrigin = 'gateway' | 'resume'
+
 /** Close codes after which a session cannot be resumed. */
 const SESSION_ENDING = new Set<number>([
   1000, 1001, 4003, 4004, 4005, 4007, 4009, 4010, 4011, 4012, 4013, 4014,
@@ -45,6 +54,9 @@ export class GatewayServer implements ConnectionHost {
   readonly connections = new Set<GatewayConnection>()
   identifies = 0
   resumes = 0
+  heartbeats = 0
+  /** WebSockets opened on each origin since start (or reset). */
+  readonly originConnections: Record<GatewayOrigin, number> = { gateway: 0, resume: 0 }
   startRemaining: number
   startResetAt = Date.now() + 86_400_000
   #acks = true
@@ -83,8 +95,12 @@ export class GatewayServer implements ConnectionHost {
     }
   }
 
-  /** Handles an HTTP upgrade on `/` or `/resume`. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Handles an HTTP upgrade. Both origins are bare: clients append `/?v=10&encoding=json` (or
+   * `?v=10&encoding=json`, which is the same request line). The gateway origin also keeps the old
+   * `/resume` path, which resume URLs persisted by earlier emulator versions still name.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origin: GatewayOrigin): void {
     const url = new URL(req.url ?? '/', 'http://x')
     if (Date.now() < this.#refuseUntil) {
       socket.end(
@@ -92,13 +108,17 @@ export class GatewayServer implements ConnectionHost {
       )
       return
     }
-    if (url.pathname !== '/' && url.pathname !== '/resume') {
+    const path = url.pathname
+    const known =
+      path === '/' || (origin === 'gateway' && (path === '/resume' || path === '/resume/'))
+    if (!known) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
       return
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new GatewayConnection(ws, this)
       this.connections.add(conn)
+      this.originConnections[origin]++
       const v = url.searchParams.get('v')
       const encoding = url.searchParams.get('encoding') ?? 'json'
       if (v !== null && v !== '10') conn.close(C.InvalidAPIVersion, 'Invalid API version')
@@ -117,28 +137,12 @@ export class GatewayServer implements ConnectionHost {
     }
     const d = parsed.data
     const world = this.world()
-    if (d.token.replace(/^Bot /, '') !== world.botToken) {
-      conn.close(C.AuthenticationFailed, 'Authentication failed.')
-      return
-    }
-    if (d.intents < 0 || (d.intents & ~VALID_INTENTS) !== 0) {
-      conn.close(C.InvalidIntents, 'Invalid intent(s).')
-      return
-    }
-    const enabled = world.seed.application.privilegedIntents.reduce(
-      (acc, name) => acc | PRIVILEGED_INTENTS[name],
-      0,
-    )
-    const privileged = Object.values(PRIVILEGED_INTENTS).reduce((a, b) => a | b, 0)
-    if ((d.intents & privileged & ~enabled) !== 0) {
-      conn.close(C.DisallowedIntents, 'Disallowed intent(s).')
+    const refusal = identifyRefusal(d, world)
+    if (refusal) {
+      conn.close(refusal.code, refusal.reason)
       return
     }
     const shard = d.shard ?? [0, 1]
-    if (shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
-      conn.close(C.InvalidShard, 'Invalid shard.')
-      return
-    }
     const bucket = shard[0] % this.options.maxConcurrency
     const now = Date.now()
     const last = this.#lastIdentify.get(bucket) ?? 0
@@ -156,25 +160,37 @@ export class GatewayServer implements ConnectionHost {
     this.startRemaining--
     this.#lastIdentify.set(bucket, now)
     this.identifies++
-    const session = new GatewaySession(randomBytes(16).toString('hex'), d.intents, shard, 5000)
+    // sharding formula: shard_id = (guild_id >> 22) % num_shards (docs events/gateway "Sharding")
+    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
+    const session = new GatewaySession(
+      randomBytes(16).toString('hex'),
+      d.intents,
+      shard,
+      ownsGuild,
+      5000,
+    )
     this.sessions.set(session.id, session)
     conn.session = session
     session.sink = conn
-    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
-    const ready: GatewayReadyDispatchData = {
+    const inGuild = ownsGuild && world.botInGuild
+    const flags = applicationFlags(world.application)
+    const ready = {
       v: 10,
-      user: world.apiUser(world.botUserId)!,
-      guilds: ownsGuild ? [{ id: world.guildId, unavailable: true }] : [],
+      // READY's user object includes the (for a bot, null) email (docs events/gateway-events "Ready").
+      user: { ...world.apiUser(world.botUserId)!, verified: true, mfa_enabled: false, email: null },
+      guilds: inGuild ? [{ id: world.guildId, unavailable: true }] : [],
       session_id: session.id,
       resume_gateway_url: this.options.resumeUrl(),
       shard: [shard[0], shard[1]],
-      application: { id: world.botUserId, flags: 0 as ApplicationFlags, flags_new: '0' },
-    }
+      application: {
+        id: world.botUserId,
+        flags: flags as ApplicationFlags,
+        flags_new: String(flags),
+      },
+    } satisfies GatewayReadyDispatchData
     session.dispatch(E.Ready, ready)
-    if (ownsGuild && (d.intents & I.Guilds) !== 0) {
-      const guild = world.guildCreate()
-      if ((d.intents & I.GuildVoiceStates) === 0) guild.voice_states = []
-      session.dispatch(E.GuildCreate, guild)
+    if (inGuild && (d.intents & I.Guilds) !== 0) {
+      session.dispatch(E.GuildCreate, forIntents(world.guildCreate(), d.intents))
     }
     this.options.log.info({ session: session.id, intents: d.intents }, 'identified')
   }
@@ -220,13 +236,21 @@ export class GatewayServer implements ConnectionHost {
     handleVoiceUpdate(this.world(), conn, session, d)
   }
 
-  closed(conn: GatewayConnection, code: number): void {
+  channelInfo(conn: GatewayConnection, session: GatewaySession, d: unknown): void {
+    handleRequestChannelInfo(this.world(), conn, session, d)
+  }
+
+  closed(conn: GatewayConnection, code: number, opts: { resumable: boolean }): void {
     this.connections.delete(conn)
     const session = conn.session
     if (!session || session.sink !== conn) return
     session.sink = null
-    if (SESSION_ENDING.has(code)) this.#endSession(session)
+    if (SESSION_ENDING.has(code) && !opts.resumable) this.#endSession(session)
     else this.#startExpiry(session)
+  }
+
+  heartbeatReceived(): void {
+    this.heartbeats++
   }
 
   onSent(t: string, s: number): void {
@@ -244,10 +268,20 @@ export class GatewayServer implements ConnectionHost {
     this.sessions.delete(session.id)
   }
 
-  /** Fans a world dispatch out to every session whose intents allow it. */
+  /**
+   * Fans a world dispatch out to every session whose intents allow it and whose shard owns the
+   * guild (every world event is a guild event), while the bot is in the guild.
+   */
   dispatch(t: E, d: unknown, intent: number): void {
+    // A bot outside the guild hears nothing from it (its own removal, GUILD_DELETE, excepted).
+    if (t !== E.GuildDelete && !this.world().botInGuild) return
     for (const session of this.sessions.values()) {
-      if (intent === 0 || (session.intents & intent) !== 0) session.dispatch(t, d)
+      if (!session.ownsGuild) continue
+      if (intent !== 0 && (session.intents & intent) === 0) continue
+      session.dispatch(
+        t,
+        t === E.GuildCreate ? forIntents(d as GatewayGuildCreateDispatchData, session.intents) : d,
+      )
     }
   }
 
@@ -275,6 +309,11 @@ export class GatewayServer implements ConnectionHost {
     }
   }
 
+  /** Op 1 to every connection: each client must answer with a heartbeat at once. */
+  requestHeartbeats(): void {
+    for (const conn of [...this.connections]) conn.requestHeartbeat()
+  }
+
   setAcks(enabled: boolean): void {
     this.#acks = enabled
   }
@@ -285,9 +324,14 @@ export class GatewayServer implements ConnectionHost {
 
   /** Forgets every session and drops every connection (no resume possible). */
   restart(): void {
+    this.endAllSessions(1006)
+  }
+
+  /** Forgets every session and closes every connection with `code` (1006 drops TCP). */
+  endAllSessions(code: number): void {
     for (const s of this.sessions.values()) s.clearExpiry()
     this.sessions.clear()
-    for (const conn of [...this.connections]) conn.close(1006)
+    for (const conn of [...this.connections]) conn.close(code, 'Session ended by the emulator')
   }
 
   /** Restores the initial fault and counter state. */
@@ -299,6 +343,9 @@ export class GatewayServer implements ConnectionHost {
     this.lastAllMembersRequest.clear()
     this.identifies = 0
     this.resumes = 0
+    this.heartbeats = 0
+    this.originConnections.gateway = 0
+    this.originConnections.resume = 0
     this.startRemaining = this.options.sessionStartLimit
     this.startResetAt = Date.now() + 86_400_000
   }

@@ -1,5 +1,10 @@
-import { GatewayIntentBits } from 'discord-api-types/v10'
+import {
+  GatewayCloseCodes as C,
+  type GatewayGuildCreateDispatchData,
+  GatewayIntentBits,
+} from 'discord-api-types/v10'
 import { z } from 'zod'
+import type { World } from '../world/world.ts'
 
 /** Every intent bit Discord defines. */
 export const VALID_INTENTS = Object.values(GatewayIntentBits)
@@ -16,16 +21,58 @@ export const PRIVILEGED_INTENTS = {
 /** Client frame envelope. */
 export const FrameSchema = z.object({ op: z.number().int(), d: z.unknown() })
 
+/**
+ * IDENTIFY connection properties: `os`, `browser`, `device`, or the deprecated `$`-prefixed names,
+ * which "currently still work" (docs events/gateway-events "Identify Connection Properties").
+ */
+const ConnectionProperties = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (p) =>
+      ['os', 'browser', 'device'].every(
+        (k) => typeof p[k] === 'string' || typeof p[`$${k}`] === 'string',
+      ),
+    'os, browser and device are required',
+  )
+
 /** Op 2 IDENTIFY data. */
 export const IdentifySchema = z.object({
   token: z.string(),
-  properties: z.object({ os: z.string(), browser: z.string(), device: z.string() }),
+  properties: ConnectionProperties,
   intents: z.number().int(),
   compress: z.boolean().optional(),
   large_threshold: z.number().int().min(50).max(250).optional(),
   shard: z.tuple([z.number().int(), z.number().int()]).optional(),
   presence: z.unknown().optional(),
 })
+
+/**
+ * Why an IDENTIFY is refused, as the close code Discord sends (docs topics/opcodes-and-status-codes
+ * "Gateway Close Event Codes"): a wrong token 4004, unknown intent bits 4013, a privileged intent
+ * the application has not enabled 4014, a shard outside [0, num_shards) 4010. Null when accepted.
+ */
+export function identifyRefusal(
+  d: z.output<typeof IdentifySchema>,
+  world: Pick<World, 'botToken' | 'application'>,
+): { code: number; reason: string } | null {
+  if (d.token.replace(/^Bot /, '') !== world.botToken) {
+    return { code: C.AuthenticationFailed, reason: 'Authentication failed.' }
+  }
+  if (d.intents < 0 || (d.intents & ~VALID_INTENTS) !== 0) {
+    return { code: C.InvalidIntents, reason: 'Invalid intent(s).' }
+  }
+  const enabled = world.application.privilegedIntents.reduce(
+    (acc, name) => acc | PRIVILEGED_INTENTS[name],
+    0,
+  )
+  const privileged = Object.values(PRIVILEGED_INTENTS).reduce((a, b) => a | b, 0)
+  if ((d.intents & privileged & ~enabled) !== 0) {
+    return { code: C.DisallowedIntents, reason: 'Disallowed intent(s).' }
+  }
+  const [id, count] = d.shard ?? [0, 1]
+  if (count < 1 || id < 0 || id >= count) return { code: C.InvalidShard, reason: 'Invalid shard.' }
+  return null
+}
 
 /** Op 6 RESUME data. */
 export const ResumeSchema = z.object({
@@ -53,3 +100,18 @@ export const RequestMembersSchema = z
     nonce: z.string().max(32).optional(),
   })
   .refine((d) => d.query !== undefined || d.user_ids !== undefined, 'query or user_ids required')
+
+/** Op 43 REQUEST_CHANNEL_INFO data. */
+export const RequestChannelInfoSchema = z.object({
+  guild_id: z.string(),
+  fields: z.array(z.enum(['status', 'voice_start_time'])),
+})
+
+/** GUILD_CREATE as a session sees it: no voice states without GUILD_VOICE_STATES. */
+export function forIntents(
+  guild: GatewayGuildCreateDispatchData,
+  intents: number,
+): GatewayGuildCreateDispatchData {
+  if ((intents & GatewayIntentBits.GuildVoiceStates) !== 0) return guild
+  return { ...guild, voice_states: [] }
+}

@@ -26,6 +26,8 @@ export class GatewaySession {
     readonly id: string,
     readonly intents: number,
     readonly shard: readonly [number, number],
+    /** Whether the guild routes to this session's shard. */
+    readonly ownsGuild: boolean,
     private readonly bufferLimit: number,
   ) {}
 

@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { PermissionFlagsBits } from 'discord-api-types/v10'
 import { esc, redirect, sendHtml } from '../rest/http.ts'
 import type { Runtime } from '../runtime.ts'
+import { addBotToGuild } from '../world/bot-membership.ts'
+import { has } from '../world/permissions.ts'
 import { KNOWN_SCOPES } from './oauth-store.ts'
 
 /** Cookie remembering which emulated user approved OAuth last in this browser. */
@@ -12,10 +15,15 @@ function withParams(uri: string, params: Record<string, string | null>): string 
   return u.toString()
 }
 
+/** Scopes of the bot authorization flow, which needs no redirect (docs topics/oauth2 "Bot Authorization Flow"). */
+const BOT_FLOW_SCOPES = new Set(['bot', 'applications.commands'])
+
 /**
  * GET /oauth2/authorize: validates the request like Discord, then shows a user picker. With
  * `user_id` it approves at once (automation) and remembers the user in a cookie; `deny=1`
- * answers access_denied.
+ * answers access_denied. Supports the authorization code grant (with PKCE), the implicit grant
+ * (`response_type=token`, token in the fragment) and the bot authorization flow (`scope=bot`,
+ * `permissions`, `guild_id`): approving installs the bot in the guild with those permissions.
  */
 export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerResponse): void {
   const q = new URL(req.url ?? '/', 'http://x').searchParams
@@ -24,22 +32,30 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
     sendHtml(res, 400, page('Unknown Application', '<p>Invalid client_id.</p>'))
     return
   }
+  const scopes = (q.get('scope') ?? '').split(/[ +]/).filter(Boolean)
+  const botFlow = scopes.length > 0 && scopes.every((s) => BOT_FLOW_SCOPES.has(s))
   const redirectUri = q.get('redirect_uri')
-  if (!redirectUri || !rt.oauth.isRedirectAllowed(app, redirectUri)) {
+  const redirectOk = redirectUri !== null && rt.oauth.isRedirectAllowed(app, redirectUri)
+  if (redirectUri !== null ? !redirectOk : !botFlow) {
     sendHtml(res, 400, page('Invalid OAuth2 redirect_uri', '<p>Invalid OAuth2 redirect_uri</p>'))
     return
   }
   const state = q.get('state')
-  const fail = (error: string, description: string) =>
+  const responseType = q.get('response_type')
+  const fail = (error: string, description: string) => {
+    if (redirectUri === null) {
+      sendHtml(res, 400, page('Authorization failed', `<p>${esc(description)}</p>`))
+      return
+    }
     redirect(res, withParams(redirectUri, { error, error_description: description, state }))
-  if (q.get('response_type') !== 'code') {
+  }
+  if (!botFlow && responseType !== 'code' && responseType !== 'token') {
     fail(
       'unsupported_response_type',
       'The authorization server does not support this response type.',
     )
     return
   }
-  const scopes = (q.get('scope') ?? '').split(/[ +]/).filter(Boolean)
   if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s))) {
     fail('invalid_scope', 'The requested scope is invalid, unknown, or malformed.')
     return
@@ -50,22 +66,75 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
     fail('invalid_request', 'Invalid code_challenge_method, only S256 is supported.')
     return
   }
+  const permissions = q.get('permissions') ?? '0'
+  if (scopes.includes('bot')) {
+    const wrongGuild = q.has('guild_id') && q.get('guild_id') !== rt.world.guildId
+    if (app.id !== rt.world.botUserId || !/^\d{1,30}$/.test(permissions) || wrongGuild) {
+      fail('invalid_request', 'Invalid bot authorization request.')
+      return
+    }
+  }
   if (q.get('deny') === '1') {
     fail('access_denied', 'The resource owner or authorization server denied the request')
     return
   }
   const userId = q.get('user_id')
-  if (userId !== null) {
-    if (!rt.world.users.get(userId) || rt.world.users.get(userId)?.bot) {
-      sendHtml(res, 400, page('Unknown user', '<p>No such emulated user.</p>'))
-      return
-    }
-    const code = rt.oauth.createCode({ userId, clientId: app.id, scopes }, redirectUri, challenge)
-    redirect(res, withParams(redirectUri, { code, state }), 302, {
-      'set-cookie': `${USER_COOKIE}=${userId}; Path=/; SameSite=Lax`,
-    })
+  if (userId === null) {
+    showPicker(rt, res, q, app.name, scopes)
     return
   }
+  const user = rt.world.users.get(userId)
+  if (!user || user.bot) {
+    sendHtml(res, 400, page('Unknown user', '<p>No such emulated user.</p>'))
+    return
+  }
+  const cookie = { 'set-cookie': `${USER_COOKIE}=${userId}; Path=/; SameSite=Lax` }
+  let installed: Record<string, string> = {}
+  if (scopes.includes('bot')) {
+    // Adding a bot needs Manage Server in the guild (docs resources/application "Server Context").
+    if (!has(rt.world.basePermissions(userId), PermissionFlagsBits.ManageGuild)) {
+      sendHtml(
+        res,
+        403,
+        page('Missing permissions', '<p>You need Manage Server to add the app.</p>'),
+      )
+      return
+    }
+    addBotToGuild(rt.world, BigInt(permissions))
+    installed = { guild_id: rt.world.guildId, permissions }
+  }
+  if (redirectUri === null) {
+    const body = `<p><strong>${esc(app.name)}</strong> was added to <strong>${esc(rt.world.guildName)}</strong>.</p>`
+    sendHtml(res, 200, page('Authorized', body), cookie)
+    return
+  }
+  if (responseType === 'token') {
+    // Implicit grant: the token travels in the fragment, without a refresh token.
+    const t = rt.oauth.issue({ userId, clientId: app.id, scopes })
+    const fragment = new URLSearchParams({
+      access_token: t.access_token,
+      token_type: t.token_type,
+      expires_in: String(t.expires_in),
+      scope: t.scope,
+      ...(state !== null ? { state } : {}),
+    })
+    redirect(res, `${redirectUri.split('#')[0]}#${fragment}`, 302, cookie)
+    return
+  }
+  const code =
+    responseType === 'code'
+      ? rt.oauth.createCode({ userId, clientId: app.id, scopes }, redirectUri, challenge)
+      : null
+  redirect(res, withParams(redirectUri, { code, state, ...installed }), 302, cookie)
+}
+
+function showPicker(
+  rt: Runtime,
+  res: ServerResponse,
+  q: URLSearchParams,
+  appName: string,
+  scopes: string[],
+): void {
   const hidden = [...q.entries()]
     .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
     .join('')
@@ -77,7 +146,7 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
         `${esc(u.globalName ?? u.username)} <small>@${esc(u.username)}</small></button></li>`,
     )
     .join('')
-  const body = `<p><strong>${esc(app.name)}</strong> wants to access your account.</p>
+  const body = `<p><strong>${esc(appName)}</strong> wants to access your account.</p>
 <p>Scopes: ${scopes.map((s) => `<code>${esc(s)}</code>`).join(' ')}</p>
 <form method="get" action="/oauth2/authorize">${hidden}<p>Continue as:</p><ul>${users}</ul></form>
 <form method="get" action="/oauth2/authorize">${hidden}<button name="deny" value="1">Cancel</button></form>`

@@ -1,19 +1,37 @@
 import { RestError } from '../rest/errors.ts'
 import { type RestContext, type RouteDef, route } from '../rest/route.ts'
-import type { OAuthApp } from './oauth-store.ts'
+import { toApiApplication } from '../world/application.ts'
+import { KNOWN_SCOPES, type OAuthApp } from './oauth-store.ts'
 
 const oauthError = (status: number, error: string, description: string) =>
   new RestError(status, { error, error_description: description })
 
-/** Parses the form body; Discord accepts only application/x-www-form-urlencoded. */
-function form(ctx: RestContext): URLSearchParams {
-  const type = String(ctx.headers['content-type'] ?? '')
-    .split(';')[0]
-    ?.trim()
-  if (type !== 'application/x-www-form-urlencoded') {
-    throw oauthError(400, 'unsupported_grant_type', 'Unsupported grant type')
+/**
+ * Parses the form body. The docs allow only application/x-www-form-urlencoded and refuse JSON
+ * (docs topics/oauth2 "Shared Resources"); Discord's framework also parses multipart/form-data
+ * there, which libraries such as Oceanic.js send (discord/discord-api-docs#2206).
+ */
+async function form(ctx: RestContext): Promise<URLSearchParams> {
+  const header = String(ctx.headers['content-type'] ?? '')
+  const type = header.split(';')[0]?.trim().toLowerCase()
+  if (type === 'application/x-www-form-urlencoded') {
+    return new URLSearchParams(ctx.rawBody.toString('utf8'))
   }
-  return new URLSearchParams(ctx.rawBody.toString('utf8'))
+  if (type === 'multipart/form-data') {
+    try {
+      const parsed = await new Response(new Uint8Array(ctx.rawBody), {
+        headers: { 'content-type': header },
+      }).formData()
+      const params = new URLSearchParams()
+      for (const [k, v] of parsed) if (typeof v === 'string') params.append(k, v)
+      return params
+    } catch {
+      // A malformed multipart body reads as no fields at all.
+      return new URLSearchParams()
+    }
+  }
+  // What Discord answers when it finds no grant_type it can read (e.g. a JSON body).
+  throw oauthError(400, 'unsupported_grant_type', 'Unsupported grant type')
 }
 
 /** Client authentication: HTTP Basic or client_id/client_secret form fields. */
@@ -38,6 +56,13 @@ export const oauthRoutes: RouteDef[] = [
   route('GET', '/oauth2/@me', 'bearer', ({ auth, rt }) => {
     if (auth.kind !== 'bearer') throw oauthError(401, 'invalid_token', 'Invalid token')
     const app = rt.apps().find((a) => a.id === auth.clientId)
+    const w = rt.world
+    const bot = w.users.get(w.botUserId)
+    // The bot's own application reads as in GET /applications/@me (same verify_key and flags).
+    const full =
+      app?.id === w.application.id && bot
+        ? toApiApplication(w.application, bot, w.users.get(w.ownerId))
+        : null
     return {
       status: 200,
       body: {
@@ -45,11 +70,11 @@ export const oauthRoutes: RouteDef[] = [
           id: auth.clientId,
           name: app?.name ?? '',
           icon: null,
-          description: '',
-          bot_public: false,
-          bot_require_code_grant: false,
-          verify_key: '',
-          flags: 0,
+          description: full?.description ?? '',
+          bot_public: full?.bot_public ?? false,
+          bot_require_code_grant: full?.bot_require_code_grant ?? false,
+          verify_key: full?.verify_key ?? '',
+          flags: full?.flags ?? 0,
         },
         scopes: auth.scopes,
         expires: new Date(auth.expiresAt).toISOString(),
@@ -57,8 +82,8 @@ export const oauthRoutes: RouteDef[] = [
       },
     }
   }),
-  route('POST', '/oauth2/token', 'none', (ctx) => {
-    const body = form(ctx)
+  route('POST', '/oauth2/token', 'none', async (ctx) => {
+    const body = await form(ctx)
     const grantType = body.get('grant_type')
     const app = authenticateClient(ctx, body)
     if (grantType === 'authorization_code') {
@@ -82,10 +107,28 @@ export const oauthRoutes: RouteDef[] = [
       if (!tokens) throw oauthError(400, 'invalid_grant', 'Invalid "refresh_token" in request.')
       return { status: 200, body: tokens }
     }
+    if (grantType === 'client_credentials') {
+      // A token for the application's owner, without a refresh token, for Basic-authenticated
+      // clients only (docs topics/oauth2 "Client Credentials Grant").
+      if (!String(ctx.headers.authorization ?? '').startsWith('Basic ')) {
+        throw oauthError(401, 'invalid_client', 'Unknown client')
+      }
+      const scopes = (body.get('scope') ?? '').split(' ').filter(Boolean)
+      if (scopes.length === 0 || scopes.some((s) => !KNOWN_SCOPES.has(s))) {
+        throw oauthError(
+          400,
+          'invalid_scope',
+          'The requested scope is invalid, unknown, or malformed.',
+        )
+      }
+      const tokens = ctx.rt.oauth.issue({ userId: ctx.rt.world.ownerId, clientId: app.id, scopes })
+      const { refresh_token: _dropped, ...withoutRefresh } = tokens
+      return { status: 200, body: withoutRefresh }
+    }
     throw oauthError(400, 'unsupported_grant_type', 'Unsupported grant type')
   }),
-  route('POST', '/oauth2/token/revoke', 'none', (ctx) => {
-    const body = form(ctx)
+  route('POST', '/oauth2/token/revoke', 'none', async (ctx) => {
+    const body = await form(ctx)
     const app = authenticateClient(ctx, body)
     const token = body.get('token')
     if (!token) throw oauthError(400, 'invalid_request', 'Missing "token" in request.')

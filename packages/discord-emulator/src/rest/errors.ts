@@ -43,6 +43,19 @@ export const Errors = {
     new RestError(400, { message: 'Cannot execute action on this channel type', code: 50024 }),
   invalidOAuthToken: () =>
     new RestError(403, { message: 'Invalid OAuth2 access token', code: 50025 }),
+  invalidContentType: () =>
+    new RestError(400, {
+      code: 50035,
+      message: 'Invalid Form Body',
+      errors: {
+        _errors: [
+          {
+            code: 'CONTENT_TYPE_INVALID',
+            message: 'Expected "Content-Type" header to be one of {\'application/json\'}.',
+          },
+        ],
+      },
+    }),
   invalidJson: () =>
     new RestError(400, { message: 'The request body contains invalid JSON.', code: 50109 }),
 }

@@ -9,7 +9,10 @@ export interface RestFault {
   count?: number
   /** Seconds, for 429s. @defaultValue 1 */
   retryAfter?: number
+  /** Same as `scope: 'global'`. */
   global?: boolean
+  /** X-RateLimit-Scope of an injected 429. @defaultValue 'user' ('global' when `global`) */
+  scope?: 'user' | 'global' | 'shared'
   delayMs?: number
 }
 

@@ -5,9 +5,13 @@ import type { ChannelRecord } from '../world/types.ts'
 import { Errors, zodFormError } from './errors.ts'
 import type { RestContext } from './route.ts'
 
-/** 404 10004 unless the path's guild is the emulated one. */
+/**
+ * 404 10004 unless the path's guild is the emulated one; 403 50001 when the bot is not in it
+ * (a guild's sub-resources answer Missing Access to an app outside the guild).
+ */
 export function requireGuild(ctx: RestContext): void {
   if (ctx.params.guildId !== ctx.rt.world.guildId) throw Errors.unknownGuild()
+  if (!ctx.rt.world.botInGuild) throw Errors.missingAccess()
 }
 
 /** The path's channel, or 404 10003; 403 50001 when the bot cannot see it. */

@@ -60,6 +60,21 @@ export class RateLimiter {
     }
   }
 
+  /** The state of a bucket without counting a request against it. */
+  peek(routeKey: string, major: string, identity: string, limit = this.options.route): BucketState {
+    const bucket = RateLimiter.bucketHash(routeKey)
+    const now = Date.now()
+    const entry = this.#buckets.get(`${identity}:${bucket}:${major}`)
+    const live = entry && now < entry.resetAt ? entry : { count: 0, resetAt: now + limit.windowMs }
+    return {
+      bucket,
+      limit: limit.limit,
+      remaining: Math.max(0, limit.limit - live.count),
+      resetAt: live.resetAt,
+      exceeded: live.count >= limit.limit,
+    }
+  }
+
   /** Counts a request against the global limit; returns ms to wait when over it. */
   takeGlobal(identity: string): number {
     const now = Date.now()
@@ -92,33 +107,63 @@ export class RateLimiter {
   }
 }
 
-/** The X-RateLimit-* headers for a bucket state. */
-export function rateLimitHeaders(state: BucketState): Record<string, string> {
-  const resetAfter = Math.max(0, state.resetAt - Date.now()) / 1000
+/** A duration in seconds with millisecond precision: the one number headers and body both quote. */
+function seconds(ms: number): number {
+  return Math.max(0, Math.round(ms)) / 1000
+}
+
+/**
+ * The X-RateLimit-* headers for a bucket state, all computed from one `now`: `Reset` is exactly
+ * `now + Reset-After` (docs topics/rate-limits "Header Format").
+ */
+export function rateLimitHeaders(state: BucketState, now = Date.now()): Record<string, string> {
+  const after = seconds(state.resetAt - now)
   return {
     'x-ratelimit-limit': String(state.limit),
     'x-ratelimit-remaining': String(state.remaining),
-    'x-ratelimit-reset': (state.resetAt / 1000).toFixed(3),
-    'x-ratelimit-reset-after': resetAfter.toFixed(3),
+    'x-ratelimit-reset': ((now + after * 1000) / 1000).toFixed(3),
+    'x-ratelimit-reset-after': String(after),
     'x-ratelimit-bucket': state.bucket,
   }
 }
 
-/** Headers and body of a 429. */
+/** Which limit a 429 reports (X-RateLimit-Scope). */
+export type RateLimitScope = 'user' | 'global' | 'shared'
+
+/**
+ * Headers and body of one 429, agreeing with each other as in Discord's examples (docs
+ * topics/rate-limits "Exceeding A Rate Limit"): the body's `retry_after` is `Reset-After`,
+ * `Retry-After` is it rounded up to whole seconds, `Reset` is now plus it.
+ * - `user`: the bucket's headers with `Remaining: 0`, resetting when the wait ends.
+ * - `shared`: a per-resource limit; the bucket's own headers (not exhausted), a different message.
+ * - `global`: no bucket headers, `X-RateLimit-Global: true`.
+ */
 export function tooManyRequests(
   retryAfterSeconds: number,
-  scope: 'user' | 'global' | 'shared',
+  scope: RateLimitScope,
   state: BucketState | null,
+  now = Date.now(),
 ) {
+  const retryAfter = seconds(retryAfterSeconds * 1000)
+  let bucketHeaders: Record<string, string> = {}
+  if (state && scope === 'user') {
+    bucketHeaders = rateLimitHeaders(
+      { ...state, remaining: 0, resetAt: now + retryAfter * 1000 },
+      now,
+    )
+  } else if (state && scope === 'shared') {
+    bucketHeaders = rateLimitHeaders(state, now)
+  }
   const headers: Record<string, string> = {
-    ...(state ? rateLimitHeaders({ ...state, remaining: 0 }) : {}),
-    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    ...bucketHeaders,
+    'retry-after': String(Math.ceil(retryAfter)),
     'x-ratelimit-scope': scope,
   }
   if (scope === 'global') headers['x-ratelimit-global'] = 'true'
   const body = {
-    message: scope === 'global' ? 'You are being rate limited.' : 'You are being rate limited.',
-    retry_after: Math.round(retryAfterSeconds * 1000) / 1000,
+    message:
+      scope === 'shared' ? 'The resource is being rate limited.' : 'You are being rate limited.',
+    retry_after: retryAfter,
     global: scope === 'global',
   }
   return { headers, body }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Runtime } from '../runtime.ts'
 import { Errors, RestError } from './errors.ts'
 import { readBody, send } from './http.ts'
-import { type BucketState, RateLimiter, rateLimitHeaders, tooManyRequests } from './rate-limiter.ts'
+import { type BucketState, rateLimitHeaders, tooManyRequests } from './rate-limiter.ts'
 import {
   compilePattern,
   type RestAuth,
@@ -33,9 +33,11 @@ export class RestRouter {
     const method = (req.method ?? 'GET').toUpperCase()
     const path = url.pathname.replace(/^\/api(\/v(9|10))?(?=\/)/, '')
     let status = 500
+    let scope: string | undefined
     try {
       const result = await this.#handle(req, method, path, url.searchParams)
       status = result.status
+      scope = result.headers?.['x-ratelimit-scope']
       send(res, result.status, result.body, result.headers)
     } catch (err) {
       const e =
@@ -47,11 +49,9 @@ export class RestRouter {
       status = e.status
       send(res, e.status, e.body)
     } finally {
-      if (
-        status === 401 ||
-        status === 403 ||
-        (status === 429 && res.getHeader('x-ratelimit-scope') !== 'shared')
-      ) {
+      // 401, 403 and 429 count as invalid requests, except 429s of scope `shared`
+      // (docs topics/rate-limits "Invalid Request Limit").
+      if (status === 401 || status === 403 || (status === 429 && scope !== 'shared')) {
         this.rt.limiter.recordInvalid()
       }
       this.rt.requestLog.push({ at: Date.now(), method, path, status })
@@ -76,12 +76,14 @@ export class RestRouter {
         break
       }
     }
+    const auth = this.#authenticate(req.headers.authorization)
+    const identity = auth.kind === 'bot' ? 'bot' : auth.kind === 'bearer' ? auth.userId : 'ip'
     const fault = this.rt.faults.take(method, path, found?.def.pattern ?? null)
     if (fault) {
       if (fault.delayMs) await sleep(fault.delayMs)
       if (fault.status === 429) {
-        const scope = fault.global ? 'global' : 'user'
-        const state = found ? this.#peekBucket(found.def) : null
+        const scope = fault.scope ?? (fault.global ? 'global' : 'user')
+        const state = found ? this.#peekBucket(found.def, found.params, identity) : null
         const { headers, body } = tooManyRequests(fault.retryAfter ?? 1, scope, state)
         return { status: 429, headers, body }
       }
@@ -93,23 +95,22 @@ export class RestRouter {
     }
     if (!found) throw pathExists ? Errors.methodNotAllowed() : Errors.notFound()
     const { def, params } = found
-    const auth = this.#authenticate(req.headers.authorization)
     if (def.auth !== 'none') {
       const ok =
         (auth.kind === 'bot' && (def.auth === 'bot' || def.auth === 'either')) ||
         (auth.kind === 'bearer' && (def.auth === 'bearer' || def.auth === 'either'))
       if (!ok) throw Errors.unauthorized()
     }
-    const identity = auth.kind === 'bot' ? 'bot' : auth.kind === 'bearer' ? auth.userId : 'ip'
     const globalWait = this.rt.limiter.takeGlobal(identity)
     if (globalWait > 0) {
       const { headers, body } = tooManyRequests(globalWait / 1000, 'global', null)
       return { status: 429, headers, body }
     }
+    const now = Date.now()
     const state = this.#takeBucket(def, params, identity)
-    const rlHeaders = rateLimitHeaders(state)
+    const rlHeaders = rateLimitHeaders(state, now)
     if (state.exceeded) {
-      const { headers, body } = tooManyRequests((state.resetAt - Date.now()) / 1000, 'user', state)
+      const { headers, body } = tooManyRequests((state.resetAt - now) / 1000, 'user', state, now)
       return { status: 429, headers, body }
     }
     const rawBody = await readBody(req)
@@ -124,6 +125,13 @@ export class RestRouter {
       rt: this.rt,
       json() {
         if (rawBody.length === 0) return undefined
+        const type = String(req.headers['content-type'] ?? '')
+          .split(';')[0]
+          ?.trim()
+          .toLowerCase()
+        // JSON bodies need their content type (docs topics/opcodes-and-status-codes: 50035
+        // "Invalid form body ... or invalid Content-Type provided").
+        if (type !== 'application/json') throw Errors.invalidContentType()
         try {
           return JSON.parse(rawBody.toString('utf8'))
         } catch {
@@ -155,15 +163,13 @@ export class RestRouter {
     )
   }
 
-  #peekBucket(def: RouteDef): BucketState {
-    const limit = def.limit ?? this.rt.limiter.options.route
-    return {
-      bucket: RateLimiter.bucketHash(`${def.method} ${def.pattern}`),
-      limit: limit.limit,
-      remaining: 0,
-      resetAt: Date.now() + limit.windowMs,
-      exceeded: true,
-    }
+  #peekBucket(def: RouteDef, params: Record<string, string>, identity: string): BucketState {
+    return this.rt.limiter.peek(
+      `${def.method} ${def.pattern}`,
+      this.#major(params),
+      identity,
+      def.limit,
+    )
   }
 
   #authenticate(header: string | undefined): RestAuth {

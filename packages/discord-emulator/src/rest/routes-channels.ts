@@ -108,6 +108,14 @@ export const channelRoutes: RouteDef[] = [
     deleteOverwrite(ctx.rt.world, channel.id, ctx.params.overwriteId ?? '')
     return { status: 204 }
   }),
+  // Get Channel Invites: MANAGE_CHANNELS, invites with their metadata (docs resources/channel).
+  route('GET', '/channels/:channelId/invites', 'bot', (ctx) => {
+    const channel = requireChannel(ctx)
+    requireBotPermission(ctx, P.ManageChannels, channel.id)
+    const world = ctx.rt.world
+    const codes = [...world.invites.values()].filter((i) => i.channelId === channel.id)
+    return { status: 200, body: codes.map((i) => inviteBody(world, i.code)) }
+  }),
   route('POST', '/channels/:channelId/invites', 'bot', (ctx) => {
     const channel = requireChannel(ctx)
     if (channel.type === 4) throw Errors.wrongChannelType()

@@ -31,77 +31,12 @@ const CreateChannelBody = z.object({
   nsfw: z.boolean().nullish(),
 })
 
-/** Gateway, users, guild and channel-list routes. */
+/** Guild and guild-channel routes. */
 export const guildRoutes: RouteDef[] = [
-  route('GET', '/gateway', 'none', ({ rt }) => ({
-    status: 200,
-    body: { url: rt.urls.gatewayUrl },
-  })),
-  route('GET', '/gateway/bot', 'bot', ({ rt }) => ({
-    status: 200,
-    body: {
-      url: rt.urls.gatewayUrl,
-      shards: 1,
-      session_start_limit: rt.gateway.sessionStartLimit(),
-    },
-  })),
-  route('GET', '/users/@me', 'either', ({ rt, auth }) => {
-    if (auth.kind === 'bot') return { status: 200, body: rt.world.apiUser(rt.world.botUserId) }
-    if (auth.kind !== 'bearer' || !auth.scopes.includes('identify')) throw Errors.unauthorized()
-    const user = rt.world.apiUser(auth.userId)
-    if (!user) throw Errors.unauthorized()
-    const email = auth.scopes.includes('email')
-      ? { email: `${user.username.replace(/[^a-z0-9]/gi, '')}@users.emulator.test`, verified: true }
-      : {}
-    return { status: 200, body: { ...user, locale: 'en-US', mfa_enabled: false, ...email } }
-  }),
-  route('GET', '/applications/@me', 'bot', ({ rt }) => {
-    const w = rt.world
-    const app = rt.apps()[0]!
-    return {
-      status: 200,
-      body: {
-        id: w.botUserId,
-        name: app.name,
-        icon: null,
-        description: '',
-        summary: '',
-        type: null,
-        bot_public: false,
-        bot_require_code_grant: false,
-        verify_key: '0'.repeat(64),
-        flags: w.seed.application.privilegedIntents.includes('GUILD_MEMBERS') ? 1 << 15 : 0,
-        owner: w.apiUser(w.ownerId),
-        team: null,
-        bot: w.apiUser(w.botUserId),
-        redirect_uris: app.redirectUris,
-        approximate_guild_count: 1,
-      },
-    }
-  }),
-  route('GET', '/users/@me/guilds', 'either', ({ rt, auth }) => {
-    const userId = auth.kind === 'bearer' ? auth.userId : rt.world.botUserId
-    if (auth.kind === 'bearer' && !auth.scopes.includes('guilds')) throw Errors.unauthorized()
-    if (!rt.world.members.has(userId)) return { status: 200, body: [] }
-    const perms = rt.world.basePermissions(userId)
-    const g = rt.world.apiGuild()
-    const partial = {
-      id: g.id,
-      name: g.name,
-      icon: null,
-      banner: null,
-      owner: userId === rt.world.ownerId,
-      permissions: perms.toString(),
-      features: [],
-    }
-    return { status: 200, body: [partial] }
-  }),
-  route('GET', '/users/:userId', 'bot', ({ rt, params }) => {
-    const user = rt.world.apiUser(params.userId ?? '')
-    if (!user) throw Errors.unknownUser()
-    return { status: 200, body: user }
-  }),
   route('GET', '/guilds/:guildId', 'bot', (ctx) => {
+    // A guild the bot is not in answers Unknown Guild here, like one that does not exist
+    // (discord/discord-api-docs#5840); its sub-resources answer Missing Access (requireGuild).
+    if (!ctx.rt.world.botInGuild) throw Errors.unknownGuild()
     requireGuild(ctx)
     const body: Record<string, unknown> = { ...ctx.rt.world.apiGuild() }
     if (ctx.query.get('with_counts') === 'true') {

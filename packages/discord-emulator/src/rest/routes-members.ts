@@ -21,6 +21,19 @@ const ListMembersQuery = z.object({
     .default('0'),
 })
 
+const SearchMembersQuery = z.object({
+  query: z.string(),
+  limit: z.coerce.number().int().min(1).max(1000).default(1),
+})
+
+const EditCurrentMemberBody = z.object({ nick: z.string().max(32).nullish() })
+
+const EditVoiceStateBody = z.object({
+  channel_id: SnowflakeField.optional(),
+  suppress: z.boolean().optional(),
+  request_to_speak_timestamp: z.string().nullish(),
+})
+
 const EditMemberBody = z.object({
   nick: z.string().max(32).nullish(),
   roles: z.array(SnowflakeField).nullish(),
@@ -57,8 +70,7 @@ export const memberRoutes: RouteDef[] = [
   route('GET', '/guilds/:guildId/members', 'bot', (ctx) => {
     requireGuild(ctx)
     const world = ctx.rt.world
-    if (!world.seed.application.privilegedIntents.includes('GUILD_MEMBERS'))
-      throw Errors.missingAccess()
+    if (!world.application.privilegedIntents.includes('GUILD_MEMBERS')) throw Errors.missingAccess()
     const query = ListMembersQuery.safeParse(Object.fromEntries(ctx.query))
     if (!query.success) throw zodFormError(query.error.issues, Object.fromEntries(ctx.query))
     const limit = query.data.limit
@@ -69,6 +81,23 @@ export const memberRoutes: RouteDef[] = [
       .slice(0, limit)
       .map((id) => world.apiMember(id))
     return { status: 200, body: members }
+  }),
+  // Search Guild Members: username or nickname starting with `query` (docs resources/guild).
+  route('GET', '/guilds/:guildId/members/search', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const raw = Object.fromEntries(ctx.query)
+    const query = SearchMembersQuery.safeParse(raw)
+    if (!query.success) throw zodFormError(query.error.issues, raw)
+    const world = ctx.rt.world
+    const needle = query.data.query.toLowerCase()
+    const found = [...world.members.values()]
+      .filter((m) => {
+        const names = [world.users.get(m.userId)?.username, m.nick]
+        return names.some((n) => n?.toLowerCase().startsWith(needle))
+      })
+      .slice(0, query.data.limit)
+      .map((m) => world.apiMember(m.userId))
+    return { status: 200, body: found }
   }),
   route('GET', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
     requireGuild(ctx)
@@ -102,6 +131,17 @@ export const memberRoutes: RouteDef[] = [
     })
     if (body.roles?.length) world.members.get(userId)!.roles = [...body.roles]
     return { status: 201, body: world.apiMember(userId) }
+  }),
+  // Modify Current Member: the bot's own nickname, with CHANGE_NICKNAME.
+  route('PATCH', '/guilds/:guildId/members/@me', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const world = ctx.rt.world
+    const body = parseBody(ctx, EditCurrentMemberBody, {})
+    if (body.nick !== undefined) {
+      requireBotPermission(ctx, P.ChangeNickname)
+      world.updateMember(world.botUserId, { nick: body.nick || null })
+    }
+    return { status: 200, body: world.apiMember(world.botUserId) }
   }),
   route('PATCH', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
     requireGuild(ctx)
@@ -156,6 +196,20 @@ export const memberRoutes: RouteDef[] = [
     requireBotPermission(ctx, P.KickMembers)
     ctx.rt.world.removeMember(userId)
     return { status: 204 }
+  }),
+  // Modify (Current) User Voice State works on stage channels only (docs resources/voice
+  // "Caveats"); the emulator has none, so a voice channel gets 50024 once the rest is valid.
+  route('PATCH', '/guilds/:guildId/voice-states/:userId', 'bot', (ctx) => {
+    requireGuild(ctx)
+    const world = ctx.rt.world
+    const userId = ctx.params.userId === '@me' ? world.botUserId : (ctx.params.userId ?? '')
+    const body = parseBody(ctx, EditVoiceStateBody, {})
+    if (ctx.params.userId !== '@me') requireBotPermission(ctx, P.MuteMembers)
+    const voice = world.voice.get(userId)
+    if (!voice) throw Errors.unknownVoiceState()
+    const channel = world.channels.get(body.channel_id ?? voice.channelId)
+    if (!channel) throw Errors.unknownChannel()
+    throw Errors.wrongChannelType()
   }),
   route('GET', '/guilds/:guildId/voice-states/:userId', 'bot', (ctx) => {
     requireGuild(ctx)

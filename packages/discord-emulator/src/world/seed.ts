@@ -17,14 +17,23 @@ export const WorldSeedSchema = z.object({
     /** OAuth2 client secret of the bot's application (client id = bot user id). */
     clientSecret: z.string().min(8),
     name: z.string().min(1),
+    description: z.string().max(400).default(''),
     /** Privileged intents enabled in the "Developer Portal". */
     privilegedIntents: z
       .array(z.enum(['GUILD_MEMBERS', 'GUILD_PRESENCES', 'MESSAGE_CONTENT']))
       .default(['GUILD_MEMBERS']),
     /**
-     * Allowed OAuth2 redirect URIs. Empty = any http(s) URI on localhost / 127.0.0.1 / [::1].
+     * Registered OAuth2 redirect URIs (GET /applications/@me `redirect_uris`). When the list is
+     * empty, /oauth2/authorize also accepts any http(s) URI on localhost / 127.0.0.1 / [::1] (a
+     * development convenience); when it lists any, only those are accepted, as on Discord.
      */
     redirectUris: z.array(z.string().url()).default([]),
+    /** Servers the app is in; 100 or more switches the intent flags to the unlimited ones. */
+    approximateGuildCount: z.number().int().min(0).default(1),
+    /** "Public Bot" on the Bot page. */
+    botPublic: z.boolean().default(true),
+    /** "Requires OAuth2 Code Grant" on the Bot page. */
+    botRequireCodeGrant: z.boolean().default(false),
   }),
   /** Other OAuth2 applications (their tokens must not work for the bot's application). */
   extraApplications: z
@@ -36,6 +45,11 @@ export const WorldSeedSchema = z.object({
     /** Defaults to a deterministic token derived from the bot id. */
     token: z.string().optional(),
     roles: z.array(Snowflake).default([]),
+    /**
+     * Whether the bot is in the guild. `false`: READY lists no guild, no GUILD_CREATE, guild
+     * routes answer 10004 / 50001, and the bot's managed roles (in `roles`) are absent.
+     */
+    inGuild: z.boolean().default(true),
   }),
   users: z.array(
     z.object({

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { GatewayDispatchEvents as E, GatewayIntentBits as I } from 'discord-api-types/v10'
 import { EmulatorError } from '../errors.ts'
+import { type ApplicationConfig, applicationFromSeed } from './application.ts'
+import { leaveGuildSilently } from './bot-membership.ts'
 import { computeBasePermissions, computeChannelPermissions } from './permissions.ts'
 import type { ParsedWorldSeed } from './seed.ts'
 import {
@@ -56,7 +58,10 @@ export class World {
   readonly guildName: string
   readonly ownerId: string
   readonly botUserId: string
-  readonly botToken: string
+  /** The bot's current token (a reset through the control API replaces it). */
+  botToken: string
+  /** The application as configured in the "Developer Portal". */
+  readonly application: ApplicationConfig
   readonly joinedAt: string
   readonly users = new Map<string, UserRecord>()
   readonly members = new Map<string, MemberRecord>()
@@ -64,6 +69,8 @@ export class World {
   readonly channels = new Map<string, ChannelRecord>()
   readonly voice = new Map<string, VoiceStateRecord>()
   readonly invites = new Map<string, InviteRecord>()
+  /** When each occupied voice channel's session began (ms), for op 43's `voice_start_time`. */
+  readonly voiceStartedAt = new Map<string, number>()
   readonly ids = new SnowflakeGenerator()
   onDispatch: (event: WorldDispatch) => void = () => {}
 
@@ -76,6 +83,7 @@ export class World {
     this.ownerId = seed.guild.ownerId
     this.botUserId = seed.bot.id
     this.botToken = seed.bot.token ?? defaultBotToken(seed.bot.id)
+    this.application = applicationFromSeed(seed)
     this.joinedAt = new Date(Date.UTC(2021, 4, 12, 18, 31)).toISOString()
     this.users.set(seed.bot.id, {
       id: seed.bot.id,
@@ -84,10 +92,10 @@ export class World {
       avatar: null,
       bot: true,
     })
-    this.members.set(seed.bot.id, this.#newMember(seed.bot.id, seed.bot.roles, this.joinedAt))
+    this.members.set(seed.bot.id, this.newMember(seed.bot.id, seed.bot.roles, this.joinedAt))
     for (const u of seed.users) {
       this.users.set(u.id, { ...u, bot: false })
-      if (u.member) this.members.set(u.id, this.#newMember(u.id, u.roles, this.joinedAt))
+      if (u.member) this.members.set(u.id, this.newMember(u.id, u.roles, this.joinedAt))
     }
     for (const r of seed.roles) this.roles.set(r.id, { ...r, permissions: BigInt(r.permissions) })
     if (!this.roles.has(this.guildId)) {
@@ -104,15 +112,18 @@ export class World {
         })),
       })
     }
+    if (!seed.bot.inGuild) leaveGuildSilently(this)
     for (const v of seed.voiceStates) {
       if (!this.members.has(v.userId) || this.channels.get(v.channelId)?.type !== 2) {
         throw new EmulatorError('INVALID_WORLD', `bad seeded voice state for ${v.userId}`)
       }
       this.voice.set(v.userId, { ...this.#blankVoice(v.userId, v.channelId), ...v })
+      this.voiceStartedAt.set(v.channelId, Date.parse(this.joinedAt))
     }
   }
 
-  #newMember(userId: string, roles: string[], joinedAt: string): MemberRecord {
+  /** A new guild member record (no dispatch). */
+  newMember(userId: string, roles: string[], joinedAt: string): MemberRecord {
     return { userId, roles: [...roles], nick: null, joinedAt, mute: false, deaf: false }
   }
 
@@ -128,6 +139,11 @@ export class World {
       selfVideo: false,
       selfStream: false,
     }
+  }
+
+  /** Whether the bot is a member of the guild. */
+  get botInGuild(): boolean {
+    return this.members.has(this.botUserId)
   }
 
   /** Emits a dispatch to the gateway (sessions whose intents include `intent`). */
@@ -169,6 +185,11 @@ export class World {
     })
   }
 
+  apiRole(roleId: string) {
+    const r = this.roles.get(roleId)
+    return r ? toApiRole(r, this.botUserId) : null
+  }
+
   apiVoiceState(userId: string) {
     const v = this.voice.get(userId)
     return v ? toApiVoiceState(v, this.guildId, this.apiMember(userId)) : null
@@ -182,7 +203,7 @@ export class World {
       .map((m) => this.apiMember(m.userId))
       .filter((m) => m !== null)
     return toGuildCreate(this.apiGuild(), {
-      joinedAt: this.joinedAt,
+      joinedAt: this.members.get(this.botUserId)?.joinedAt ?? this.joinedAt,
       memberCount: this.members.size,
       channels: this.apiChannels(),
       members,
@@ -237,7 +258,7 @@ export class World {
   addMember(userId: string, opts: { nick?: string | null; mute?: boolean; deaf?: boolean } = {}) {
     if (!this.users.has(userId)) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
     if (this.members.has(userId)) return false
-    const m = this.#newMember(userId, [], new Date().toISOString())
+    const m = this.newMember(userId, [], new Date().toISOString())
     m.nick = opts.nick ?? null
     m.mute = opts.mute ?? false
     m.deaf = opts.deaf ?? false
@@ -269,10 +290,11 @@ export class World {
     const m = this.members.get(userId)
     if (!m) throw new EmulatorError('UNKNOWN_USER', `${userId} is not a member`)
     Object.assign(m, patch)
+    // Sent for the current user's own updates whatever the intents (docs events/gateway "Caveats").
     this.emit(
       E.GuildMemberUpdate,
       { ...this.apiMember(userId), guild_id: this.guildId },
-      I.GuildMembers,
+      userId === this.botUserId ? 0 : I.GuildMembers,
     )
   }
 
@@ -289,6 +311,7 @@ export class World {
     if (channelId === null) {
       if (!current) return
       this.voice.delete(userId)
+      this.#endVoiceSessionIfEmpty(current.channelId)
       const d = toLeftVoiceState(current, this.guildId, this.apiMember(userId))
       this.emit(E.VoiceStateUpdate, d, I.GuildVoiceStates)
       return
@@ -306,6 +329,14 @@ export class World {
     member.mute = next.mute
     member.deaf = next.deaf
     this.voice.set(userId, next)
+    if (current?.channelId !== channelId) {
+      if (!this.voiceStartedAt.has(channelId)) this.voiceStartedAt.set(channelId, Date.now())
+      if (current) this.#endVoiceSessionIfEmpty(current.channelId)
+    }
     this.emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
+  }
+
+  #endVoiceSessionIfEmpty(channelId: string): void {
+    if (this.occupants(channelId).length === 0) this.voiceStartedAt.delete(channelId)
   }
 }

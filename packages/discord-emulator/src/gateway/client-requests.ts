@@ -8,7 +8,7 @@ import {
 import { has } from '../world/permissions.ts'
 import type { World } from '../world/world.ts'
 import type { GatewayConnection } from './connection.ts'
-import { RequestMembersSchema, VoiceUpdateSchema } from './payloads.ts'
+import { RequestChannelInfoSchema, RequestMembersSchema, VoiceUpdateSchema } from './payloads.ts'
 import type { GatewaySession } from './session.ts'
 
 /** Minimum time between two "all members" requests for one guild. */
@@ -107,4 +107,37 @@ export function handleVoiceUpdate(
   const full = channel.userLimit > 0 && world.occupants(channel.id).length >= channel.userLimit
   if (full && !has(perms, P.MoveMembers)) return
   world.setVoice(bot, channel.id, { selfMute: d.self_mute, selfDeaf: d.self_deaf })
+}
+
+/**
+ * Op 43: answers CHANNEL_INFO with the requested ephemeral fields of the guild's voice channels
+ * (docs events/gateway-events "Request Channel Info"). No channel has a status in the emulator;
+ * `voice_start_time` is when the channel's current voice session began (null when empty).
+ */
+export function handleRequestChannelInfo(
+  world: World,
+  conn: GatewayConnection,
+  session: GatewaySession,
+  raw: unknown,
+): void {
+  const parsed = RequestChannelInfoSchema.safeParse(raw)
+  if (!parsed.success) {
+    conn.close(C.DecodeError, 'Error while decoding payload.')
+    return
+  }
+  const { guild_id: guildId, fields } = parsed.data
+  if (guildId !== world.guildId || !world.botInGuild) return
+  const channels = [...world.channels.values()]
+    .filter((c) => c.type === 2)
+    .map((c) => {
+      const started = world.voiceStartedAt.get(c.id)
+      return {
+        id: c.id,
+        ...(fields.includes('status') ? { status: null } : {}),
+        ...(fields.includes('voice_start_time')
+          ? { voice_start_time: started === undefined ? null : Math.floor(started / 1000) }
+          : {}),
+      }
+    })
+  session.dispatch(E.ChannelInfo, { guild_id: guildId, channels })
 }
