@@ -8,6 +8,7 @@ import type { ConnectionTimings } from './gateway/gateway-connection'
 import { DEFAULT_TIMINGS, GatewayConnection } from './gateway/gateway-connection'
 import type { GatewayState, GatewayStatus, StatusChange } from './gateway-status'
 import { StatusTracker } from './gateway-status'
+import { childLogger } from './logging'
 import type { PersistedGateway } from './session/persisted-gateway'
 import { persistVoiceState, restoreVoiceState } from './session/persisted-gateway'
 import type { GatewaySessionStore } from './session/session-store'
@@ -79,7 +80,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   if (!/^\d{17,20}$/.test(options.guildId)) {
     throw new GatewayError('INVALID_CONFIG', 'guildId must be a snowflake')
   }
-  const logger = (options.logger ?? pino({ name: 'discord-gateway' })).child({
+  const logger = childLogger(options.logger ?? pino({ name: 'discord-gateway' }), {
     component: 'voice-feed',
     guildId: options.guildId,
   })

@@ -1,8 +1,6 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayState } from '../src/gateway-status'
 import { FileSessionStore } from '../src/session/file-session-store'
@@ -18,6 +16,7 @@ import {
   startTestEmulator,
   voiceChannels,
 } from './support/harness'
+import { capturingLogger, expectNoRepeatedKeys } from './support/logs'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -41,18 +40,6 @@ function people(emu: Emulator): { users: string[]; channels: string[] } {
     .users.filter((u) => !u.bot)
     .map((u) => u.id)
   return { users, channels: voiceChannels(emu) }
-}
-
-/** Captures pino JSON lines. */
-function capturingLogger() {
-  const lines: { msg?: string; level?: number }[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'debug' }, stream), lines }
 }
 
 describe('feed lifecycle against the emulator', () => {
@@ -210,5 +197,21 @@ describe('feed lifecycle against the emulator', () => {
     })
     expect(emu.control.stats().identifies).toBe(before.identifies)
     expect(emu.control.stats().resumes).toBeGreaterThan(before.resumes)
+  })
+
+  it('no log line repeats a key under a logger that already binds component (as the web app hands in)', async () => {
+    const emu = await emulator()
+    const { logger, lines, raw } = capturingLogger()
+    const feed = track(feedFor(emu, { logger: logger.child({ component: 'gateway' }) }))
+    await feed.start()
+    await feed.ready(5_000)
+    emu.control.closeGateway(4000)
+    await eventually(() => expect(emu.control.stats().resumes).toBe(1))
+    await eventually(() => expect(feed.status().state).toBe('ready'))
+    await feed.stop()
+    expect(lines.length).toBeGreaterThan(3)
+    expectNoRepeatedKeys(raw)
+    for (const line of lines)
+      expect(line).toMatchObject({ component: 'gateway', guildId: emu.guildId })
   })
 })
