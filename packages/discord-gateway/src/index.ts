@@ -23,8 +23,6 @@ export type { GatewaySessionStore } from './session/session-store'
 export { MemorySessionStore } from './session/session-store'
 export type { BackoffOptions } from './supervision/backoff'
 export { backoffCeiling, fullJitterDelay } from './supervision/backoff'
-export type { CloseAction } from './supervision/close-codes'
-export { CLOSE_POLICY, closeAction } from './supervision/close-codes'
 export type { VoiceReadApi, VoiceSnapshot } from './voice/voice-mirror'
 export { applyVoiceEvent } from './voice/voice-mirror'
 export type {

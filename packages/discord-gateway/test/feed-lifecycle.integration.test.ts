@@ -161,7 +161,8 @@ describe('feed lifecycle against the emulator', () => {
 
   it('the identify budget breaker stops IDENTIFY below the minimum and raises an alert', async () => {
     const emu = await emulator({ sessionStartLimit: 12 })
-    const feed = track(feedFor(emu, { identifyBudget: { minRemaining: 10 } }))
+    const { logger, lines } = capturingLogger()
+    const feed = track(feedFor(emu, { logger, identifyBudget: { minRemaining: 10 } }))
     await feed.start()
     await feed.ready(5_000)
     expect(feed.status().identifyBudget).toMatchObject({ total: 12 })
@@ -173,6 +174,9 @@ describe('feed lifecycle against the emulator', () => {
     await eventually(() => expect(feed.status().state).toBe('ready'))
     emu.control.closeGateway(4007) // remaining 9 < 10: breaker opens
     await eventually(() => expect(feed.status().alert?.reason).toContain('identify budget'))
+    expect(lines.filter((line) => line.alert === true)).toEqual([
+      expect.objectContaining({ level: 50, msg: expect.stringContaining('identify budget') }),
+    ])
     expect(feed.status().state).toBe('backing_off')
     await delay(500)
     expect(emu.control.stats().identifies).toBe(3)

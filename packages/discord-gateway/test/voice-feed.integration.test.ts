@@ -10,6 +10,7 @@ import {
   startTestEmulator,
   voiceChannels,
 } from './support/harness'
+import { capturingLogger } from './support/logs'
 
 let emu: Emulator
 let feed: VoiceFeed | null = null
@@ -162,7 +163,8 @@ describe('voice feed against the emulator', () => {
   it.each([4004, 4014])(
     'fatal close %i stops with an operator alert instead of retrying',
     async (code) => {
-      const f = await startedFeed()
+      const { logger, lines } = capturingLogger()
+      const f = await startedFeed({ logger })
       const before = emu.control.stats()
       emu.control.closeGateway(code)
       await eventually(() => expect(f.status().state).toBe('stopped'))
@@ -172,6 +174,11 @@ describe('voice feed against the emulator', () => {
       await new Promise((r) => setTimeout(r, 800))
       expect(emu.control.stats().identifies).toBe(before.identifies)
       expect(emu.control.stats().connections).toBe(0)
+      // docs/operations.md: operators alert on the log line with "alert": true
+      const alerts = lines.filter((line) => line.alert === true)
+      expect(alerts).toEqual([
+        expect.objectContaining({ level: 50, code, msg: expect.stringContaining(String(code)) }),
+      ])
     },
   )
 

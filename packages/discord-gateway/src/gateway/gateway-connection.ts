@@ -14,7 +14,7 @@ import type { Logger } from 'pino'
 import type { StatusTracker } from '../gateway-status'
 import type { BackoffOptions } from '../supervision/backoff'
 import { fullJitterDelay, sleep } from '../supervision/backoff'
-import { closeAction, fatalReason } from '../supervision/close-codes'
+import { fatalCloseReason } from '../supervision/close-codes'
 
 /** Timings of the connection; all injectable so tests run fast. */
 export interface ConnectionTimings {
@@ -75,109 +75,123 @@ export function preciseNow(): number {
  * a stop on fatal codes, resumable session keeping across network errors, and session persistence hooks.
  */
 export class GatewayConnection {
-  private shard: WebSocketShard | null = null
-  private gatewayInfo: APIGatewayBotInfo | null = null
-  private session: SessionInfo | null = null
-  private stopping = false
-  private stopped = false
-  private retry = 0
-  private gate: Promise<SessionInfo | null> | null = null
-  private networkErrorSinceHello = false
-  private networkResumes = 0
-  private heartbeatMs: number
-  private lastActivity = 0
-  private helloSeen = false
-  private watchdog: NodeJS.Timeout | null = null
-  private lastIdentifyAt = 0
-  private readonly stopController = new AbortController()
-  private readonly random: () => number
-  private readonly log: Logger
+  #shard: WebSocketShard | null = null
+  #gatewayInfo: APIGatewayBotInfo | null = null
+  #session: SessionInfo | null = null
+  /** Set once, by #halt: the connection is stopping or stopped for good. */
+  #halted: Promise<void> | null = null
+  #retry = 0
+  #gate: Promise<SessionInfo | null> | null = null
+  #networkErrorSinceHello = false
+  #networkResumes = 0
+  #heartbeatMs: number
+  #lastActivity = 0
+  #helloSeen = false
+  #watchdog: NodeJS.Timeout | null = null
+  #lastIdentifyAt = 0
+  readonly #stopController = new AbortController()
+  readonly #random: () => number
+  readonly #log: Logger
+  readonly #options: GatewayConnectionOptions
 
-  constructor(private readonly options: GatewayConnectionOptions) {
-    this.random = options.random ?? Math.random
-    this.heartbeatMs = options.timings.defaultHeartbeatMs
-    this.log = options.logger
+  constructor(options: GatewayConnectionOptions) {
+    this.#options = options
+    this.#random = options.random ?? Math.random
+    this.#heartbeatMs = options.timings.defaultHeartbeatMs
+    this.#log = options.logger
   }
 
   /** The session to resume with (set from persistence before start). */
   setSession(session: SessionInfo | null): void {
-    this.session = session
+    this.#session = session
   }
 
   /** The library's current session info (null = the next connect identifies). */
   currentSession(): SessionInfo | null {
-    return this.session
+    return this.#session
   }
 
   /** Starts connecting in the background; never rejects on transient failures. */
   start(): void {
-    this.setState('connecting')
-    void this.run()
+    this.#setState('connecting')
+    void this.#run()
   }
 
   /** Closes with a resumable code (4200, not 1000) so a later process can resume the session. */
-  async stop(reason = 'stopped by request'): Promise<void> {
-    if (this.stopped) return
-    this.stopping = true
-    this.stopController.abort()
-    this.clearWatchdog()
-    const shard = this.shard
-    if (shard && shard.status !== WebSocketShardStatus.Idle) {
-      try {
-        await shard.destroy({ code: 4200, reason: 'process stopping; session kept for resume' })
-      } catch (error) {
-        this.log.warn({ err: error }, 'error while closing the gateway socket')
+  stop(reason = 'stopped by request'): Promise<void> {
+    return this.#halt({ reason, socketOpen: true })
+  }
+
+  /**
+   * The one way the connection stops, whoever asks (`stop()` or a fatal close code): our waits
+   * are aborted, the watchdog ends, any connect the library attempts from now on is parked in
+   * #beforeConnect, an open socket is closed with 4200 (resumable, so the next process resumes
+   * the session), and the state becomes `stopped` with its reason. Runs once; later calls get
+   * the same promise.
+   */
+  #halt(how: { reason: string; socketOpen: boolean }): Promise<void> {
+    // #halted is set before any step runs: the library calls back into us while we close it.
+    this.#halted ??= Promise.resolve().then(async () => {
+      this.#stopController.abort()
+      this.#clearWatchdog()
+      const shard = this.#shard
+      if (how.socketOpen && shard && shard.status !== WebSocketShardStatus.Idle) {
+        try {
+          await shard.destroy({ code: 4200, reason: 'process stopping; session kept for resume' })
+        } catch (error) {
+          this.#log.warn({ err: error }, 'error while closing the gateway socket')
+        }
       }
-    }
-    this.stopped = true
-    this.options.status.patch({ stoppedReason: reason })
-    this.setState('stopped')
+      this.#options.status.patch({ stoppedReason: how.reason })
+      this.#setState('stopped')
+    })
+    return this.#halted
   }
 
-  private setState(to: Parameters<StatusTracker['setState']>[0]): void {
-    const change = this.options.status.setState(to)
+  #setState(to: Parameters<StatusTracker['setState']>[0]): void {
+    const change = this.#options.status.setState(to)
     if (change)
-      this.log.info({ from: change.from, to: change.to }, `gateway ${change.from} -> ${change.to}`)
+      this.#log.info({ from: change.from, to: change.to }, `gateway ${change.from} -> ${change.to}`)
   }
 
-  private recordError(message: string, error?: unknown): void {
-    this.options.status.patch({ lastError: { message, at: Date.now() } })
-    this.log.error({ err: error }, message)
+  #recordError(message: string, error?: unknown, fields: Record<string, unknown> = {}): void {
+    this.#options.status.patch({ lastError: { message, at: Date.now() } })
+    this.#log.error({ ...fields, err: error }, message)
   }
 
   /** Fetches GET /gateway/bot until it succeeds (backoff, forever), then opens the shard. */
-  private async run(): Promise<void> {
+  async #run(): Promise<void> {
     let attempt = 0
-    while (!this.stopping) {
+    while (!this.#halted) {
       try {
-        this.gatewayInfo = await this.fetchGatewayInfo()
+        this.#gatewayInfo = await this.#fetchGatewayInfo()
         break
       } catch (error) {
         attempt++
-        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
-        this.recordError(
+        const delay = fullJitterDelay(attempt, this.#options.timings.backoff, this.#random)
+        this.#recordError(
           `GET /gateway/bot failed (attempt ${attempt}); retrying in ${delay} ms`,
           error,
         )
-        this.setState('backing_off')
+        this.#setState('backing_off')
         try {
-          await sleep(delay, this.stopController.signal)
+          await sleep(delay, this.#stopController.signal)
         } catch {
           return
         }
-        this.setState('connecting')
+        this.#setState('connecting')
       }
     }
-    if (this.stopping) return
-    this.openShard()
+    if (this.#halted) return
+    this.#openShard()
   }
 
-  private async fetchGatewayInfo(): Promise<APIGatewayBotInfo> {
-    const info = (await this.options.rest.get(Routes.gatewayBot(), {
-      signal: this.stopController.signal,
+  async #fetchGatewayInfo(): Promise<APIGatewayBotInfo> {
+    const info = (await this.#options.rest.get(Routes.gatewayBot(), {
+      signal: this.#stopController.signal,
     })) as APIGatewayBotInfo
     const limit = info.session_start_limit
-    this.options.status.patch({
+    this.#options.status.patch({
       identifyBudget: {
         remaining: limit.remaining,
         total: limit.total,
@@ -187,19 +201,19 @@ export class GatewayConnection {
     return info
   }
 
-  private openShard(): void {
+  #openShard(): void {
     const connection = this
-    const t = this.options.timings
+    const t = this.#options.timings
     const intents =
       GatewayIntentBits.Guilds |
       GatewayIntentBits.GuildVoiceStates |
-      (this.options.guildMembersIntent ? GatewayIntentBits.GuildMembers : 0)
+      (this.#options.guildMembersIntent ? GatewayIntentBits.GuildMembers : 0)
     const strategyOptions: FetchingStrategyOptions = {
       get gatewayInformation() {
-        return connection.gatewayInfo as APIGatewayBotInfo
+        return connection.#gatewayInfo as APIGatewayBotInfo
       },
       shardCount: 1,
-      token: this.options.token,
+      token: this.#options.token,
       intents,
       version: '10',
       encoding: Encoding.JSON,
@@ -216,98 +230,103 @@ export class GatewayConnection {
       options: strategyOptions,
       retrieveSessionInfo: () => {
         // The library asks while Idle exactly once per (re)connect attempt: that is our backoff gate.
-        if (this.shard?.status === WebSocketShardStatus.Idle) {
-          this.gate ??= this.beforeConnect().finally(() => {
-            this.gate = null
+        if (this.#shard?.status === WebSocketShardStatus.Idle) {
+          this.#gate ??= this.#beforeConnect().finally(() => {
+            this.#gate = null
           })
-          return this.gate
+          return this.#gate
         }
-        return this.sessionForLibrary()
+        return this.#sessionForLibrary()
       },
-      updateSessionInfo: (_shardId, info) => this.updateSession(info),
-      waitForIdentify: (_shardId, signal) => this.waitForIdentify(signal),
+      updateSessionInfo: (_shardId, info) => this.#updateSession(info),
+      waitForIdentify: (_shardId, signal) => this.#waitForIdentify(signal),
     }
     const shard = new WebSocketShard(strategy, SHARD_ID)
-    this.shard = shard
-    shard.on(WebSocketShardEvents.Dispatch, (payload) => this.onDispatch(payload))
+    this.#shard = shard
+    shard.on(WebSocketShardEvents.Dispatch, (payload) => this.#onDispatch(payload))
     shard.on(WebSocketShardEvents.Hello, () => {
-      this.helloSeen = true
-      this.networkErrorSinceHello = false
-      this.lastActivity = Date.now()
+      this.#helloSeen = true
+      this.#networkErrorSinceHello = false
+      this.#lastActivity = Date.now()
     })
     shard.on(WebSocketShardEvents.HeartbeatComplete, ({ latency }) => {
-      this.lastActivity = Date.now()
-      this.options.status.patch({ heartbeatLatencyMs: latency })
+      this.#lastActivity = Date.now()
+      this.#options.status.patch({ heartbeatLatencyMs: latency })
     })
-    shard.on(WebSocketShardEvents.Closed, (code) => this.onClosed(code))
+    shard.on(WebSocketShardEvents.Closed, (code) => this.#onClosed(code))
     shard.on(WebSocketShardEvents.SocketError, (error) => {
-      this.networkErrorSinceHello = true
-      this.log.warn({ err: error }, 'gateway socket error')
+      this.#networkErrorSinceHello = true
+      this.#log.warn({ err: error }, 'gateway socket error')
     })
-    shard.on(WebSocketShardEvents.Error, (error) => this.recordError('gateway error', error))
+    shard.on(WebSocketShardEvents.Error, (error) => this.#recordError('gateway error', error))
     shard.on(WebSocketShardEvents.Debug, (message) => {
       const match = /starting to beat every (\d+)ms/.exec(message)
-      if (match?.[1]) this.heartbeatMs = Number(match[1])
+      if (match?.[1]) this.#heartbeatMs = Number(match[1])
       // op 9 d:true resumes on the same socket without a close: surface it in the state machine
-      if (message.startsWith('Resuming session')) this.setState('resuming')
+      if (message.startsWith('Resuming session')) this.#setState('resuming')
       if (message.startsWith('Invalid session'))
-        this.log.warn({ debug: message }, 'gateway invalid session (op 9)')
-      this.log.trace({ debug: message }, 'ws debug')
+        this.#log.warn({ debug: message }, 'gateway invalid session (op 9)')
+      this.#log.trace({ debug: message }, 'ws debug')
     })
-    this.startWatchdog()
-    shard.connect().catch((error: unknown) => this.recordError('shard connect failed', error))
+    this.#startWatchdog()
+    shard.connect().catch((error: unknown) => this.#recordError('shard connect failed', error))
   }
 
   /** The library's session with the sequence the consumer has actually applied. */
-  private sessionForLibrary(): SessionInfo | null {
-    const session = this.session
+  #sessionForLibrary(): SessionInfo | null {
+    const session = this.#session
     if (!session) return null
-    const applied = this.options.appliedSequence(session.sessionId)
+    const applied = this.#options.appliedSequence(session.sessionId)
     return applied === null ? session : { ...session, sequence: applied }
   }
 
-  private updateSession(info: SessionInfo | null): void {
+  #updateSession(info: SessionInfo | null): void {
     if (info) {
-      this.session = info
+      this.#session = info
       return
     }
-    if (this.stopping) return // keep the session: the next process resumes it
+    if (this.#halted) return // keep the session: the next process resumes it
     if (
-      this.networkErrorSinceHello &&
-      this.session &&
-      this.networkResumes < this.options.timings.maxNetworkResumes
+      this.#networkErrorSinceHello &&
+      this.#session &&
+      this.#networkResumes < this.#options.timings.maxNetworkResumes
     ) {
       // @discordjs/ws drops the session after a network error; the session is still resumable on
       // Discord's side for a few minutes, so keep it (a failed resume falls back to IDENTIFY via op 9).
-      this.networkResumes++
-      this.log.debug(
-        { networkResumes: this.networkResumes },
+      this.#networkResumes++
+      this.#log.debug(
+        { networkResumes: this.#networkResumes },
         'keeping the session across a network error',
       )
       return
     }
-    this.session = null
+    this.#session = null
+    // The library dropped the session: the next socket identifies, it does not resume.
+    if (this.#options.status.state === 'resuming') this.#setState('reconnecting')
   }
 
   /** Runs before every socket the library opens: backoff with full jitter, unless this is the first try. */
-  private async beforeConnect(): Promise<SessionInfo | null> {
-    if (this.stopping) return new Promise<never>(() => {}) // abandoned: stop() owns the shard now
-    this.retry++
-    this.helloSeen = false
-    if (this.retry > 1) {
-      const delay = fullJitterDelay(this.retry - 1, this.options.timings.backoff, this.random)
+  async #beforeConnect(): Promise<SessionInfo | null> {
+    if (this.#halted) return new Promise<never>(() => {}) // abandoned: stop() owns the shard now
+    this.#retry++
+    this.#helloSeen = false
+    if (this.#retry > 1) {
+      const delay = fullJitterDelay(this.#retry - 1, this.#options.timings.backoff, this.#random)
       if (delay > 0) {
-        this.setState('backing_off')
-        this.log.info({ delayMs: delay, retry: this.retry - 1 }, 'backing off before reconnecting')
+        this.#setState('backing_off')
+        this.#log.info(
+          { delayMs: delay, retry: this.#retry - 1 },
+          'backing off before reconnecting',
+        )
         try {
-          await sleep(delay, this.stopController.signal)
+          await sleep(delay, this.#stopController.signal)
         } catch {
           return new Promise<never>(() => {})
         }
       }
     }
-    const session = this.sessionForLibrary()
-    this.setState(session ? 'resuming' : 'connecting')
+    const session = this.#sessionForLibrary()
+    this.#setState(session ? 'resuming' : 'connecting')
     return session
   }
 
@@ -315,7 +334,7 @@ export class GatewayConnection {
    * Identify budget breaker + spacing. Rejects only when the library's `signal` aborts: any other
    * rejection makes @discordjs/ws destroy the shard while it may already be closing (a hang).
    */
-  private async waitForIdentify(signal: AbortSignal): Promise<void> {
+  async #waitForIdentify(signal: AbortSignal): Promise<void> {
     const untilAborted = () =>
       new Promise<never>((_, reject) => {
         if (signal.aborted) reject(signal.reason)
@@ -323,115 +342,122 @@ export class GatewayConnection {
       })
     const pause = async (ms: number) => {
       await sleep(ms, signal)
-      if (this.stopping) await untilAborted()
+      if (this.#halted) await untilAborted()
     }
     let attempt = 0
     for (;;) {
-      if (this.stopping) await untilAborted()
+      if (this.#halted) await untilAborted()
       try {
-        this.gatewayInfo = await this.fetchGatewayInfo()
+        this.#gatewayInfo = await this.#fetchGatewayInfo()
       } catch (error) {
-        if (signal.aborted || this.stopping) await untilAborted()
+        if (signal.aborted || this.#halted) await untilAborted()
         attempt++
-        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
-        this.recordError(`GET /gateway/bot before IDENTIFY failed; retrying in ${delay} ms`, error)
+        const delay = fullJitterDelay(attempt, this.#options.timings.backoff, this.#random)
+        this.#recordError(`GET /gateway/bot before IDENTIFY failed; retrying in ${delay} ms`, error)
         await pause(delay)
         continue
       }
-      const limit = this.gatewayInfo.session_start_limit
-      if (limit.remaining >= this.options.timings.minIdentifyRemaining) break
+      const limit = this.#gatewayInfo.session_start_limit
+      if (limit.remaining >= this.#options.timings.minIdentifyRemaining) break
       const wait = Math.max(limit.reset_after, 1000)
       const reason = `identify budget breaker open: ${limit.remaining}/${limit.total} identifies left, waiting ${wait} ms for the reset`
-      this.options.status.patch({ alert: { reason, at: Date.now() } })
-      this.log.error({ remaining: limit.remaining, total: limit.total, waitMs: wait }, reason)
-      this.setState('backing_off')
+      this.#options.status.patch({ alert: { reason, at: Date.now() } })
+      this.#log.error(
+        { alert: true, remaining: limit.remaining, total: limit.total, waitMs: wait },
+        reason,
+      )
+      this.#setState('backing_off')
       await pause(wait)
-      this.setState('connecting')
+      this.#setState('connecting')
     }
-    const spacing = this.lastIdentifyAt + this.options.timings.identifySpacingMs - Date.now()
+    const spacing = this.#lastIdentifyAt + this.#options.timings.identifySpacingMs - Date.now()
     if (spacing > 0) await pause(spacing)
-    if (this.stopping) await untilAborted()
-    this.lastIdentifyAt = Date.now()
-    this.options.status.count('identifies')
-    const budget = this.options.status.get().identifyBudget
+    if (this.#halted) await untilAborted()
+    this.#lastIdentifyAt = Date.now()
+    this.#options.status.count('identifies')
+    const budget = this.#options.status.get().identifyBudget
     if (budget)
-      this.options.status.patch({ identifyBudget: { ...budget, remaining: budget.remaining - 1 } })
-    this.log.info('identifying (new gateway session)')
+      this.#options.status.patch({ identifyBudget: { ...budget, remaining: budget.remaining - 1 } })
+    this.#log.info('identifying (new gateway session)')
   }
 
-  private onDispatch(payload: GatewayDispatchPayload): void {
+  #onDispatch(payload: GatewayDispatchPayload): void {
     const receivedAt = preciseNow()
-    this.lastActivity = Date.now()
-    this.options.status.count('eventsProcessed')
+    this.#lastActivity = Date.now()
+    this.#options.status.count('eventsProcessed')
     if (payload.t === GatewayDispatchEvents.Ready) {
-      this.retry = 0
-      this.networkResumes = 0
-      this.options.status.patch({ lastReadyAt: Date.now(), alert: null })
-      this.log.info({ sessionId: payload.d.session_id }, 'gateway READY (new session)')
-      this.setState('ready')
+      this.#retry = 0
+      this.#networkResumes = 0
+      this.#options.status.patch({ lastReadyAt: Date.now(), alert: null })
+      this.#log.info({ sessionId: payload.d.session_id }, 'gateway READY (new session)')
+      this.#setState('ready')
     } else if (payload.t === GatewayDispatchEvents.Resumed) {
-      this.retry = 0
-      this.networkResumes = 0
-      this.options.status.patch({ lastResumedAt: Date.now() })
-      this.log.info('gateway RESUMED')
-      this.setState('ready')
+      this.#retry = 0
+      this.#networkResumes = 0
+      this.#options.status.patch({ lastResumedAt: Date.now() })
+      this.#log.info('gateway RESUMED')
+      this.#setState('ready')
     }
     try {
-      this.options.onDispatch(payload, receivedAt)
+      this.#options.onDispatch(payload, receivedAt)
     } catch (error) {
-      this.recordError(`failed to apply ${payload.t}`, error)
+      this.#recordError(`failed to apply ${payload.t}`, error)
     }
   }
 
-  private onClosed(code: number): void {
-    if (this.stopping) return
-    const action = closeAction(code)
-    if (action === 'fatal') {
-      const reason = fatalReason(code)
-      this.options.status.patch({ alert: { reason, at: Date.now() } })
-      this.recordError(`FATAL: ${reason}; the gateway is stopped and needs an operator`)
-      this.stopping = true
-      this.stopController.abort()
-      this.clearWatchdog()
-      this.stopped = true
-      this.options.status.patch({ stoppedReason: reason })
-      this.setState('stopped')
+  #onClosed(code: number): void {
+    if (this.#halted) return
+    const fatal = fatalCloseReason(code)
+    if (fatal) {
+      // @discordjs/ws does not reconnect after these codes either; we stop and call an operator.
+      this.#options.status.patch({ alert: { reason: fatal, at: Date.now() } })
+      this.#recordError(
+        `FATAL: ${fatal}; the gateway is stopped and needs an operator`,
+        undefined,
+        {
+          alert: true,
+          code,
+        },
+      )
+      void this.#halt({ reason: fatal, socketOpen: false })
       return
     }
-    this.options.status.count('reconnects')
-    this.log.warn({ code, action }, `gateway closed with ${code}`)
-    const resumable = action !== 'reidentify' && this.session !== null
-    this.setState(resumable ? 'resuming' : 'reconnecting')
+    this.#options.status.count('reconnects')
+    // Whether this close resumes or starts a new session is the library's call: it drops the
+    // session (updateSessionInfo(null)) right after this event when it will identify again.
+    const sessionKept = this.#session !== null
+    this.#log.warn({ code, sessionKept }, `gateway closed with ${code}`)
+    this.#setState(sessionKept ? 'resuming' : 'reconnecting')
   }
 
-  private startWatchdog(): void {
+  #startWatchdog(): void {
     const tick = () => {
-      const shard = this.shard
-      if (!shard || this.stopping) return
-      const limit = this.options.timings.watchdogIntervals * this.heartbeatMs
-      const silentFor = Date.now() - this.lastActivity
-      if (this.helloSeen && shard.status !== WebSocketShardStatus.Idle && silentFor > limit) {
-        this.helloSeen = false
-        this.log.warn(
+      const shard = this.#shard
+      if (!shard || this.#halted) return
+      const limit = this.#options.timings.watchdogIntervals * this.#heartbeatMs
+      const silentFor = Date.now() - this.#lastActivity
+      if (this.#helloSeen && shard.status !== WebSocketShardStatus.Idle && silentFor > limit) {
+        this.#helloSeen = false
+        this.#log.warn(
           { silentForMs: silentFor, limitMs: limit },
           'watchdog: silent gateway socket, forcing a resume',
         )
-        this.setState('resuming')
+        this.#setState('resuming')
         shard
           .destroy({
             code: 4000,
             reason: 'watchdog: silent socket',
             recover: WebSocketShardDestroyRecovery.Resume,
           })
-          .catch((error: unknown) => this.log.error({ err: error }, 'watchdog reconnect failed'))
+          .catch((error: unknown) => this.#log.error({ err: error }, 'watchdog reconnect failed'))
       }
-      this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
+      this.#watchdog = setTimeout(tick, Math.max(50, Math.floor(this.#heartbeatMs / 4))).unref()
     }
-    this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
+    this.#watchdog = setTimeout(tick, Math.max(50, Math.floor(this.#heartbeatMs / 4))).unref()
   }
 
-  private clearWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog)
-    this.watchdog = null
+  #clearWatchdog(): void {
+    if (this.#watchdog) clearTimeout(this.#watchdog)
+    this.#watchdog = null
   }
 }
