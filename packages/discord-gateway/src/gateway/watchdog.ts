@@ -83,7 +83,13 @@ export class SilentSocketWatchdog {
     this.onActivity()
     if (this.#lastBeatAt !== null && heartbeatAt > this.#lastBeatAt) {
       this.#widestGap = Math.max(this.#widestGap, heartbeatAt - this.#lastBeatAt)
+      const changed = this.#widestGap !== this.#measuredMs
       this.#measuredMs = this.#widestGap
+      // check at the pace of the measured interval from now on, not the assumed one
+      if (changed && this.#timer) {
+        clearTimeout(this.#timer)
+        this.#schedule()
+      }
     }
     this.#lastBeatAt = heartbeatAt
   }
