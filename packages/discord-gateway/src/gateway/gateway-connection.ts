@@ -292,9 +292,10 @@ export class GatewayConnection {
   }
 
   #onResumed(): void {
-    // On op 9 d:true the library resumes on the socket it already has and reports only the end
-    // (this event). Replayed dispatches show 'resuming' (#onDispatch); when nothing was replayed
-    // we are still 'ready' here, so pass through 'resuming' to show that a resume happened.
+    // On op 9 d:true the library sends RESUME on the socket it already has and emits nothing
+    // until this event. Its status is Resuming meanwhile, but it handles messages concurrently,
+    // so replayed dispatches can reach us after it has handled RESUMED: no reliable signal
+    // either. RESUMED while we still show 'ready' is that resume: show it as it ends.
     if (this.#options.status.state === 'ready') this.#setState('resuming')
     this.#attempts = 0
     this.#sessions.onSessionLive()
@@ -307,9 +308,6 @@ export class GatewayConnection {
     const receivedAt = preciseNow()
     this.#watchdog.onActivity()
     this.#options.status.count('eventsProcessed')
-    // A RESUME sent on the socket we have (op 9 d:true) announces itself by no event: while the
-    // library replays the missed dispatches its public status is Resuming.
-    if (this.#shard?.status === WebSocketShardStatus.Resuming) this.#setState('resuming')
     try {
       this.#options.onDispatch(payload, receivedAt)
     } catch (error) {
