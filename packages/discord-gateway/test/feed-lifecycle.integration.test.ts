@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayState } from '../src/gateway-status'
 import { FileSessionStore } from '../src/session/file-session-store'
 import type { VoiceFeed } from '../src/voice-feed'
+import { recordingClock } from './support/clock'
 import type { Emulator } from './support/harness'
 import {
-  delay,
   eventually,
   expectFeedEqualsTruth,
   feedFor,
@@ -128,9 +128,10 @@ describe('feed lifecycle against the emulator', () => {
     const feed = track(feedFor({ restBase: `http://127.0.0.1:${port}/api`, guildId, botToken }))
     feed.onStatus(({ to }) => states.push(to))
     await feed.start() // must not reject
-    await delay(600)
-    expect(states).toContain('backing_off')
-    expect(feed.status().lastError).not.toBeNull()
+    await eventually(() => {
+      expect(states).toContain('backing_off')
+      expect(feed.status().lastError).not.toBeNull()
+    })
     const emu = await emulator({ port })
     const { users, channels } = people(emu)
     emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
@@ -162,7 +163,8 @@ describe('feed lifecycle against the emulator', () => {
   it('the identify budget breaker stops IDENTIFY below the minimum and raises an alert', async () => {
     const emu = await emulator({ sessionStartLimit: 12 })
     const { logger, lines } = capturingLogger()
-    const feed = track(feedFor(emu, { logger, identifyBudget: { minRemaining: 10 } }))
+    const { clock, sleeps } = recordingClock()
+    const feed = track(feedFor(emu, { logger, clock, identifyBudget: { minRemaining: 10 } }))
     await feed.start()
     await feed.ready(5_000)
     expect(feed.status().identifyBudget).toMatchObject({ total: 12 })
@@ -178,7 +180,8 @@ describe('feed lifecycle against the emulator', () => {
       expect.objectContaining({ level: 50, msg: expect.stringContaining('identify budget') }),
     ])
     expect(feed.status().state).toBe('backing_off')
-    await delay(500)
+    // parked in the breaker's wait for the budget reset (the emulator's is a day away)
+    await eventually(() => expect(Math.max(...sleeps)).toBeGreaterThan(3_600_000))
     expect(emu.control.stats().identifies).toBe(3)
   })
 

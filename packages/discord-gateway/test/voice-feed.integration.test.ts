@@ -6,6 +6,7 @@ import {
   eventually,
   expectFeedEqualsTruth,
   feedFor,
+  holdsFor,
   Recorder,
   startTestEmulator,
   voiceChannels,
@@ -140,7 +141,12 @@ describe('voice feed against the emulator', () => {
   it('a zombie connection (no heartbeat ACKs) is detected and resumed', async () => {
     const { before, after } = await faultScenario(() => {
       emu.control.setHeartbeatAcks(false)
-      setTimeout(() => emu.control.setHeartbeatAcks(true), 900)
+      // ACKs come back once the feed has noticed (it leaves 'ready' to resume)
+      const unsubscribe = feed?.onStatus(({ to }) => {
+        if (to === 'ready') return
+        emu.control.setHeartbeatAcks(true)
+        unsubscribe?.()
+      })
     })
     expect(after.identifies).toBe(before.identifies)
     expect(after.resumes).toBeGreaterThan(before.resumes)
@@ -171,9 +177,12 @@ describe('voice feed against the emulator', () => {
       const status = f.status()
       expect(status.alert?.reason).toContain(String(code))
       expect(status.stoppedReason).toContain(String(code))
-      await new Promise((r) => setTimeout(r, 800))
-      expect(emu.control.stats().identifies).toBe(before.identifies)
-      expect(emu.control.stats().connections).toBe(0)
+      await eventually(() => expect(emu.control.stats().connections).toBe(0))
+      // no retry: nothing may connect or identify while we watch (absence needs a time span)
+      await holdsFor(800, () => {
+        expect(emu.control.stats().identifies).toBe(before.identifies)
+        expect(emu.control.stats().connections).toBe(0)
+      })
       // docs/operations.md: operators alert on the log line with "alert": true
       const alerts = lines.filter((line) => line.alert === true)
       expect(alerts).toEqual([

@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/supervision/clock'
+import { systemClock } from '../../src/supervision/clock'
 
 /**
  * Injected time for the connection: every wait it asks for passes at once and is recorded, and the
@@ -21,6 +22,19 @@ export function steppingClock(onSleep: (ms: number, index: number) => void = () 
       onSleep(ms, sleeps.length)
       await new Promise<void>((resolve) => setImmediate(resolve))
       signal.throwIfAborted()
+    },
+  }
+  return { clock, sleeps }
+}
+
+/** The system clock, with every wait the connection asks for recorded (the waits are real). */
+export function recordingClock(): { clock: Clock; sleeps: number[] } {
+  const sleeps: number[] = []
+  const clock: Clock = {
+    now: systemClock.now,
+    sleep(ms, signal) {
+      sleeps.push(ms)
+      return systemClock.sleep(ms, signal)
     },
   }
   return { clock, sleeps }
