@@ -152,7 +152,7 @@ export class GatewayConnection {
     } catch {
       return // stopped while fetching
     }
-    this.#openShard()
+    if (!this.#halted) this.#openShard()
   }
 
   async #fetchGatewayInfo(signal: AbortSignal): Promise<APIGatewayBotInfo> {
