@@ -25,6 +25,8 @@ export interface GatewayStatus {
   lastResumedAt: number | null
   /** Last heartbeat round trip (ms). */
   heartbeatLatencyMs: number | null
+  /** The heartbeat interval measured on the socket (ms; HELLO's heartbeat_interval), null before two ACKs. */
+  heartbeatIntervalMs: number | null
   /** Closes/forced reconnects since start. */
   reconnects: number
   identifies: number
@@ -49,16 +51,19 @@ export interface StatusChange {
 
 /** Holds the status; `setState` is its only state writer and emits {from, to}. */
 export class StatusTracker {
-  private current: GatewayStatus
-  private readonly listeners = new Set<(change: StatusChange) => void>()
+  #current: GatewayStatus
+  readonly #listeners = new Set<(change: StatusChange) => void>()
+  readonly #now: () => number
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.current = {
+  constructor(now: () => number = Date.now) {
+    this.#now = now
+    this.#current = {
       state: 'idle',
       since: now(),
       lastReadyAt: null,
       lastResumedAt: null,
       heartbeatLatencyMs: null,
+      heartbeatIntervalMs: null,
       reconnects: 0,
       identifies: 0,
       identifyBudget: null,
@@ -72,22 +77,22 @@ export class StatusTracker {
 
   /** A copy of the current status. */
   get(): GatewayStatus {
-    return structuredClone(this.current)
+    return structuredClone(this.#current)
   }
 
   get state(): GatewayState {
-    return this.current.state
+    return this.#current.state
   }
 
   /** Changes the state; returns the change or null when the state was already `to`. */
   setState(to: GatewayState): StatusChange | null {
-    const from = this.current.state
+    const from = this.#current.state
     if (from === to) return null
     if (from === 'stopped') return null
-    this.current.state = to
-    this.current.since = this.now()
+    this.#current.state = to
+    this.#current.since = this.#now()
     const change = { from, to, status: this.get() }
-    for (const listener of this.listeners) {
+    for (const listener of this.#listeners) {
       try {
         listener(change)
       } catch {
@@ -99,18 +104,18 @@ export class StatusTracker {
 
   /** Updates non-state fields. */
   patch(update: Partial<Omit<GatewayStatus, 'state' | 'since'>>): void {
-    Object.assign(this.current, update)
+    Object.assign(this.#current, update)
   }
 
   count(
     field: 'reconnects' | 'identifies' | 'eventsProcessed' | 'voiceEventsEmitted',
     by = 1,
   ): void {
-    this.current[field] += by
+    this.#current[field] += by
   }
 
   onChange(listener: (change: StatusChange) => void): () => void {
-    this.listeners.add(listener)
-    return () => this.listeners.delete(listener)
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 }

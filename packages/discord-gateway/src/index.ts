@@ -2,7 +2,7 @@ export type { GatewayEnv } from './config'
 export { GatewayEnvSchema, parseGatewayEnv } from './config'
 export type { GatewayErrorCode } from './errors'
 export { GatewayError } from './errors'
-export type { ConnectionTimings } from './gateway/gateway-connection'
+export type { ConnectionTimings } from './gateway/connection-options'
 export type {
   GatewayState,
   GatewayStatus,
@@ -23,8 +23,7 @@ export type { GatewaySessionStore } from './session/session-store'
 export { MemorySessionStore } from './session/session-store'
 export type { BackoffOptions } from './supervision/backoff'
 export { backoffCeiling, fullJitterDelay } from './supervision/backoff'
-export type { CloseAction } from './supervision/close-codes'
-export { CLOSE_POLICY, closeAction } from './supervision/close-codes'
+export type { Clock } from './supervision/clock'
 export type { VoiceReadApi, VoiceSnapshot } from './voice/voice-mirror'
 export { applyVoiceEvent } from './voice/voice-mirror'
 export type {

@@ -4,14 +4,17 @@ import type { GatewayDispatchPayload } from 'discord-api-types/v10'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
 import { GatewayError } from './errors'
-import type { ConnectionTimings } from './gateway/gateway-connection'
-import { DEFAULT_TIMINGS, GatewayConnection } from './gateway/gateway-connection'
+import type { ConnectionTimings } from './gateway/connection-options'
+import { DEFAULT_TIMINGS } from './gateway/connection-options'
+import { GatewayConnection } from './gateway/gateway-connection'
 import type { GatewayState, GatewayStatus, StatusChange } from './gateway-status'
 import { StatusTracker } from './gateway-status'
+import { childLogger } from './logging'
 import type { PersistedGateway } from './session/persisted-gateway'
 import { persistVoiceState, restoreVoiceState } from './session/persisted-gateway'
 import type { GatewaySessionStore } from './session/session-store'
 import { MemorySessionStore } from './session/session-store'
+import type { Clock } from './supervision/clock'
 import { ChannelIndex } from './voice/channel-index'
 import type { VoiceReadApi, VoiceSnapshot } from './voice/voice-mirror'
 import { sortMembers } from './voice/voice-mirror'
@@ -31,7 +34,7 @@ export interface VoiceFeedOptions {
   /** @defaultValue a MemorySessionStore */
   sessionStore?: GatewaySessionStore
   logger?: Logger
-  /** Capped exponential backoff with full jitter. @defaultValue `{ baseMs: 1000, maxMs: 30000 }` */
+  /** Capped exponential backoff with full jitter. @defaultValue the gateway's schedule, `{ baseMs: 1000, maxMs: 30000 }` */
   backoff?: { baseMs?: number; maxMs?: number }
   /** Force a resume after `intervals` heartbeat intervals without a dispatch or ACK. @defaultValue `{ intervals: 3 }` */
   watchdog?: { intervals?: number }
@@ -53,6 +56,8 @@ export interface VoiceFeedOptions {
   timings?: Partial<ConnectionTimings>
   /** Random source for jitter (tests). */
   random?: () => number
+  /** The connection's waits and instants: backoff, identify spacing, watchdog (tests). @defaultValue the system clock */
+  clock?: Clock
 }
 
 /** The supervised voice feed of one guild. */
@@ -79,7 +84,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   if (!/^\d{17,20}$/.test(options.guildId)) {
     throw new GatewayError('INVALID_CONFIG', 'guildId must be a snowflake')
   }
-  const logger = (options.logger ?? pino({ name: 'discord-gateway' })).child({
+  const logger = childLogger(options.logger ?? pino({ name: 'discord-gateway' }), {
     component: 'voice-feed',
     guildId: options.guildId,
   })
@@ -145,6 +150,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     status,
     timings,
     ...(options.random ? { random: options.random } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     onDispatch,
     appliedSequence: (sessionId) => (state.sessionId === sessionId ? state.seq : null),
   })

@@ -1,15 +1,13 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { GatewayState } from '../src/gateway-status'
 import { FileSessionStore } from '../src/session/file-session-store'
 import type { VoiceFeed } from '../src/voice-feed'
+import { recordingClock } from './support/clock'
 import type { Emulator } from './support/harness'
 import {
-  delay,
   eventually,
   expectFeedEqualsTruth,
   feedFor,
@@ -18,6 +16,7 @@ import {
   startTestEmulator,
   voiceChannels,
 } from './support/harness'
+import { capturingLogger, expectNoRepeatedKeys } from './support/logs'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -41,18 +40,6 @@ function people(emu: Emulator): { users: string[]; channels: string[] } {
     .users.filter((u) => !u.bot)
     .map((u) => u.id)
   return { users, channels: voiceChannels(emu) }
-}
-
-/** Captures pino JSON lines. */
-function capturingLogger() {
-  const lines: { msg?: string; level?: number }[] = []
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: pino({ level: 'debug' }, stream), lines }
 }
 
 describe('feed lifecycle against the emulator', () => {
@@ -141,9 +128,10 @@ describe('feed lifecycle against the emulator', () => {
     const feed = track(feedFor({ restBase: `http://127.0.0.1:${port}/api`, guildId, botToken }))
     feed.onStatus(({ to }) => states.push(to))
     await feed.start() // must not reject
-    await delay(600)
-    expect(states).toContain('backing_off')
-    expect(feed.status().lastError).not.toBeNull()
+    await eventually(() => {
+      expect(states).toContain('backing_off')
+      expect(feed.status().lastError).not.toBeNull()
+    })
     const emu = await emulator({ port })
     const { users, channels } = people(emu)
     emu.control.setVoice({ userId: users[0] as string, channelId: channels[0] as string })
@@ -174,7 +162,9 @@ describe('feed lifecycle against the emulator', () => {
 
   it('the identify budget breaker stops IDENTIFY below the minimum and raises an alert', async () => {
     const emu = await emulator({ sessionStartLimit: 12 })
-    const feed = track(feedFor(emu, { identifyBudget: { minRemaining: 10 } }))
+    const { logger, lines } = capturingLogger()
+    const { clock, sleeps } = recordingClock()
+    const feed = track(feedFor(emu, { logger, clock, identifyBudget: { minRemaining: 10 } }))
     await feed.start()
     await feed.ready(5_000)
     expect(feed.status().identifyBudget).toMatchObject({ total: 12 })
@@ -186,8 +176,12 @@ describe('feed lifecycle against the emulator', () => {
     await eventually(() => expect(feed.status().state).toBe('ready'))
     emu.control.closeGateway(4007) // remaining 9 < 10: breaker opens
     await eventually(() => expect(feed.status().alert?.reason).toContain('identify budget'))
+    expect(lines.filter((line) => line.alert === true)).toEqual([
+      expect.objectContaining({ level: 50, msg: expect.stringContaining('identify budget') }),
+    ])
     expect(feed.status().state).toBe('backing_off')
-    await delay(500)
+    // parked in the breaker's wait for the budget reset (the emulator's is a day away)
+    await eventually(() => expect(Math.max(...sleeps)).toBeGreaterThan(3_600_000))
     expect(emu.control.stats().identifies).toBe(3)
   })
 
@@ -210,5 +204,21 @@ describe('feed lifecycle against the emulator', () => {
     })
     expect(emu.control.stats().identifies).toBe(before.identifies)
     expect(emu.control.stats().resumes).toBeGreaterThan(before.resumes)
+  })
+
+  it('no log line repeats a key under a logger that already binds component (as the web app hands in)', async () => {
+    const emu = await emulator()
+    const { logger, lines, raw } = capturingLogger()
+    const feed = track(feedFor(emu, { logger: logger.child({ component: 'gateway' }) }))
+    await feed.start()
+    await feed.ready(5_000)
+    emu.control.closeGateway(4000)
+    await eventually(() => expect(emu.control.stats().resumes).toBe(1))
+    await eventually(() => expect(feed.status().state).toBe('ready'))
+    await feed.stop()
+    expect(lines.length).toBeGreaterThan(3)
+    expectNoRepeatedKeys(raw)
+    for (const line of lines)
+      expect(line).toMatchObject({ component: 'gateway', guildId: emu.guildId })
   })
 })

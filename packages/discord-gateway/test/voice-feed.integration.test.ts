@@ -6,10 +6,12 @@ import {
   eventually,
   expectFeedEqualsTruth,
   feedFor,
+  holdsFor,
   Recorder,
   startTestEmulator,
   voiceChannels,
 } from './support/harness'
+import { capturingLogger } from './support/logs'
 
 let emu: Emulator
 let feed: VoiceFeed | null = null
@@ -139,7 +141,12 @@ describe('voice feed against the emulator', () => {
   it('a zombie connection (no heartbeat ACKs) is detected and resumed', async () => {
     const { before, after } = await faultScenario(() => {
       emu.control.setHeartbeatAcks(false)
-      setTimeout(() => emu.control.setHeartbeatAcks(true), 900)
+      // ACKs come back once the feed has noticed (it leaves 'ready' to resume)
+      const unsubscribe = feed?.onStatus(({ to }) => {
+        if (to === 'ready') return
+        emu.control.setHeartbeatAcks(true)
+        unsubscribe?.()
+      })
     })
     expect(after.identifies).toBe(before.identifies)
     expect(after.resumes).toBeGreaterThan(before.resumes)
@@ -162,16 +169,25 @@ describe('voice feed against the emulator', () => {
   it.each([4004, 4014])(
     'fatal close %i stops with an operator alert instead of retrying',
     async (code) => {
-      const f = await startedFeed()
+      const { logger, lines } = capturingLogger()
+      const f = await startedFeed({ logger })
       const before = emu.control.stats()
       emu.control.closeGateway(code)
       await eventually(() => expect(f.status().state).toBe('stopped'))
       const status = f.status()
       expect(status.alert?.reason).toContain(String(code))
       expect(status.stoppedReason).toContain(String(code))
-      await new Promise((r) => setTimeout(r, 800))
-      expect(emu.control.stats().identifies).toBe(before.identifies)
-      expect(emu.control.stats().connections).toBe(0)
+      await eventually(() => expect(emu.control.stats().connections).toBe(0))
+      // no retry: nothing may connect or identify while we watch (absence needs a time span)
+      await holdsFor(800, () => {
+        expect(emu.control.stats().identifies).toBe(before.identifies)
+        expect(emu.control.stats().connections).toBe(0)
+      })
+      // docs/operations.md: operators alert on the log line with "alert": true
+      const alerts = lines.filter((line) => line.alert === true)
+      expect(alerts).toEqual([
+        expect.objectContaining({ level: 50, code, msg: expect.stringContaining(String(code)) }),
+      ])
     },
   )
 

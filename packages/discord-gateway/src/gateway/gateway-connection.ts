@@ -1,183 +1,178 @@
-import type { REST } from '@discordjs/rest'
-import type { FetchingStrategyOptions, IContextFetchingStrategy, SessionInfo } from '@discordjs/ws'
+import type { SessionInfo, WebSocketShard } from '@discordjs/ws'
 import {
-  DefaultWebSocketManagerOptions,
-  Encoding,
-  WebSocketShard,
   WebSocketShardDestroyRecovery,
   WebSocketShardEvents,
   WebSocketShardStatus,
 } from '@discordjs/ws'
-import type { APIGatewayBotInfo, GatewayDispatchPayload } from 'discord-api-types/v10'
-import { GatewayDispatchEvents, GatewayIntentBits, Routes } from 'discord-api-types/v10'
+import type {
+  APIGatewayBotInfo,
+  GatewayDispatchPayload,
+  GatewayReadyDispatchData,
+} from 'discord-api-types/v10'
 import type { Logger } from 'pino'
-import type { StatusTracker } from '../gateway-status'
-import type { BackoffOptions } from '../supervision/backoff'
-import { fullJitterDelay, sleep } from '../supervision/backoff'
-import { closeAction, fatalReason } from '../supervision/close-codes'
+import type { GatewayState } from '../gateway-status'
+import { fullJitterDelay } from '../supervision/backoff'
+import type { Clock } from '../supervision/clock'
+import { preciseNow, systemClock, untilAborted } from '../supervision/clock'
+import { fatalCloseReason } from '../supervision/close-codes'
+import type { GatewayConnectionOptions } from './connection-options'
+import { fetchGatewayInfoWithBackoff } from './gateway-info'
+import { IdentifyGate } from './identify-gate'
+import { SessionKeeper } from './session-keeper'
+import { createShard } from './shard'
+import { SilentSocketWatchdog } from './watchdog'
 
-/** Timings of the connection; all injectable so tests run fast. */
-export interface ConnectionTimings {
-  backoff: BackoffOptions
-  /** Silent-socket watchdog: force a resume after this many heartbeat intervals without a dispatch or ACK. */
-  watchdogIntervals: number
-  /** Heartbeat interval assumed until the library reports the real one (ms). */
-  defaultHeartbeatMs: number
-  /** Minimum spacing between two IDENTIFYs (Discord allows max_concurrency per 5 s). */
-  identifySpacingMs: number
-  /** Breaker: do not identify while fewer identifies than this remain in the daily budget. */
-  minIdentifyRemaining: number
-  handshakeTimeoutMs: number
-  helloTimeoutMs: number
-  readyTimeoutMs: number
-  /** Network-error closes after which a kept session is given up in favour of IDENTIFY. */
-  maxNetworkResumes: number
-}
-
-export const DEFAULT_TIMINGS: ConnectionTimings = {
-  backoff: { baseMs: 1000, maxMs: 30_000 },
-  watchdogIntervals: 3,
-  defaultHeartbeatMs: 41_250,
-  identifySpacingMs: 5_000,
-  minIdentifyRemaining: 10,
-  handshakeTimeoutMs: 30_000,
-  helloTimeoutMs: 60_000,
-  readyTimeoutMs: 15_000,
-  maxNetworkResumes: 3,
-}
-
-/** Everything the connection needs from its owner (the voice feed). */
-export interface GatewayConnectionOptions {
-  token: string
-  guildMembersIntent: boolean
-  rest: REST
-  logger: Logger
-  status: StatusTracker
-  timings: ConnectionTimings
-  random?: () => number
-  /** Called for every dispatch, synchronously and in arrival order. */
-  onDispatch(payload: GatewayDispatchPayload, receivedAt: number): void
-  /** The sequence the consumer has applied for a session (the library must resume from there). */
-  appliedSequence(sessionId: string): number | null
-}
-
-const SHARD_ID = 0
-
-/** Milliseconds since the epoch with sub-millisecond precision. */
-export function preciseNow(): number {
-  return performance.timeOrigin + performance.now()
-}
+/** The promise the library's connect attempt waits on once the connection has stopped. */
+const parked = (): Promise<never> => new Promise<never>(() => {})
 
 /**
- * One supervised gateway connection on @discordjs/ws's WebSocketShard. The library keeps the protocol
- * (heartbeats, resume vs identify, close-code handling); this class adds what it lacks: backoff with full
- * jitter on every (re)connect, a silent-socket watchdog, an identify-budget breaker and identify spacing,
- * a stop on fatal codes, resumable session keeping across network errors, and session persistence hooks.
+ * One supervised gateway connection on @discordjs/ws's WebSocketShard. The library keeps the
+ * protocol (heartbeats, zombie detection, resume or identify after each close code); this class
+ * adds what it lacks: backoff with full jitter before every reconnect, the identify gate (budget
+ * breaker and spacing), the silent-socket watchdog, a stop on the close codes that are fatal to
+ * us, keeping a resumable session across network errors, and the session hooks that let a
+ * later process resume. It learns what happens from the library's events (Hello, Ready, Resumed,
+ * HeartbeatComplete, Dispatch, Closed) and hooks (retrieveSessionInfo, updateSessionInfo,
+ * waitForIdentify), never from its debug text. `#setState` is the only writer of the state.
  */
 export class GatewayConnection {
-  private shard: WebSocketShard | null = null
-  private gatewayInfo: APIGatewayBotInfo | null = null
-  private session: SessionInfo | null = null
-  private stopping = false
-  private stopped = false
-  private retry = 0
-  private gate: Promise<SessionInfo | null> | null = null
-  private networkErrorSinceHello = false
-  private networkResumes = 0
-  private heartbeatMs: number
-  private lastActivity = 0
-  private helloSeen = false
-  private watchdog: NodeJS.Timeout | null = null
-  private lastIdentifyAt = 0
-  private readonly stopController = new AbortController()
-  private readonly random: () => number
-  private readonly log: Logger
+  readonly #options: GatewayConnectionOptions
+  readonly #log: Logger
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #stop = new AbortController()
+  readonly #identifyGate: IdentifyGate
+  readonly #watchdog: SilentSocketWatchdog
+  readonly #sessions: SessionKeeper
+  #shard: WebSocketShard | null = null
+  #gatewayInfo: APIGatewayBotInfo | null = null
+  /** Set once, by #halt: the connection is stopping or stopped for good. */
+  #halted: Promise<void> | null = null
+  /** Connect attempts since the last READY or RESUMED: the backoff grows with them. */
+  #attempts = 0
+  #gate: Promise<SessionInfo | null> | null = null
 
-  constructor(private readonly options: GatewayConnectionOptions) {
-    this.random = options.random ?? Math.random
-    this.heartbeatMs = options.timings.defaultHeartbeatMs
-    this.log = options.logger
+  constructor(options: GatewayConnectionOptions) {
+    this.#options = options
+    this.#log = options.logger
+    this.#clock = options.clock ?? systemClock
+    this.#random = options.random ?? Math.random
+    const t = options.timings
+    this.#sessions = new SessionKeeper({
+      maxNetworkResumes: t.maxNetworkResumes,
+      appliedSequence: options.appliedSequence,
+      logger: options.logger,
+    })
+    this.#identifyGate = new IdentifyGate({
+      clock: this.#clock,
+      minRemaining: t.minIdentifyRemaining,
+      spacingMs: t.identifySpacingMs,
+      sessionStartLimit: async (signal) =>
+        (await this.#fetchGatewayInfo(signal)).session_start_limit,
+      onBreakerOpen: (limit, waitMs) => {
+        const reason = `identify budget breaker open: ${limit.remaining}/${limit.total} identifies left, waiting ${waitMs} ms for the reset`
+        this.#options.status.patch({ alert: { reason, at: Date.now() } })
+        this.#log.error(
+          { alert: true, remaining: limit.remaining, total: limit.total, waitMs },
+          reason,
+        )
+        this.#setState('backing_off')
+      },
+    })
+    this.#watchdog = new SilentSocketWatchdog({
+      clock: this.#clock,
+      intervals: t.watchdogIntervals,
+      defaultHeartbeatMs: t.defaultHeartbeatMs,
+      onSilent: (silentForMs, limitMs) => this.#onSilentSocket(silentForMs, limitMs),
+    })
   }
 
   /** The session to resume with (set from persistence before start). */
   setSession(session: SessionInfo | null): void {
-    this.session = session
+    this.#sessions.set(session)
   }
 
   /** The library's current session info (null = the next connect identifies). */
   currentSession(): SessionInfo | null {
-    return this.session
+    return this.#sessions.current
   }
 
   /** Starts connecting in the background; never rejects on transient failures. */
   start(): void {
-    this.setState('connecting')
-    void this.run()
+    this.#setState('connecting')
+    void this.#run()
   }
 
   /** Closes with a resumable code (4200, not 1000) so a later process can resume the session. */
-  async stop(reason = 'stopped by request'): Promise<void> {
-    if (this.stopped) return
-    this.stopping = true
-    this.stopController.abort()
-    this.clearWatchdog()
-    const shard = this.shard
-    if (shard && shard.status !== WebSocketShardStatus.Idle) {
-      try {
-        await shard.destroy({ code: 4200, reason: 'process stopping; session kept for resume' })
-      } catch (error) {
-        this.log.warn({ err: error }, 'error while closing the gateway socket')
+  stop(reason = 'stopped by request'): Promise<void> {
+    return this.#halt({ reason, socketOpen: true })
+  }
+
+  /**
+   * The one way the connection stops, whoever asks (`stop()` or a fatal close code): our waits
+   * are aborted, the watchdog ends, any connect the library attempts from now on is parked in
+   * #beforeConnect, an open socket is closed with 4200 (resumable, so the next process resumes
+   * the session), and the state becomes `stopped` with its reason. Runs once; later calls get
+   * the same promise.
+   */
+  #halt(how: { reason: string; socketOpen: boolean }): Promise<void> {
+    // #halted is set before any step runs: the library calls back into us while we close it.
+    this.#halted ??= Promise.resolve().then(async () => {
+      this.#stop.abort()
+      this.#watchdog.stop()
+      const shard = this.#shard
+      if (how.socketOpen && shard && shard.status !== WebSocketShardStatus.Idle) {
+        try {
+          await shard.destroy({ code: 4200, reason: 'process stopping; session kept for resume' })
+        } catch (error) {
+          this.#log.warn({ err: error }, 'error while closing the gateway socket')
+        }
       }
-    }
-    this.stopped = true
-    this.options.status.patch({ stoppedReason: reason })
-    this.setState('stopped')
+      this.#options.status.patch({ stoppedReason: how.reason })
+      this.#setState('stopped')
+    })
+    return this.#halted
   }
 
-  private setState(to: Parameters<StatusTracker['setState']>[0]): void {
-    const change = this.options.status.setState(to)
+  #setState(to: GatewayState): void {
+    const change = this.#options.status.setState(to)
     if (change)
-      this.log.info({ from: change.from, to: change.to }, `gateway ${change.from} -> ${change.to}`)
+      this.#log.info({ from: change.from, to: change.to }, `gateway ${change.from} -> ${change.to}`)
   }
 
-  private recordError(message: string, error?: unknown): void {
-    this.options.status.patch({ lastError: { message, at: Date.now() } })
-    this.log.error({ err: error }, message)
+  #recordError(message: string, error?: unknown, fields: Record<string, unknown> = {}): void {
+    this.#options.status.patch({ lastError: { message, at: Date.now() } })
+    this.#log.error({ ...fields, err: error }, message)
   }
 
-  /** Fetches GET /gateway/bot until it succeeds (backoff, forever), then opens the shard. */
-  private async run(): Promise<void> {
-    let attempt = 0
-    while (!this.stopping) {
-      try {
-        this.gatewayInfo = await this.fetchGatewayInfo()
-        break
-      } catch (error) {
-        attempt++
-        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
-        this.recordError(
-          `GET /gateway/bot failed (attempt ${attempt}); retrying in ${delay} ms`,
+  /** The gateway URL first (GET /gateway/bot, retried until it answers), then the shard. */
+  async #run(): Promise<void> {
+    try {
+      await this.#fetchGatewayInfo(this.#stop.signal)
+    } catch {
+      return // stopped while fetching
+    }
+    if (!this.#halted) this.#openShard()
+  }
+
+  async #fetchGatewayInfo(signal: AbortSignal): Promise<APIGatewayBotInfo> {
+    const info = await fetchGatewayInfoWithBackoff({
+      rest: this.#options.rest,
+      clock: this.#clock,
+      backoff: this.#options.timings.backoff,
+      random: this.#random,
+      signal,
+      onRetry: (error, retry, delayMs) => {
+        this.#recordError(
+          `GET /gateway/bot failed (attempt ${retry}); retrying in ${delayMs} ms`,
           error,
         )
-        this.setState('backing_off')
-        try {
-          await sleep(delay, this.stopController.signal)
-        } catch {
-          return
-        }
-        this.setState('connecting')
-      }
-    }
-    if (this.stopping) return
-    this.openShard()
-  }
-
-  private async fetchGatewayInfo(): Promise<APIGatewayBotInfo> {
-    const info = (await this.options.rest.get(Routes.gatewayBot(), {
-      signal: this.stopController.signal,
-    })) as APIGatewayBotInfo
+        this.#setState('backing_off')
+      },
+    })
+    this.#gatewayInfo = info
     const limit = info.session_start_limit
-    this.options.status.patch({
+    this.#options.status.patch({
       identifyBudget: {
         remaining: limit.remaining,
         total: limit.total,
@@ -187,251 +182,171 @@ export class GatewayConnection {
     return info
   }
 
-  private openShard(): void {
-    const connection = this
-    const t = this.options.timings
-    const intents =
-      GatewayIntentBits.Guilds |
-      GatewayIntentBits.GuildVoiceStates |
-      (this.options.guildMembersIntent ? GatewayIntentBits.GuildMembers : 0)
-    const strategyOptions: FetchingStrategyOptions = {
-      get gatewayInformation() {
-        return connection.gatewayInfo as APIGatewayBotInfo
+  #openShard(): void {
+    const shard = createShard({
+      token: this.#options.token,
+      guildMembersIntent: this.#options.guildMembersIntent,
+      timings: this.#options.timings,
+      gatewayInformation: () => this.#gatewayInfo as APIGatewayBotInfo,
+      hooks: {
+        retrieveSessionInfo: () => {
+          // The library asks while Idle exactly once per (re)connect attempt: our backoff gate.
+          if (this.#shard?.status === WebSocketShardStatus.Idle) {
+            this.#gate ??= this.#beforeConnect().finally(() => {
+              this.#gate = null
+            })
+            return this.#gate
+          }
+          return this.#sessions.forLibrary()
+        },
+        updateSessionInfo: (_shardId, info) => this.#updateSession(info),
+        waitForIdentify: (_shardId, signal) => this.#waitForIdentify(signal),
       },
-      shardCount: 1,
-      token: this.options.token,
-      intents,
-      version: '10',
-      encoding: Encoding.JSON,
-      compression: null,
-      useIdentifyCompression: false,
-      handshakeTimeout: t.handshakeTimeoutMs,
-      helloTimeout: t.helloTimeoutMs,
-      readyTimeout: t.readyTimeoutMs,
-      identifyProperties: DefaultWebSocketManagerOptions.identifyProperties,
-      initialPresence: null,
-      largeThreshold: null,
-    }
-    const strategy: IContextFetchingStrategy = {
-      options: strategyOptions,
-      retrieveSessionInfo: () => {
-        // The library asks while Idle exactly once per (re)connect attempt: that is our backoff gate.
-        if (this.shard?.status === WebSocketShardStatus.Idle) {
-          this.gate ??= this.beforeConnect().finally(() => {
-            this.gate = null
-          })
-          return this.gate
-        }
-        return this.sessionForLibrary()
-      },
-      updateSessionInfo: (_shardId, info) => this.updateSession(info),
-      waitForIdentify: (_shardId, signal) => this.waitForIdentify(signal),
-    }
-    const shard = new WebSocketShard(strategy, SHARD_ID)
-    this.shard = shard
-    shard.on(WebSocketShardEvents.Dispatch, (payload) => this.onDispatch(payload))
+    })
+    this.#shard = shard
     shard.on(WebSocketShardEvents.Hello, () => {
-      this.helloSeen = true
-      this.networkErrorSinceHello = false
-      this.lastActivity = Date.now()
+      this.#sessions.onHello()
+      this.#watchdog.onHello()
     })
-    shard.on(WebSocketShardEvents.HeartbeatComplete, ({ latency }) => {
-      this.lastActivity = Date.now()
-      this.options.status.patch({ heartbeatLatencyMs: latency })
+    shard.on(WebSocketShardEvents.HeartbeatComplete, ({ heartbeatAt, latency }) => {
+      this.#watchdog.onHeartbeatAck(heartbeatAt)
+      this.#options.status.patch({
+        heartbeatLatencyMs: latency,
+        heartbeatIntervalMs: this.#watchdog.heartbeatIntervalMs,
+      })
     })
-    shard.on(WebSocketShardEvents.Closed, (code) => this.onClosed(code))
+    shard.on(WebSocketShardEvents.Ready, (data) => this.#onReady(data))
+    shard.on(WebSocketShardEvents.Resumed, () => this.#onResumed())
+    shard.on(WebSocketShardEvents.Dispatch, (payload) => this.#onDispatch(payload))
+    shard.on(WebSocketShardEvents.Closed, (code) => this.#onClosed(code))
     shard.on(WebSocketShardEvents.SocketError, (error) => {
-      this.networkErrorSinceHello = true
-      this.log.warn({ err: error }, 'gateway socket error')
+      this.#sessions.onSocketError()
+      this.#log.warn({ err: error }, 'gateway socket error')
     })
-    shard.on(WebSocketShardEvents.Error, (error) => this.recordError('gateway error', error))
-    shard.on(WebSocketShardEvents.Debug, (message) => {
-      const match = /starting to beat every (\d+)ms/.exec(message)
-      if (match?.[1]) this.heartbeatMs = Number(match[1])
-      // op 9 d:true resumes on the same socket without a close: surface it in the state machine
-      if (message.startsWith('Resuming session')) this.setState('resuming')
-      if (message.startsWith('Invalid session'))
-        this.log.warn({ debug: message }, 'gateway invalid session (op 9)')
-      this.log.trace({ debug: message }, 'ws debug')
-    })
-    this.startWatchdog()
-    shard.connect().catch((error: unknown) => this.recordError('shard connect failed', error))
+    shard.on(WebSocketShardEvents.Error, (error) => this.#recordError('gateway error', error))
+    shard.on(WebSocketShardEvents.Debug, (message) =>
+      this.#log.trace({ debug: message }, 'ws debug'),
+    )
+    this.#watchdog.start()
+    shard.connect().catch((error: unknown) => this.#recordError('shard connect failed', error))
   }
 
-  /** The library's session with the sequence the consumer has actually applied. */
-  private sessionForLibrary(): SessionInfo | null {
-    const session = this.session
-    if (!session) return null
-    const applied = this.options.appliedSequence(session.sessionId)
-    return applied === null ? session : { ...session, sequence: applied }
-  }
-
-  private updateSession(info: SessionInfo | null): void {
-    if (info) {
-      this.session = info
-      return
-    }
-    if (this.stopping) return // keep the session: the next process resumes it
-    if (
-      this.networkErrorSinceHello &&
-      this.session &&
-      this.networkResumes < this.options.timings.maxNetworkResumes
-    ) {
-      // @discordjs/ws drops the session after a network error; the session is still resumable on
-      // Discord's side for a few minutes, so keep it (a failed resume falls back to IDENTIFY via op 9).
-      this.networkResumes++
-      this.log.debug(
-        { networkResumes: this.networkResumes },
-        'keeping the session across a network error',
-      )
-      return
-    }
-    this.session = null
+  #updateSession(info: SessionInfo | null): void {
+    if (info === null && this.#halted) return // keep the session: the next process resumes it
+    this.#sessions.update(info)
+    // The library dropped the session: the next socket identifies, it does not resume.
+    if (!this.#sessions.current && this.#options.status.state === 'resuming')
+      this.#setState('reconnecting')
   }
 
   /** Runs before every socket the library opens: backoff with full jitter, unless this is the first try. */
-  private async beforeConnect(): Promise<SessionInfo | null> {
-    if (this.stopping) return new Promise<never>(() => {}) // abandoned: stop() owns the shard now
-    this.retry++
-    this.helloSeen = false
-    if (this.retry > 1) {
-      const delay = fullJitterDelay(this.retry - 1, this.options.timings.backoff, this.random)
-      if (delay > 0) {
-        this.setState('backing_off')
-        this.log.info({ delayMs: delay, retry: this.retry - 1 }, 'backing off before reconnecting')
+  async #beforeConnect(): Promise<SessionInfo | null> {
+    if (this.#halted) return parked()
+    this.#watchdog.disarm()
+    this.#attempts++
+    if (this.#attempts > 1) {
+      const retry = this.#attempts - 1
+      const delayMs = fullJitterDelay(retry, this.#options.timings.backoff, this.#random)
+      if (delayMs > 0) {
+        this.#setState('backing_off')
+        this.#log.info({ delayMs, retry }, 'backing off before reconnecting')
         try {
-          await sleep(delay, this.stopController.signal)
+          await this.#clock.sleep(delayMs, this.#stop.signal)
         } catch {
-          return new Promise<never>(() => {})
+          return parked() // stopped while waiting
         }
       }
     }
-    const session = this.sessionForLibrary()
-    this.setState(session ? 'resuming' : 'connecting')
+    const session = this.#sessions.forLibrary()
+    this.#setState(session ? 'resuming' : 'connecting')
     return session
   }
 
   /**
-   * Identify budget breaker + spacing. Rejects only when the library's `signal` aborts: any other
-   * rejection makes @discordjs/ws destroy the shard while it may already be closing (a hang).
+   * Before every IDENTIFY: the identify gate (budget breaker, spacing). Rejects only with the
+   * library's own abort (the shard closed): any other rejection makes @discordjs/ws destroy the
+   * shard and resume, which would reconnect a connection that is stopping. #halt closes the
+   * socket, and that aborts the library's signal.
    */
-  private async waitForIdentify(signal: AbortSignal): Promise<void> {
-    const untilAborted = () =>
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason)
-        else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-      })
-    const pause = async (ms: number) => {
-      await sleep(ms, signal)
-      if (this.stopping) await untilAborted()
-    }
-    let attempt = 0
-    for (;;) {
-      if (this.stopping) await untilAborted()
-      try {
-        this.gatewayInfo = await this.fetchGatewayInfo()
-      } catch (error) {
-        if (signal.aborted || this.stopping) await untilAborted()
-        attempt++
-        const delay = fullJitterDelay(attempt, this.options.timings.backoff, this.random)
-        this.recordError(`GET /gateway/bot before IDENTIFY failed; retrying in ${delay} ms`, error)
-        await pause(delay)
-        continue
-      }
-      const limit = this.gatewayInfo.session_start_limit
-      if (limit.remaining >= this.options.timings.minIdentifyRemaining) break
-      const wait = Math.max(limit.reset_after, 1000)
-      const reason = `identify budget breaker open: ${limit.remaining}/${limit.total} identifies left, waiting ${wait} ms for the reset`
-      this.options.status.patch({ alert: { reason, at: Date.now() } })
-      this.log.error({ remaining: limit.remaining, total: limit.total, waitMs: wait }, reason)
-      this.setState('backing_off')
-      await pause(wait)
-      this.setState('connecting')
-    }
-    const spacing = this.lastIdentifyAt + this.options.timings.identifySpacingMs - Date.now()
-    if (spacing > 0) await pause(spacing)
-    if (this.stopping) await untilAborted()
-    this.lastIdentifyAt = Date.now()
-    this.options.status.count('identifies')
-    const budget = this.options.status.get().identifyBudget
-    if (budget)
-      this.options.status.patch({ identifyBudget: { ...budget, remaining: budget.remaining - 1 } })
-    this.log.info('identifying (new gateway session)')
-  }
-
-  private onDispatch(payload: GatewayDispatchPayload): void {
-    const receivedAt = preciseNow()
-    this.lastActivity = Date.now()
-    this.options.status.count('eventsProcessed')
-    if (payload.t === GatewayDispatchEvents.Ready) {
-      this.retry = 0
-      this.networkResumes = 0
-      this.options.status.patch({ lastReadyAt: Date.now(), alert: null })
-      this.log.info({ sessionId: payload.d.session_id }, 'gateway READY (new session)')
-      this.setState('ready')
-    } else if (payload.t === GatewayDispatchEvents.Resumed) {
-      this.retry = 0
-      this.networkResumes = 0
-      this.options.status.patch({ lastResumedAt: Date.now() })
-      this.log.info('gateway RESUMED')
-      this.setState('ready')
-    }
+  async #waitForIdentify(signal: AbortSignal): Promise<void> {
     try {
-      this.options.onDispatch(payload, receivedAt)
+      await this.#identifyGate.wait(AbortSignal.any([signal, this.#stop.signal]))
+    } catch {
+      await untilAborted(signal)
+    }
+    if (this.#halted) await untilAborted(signal)
+    this.#setState('connecting') // the breaker or a REST retry may have shown backing_off
+    this.#options.status.count('identifies')
+    const budget = this.#options.status.get().identifyBudget
+    if (budget)
+      this.#options.status.patch({ identifyBudget: { ...budget, remaining: budget.remaining - 1 } })
+    this.#log.info('identifying (new gateway session)')
+  }
+
+  #onReady(data: GatewayReadyDispatchData): void {
+    this.#attempts = 0
+    this.#sessions.onSessionLive()
+    this.#options.status.patch({ lastReadyAt: Date.now(), alert: null })
+    this.#log.info({ sessionId: data.session_id }, 'gateway READY (new session)')
+    this.#setState('ready')
+  }
+
+  #onResumed(): void {
+    // On op 9 d:true the library sends RESUME on the socket it already has and emits nothing
+    // until this event. Its status is Resuming meanwhile, but it handles messages concurrently,
+    // so replayed dispatches can reach us after it has handled RESUMED: no reliable signal
+    // either. RESUMED while we still show 'ready' is that resume: show it as it ends.
+    if (this.#options.status.state === 'ready') this.#setState('resuming')
+    this.#attempts = 0
+    this.#sessions.onSessionLive()
+    this.#options.status.patch({ lastResumedAt: Date.now() })
+    this.#log.info('gateway RESUMED')
+    this.#setState('ready')
+  }
+
+  #onDispatch(payload: GatewayDispatchPayload): void {
+    const receivedAt = preciseNow()
+    this.#watchdog.onActivity()
+    this.#options.status.count('eventsProcessed')
+    try {
+      this.#options.onDispatch(payload, receivedAt)
     } catch (error) {
-      this.recordError(`failed to apply ${payload.t}`, error)
+      this.#recordError(`failed to apply ${payload.t}`, error)
     }
   }
 
-  private onClosed(code: number): void {
-    if (this.stopping) return
-    const action = closeAction(code)
-    if (action === 'fatal') {
-      const reason = fatalReason(code)
-      this.options.status.patch({ alert: { reason, at: Date.now() } })
-      this.recordError(`FATAL: ${reason}; the gateway is stopped and needs an operator`)
-      this.stopping = true
-      this.stopController.abort()
-      this.clearWatchdog()
-      this.stopped = true
-      this.options.status.patch({ stoppedReason: reason })
-      this.setState('stopped')
+  #onClosed(code: number): void {
+    if (this.#halted) return
+    this.#watchdog.disarm()
+    const fatal = fatalCloseReason(code)
+    if (fatal) {
+      // @discordjs/ws does not reconnect after these codes either; we stop and call an operator.
+      this.#options.status.patch({ alert: { reason: fatal, at: Date.now() } })
+      const message = `FATAL: ${fatal}; the gateway is stopped and needs an operator`
+      this.#recordError(message, undefined, { alert: true, code })
+      void this.#halt({ reason: fatal, socketOpen: false })
       return
     }
-    this.options.status.count('reconnects')
-    this.log.warn({ code, action }, `gateway closed with ${code}`)
-    const resumable = action !== 'reidentify' && this.session !== null
-    this.setState(resumable ? 'resuming' : 'reconnecting')
+    this.#options.status.count('reconnects')
+    // Whether this close resumes or starts a new session is the library's call: it drops the
+    // session (updateSessionInfo(null), see #updateSession) right after this event when it will
+    // identify again.
+    const sessionKept = this.#sessions.current !== null
+    this.#log.warn({ code, sessionKept }, `gateway closed with ${code}`)
+    this.#setState(sessionKept ? 'resuming' : 'reconnecting')
   }
 
-  private startWatchdog(): void {
-    const tick = () => {
-      const shard = this.shard
-      if (!shard || this.stopping) return
-      const limit = this.options.timings.watchdogIntervals * this.heartbeatMs
-      const silentFor = Date.now() - this.lastActivity
-      if (this.helloSeen && shard.status !== WebSocketShardStatus.Idle && silentFor > limit) {
-        this.helloSeen = false
-        this.log.warn(
-          { silentForMs: silentFor, limitMs: limit },
-          'watchdog: silent gateway socket, forcing a resume',
-        )
-        this.setState('resuming')
-        shard
-          .destroy({
-            code: 4000,
-            reason: 'watchdog: silent socket',
-            recover: WebSocketShardDestroyRecovery.Resume,
-          })
-          .catch((error: unknown) => this.log.error({ err: error }, 'watchdog reconnect failed'))
-      }
-      this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
-    }
-    this.watchdog = setTimeout(tick, Math.max(50, Math.floor(this.heartbeatMs / 4))).unref()
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog) clearTimeout(this.watchdog)
-    this.watchdog = null
+  #onSilentSocket(silentForMs: number, limitMs: number): void {
+    const shard = this.#shard
+    if (!shard || this.#halted || shard.status === WebSocketShardStatus.Idle) return
+    this.#log.warn({ silentForMs, limitMs }, 'watchdog: silent gateway socket, forcing a resume')
+    this.#setState('resuming')
+    shard
+      .destroy({
+        code: 4000,
+        reason: 'watchdog: silent socket',
+        recover: WebSocketShardDestroyRecovery.Resume,
+      })
+      .catch((error: unknown) => this.#log.error({ err: error }, 'watchdog reconnect failed'))
   }
 }

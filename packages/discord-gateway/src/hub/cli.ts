@@ -49,7 +49,7 @@ const sender = createHubFanout(feed, {
 })
 feed.onStatus(({ from, to, status }) => {
   if (to === 'stopped' && status.alert)
-    logger.fatal({ from, alert: status.alert }, 'gateway stopped')
+    logger.fatal({ from, reason: status.alert.reason }, 'gateway stopped')
 })
 await feed.start()
 sender.start()

@@ -1,45 +1,27 @@
-/** What the supervisor does after a gateway close code. */
-export type CloseAction = 'resume' | 'reidentify' | 'fatal' | 'internal'
+import { GatewayCloseCodes } from 'discord-api-types/v10'
 
 /**
- * The supervision policy per close code (Discord Gateway v10). Codes not listed (1006 and other abnormal
- * closures) resume. `internal` is @discordjs/ws's own "closing in order to resume" (4200).
+ * The gateway close codes that are fatal to us, with what an operator must do about each.
+ *
+ * Everything else about close codes is @discordjs/ws's decision, made in `WebSocketShard`'s close
+ * handler: resume (4000-4002, 4009, abnormal closes), identify again (1000, 4003, 4005, 4007,
+ * 4008, a network error), or no recovery at all for these six (it emits an Error event and stays
+ * down). We do not repeat that switch. What we add on top: on these codes the connection stops
+ * for good (`state: 'stopped'`) and raises an operator alert with the reason below, because
+ * retrying cannot help until someone changes the token, the intents or the code.
  */
-export const CLOSE_POLICY = {
-  1000: 'reidentify',
-  1001: 'reidentify',
-  4000: 'resume',
-  4001: 'resume',
-  4002: 'resume',
-  4003: 'reidentify',
-  4004: 'fatal',
-  4005: 'reidentify',
-  4007: 'reidentify',
-  4008: 'reidentify',
-  4009: 'resume',
-  4010: 'fatal',
-  4011: 'fatal',
-  4012: 'fatal',
-  4013: 'fatal',
-  4014: 'fatal',
-  4200: 'internal',
-} as const satisfies Record<number, CloseAction>
+const FATAL_CLOSE_REASONS = {
+  [GatewayCloseCodes.AuthenticationFailed]: 'authentication failed: the bot token is invalid',
+  [GatewayCloseCodes.InvalidShard]: 'invalid shard',
+  [GatewayCloseCodes.ShardingRequired]: 'sharding required',
+  [GatewayCloseCodes.InvalidAPIVersion]: 'invalid API version',
+  [GatewayCloseCodes.InvalidIntents]: 'invalid intents',
+  [GatewayCloseCodes.DisallowedIntents]:
+    'disallowed intents: enable the privileged intent (GUILD_MEMBERS) in the Developer Portal or turn it off',
+} as const satisfies Partial<Record<GatewayCloseCodes, string>>
 
-const FATAL_REASONS: Record<number, string> = {
-  4004: 'authentication failed: the bot token is invalid',
-  4010: 'invalid shard',
-  4011: 'sharding required',
-  4012: 'invalid API version',
-  4013: 'invalid intents',
-  4014: 'disallowed intents: enable the privileged intent (GUILD_MEMBERS) in the Developer Portal or turn it off',
-}
-
-/** The policy for a close code. */
-export function closeAction(code: number): CloseAction {
-  return (CLOSE_POLICY as Record<number, CloseAction>)[code] ?? 'resume'
-}
-
-/** An operator-readable reason for a fatal close code. */
-export function fatalReason(code: number): string {
-  return `gateway closed with ${code}: ${FATAL_REASONS[code] ?? 'unrecoverable'}`
+/** The operator-readable reason when `code` is fatal to us, else null (the library recovers). */
+export function fatalCloseReason(code: number): string | null {
+  const reason = (FATAL_CLOSE_REASONS as Partial<Record<number, string>>)[code]
+  return reason === undefined ? null : `gateway closed with ${code}: ${reason}`
 }

@@ -67,8 +67,18 @@ export async function eventually(
   }
 }
 
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
+/**
+ * Checks that `check` keeps passing for `ms`, polling all along (fails at the first miss). Only
+ * for absence (nothing reconnects, nothing identifies): anything that should happen is awaited
+ * with {@link eventually}.
+ */
+export async function holdsFor(ms: number, check: () => void): Promise<void> {
+  const until = Date.now() + ms
+  do {
+    check()
+    await new Promise((r) => setTimeout(r, 25))
+  } while (Date.now() < until)
+  check()
 }
 
 type Projection = Record<string, { channelId: string; flags: string }>
