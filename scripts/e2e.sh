@@ -2,6 +2,8 @@
 # Browser e2e: starts the bundled Discord emulator and the production server
 # (apps/web/.output), runs apps/web/tests/e2e/*.e2e.mjs with node:test against
 # them, then stops both. Needs `vite build` first and /usr/bin/chromium.
+# Arguments, if any, are the test files to run (paths relative to apps/web), e.g.
+#   bash scripts/e2e.sh tests/e2e/oversized-frames.e2e.mjs
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -42,9 +44,11 @@ eval "$(curl -fs "$EMULATOR_URL/_emulator/state" | "$ROOT/node_modules/.bin/node
   const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
   console.log(`export DISCORD_BOT_TOKEN=${s.botToken} DISCORD_CLIENT_SECRET=${s.clientSecret}`)')"
 
-cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
+cd apps/web || exit 1
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/e2e/*.e2e.mjs); fi
+"$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
   --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
-  tests/e2e/*.e2e.mjs
+  "${tests[@]}"
 status=$?
 # A failure is easier to read with what the server and the emulator said meanwhile (the file is
 # overwritten by the next run).
