@@ -17,6 +17,7 @@ DATA_DIR=$(mktemp -d)
 SESSION_SECRET=$("$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
 export SESSION_SECRET
 LOG="$ROOT/.test-results/e2e-server.log"
+export E2E_SERVER_LOG=$LOG # what the server writes, for tests of its logging
 mkdir -p "$(dirname "$LOG")"
 
 # Its own process group, so cleanup stops the emulator and the server together.

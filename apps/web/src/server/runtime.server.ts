@@ -31,6 +31,7 @@ import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { createDiscordRest } from './discord-rest.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
+import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
 import type { RoomEvents, VoicePresence } from './ports'
 
@@ -58,6 +59,10 @@ export interface Runtime {
   missingPermissions: string[]
   /** Who runs cleanup and reconciliation: a Redis lease with REDIS_URL, else always this node. */
   leadership: Leadership
+  /** Rate-limits the log lines clients can cause at will (rejected requests, refused upgrades). */
+  logThrottle: LogThrottle
+  /** The /api/ws route's log of refused upgrades (rate-limited). */
+  wsLog: Logger
 }
 
 /** Builds the runtime from a configuration (no I/O yet). */
@@ -87,6 +92,7 @@ export function createRuntime(
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
         redis,
@@ -100,7 +106,7 @@ export function createRuntime(
       ? createHubReceiver({
           secret: config.HUB_SECRET,
           guildId: config.DISCORD_GUILD_ID,
-          logger: logger.child({ component: 'hub' }),
+          logger: logThrottle.wrap(logger.child({ component: 'hub' })),
         })
       : null
   const feed = hub
@@ -184,6 +190,8 @@ export function createRuntime(
     discord,
     missingPermissions: [],
     leadership,
+    logThrottle,
+    wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
 }
 
@@ -230,6 +238,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   await runtime.feed?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)
+  runtime.logThrottle.close()
   runtime.logger.info('runtime stopped')
 }
 
