@@ -2,17 +2,16 @@
 // the bundled Discord emulator first and points the app at it.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/local-discord.mjs'
+import { loadDotEnv, root, startLocalDiscord, useLocalDiscord } from './lib/local-discord.mjs'
 
 loadDotEnv()
 const env = { ...process.env }
 env.DATA_DIR ??= '.data'
 let emulator
-if (!env.DISCORD_BOT_TOKEN) {
+if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
   const local = await startLocalDiscord()
   emulator = local.emulator
-  Object.assign(env, local.env)
-  env.SESSION_SECRET ??= localSessionSecret(env.DATA_DIR)
+  useLocalDiscord(env, local.env)
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
 }
 const port = env.PORT ?? '3000'

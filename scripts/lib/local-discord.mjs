@@ -39,3 +39,18 @@ export async function startLocalDiscord() {
   }
   return { emulator, env }
 }
+
+/**
+ * Points `env` at the local Discord emulator (`discordEnv` from startLocalDiscord): its values
+ * replace any NAME_FILE variable for the same names, and a stable local SESSION_SECRET is used
+ * unless one is configured (directly or as SESSION_SECRET_FILE).
+ */
+export function useLocalDiscord(env, discordEnv) {
+  for (const [name, value] of Object.entries(discordEnv)) {
+    env[name] = value
+    delete env[`${name}_FILE`]
+  }
+  if (!env.SESSION_SECRET && !env.SESSION_SECRET_FILE) {
+    env.SESSION_SECRET = localSessionSecret(env.DATA_DIR)
+  }
+}
