@@ -14,8 +14,11 @@ export EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
 export BASE_URL="http://127.0.0.1:$E2E_PORT"
 export EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
 DATA_DIR=$(mktemp -d)
-SESSION_SECRET=$("$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
-export SESSION_SECRET
+random_secret() { "$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))'; }
+SESSION_SECRET=$(random_secret)
+# The operator endpoints (/metrics, /api/health) then need it: the tests send it.
+METRICS_TOKEN=$(random_secret)
+export SESSION_SECRET METRICS_TOKEN
 LOG="$ROOT/.test-results/e2e-server.log"
 export E2E_SERVER_LOG=$LOG # what the server writes, for tests of its logging
 mkdir -p "$(dirname "$LOG")"
@@ -33,10 +36,10 @@ cleanup() {
 trap cleanup EXIT
 
 for _ in $(seq 1 100); do
-  curl -fs "$BASE_URL/api/health" >/dev/null 2>&1 && break
+  curl -fs "$BASE_URL/api/health/ready" >/dev/null 2>&1 && break
   sleep 0.2
 done
-if ! curl -fs "$BASE_URL/api/health" >/dev/null; then
+if ! curl -fs "$BASE_URL/api/health/ready" >/dev/null; then
   echo "server did not come up:"; cat "$LOG"; echo "# fail 1"; exit 1
 fi
 

@@ -245,6 +245,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
 const g = globalThis as unknown as {
   __runtime?: Runtime
   __runtimeStart?: Promise<Runtime>
+  __runtimeStarted?: Runtime
 }
 
 /** The process-wide runtime (created lazily, not started). */
@@ -258,9 +259,15 @@ export function startRuntime(): Promise<Runtime> {
   g.__runtimeStart ??= (async () => {
     const runtime = getRuntime()
     await bootRuntime(runtime)
+    g.__runtimeStarted = runtime
     return runtime
   })()
   return g.__runtimeStart
+}
+
+/** The process-wide runtime once it has started; null before that and once it is stopping. */
+export function startedRuntime(): Runtime | null {
+  return g.__runtimeStarted ?? null
 }
 
 /** Stops the process-wide runtime (SIGTERM). */
@@ -269,6 +276,7 @@ export async function stopRuntime(): Promise<void> {
   if (!runtime) return
   g.__runtime = undefined
   g.__runtimeStart = undefined
+  g.__runtimeStarted = undefined
   await shutdownRuntime(runtime)
 }
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
   const deadline = Date.now() + 90_000
   for (;;) {
     if (dev.exitCode !== null) throw new Error(`pnpm dev exited:\n${output}`)
-    const ok = await fetch(`${base}/api/health`).then(
+    const ok = await fetch(`${base}/api/health/live`).then(
       (r) => r.ok,
       () => false,
     )

@@ -26,6 +26,7 @@ export const SECRETS = Object.entries({
   DISCORD_BOT_TOKEN: process.env.DISCORD_BOT_TOKEN,
   DISCORD_CLIENT_SECRET: process.env.DISCORD_CLIENT_SECRET,
   SESSION_SECRET: process.env.SESSION_SECRET,
+  METRICS_TOKEN: process.env.METRICS_TOKEN,
 }).filter(([, value]) => typeof value === 'string' && value.length >= 8)
 
 /**
