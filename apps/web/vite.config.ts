@@ -4,7 +4,7 @@ import { nitro } from 'nitro/vite'
 import { defineConfig, type Plugin } from 'vite'
 // By path: Vite's config loader bundles relative imports but loads workspace packages with plain
 // Node, which cannot run their TypeScript sources.
-import { MAX_CLIENT_FRAME_BYTES } from '../../packages/discord-integration/src/contracts/presence-protocol'
+import { MAX_CLIENT_FRAME_BYTES } from '../../packages/discord-integration/src/contracts/limits.ts'
 
 /**
  * @discordjs/ws loads the native `zlib-sync` package with a guarded dynamic import and

@@ -11,8 +11,7 @@ import { VOICE_FLAGS, VoiceLeftReasonSchema, VoiceMemberSchema } from './voice'
 /** Identifies one life of a room stream; it changes whenever the stream's history was lost. */
 export const StreamEpochSchema = z.string().min(1).max(64)
 
-/** Largest frame a browser may send, in bytes. */
-export const MAX_CLIENT_FRAME_BYTES = 4096
+export { MAX_CLIENT_FRAME_BYTES } from './limits'
 
 // ---------------------------------------------------------------------------
 // Browser -> server
