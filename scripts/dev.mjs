@@ -1,7 +1,9 @@
 // `pnpm dev`: the web app in development mode. Without DISCORD_BOT_TOKEN it starts
-// the bundled Discord emulator first and points the app at it.
+// the bundled Discord emulator first and points the app at it. The server's JSON log lines are
+// shown human-readable (pino-pretty); production (`pnpm start`) keeps JSON.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import pinoPretty from 'pino-pretty'
 import { loadDotEnv, root, startLocalDiscord, useLocalDiscord } from './lib/local-discord.mjs'
 
 loadDotEnv()
@@ -17,14 +19,25 @@ if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
 const port = env.PORT ?? '3000'
 console.log(`Table Voice (dev): http://${env.HOST ?? '127.0.0.1'}:${port}`)
 
+const tty = process.stdout.isTTY === true
 const vite = spawn(
   join(root, 'apps/web/node_modules/.bin/vite'),
   ['dev', '--host', env.HOST ?? '127.0.0.1'],
   {
     cwd: join(root, 'apps/web'),
-    env,
-    stdio: 'inherit',
+    // Vite's own output keeps its colours through the pipe.
+    env: tty ? { FORCE_COLOR: '1', ...env } : env,
+    stdio: ['inherit', 'pipe', 'inherit'],
   },
+)
+// Lines that are not JSON (Vite's) pass through unchanged.
+vite.stdout.pipe(
+  pinoPretty({
+    colorize: tty,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name,component',
+    messageFormat: '{if component}{component}: {end}{msg}',
+  }),
 )
 const shutdown = async (signal) => {
   vite.kill(signal)

@@ -10,7 +10,7 @@ import { WebSocket } from 'ws'
 /**
  * `pnpm dev` (scripts/dev.mjs: the bundled emulator plus `vite dev`) as a developer runs it, for
  * what only the dev server can show: the WebSocket transport options that vite.config.ts patches
- * into Nitro's dev entry.
+ * into Nitro's dev entry, and human-readable logs.
  */
 const ROOT = resolve(import.meta.dirname, '../../../..')
 const NODE = join(ROOT, 'node_modules/.bin/node')
@@ -102,6 +102,18 @@ async function signIn(): Promise<string> {
 }
 
 describe('pnpm dev', () => {
+  it("prints the server's log lines human-readable, not as JSON", async () => {
+    // `runtime started` is logged once the gateway is up, soon after the first request
+    const deadline = Date.now() + 30_000
+    while (!output.includes('runtime started') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(output).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: runtime started$/m)
+    expect(output).toMatch(/^\[[\d:.]+\] INFO: ([\w-]+: )?gateway READY/m)
+    expect(output).not.toContain('Your Vite config uses features')
+    expect(output).not.toMatch(/^\{"level":/m)
+  }, 40_000)
+
   it('refuses a WebSocket frame over the protocol limit in the transport (close 1009)', async () => {
     const cookie = await signIn()
     expect(cookie).not.toBe('')
