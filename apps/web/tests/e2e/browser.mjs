@@ -38,7 +38,7 @@ export function watchPage(page) {
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
   page.on('response', async (response) => {
     const url = new URL(response.url())
-    if (response.status() >= 400 && url.pathname !== '/favicon.ico') {
+    if (response.status() >= 400) {
       problems.push(`${response.status()} ${url.pathname}`)
     }
     if (url.origin !== new URL(BASE_URL).origin || SECRETS.length === 0) return
