@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { register } from 'tsx/esm/api'
 
 export const root = resolve(import.meta.dirname, '../..')
 
@@ -25,6 +24,9 @@ export function localSessionSecret(dataDir) {
 
 /** Starts the emulator on EMULATOR_PORT (default 8787) and returns it with the app's env for it. */
 export async function startLocalDiscord() {
+  // Loaded only here: `pnpm start` runs without node_modules (the container image) unless it is
+  // asked for the emulator, which runs from TypeScript source.
+  const { register } = await import('tsx/esm/api')
   register()
   const { startEmulator } = await import('../../packages/discord-emulator/src/index.ts')
   const port = Number(process.env.EMULATOR_PORT ?? 8787)
