@@ -1,31 +1,43 @@
 // `pnpm dev`: the web app in development mode. Without DISCORD_BOT_TOKEN it starts
-// the bundled Discord emulator first and points the app at it.
+// the bundled Discord emulator first and points the app at it. The server's JSON log lines are
+// shown human-readable (pino-pretty); production (`pnpm start`) keeps JSON.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/local-discord.mjs'
+import pinoPretty from 'pino-pretty'
+import { loadDotEnv, root, startLocalDiscord, useLocalDiscord } from './lib/local-discord.mjs'
 
 loadDotEnv()
 const env = { ...process.env }
 env.DATA_DIR ??= '.data'
 let emulator
-if (!env.DISCORD_BOT_TOKEN) {
+if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
   const local = await startLocalDiscord()
   emulator = local.emulator
-  Object.assign(env, local.env)
-  env.SESSION_SECRET ??= localSessionSecret(env.DATA_DIR)
+  useLocalDiscord(env, local.env)
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
 }
 const port = env.PORT ?? '3000'
 console.log(`Table Voice (dev): http://${env.HOST ?? '127.0.0.1'}:${port}`)
 
+const tty = process.stdout.isTTY === true
 const vite = spawn(
   join(root, 'apps/web/node_modules/.bin/vite'),
   ['dev', '--host', env.HOST ?? '127.0.0.1'],
   {
     cwd: join(root, 'apps/web'),
-    env,
-    stdio: 'inherit',
+    // Vite's own output keeps its colours through the pipe.
+    env: tty ? { FORCE_COLOR: '1', ...env } : env,
+    stdio: ['inherit', 'pipe', 'inherit'],
   },
+)
+// Lines that are not JSON (Vite's) pass through unchanged.
+vite.stdout.pipe(
+  pinoPretty({
+    colorize: tty,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name,component',
+    messageFormat: '{if component}{component}: {end}{msg}',
+  }),
 )
 const shutdown = async (signal) => {
   vite.kill(signal)

@@ -2,6 +2,8 @@
 # Browser e2e: starts the bundled Discord emulator and the production server
 # (apps/web/.output), runs apps/web/tests/e2e/*.e2e.mjs with node:test against
 # them, then stops both. Needs `vite build` first and /usr/bin/chromium.
+# Arguments, if any, are the test files to run (paths relative to apps/web), e.g.
+#   bash scripts/e2e.sh tests/e2e/oversized-frames.e2e.mjs
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -12,9 +14,13 @@ export EMULATOR_PORT=${EMULATOR_PORT:-$(free_port)}
 export BASE_URL="http://127.0.0.1:$E2E_PORT"
 export EMULATOR_URL="http://127.0.0.1:$EMULATOR_PORT"
 DATA_DIR=$(mktemp -d)
-SESSION_SECRET=$("$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')
-export SESSION_SECRET
+random_secret() { "$ROOT/node_modules/.bin/node" -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))'; }
+SESSION_SECRET=$(random_secret)
+# The operator endpoints (/metrics, /api/health) then need it: the tests send it.
+METRICS_TOKEN=$(random_secret)
+export SESSION_SECRET METRICS_TOKEN
 LOG="$ROOT/.test-results/e2e-server.log"
+export E2E_SERVER_LOG=$LOG # what the server writes, for tests of its logging
 mkdir -p "$(dirname "$LOG")"
 
 # Its own process group, so cleanup stops the emulator and the server together.
@@ -30,10 +36,10 @@ cleanup() {
 trap cleanup EXIT
 
 for _ in $(seq 1 100); do
-  curl -fs "$BASE_URL/api/health" >/dev/null 2>&1 && break
+  curl -fs "$BASE_URL/api/health/ready" >/dev/null 2>&1 && break
   sleep 0.2
 done
-if ! curl -fs "$BASE_URL/api/health" >/dev/null; then
+if ! curl -fs "$BASE_URL/api/health/ready" >/dev/null; then
   echo "server did not come up:"; cat "$LOG"; echo "# fail 1"; exit 1
 fi
 
@@ -42,9 +48,11 @@ eval "$(curl -fs "$EMULATOR_URL/_emulator/state" | "$ROOT/node_modules/.bin/node
   const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
   console.log(`export DISCORD_BOT_TOKEN=${s.botToken} DISCORD_CLIENT_SECRET=${s.clientSecret}`)')"
 
-cd apps/web && "$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
+cd apps/web || exit 1
+if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/e2e/*.e2e.mjs); fi
+"$ROOT/node_modules/.bin/node" --test --test-concurrency=1 --test-timeout=240000 --test-reporter=spec \
   --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$ROOT/.test-results/e2e.tap" \
-  tests/e2e/*.e2e.mjs
+  "${tests[@]}"
 status=$?
 # A failure is easier to read with what the server and the emulator said meanwhile (the file is
 # overwritten by the next run).

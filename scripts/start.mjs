@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadDotEnv, localSessionSecret, root, startLocalDiscord } from './lib/local-discord.mjs'
+import { loadDotEnv, root, startLocalDiscord, useLocalDiscord } from './lib/local-discord.mjs'
 import { serverNodeFlags } from './lib/server-flags.mjs'
 
 loadDotEnv()
@@ -18,18 +18,17 @@ if (!existsSync(server)) {
 }
 
 let emulator
-if (!env.DISCORD_BOT_TOKEN) {
+if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
   if (env.DISCORD_EMULATOR !== '1') {
     console.error(
-      'DISCORD_BOT_TOKEN is not set. Configure Discord in .env (see .env.example), or set\n' +
+      'DISCORD_BOT_TOKEN (or DISCORD_BOT_TOKEN_FILE) is not set. Configure Discord in .env (see .env.example), or set\n' +
         'DISCORD_EMULATOR=1 to run against the bundled Discord emulator instead.',
     )
     process.exit(1)
   }
   const local = await startLocalDiscord()
   emulator = local.emulator
-  Object.assign(env, local.env)
-  env.SESSION_SECRET ??= localSessionSecret(env.DATA_DIR)
+  useLocalDiscord(env, local.env)
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
 }
 

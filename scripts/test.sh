@@ -75,6 +75,20 @@ fi
 step "production build"
 check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
 
+step "container files (no Docker daemon here: the Dockerfile's steps run outside Docker)"
+# scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and hub images.
+check dockerfile-steps bash -c "'$BIN/node' scripts/check-dockerfile.mjs >'$OUT/dockerfile.log' 2>&1 \
+  || { tail -40 '$OUT/dockerfile.log'; exit 1; }"
+# The compose files are validated by Compose itself (`config` needs no daemon).
+compose() { if docker compose version >/dev/null 2>&1; then docker compose "$@"; else docker-compose "$@"; fi; }
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >"$OUT/apt-compose.log" 2>&1
+fi
+for file in compose.yaml compose.multinode.yaml; do
+  check "compose config $file" env PUBLIC_URL=https://rooms.example DISCORD_CLIENT_ID=1 DISCORD_GUILD_ID=2 \
+    bash -c "$(declare -f compose); compose -f $file config -q"
+done
+
 step "browser e2e (playwright-core + Chromium, production build)"
 if [ -f apps/web/.output/server/index.mjs ]; then
   bash scripts/e2e.sh 2>&1 | tee "$OUT/e2e.log"

@@ -2,6 +2,9 @@ import { tanstackStart } from '@tanstack/react-start/plugin/vite'
 import viteReact from '@vitejs/plugin-react'
 import { nitro } from 'nitro/vite'
 import { defineConfig, type Plugin } from 'vite'
+// By path: Vite's config loader bundles relative imports but loads workspace packages with plain
+// Node, which cannot run their TypeScript sources.
+import { MAX_CLIENT_FRAME_BYTES } from '../../packages/discord-integration/src/contracts/limits.ts'
 
 /**
  * @discordjs/ws loads the native `zlib-sync` package with a guarded dynamic import and
@@ -22,8 +25,22 @@ function optionalNativeDependencies(names: string[]): Plugin {
 }
 
 /**
- * Two changes to Nitro's Node server entry, each of which fails the build if Nitro's code
- * changes shape, so an upgrade cannot drop them quietly:
+ * `ws` server options for Nitro's CrossWS adapter, in the production entry and in `vite dev`.
+ *
+ * `maxPayload`: `ws` reads a whole frame (up to its default limit of 100 MiB) before our handler
+ * sees it, so the presence service's own 4096-byte check came after the memory was spent: six
+ * users with five sockets each took a server to 2.85 GB. With the transport's limit set to the
+ * protocol's, a larger frame is refused as soon as its header arrives (close 1009, the rest of
+ * it is read and discarded) and never buffered.
+ */
+const WS_SERVER_OPTIONS = `serverOptions: { maxPayload: ${MAX_CLIENT_FRAME_BYTES} }`
+
+/**
+ * Changes to Nitro's Node server entries, each of which fails the build (or `vite dev`) if
+ * Nitro's code changes shape, so an upgrade cannot drop them quietly:
+ *
+ * - Both entries (production `node-server.mjs`, dev `vite/dev-entry.mjs`) create the CrossWS
+ *   adapter without `ws` server options: they get {@link WS_SERVER_OPTIONS}.
  *
  * - Its CrossWS adapter runs a default idle check that pings every socket in one synchronous
  *   loop every 30 s: at 10,000 sockets that stalls the event loop for 100+ ms. The presence
@@ -35,17 +52,32 @@ function optionalNativeDependencies(names: string[]): Plugin {
  *   `net.core.somaxconn` cap) the queue absorbs a 10,000-socket storm.
  */
 function nitroNodeServerTuning(): Plugin {
-  const edits = [
-    [
-      'wsAdapter({ resolve: resolveWebsocketHooks })',
-      'wsAdapter({ resolve: resolveWebsocketHooks, idleTimeout: 0 })',
-    ],
-    ['fetch: nitroApp.fetch,', 'fetch: nitroApp.fetch,\n\tnode: { backlog: 4096 },'],
+  const entries = [
+    {
+      file: /nitro\/dist\/presets\/node\/runtime\/node-server\.mjs$/,
+      edits: [
+        [
+          'wsAdapter({ resolve: resolveWebsocketHooks })',
+          `wsAdapter({ resolve: resolveWebsocketHooks, idleTimeout: 0, ${WS_SERVER_OPTIONS} })`,
+        ],
+        ['fetch: nitroApp.fetch,', 'fetch: nitroApp.fetch,\n\tnode: { backlog: 4096 },'],
+      ],
+    },
+    {
+      file: /nitro\/dist\/runtime\/internal\/vite\/dev-entry\.mjs$/,
+      edits: [
+        [
+          'wsAdapter({ resolve: resolveWebsocketHooks })',
+          `wsAdapter({ resolve: resolveWebsocketHooks, ${WS_SERVER_OPTIONS} })`,
+        ],
+      ],
+    },
   ] as const
   return {
     name: 'nitro-node-server-tuning',
     transform(code, id) {
-      if (!/nitro\/dist\/presets\/node\/runtime\/node-server\.mjs$/.test(id)) return null
+      const edits = entries.find((entry) => entry.file.test(id))?.edits
+      if (!edits) return null
       let out = code
       for (const [from, to] of edits) {
         if (!out.includes(from)) {

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { register } from 'tsx/esm/api'
 
 export const root = resolve(import.meta.dirname, '../..')
 
@@ -25,6 +24,9 @@ export function localSessionSecret(dataDir) {
 
 /** Starts the emulator on EMULATOR_PORT (default 8787) and returns it with the app's env for it. */
 export async function startLocalDiscord() {
+  // Loaded only here: `pnpm start` runs without node_modules (the container image) unless it is
+  // asked for the emulator, which runs from TypeScript source.
+  const { register } = await import('tsx/esm/api')
   register()
   const { startEmulator } = await import('../../packages/discord-emulator/src/index.ts')
   const port = Number(process.env.EMULATOR_PORT ?? 8787)
@@ -38,4 +40,19 @@ export async function startLocalDiscord() {
     DISCORD_GUILD_ID: emulator.guildId,
   }
   return { emulator, env }
+}
+
+/**
+ * Points `env` at the local Discord emulator (`discordEnv` from startLocalDiscord): its values
+ * replace any NAME_FILE variable for the same names, and a stable local SESSION_SECRET is used
+ * unless one is configured (directly or as SESSION_SECRET_FILE).
+ */
+export function useLocalDiscord(env, discordEnv) {
+  for (const [name, value] of Object.entries(discordEnv)) {
+    env[name] = value
+    delete env[`${name}_FILE`]
+  }
+  if (!env.SESSION_SECRET && !env.SESSION_SECRET_FILE) {
+    env.SESSION_SECRET = localSessionSecret(env.DATA_DIR)
+  }
 }

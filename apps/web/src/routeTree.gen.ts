@@ -20,6 +20,8 @@ import { Route as ApiSessionRouteImport } from './routes/api/session'
 import { Route as AuthCallbackRouteImport } from './routes/auth/callback'
 import { Route as AuthLoginRouteImport } from './routes/auth/login'
 import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
+import { Route as ApiHealthLiveRouteImport } from './routes/api/health.live'
+import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
 import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
@@ -79,6 +81,16 @@ const AuthLogoutRoute = AuthLogoutRouteImport.update({
   path: '/auth/logout',
   getParentRoute: () => rootRouteImport,
 } as any)
+const ApiHealthLiveRoute = ApiHealthLiveRouteImport.update({
+  id: '/live',
+  path: '/live',
+  getParentRoute: () => ApiHealthRoute,
+} as any)
+const ApiHealthReadyRoute = ApiHealthReadyRouteImport.update({
+  id: '/ready',
+  path: '/ready',
+  getParentRoute: () => ApiHealthRoute,
+} as any)
 const ApiInternalVoiceEventsRoute = ApiInternalVoiceEventsRouteImport.update({
   id: '/api/internal/voice-events',
   path: '/api/internal/voice-events',
@@ -102,11 +114,13 @@ export interface FileRoutesByFullPath {
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
-  '/api/health': typeof ApiHealthRoute
+  '/api/health': typeof ApiHealthRouteWithChildren
   '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/api/health/live': typeof ApiHealthLiveRoute
+  '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
@@ -118,11 +132,13 @@ export interface FileRoutesByTo {
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
-  '/api/health': typeof ApiHealthRoute
+  '/api/health': typeof ApiHealthRouteWithChildren
   '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/api/health/live': typeof ApiHealthLiveRoute
+  '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
@@ -135,11 +151,13 @@ export interface FileRoutesById {
   '/room-closed': typeof RoomClosedRoute
   '/room-full': typeof RoomFullRoute
   '/signed-out': typeof SignedOutRoute
-  '/api/health': typeof ApiHealthRoute
+  '/api/health': typeof ApiHealthRouteWithChildren
   '/api/session': typeof ApiSessionRoute
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/api/health/live': typeof ApiHealthLiveRoute
+  '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
@@ -158,6 +176,8 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/api/health/live'
+    | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/'
@@ -174,6 +194,8 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/api/health/live'
+    | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId'
@@ -190,6 +212,8 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/api/health/live'
+    | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/'
@@ -202,7 +226,7 @@ export interface RootRouteChildren {
   RoomClosedRoute: typeof RoomClosedRoute
   RoomFullRoute: typeof RoomFullRoute
   SignedOutRoute: typeof SignedOutRoute
-  ApiHealthRoute: typeof ApiHealthRoute
+  ApiHealthRoute: typeof ApiHealthRouteWithChildren
   ApiSessionRoute: typeof ApiSessionRoute
   AuthCallbackRoute: typeof AuthCallbackRoute
   AuthLoginRoute: typeof AuthLoginRoute
@@ -291,6 +315,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthLogoutRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/api/health/live': {
+      id: '/api/health/live'
+      path: '/live'
+      fullPath: '/api/health/live'
+      preLoaderRoute: typeof ApiHealthLiveRouteImport
+      parentRoute: typeof ApiHealthRoute
+    }
+    '/api/health/ready': {
+      id: '/api/health/ready'
+      path: '/ready'
+      fullPath: '/api/health/ready'
+      preLoaderRoute: typeof ApiHealthReadyRouteImport
+      parentRoute: typeof ApiHealthRoute
+    }
     '/api/internal/voice-events': {
       id: '/api/internal/voice-events'
       path: '/api/internal/voice-events'
@@ -315,6 +353,20 @@ declare module '@tanstack/react-router' {
   }
 }
 
+interface ApiHealthRouteChildren {
+  ApiHealthLiveRoute: typeof ApiHealthLiveRoute
+  ApiHealthReadyRoute: typeof ApiHealthReadyRoute
+}
+
+const ApiHealthRouteChildren: ApiHealthRouteChildren = {
+  ApiHealthLiveRoute: ApiHealthLiveRoute,
+  ApiHealthReadyRoute: ApiHealthReadyRoute,
+}
+
+const ApiHealthRouteWithChildren = ApiHealthRoute._addFileChildren(
+  ApiHealthRouteChildren,
+)
+
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   InviteExpiredRoute: InviteExpiredRoute,
@@ -322,7 +374,7 @@ const rootRouteChildren: RootRouteChildren = {
   RoomClosedRoute: RoomClosedRoute,
   RoomFullRoute: RoomFullRoute,
   SignedOutRoute: SignedOutRoute,
-  ApiHealthRoute: ApiHealthRoute,
+  ApiHealthRoute: ApiHealthRouteWithChildren,
   ApiSessionRoute: ApiSessionRoute,
   AuthCallbackRoute: AuthCallbackRoute,
   AuthLoginRoute: AuthLoginRoute,

@@ -1,3 +1,4 @@
+import { readSecretFiles } from '@repo/file-persistence'
 import { z } from 'zod'
 import { GatewayError } from './errors'
 
@@ -25,11 +26,22 @@ export interface GatewayEnv {
 
 /**
  * Parses DISCORD_API_URL, DISCORD_BOT_TOKEN, DISCORD_GUILD_ID (and the optional
- * DISCORD_GUILD_MEMBERS_INTENT, GATEWAY_SESSION_FILE). Throws GatewayError INVALID_CONFIG naming the
- * offending variables, never their values.
+ * DISCORD_GUILD_MEMBERS_INTENT, GATEWAY_SESSION_FILE). The token may come from a file named by
+ * DISCORD_BOT_TOKEN_FILE (a mounted container secret; trailing newline ignored). Throws
+ * GatewayError INVALID_CONFIG naming the offending variables, never their values.
  */
-export function parseGatewayEnv(env: Record<string, string | undefined>): GatewayEnv {
-  const parsed = GatewayEnvSchema.safeParse(env)
+export function parseGatewayEnv(
+  env: Record<string, string | undefined>,
+  readFile?: (path: string) => string,
+): GatewayEnv {
+  const files = readSecretFiles(env, ['DISCORD_BOT_TOKEN'], readFile)
+  if (files.problems.length > 0) {
+    throw new GatewayError(
+      'INVALID_CONFIG',
+      `invalid gateway environment: ${files.problems.map((p) => p.message).join('; ')}`,
+    )
+  }
+  const parsed = GatewayEnvSchema.safeParse(files.env)
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ')
     throw new GatewayError('INVALID_CONFIG', `invalid gateway environment: ${names}`)

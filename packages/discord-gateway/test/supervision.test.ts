@@ -91,4 +91,26 @@ describe('parseGatewayEnv', () => {
       expect((error as Error).message).not.toContain('secret-guild')
     }
   })
+
+  it('reads the token from DISCORD_BOT_TOKEN_FILE, without the trailing newline', () => {
+    const files: Record<string, string> = { '/run/secrets/token': 'file-token\n' }
+    const read = (path: string) => {
+      const content = files[path]
+      if (content === undefined) throw Object.assign(new Error('missing'), { code: 'ENOENT' })
+      return content
+    }
+    const guild = { DISCORD_GUILD_ID: '100000000000000001' }
+    expect(
+      parseGatewayEnv({ ...guild, DISCORD_BOT_TOKEN_FILE: '/run/secrets/token' }, read).token,
+    ).toBe('file-token')
+    expect(() =>
+      parseGatewayEnv(
+        { ...guild, DISCORD_BOT_TOKEN: 'tok', DISCORD_BOT_TOKEN_FILE: '/run/secrets/token' },
+        read,
+      ),
+    ).toThrow(/DISCORD_BOT_TOKEN or DISCORD_BOT_TOKEN_FILE, not both/)
+    expect(() =>
+      parseGatewayEnv({ ...guild, DISCORD_BOT_TOKEN_FILE: '/run/secrets/other' }, read),
+    ).toThrow(/DISCORD_BOT_TOKEN_FILE: cannot read \/run\/secrets\/other \(ENOENT\)/)
+  })
 })

@@ -42,5 +42,7 @@ describe('presence protocol contract', () => {
     expect(closePolicy(PresenceCloseCode.SlowConsumer)).toBe('resync')
     expect(closePolicy(PresenceCloseCode.Unauthenticated)).toBe('stop')
     expect(closePolicy(1006)).toBe('reconnect')
+    // the transport's refusal of an oversized frame: sending it again would be refused again
+    expect(closePolicy(1009)).toBe('stop')
   })
 })

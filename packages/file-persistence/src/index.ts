@@ -1,1 +1,2 @@
 export { jsonArrayChunks, writeFileAtomically } from './json-chunks'
+export { readSecretFiles, type SecretFilesResult } from './secret-files'

@@ -8,13 +8,21 @@ export const Route = createRootRoute({
       { charSet: 'utf-8' },
       { name: 'viewport', content: 'width=device-width, initial-scale=1' },
       { title: 'Table Voice: private rooms with live Discord voice' },
+      { name: 'theme-color', content: '#14161c' },
       {
         name: 'description',
         content:
           'Create a private game room for webcam card games with its own Discord voice channel.',
       },
     ],
-    links: [{ rel: 'stylesheet', href: appCss }],
+    links: [
+      { rel: 'stylesheet', href: appCss },
+      // public/: icon.svg, and the bitmaps scripts/make-icons.mjs renders from it
+      { rel: 'icon', href: '/favicon.ico', sizes: '16x16 32x32 48x48' },
+      { rel: 'icon', href: '/icon.svg', type: 'image/svg+xml' },
+      { rel: 'apple-touch-icon', href: '/apple-touch-icon.png' },
+      { rel: 'manifest', href: '/site.webmanifest' },
+    ],
   }),
   component: RootComponent,
   notFoundComponent: () => (

@@ -1,4 +1,8 @@
-import type { RoomView } from '@repo/discord-integration/contracts'
+import {
+  MAX_ROOM_NAME_LENGTH,
+  normaliseRoomName,
+  type RoomView,
+} from '@repo/discord-integration/contracts'
 import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
 import { type FormEvent, useId } from 'react'
 import { SignInButton, SignOutButton } from '../features/auth/ui/auth-forms'
@@ -47,14 +51,15 @@ function CreateRoomForm() {
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
     const name = String(new FormData(event.currentTarget).get('name') ?? '')
-    const room = await action.run(name.trim() || 'Game night')
+    // Normalised as the server will (a name of only invisible characters is an empty one).
+    const room = await action.run(normaliseRoomName(name) || 'Game night')
     if (room) await navigate({ to: '/rooms/$roomId', params: { roomId: room.id } })
   }
   return (
     <form className="create-room" onSubmit={onSubmit}>
       <label htmlFor={inputId}>Room name</label>
       <div className="row">
-        <input id={inputId} name="name" maxLength={100} placeholder="Game night" />
+        <input id={inputId} name="name" maxLength={MAX_ROOM_NAME_LENGTH} placeholder="Game night" />
         <button type="submit" className="button primary" disabled={action.disabled}>
           {action.pending ? 'Creating…' : 'Create room'}
         </button>

@@ -1,37 +1,57 @@
+import { APP_ERRORS, type AppErrorCode } from '@repo/discord-integration/contracts'
 import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useEffect } from 'react'
 import { z } from 'zod'
 import { joinRoom, previewInvite } from '../features/rooms/rooms.functions'
+import { setPageStatus } from '../lib/page-status'
 import { loginUrl } from '../lib/return-to'
 import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
 import { MessagePage } from '../ui/message-page'
 import { useAction } from '../ui/use-action'
 
+type Invite = Awaited<ReturnType<typeof previewInvite>>
+
 export const Route = createFileRoute('/rooms/$roomId/join')({
   validateSearch: z.object({ t: z.string().catch('') }),
   loaderDeps: ({ search }) => ({ t: search.t }),
-  loader: async ({ params, deps, location }) => {
+  loader: async ({
+    params,
+    deps,
+    location,
+  }): Promise<{ invite: Invite; error?: never } | { invite?: never; error: AppErrorCode }> => {
     try {
-      return await previewInvite({ data: { roomId: params.roomId, token: deps.t } })
+      return { invite: await previewInvite({ data: { roomId: params.roomId, token: deps.t } }) }
     } catch (error) {
       const code = errorCodeOf(error)
       if (code === 'UNAUTHENTICATED')
         throw redirect({ href: loginUrl(location.href), reloadDocument: true })
       if (code === 'TOKEN_EXPIRED') throw redirect({ to: '/invite-expired' })
       if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
-      throw error
+      // A bad link (garbage, another room's) is the visitor's error, not ours: the page says so
+      // with the error's own status (400 for TOKEN_INVALID / INVALID_INPUT), never 500.
+      setPageStatus(APP_ERRORS[code].status)
+      return { error: code }
     }
   },
-  errorComponent: ({ error }) => (
-    <MessagePage title="This invite link does not work" tone="danger">
-      <p>{errorMessageOf(error)}</p>
-    </MessagePage>
-  ),
+  errorComponent: ({ error }) => <InviteError message={errorMessageOf(error)} />,
   component: JoinPage,
 })
 
+function InviteError({ message }: { message: string }) {
+  return (
+    <MessagePage title="This invite link does not work" tone="danger">
+      <p>{message}</p>
+    </MessagePage>
+  )
+}
+
 function JoinPage() {
-  const invite = Route.useLoaderData()
+  const { invite, error } = Route.useLoaderData()
+  if (error) return <InviteError message={APP_ERRORS[error].message} />
+  return <JoinForm invite={invite} />
+}
+
+function JoinForm({ invite }: { invite: Invite }) {
   const { t } = Route.useSearch()
   const navigate = useNavigate()
   const action = useAction(() => joinRoom({ data: { roomId: invite.roomId, token: t } }))

@@ -1,4 +1,18 @@
+import { readSecretFiles } from '@repo/file-persistence'
 import { z } from 'zod'
+
+/**
+ * Variables that may instead name a file holding the value (`SESSION_SECRET_FILE=/run/secrets/x`),
+ * as container platforms mount secrets. REDIS_URL is one since it may carry a password.
+ */
+export const SECRET_FILE_VARIABLES = [
+  'SESSION_SECRET',
+  'DISCORD_BOT_TOKEN',
+  'DISCORD_CLIENT_SECRET',
+  'HUB_SECRET',
+  'METRICS_TOKEN',
+  'REDIS_URL',
+] as const
 
 /**
  * The server's configuration, parsed once from the environment at start-up.
@@ -29,6 +43,11 @@ const EnvSchema = z
     DATA_DIR: z.string().min(1).default('.data'),
     GATEWAY_MODE: z.enum(['in-process', 'hub']).default('in-process'),
     HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters').optional(),
+    /**
+     * Bearer token for /metrics and the detailed /api/health. Unset: they answer only requests
+     * made on this machine directly (loopback, no proxy headers); see docs/operations.md.
+     */
+    METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.GATEWAY_MODE === 'hub' && !env.HUB_SECRET) {
@@ -51,16 +70,27 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and freezes the configuration; throws ConfigError listing every problem. */
-export function parseConfig(env: Record<string, string | undefined>): ServerConfig {
+/**
+ * Parses and freezes the configuration, reading `NAME_FILE` variables (SECRET_FILE_VARIABLES)
+ * with `readFile`; throws ConfigError listing every problem.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  readFile?: (path: string) => string,
+): ServerConfig {
+  const files = readSecretFiles(env, SECRET_FILE_VARIABLES, readFile)
   // Empty strings in .env files mean "unset".
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''))
+  const cleaned = Object.fromEntries(Object.entries(files.env).filter(([, v]) => v !== ''))
   const result = EnvSchema.safeParse(cleaned)
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
-    )
-  }
+  const fileProblems = new Set(files.problems.map((p) => p.name))
+  const problems = [
+    ...files.problems.map((p) => p.message),
+    // A variable whose file failed is reported once, by the file problem.
+    ...(result.error?.issues ?? [])
+      .filter((issue) => !fileProblems.has(String(issue.path[0])))
+      .map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
+  ]
+  if (!result.success || problems.length > 0) throw new ConfigError(problems)
   const parsed = result.data
   const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
   return Object.freeze({ ...parsed, PUBLIC_URL: publicUrl })

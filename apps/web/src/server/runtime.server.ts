@@ -31,6 +31,7 @@ import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { createDiscordRest } from './discord-rest.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
+import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
 import type { RoomEvents, VoicePresence } from './ports'
 
@@ -58,6 +59,10 @@ export interface Runtime {
   missingPermissions: string[]
   /** Who runs cleanup and reconciliation: a Redis lease with REDIS_URL, else always this node. */
   leadership: Leadership
+  /** Rate-limits the log lines clients can cause at will (rejected requests, refused upgrades). */
+  logThrottle: LogThrottle
+  /** The /api/ws route's log of refused upgrades (rate-limited). */
+  wsLog: Logger
 }
 
 /** Builds the runtime from a configuration (no I/O yet). */
@@ -87,6 +92,7 @@ export function createRuntime(
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
         redis,
@@ -100,7 +106,7 @@ export function createRuntime(
       ? createHubReceiver({
           secret: config.HUB_SECRET,
           guildId: config.DISCORD_GUILD_ID,
-          logger: logger.child({ component: 'hub' }),
+          logger: logThrottle.wrap(logger.child({ component: 'hub' })),
         })
       : null
   const feed = hub
@@ -184,6 +190,8 @@ export function createRuntime(
     discord,
     missingPermissions: [],
     leadership,
+    logThrottle,
+    wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
 }
 
@@ -230,12 +238,14 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   await runtime.feed?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)
+  runtime.logThrottle.close()
   runtime.logger.info('runtime stopped')
 }
 
 const g = globalThis as unknown as {
   __runtime?: Runtime
   __runtimeStart?: Promise<Runtime>
+  __runtimeStarted?: Runtime
 }
 
 /** The process-wide runtime (created lazily, not started). */
@@ -249,9 +259,15 @@ export function startRuntime(): Promise<Runtime> {
   g.__runtimeStart ??= (async () => {
     const runtime = getRuntime()
     await bootRuntime(runtime)
+    g.__runtimeStarted = runtime
     return runtime
   })()
   return g.__runtimeStart
+}
+
+/** The process-wide runtime once it has started; null before that and once it is stopping. */
+export function startedRuntime(): Runtime | null {
+  return g.__runtimeStarted ?? null
 }
 
 /** Stops the process-wide runtime (SIGTERM). */
@@ -260,6 +276,7 @@ export async function stopRuntime(): Promise<void> {
   if (!runtime) return
   g.__runtime = undefined
   g.__runtimeStart = undefined
+  g.__runtimeStarted = undefined
   await shutdownRuntime(runtime)
 }
 

@@ -19,6 +19,27 @@ describe('safeReturnTo', () => {
   ])('rejects %j', (value) => {
     expect(safeReturnTo(value)).toBe('/')
   })
+  // Each is a path on its face but normalises (dot segments, %2e) to the protocol-relative
+  // `//evil.com`, which a browser follows to another site.
+  it.each([
+    '/..//evil.com',
+    '/.//evil.com',
+    '/%2e%2e//evil.com',
+    '/%2E%2E//evil.com',
+    '/%2e//evil.com',
+    '/rooms/../..//evil.com',
+    '/rooms/..//evil.com',
+    '/rooms/%2e%2e/%2e%2e//evil.com/x?y=1',
+    '/..//evil.com/rooms?t=1#x',
+  ])('rejects %j, which normalises to a protocol-relative URL', (value) => {
+    expect(safeReturnTo(value)).toBe('/')
+  })
+  it('keeps what normalises to a local path', () => {
+    expect(safeReturnTo('/rooms/../rooms/abc')).toBe('/rooms/abc')
+    expect(safeReturnTo('/rooms/./abc?t=1')).toBe('/rooms/abc?t=1')
+    expect(safeReturnTo('/..')).toBe('/')
+    expect(safeReturnTo('/%2F%2Fevil.com')).toBe('/%2F%2Fevil.com')
+  })
   it('rejects non-strings and uses the fallback', () => {
     expect(safeReturnTo(undefined, '/home')).toBe('/home')
     expect(safeReturnTo(42)).toBe('/')

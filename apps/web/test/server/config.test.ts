@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from '../../src/server/config.server'
+import { ConfigError, parseConfig, SECRET_FILE_VARIABLES } from '../../src/server/config.server'
 
 const valid = {
   DISCORD_BOT_TOKEN: 'MTEwMDAwMDAwMDAwMDAwMDAwMQ.emulator.token-value',
@@ -51,5 +54,79 @@ describe('parseConfig', () => {
     expect(
       parseConfig({ ...valid, GATEWAY_MODE: 'hub', HUB_SECRET: 'h'.repeat(32) }).GATEWAY_MODE,
     ).toBe('hub')
+  })
+
+  it('takes METRICS_TOKEN when it is long enough', () => {
+    expect(parseConfig(valid).METRICS_TOKEN).toBeUndefined()
+    expect(parseConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe(
+      'm'.repeat(32),
+    )
+    expect(() => parseConfig({ ...valid, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/)
+  })
+})
+
+describe('parseConfig with secrets in files', () => {
+  const problemsOf = (fn: () => unknown): string[] => {
+    try {
+      fn()
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems
+      throw error
+    }
+    return []
+  }
+
+  it('reads every secret from NAME_FILE, without the trailing newline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tv-secrets-'))
+    try {
+      const values: Record<string, string> = {
+        SESSION_SECRET: 's'.repeat(40),
+        DISCORD_BOT_TOKEN: valid.DISCORD_BOT_TOKEN,
+        DISCORD_CLIENT_SECRET: valid.DISCORD_CLIENT_SECRET,
+        HUB_SECRET: 'h'.repeat(40),
+        METRICS_TOKEN: 'm'.repeat(40),
+        REDIS_URL: 'redis://:p%40ss@redis:6379/0',
+      }
+      const env: Record<string, string> = {
+        DISCORD_CLIENT_ID: valid.DISCORD_CLIENT_ID,
+        DISCORD_GUILD_ID: valid.DISCORD_GUILD_ID,
+        GATEWAY_MODE: 'hub',
+      }
+      for (const name of SECRET_FILE_VARIABLES) {
+        const file = join(dir, name.toLowerCase())
+        await writeFile(file, `${values[name]}\n`)
+        env[`${name}_FILE`] = file
+      }
+      const config = parseConfig(env)
+      for (const name of SECRET_FILE_VARIABLES) expect(config[name]).toBe(values[name])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a secret set both directly and as a file', () => {
+    const problems = problemsOf(() =>
+      parseConfig({ ...valid, SESSION_SECRET_FILE: '/run/secrets/session' }, () => 'x'.repeat(40)),
+    )
+    expect(problems).toEqual(['set SESSION_SECRET or SESSION_SECRET_FILE, not both'])
+  })
+
+  it('names an unreadable file once, with every other problem, never with its content', () => {
+    const { SESSION_SECRET: _, ...rest } = valid
+    const problems = problemsOf(() =>
+      parseConfig({ ...rest, SESSION_SECRET_FILE: '/nonexistent/session', PORT: 'eighty' }),
+    )
+    expect(problems).toEqual([
+      'SESSION_SECRET_FILE: cannot read /nonexistent/session (ENOENT)',
+      expect.stringMatching(/^PORT: /),
+    ])
+  })
+
+  it('still validates what a file holds', () => {
+    const { SESSION_SECRET: _, ...rest } = valid
+    const problems = problemsOf(() =>
+      parseConfig({ ...rest, SESSION_SECRET_FILE: '/run/secrets/session' }, () => 'short\n'),
+    )
+    expect(problems).toEqual(['SESSION_SECRET: SESSION_SECRET must be at least 32 characters'])
   })
 })

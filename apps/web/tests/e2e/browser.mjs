@@ -26,6 +26,7 @@ export const SECRETS = Object.entries({
   DISCORD_BOT_TOKEN: process.env.DISCORD_BOT_TOKEN,
   DISCORD_CLIENT_SECRET: process.env.DISCORD_CLIENT_SECRET,
   SESSION_SECRET: process.env.SESSION_SECRET,
+  METRICS_TOKEN: process.env.METRICS_TOKEN,
 }).filter(([, value]) => typeof value === 'string' && value.length >= 8)
 
 /**
@@ -37,7 +38,7 @@ export function watchPage(page) {
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
   page.on('response', async (response) => {
     const url = new URL(response.url())
-    if (response.status() >= 400 && url.pathname !== '/favicon.ico') {
+    if (response.status() >= 400) {
       problems.push(`${response.status()} ${url.pathname}`)
     }
     if (url.origin !== new URL(BASE_URL).origin || SECRETS.length === 0) return

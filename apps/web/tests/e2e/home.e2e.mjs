@@ -24,7 +24,9 @@ test('the home page renders in Chromium and says what the product is', async () 
 
 test('/api/health answers JSON with status, version and uptime', async () => {
   const page = await browser.newPage()
-  const response = await page.request.get(`${BASE_URL}/api/health`)
+  const response = await page.request.get(`${BASE_URL}/api/health`, {
+    headers: { authorization: `Bearer ${process.env.METRICS_TOKEN}` },
+  })
   assert.equal(response.status(), 200)
   assert.match(response.headers()['content-type'] ?? '', /application\/json/)
   const body = await response.json()

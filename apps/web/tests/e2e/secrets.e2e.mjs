@@ -18,6 +18,7 @@ const secrets = Object.entries({
   DISCORD_CLIENT_SECRET: process.env.DISCORD_CLIENT_SECRET,
   SESSION_SECRET: process.env.SESSION_SECRET,
   HUB_SECRET: process.env.HUB_SECRET,
+  METRICS_TOKEN: process.env.METRICS_TOKEN,
 }).filter(([, value]) => typeof value === 'string' && value.length >= 8)
 
 async function* walk(dir) {
@@ -64,6 +65,9 @@ test('no secret in page responses', async () => {
     '/room-closed',
     '/rooms/abcdefghijkl',
     '/api/health',
+    '/api/health/live',
+    '/api/health/ready',
+    '/metrics',
   ]) {
     const res = await fetch(new URL(path, baseUrl), { redirect: 'manual' })
     const text = await res.text()

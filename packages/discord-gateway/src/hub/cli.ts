@@ -1,3 +1,4 @@
+import { readSecretFiles } from '@repo/file-persistence'
 import { pino } from 'pino'
 import { z } from 'zod'
 import { parseGatewayEnv } from '../config'
@@ -24,10 +25,20 @@ const HubEnvSchema = z.object({
 })
 
 const logger = pino({ name: 'discord-gateway-hub', level: process.env.LOG_LEVEL ?? 'info' })
-const hubEnv = HubEnvSchema.safeParse(process.env)
-if (!hubEnv.success) {
+// HUB_SECRET_FILE (a mounted container secret) stands for HUB_SECRET; the gateway's own variables,
+// DISCORD_BOT_TOKEN_FILE included, are read by parseGatewayEnv.
+const secrets = readSecretFiles(process.env, ['HUB_SECRET'])
+const hubEnv = HubEnvSchema.safeParse(secrets.env)
+if (secrets.problems.length > 0 || !hubEnv.success) {
   logger.fatal(
-    { variables: hubEnv.error.issues.map((i) => i.path.join('.')) },
+    {
+      variables: [
+        ...secrets.problems.map((p) => p.message),
+        ...(hubEnv.error?.issues.map((i) => i.path.join('.')) ?? []).filter(
+          (name) => !secrets.problems.some((p) => p.name === name),
+        ),
+      ],
+    },
     'invalid hub environment',
   )
   process.exit(1)

@@ -11,8 +11,7 @@ import { VOICE_FLAGS, VoiceLeftReasonSchema, VoiceMemberSchema } from './voice'
 /** Identifies one life of a room stream; it changes whenever the stream's history was lost. */
 export const StreamEpochSchema = z.string().min(1).max(64)
 
-/** Largest frame a browser may send, in bytes. */
-export const MAX_CLIENT_FRAME_BYTES = 4096
+export { MAX_CLIENT_FRAME_BYTES } from './limits'
 
 // ---------------------------------------------------------------------------
 // Browser -> server
@@ -212,8 +211,15 @@ export const CLOSE_POLICY = {
   [PresenceCloseCode.FrameTooLarge]: 'stop',
 } as const satisfies Record<PresenceCloseCode, ClosePolicy>
 
+/**
+ * 1009 Message Too Big: the WebSocket transport refused a frame over MAX_CLIENT_FRAME_BYTES as it
+ * arrived (the server never buffers one); the same client would send it again, as for 4014.
+ */
+export const MESSAGE_TOO_BIG = 1009
+
 /** Policy for any close code, including the standard ones (1000-1015) and unknown codes. */
 export function closePolicy(code: number): ClosePolicy {
+  if (code === MESSAGE_TOO_BIG) return CLOSE_POLICY[PresenceCloseCode.FrameTooLarge]
   const known = (CLOSE_POLICY as Record<number, ClosePolicy>)[code]
   return known ?? 'reconnect'
 }

@@ -10,7 +10,38 @@ export const ROOM_IDLE_MS = 60 * 60 * 1000
 /** Players are warned this long before an idle room is closed. */
 export const ROOM_CLOSING_WARNING_MS = 30 * 1000
 
-export const RoomNameSchema = z.string().trim().min(1).max(100)
+/** Longest room name, in UTF-16 code units after normalisation. */
+export const MAX_ROOM_NAME_LENGTH = 100
+
+/** Whitespace, and letters that render as blank space (Hangul fillers, the braille blank). */
+const BLANKS = /[\s\u115F\u1160\u3164\uFFA0\u2800]+/gu
+/** Control and format characters (zero-width spaces and joiners, bidi marks) and lone surrogates. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}]/gu
+
+/**
+ * A room name as it is stored and shown: NFC, every run of whitespace (or blank-looking letters)
+ * one space, control and format characters removed, trimmed. The browser applies it before
+ * sending and the server's schema applies it again, so both agree on the name; what is left
+ * empty was invisible and is rejected.
+ */
+export function normaliseRoomName(raw: string): string {
+  return raw
+    .normalize('NFC')
+    .replace(BLANKS, ' ')
+    .replace(INVISIBLE, '')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+}
+
+export const RoomNameSchema = z
+  .string()
+  .transform(normaliseRoomName)
+  .pipe(
+    z
+      .string()
+      .min(1, 'A room name needs at least one visible character.')
+      .max(MAX_ROOM_NAME_LENGTH),
+  )
 
 export const PlayerSchema = z.object({
   userId: SnowflakeSchema,

@@ -1,5 +1,6 @@
 import type { Hooks } from 'crossws'
 import { defineWebSocketHandler } from 'nitro'
+import { logRefusedUpgrade } from '../../../src/server/refused-upgrade-log'
 import { getRuntime } from '../../../src/server/runtime.server'
 
 /**
@@ -9,7 +10,12 @@ import { getRuntime } from '../../../src/server/runtime.server'
  * production) shares the same presence service as the server functions.
  */
 const hooks: Partial<Hooks> = {
-  upgrade: (request) => getRuntime().presence.hooks.upgrade?.(request),
+  upgrade: async (request) => {
+    const runtime = getRuntime()
+    const result = await runtime.presence.hooks.upgrade?.(request)
+    if (result instanceof Response) logRefusedUpgrade(runtime.wsLog, request, result)
+    return result
+  },
   open: (peer) => getRuntime().presence.hooks.open?.(peer),
   message: (peer, message) => getRuntime().presence.hooks.message?.(peer, message),
   pong: (peer, data) => getRuntime().presence.hooks.pong?.(peer, data),

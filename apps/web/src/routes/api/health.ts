@@ -1,16 +1,23 @@
 import { createFileRoute } from '@tanstack/react-router'
+import { getRequestIP } from '@tanstack/react-start/server'
+import { getConfig } from '../../server/config.server'
+import { opsAccessDenied } from '../../server/ops-access'
 import { runtimeHealth } from '../../server/runtime.server'
 
 const startedAt = Date.now()
 
 /**
- * Liveness and readiness in one JSON document: 200 while the server can serve rooms
- * (status ok or degraded), 503 when the gateway stopped and an operator must act.
+ * The detailed health document for operators: 200 while the server can serve rooms (status ok or
+ * degraded), 503 when the gateway stopped and an operator must act. Not public: it needs
+ * METRICS_TOKEN, or a direct request on this machine (src/server/ops-access.ts). Load balancers
+ * use /api/health/live and /api/health/ready.
  */
 export const Route = createFileRoute('/api/health')({
   server: {
     handlers: {
-      GET: () => {
+      GET: ({ request }) => {
+        const denied = opsAccessDenied(request, getRequestIP(), getConfig().METRICS_TOKEN)
+        if (denied) return denied
         const runtime = runtimeHealth()
         const status = runtime?.status ?? 'degraded'
         return Response.json(
