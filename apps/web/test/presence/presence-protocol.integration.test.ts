@@ -8,11 +8,9 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventBus, HistoryLimits } from '../../src/features/presence/event-bus'
 import { createMemoryEventBus } from '../../src/features/presence/memory-event-bus.server'
-import {
-  DEFAULT_PRESENCE_OPTIONS,
-  pingGroupCount,
-} from '../../src/features/presence/presence-service.server'
+import { DEFAULT_PRESENCE_OPTIONS } from '../../src/features/presence/presence-options'
 import { createRedisEventBus } from '../../src/features/presence/redis-event-bus.server'
+import { pingGroupCount } from '../../src/features/presence/socket-registry.server'
 import { until } from './bus-contract'
 import { roomState, sf } from './fixtures'
 import { connect, type Harness, startHarness, type TestClient } from './ws-harness'
