@@ -51,8 +51,6 @@ export interface PresenceService extends RoomEvents {
   stop(): Promise<void>
 }
 
-const g = globalThis as unknown as { __presenceService?: PresenceService }
-
 /**
  * Creates the presence service. It routes voice feed events to rooms (RoomDirectory.roomForChannel)
  * and stamps them on the event bus; the room subscriptions (room-subscriptions.server.ts) fan each
@@ -111,7 +109,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     }
   })
 
-  const service: PresenceService = {
+  return {
     hooks,
     bus,
     metrics,
@@ -129,24 +127,6 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       unsubscribeVoice()
       sockets.stop()
       if (ownsBus) await bus.close()
-      if (g.__presenceService === service) g.__presenceService = undefined
     },
   }
-  g.__presenceService = service
-  return service
-}
-
-/** Health summary of the running presence service (null before it starts), for /api/health. */
-export function presenceHealth(): PresenceHealth | null {
-  return g.__presenceService?.health() ?? null
-}
-
-/** Content type of the Prometheus text exposition. */
-export function presenceMetricsContentType(): string {
-  return g.__presenceService?.metrics.contentType ?? 'text/plain; version=0.0.4; charset=utf-8'
-}
-
-/** Prometheus text of the running presence service's metrics ('' before it starts). */
-export async function presenceMetricsText(): Promise<string> {
-  return (await g.__presenceService?.metricsText()) ?? ''
 }
