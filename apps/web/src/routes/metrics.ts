@@ -1,11 +1,8 @@
 import { createFileRoute } from '@tanstack/react-router'
 import { getRequestIP } from '@tanstack/react-start/server'
-import {
-  presenceMetricsContentType,
-  presenceMetricsText,
-} from '../features/presence/presence-service.server'
 import { getConfig } from '../server/config.server'
 import { opsAccessDenied } from '../server/ops-access'
+import { startRuntime } from '../server/runtime.server'
 
 /**
  * GET /metrics: the presence metrics in the Prometheus text format. Not public: it needs
@@ -14,11 +11,14 @@ import { opsAccessDenied } from '../server/ops-access'
 export const Route = createFileRoute('/metrics')({
   server: {
     handlers: {
-      GET: async ({ request }) =>
-        opsAccessDenied(request, getRequestIP(), getConfig().METRICS_TOKEN) ??
-        new Response(await presenceMetricsText(), {
-          headers: { 'content-type': presenceMetricsContentType(), 'cache-control': 'no-store' },
-        }),
+      GET: async ({ request }) => {
+        const denied = opsAccessDenied(request, getRequestIP(), getConfig().METRICS_TOKEN)
+        if (denied) return denied
+        const { presence } = await startRuntime()
+        return new Response(await presence.metricsText(), {
+          headers: { 'content-type': presence.metrics.contentType, 'cache-control': 'no-store' },
+        })
+      },
     },
   },
 })

@@ -96,7 +96,14 @@ export function eventBusContract(name: string, factory: BusFactory) {
       ])
       subscription.unsubscribe()
       await bus.publish(a, leftBody(4))
-      await new Promise((r) => setTimeout(r, 50))
+      // A later subscriber's first frame marks the point by which frame 4 would have reached the
+      // old listener too (live delivery keeps per-room order).
+      const later: number[] = []
+      const marker = bus.subscribe(a, (f) => later.push(f.frame.seq))
+      await marker.ready
+      await bus.publish(a, leftBody(5))
+      await until(() => later.length > 0)
+      marker.unsubscribe()
       expect(got).toHaveLength(2)
     })
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryEventBus } from '../../src/features/presence/memory-event-bus.server'
 import { eventBusContract, roomId, testClock } from './bus-contract'
 
@@ -8,7 +8,13 @@ eventBusContract('memory', {
 })
 
 describe('memory event bus housekeeping', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   it('forgets idle rooms whose history expired, but never a room with listeners', async () => {
+    // The sweep runs every maxAgeMs on an interval timer: fake, so the test says when it runs.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
     const clock = testClock()
     const bus = createMemoryEventBus({ now: clock.now, history: { maxAgeMs: 30 } })
     const idle = roomId()
@@ -18,7 +24,7 @@ describe('memory event bus housekeeping', () => {
     await bus.publish(watched, body)
     const subscription = bus.subscribe(watched, () => {})
     clock.advance(100)
-    await new Promise((r) => setTimeout(r, 80))
+    vi.advanceTimersByTime(30)
     expect((await bus.position(idle)).seq).toBe(0)
     expect(await bus.history(idle, 1)).toMatchObject({ ok: false, reason: 'ahead' })
     expect((await bus.position(watched)).seq).toBe(1)

@@ -35,7 +35,7 @@ describe('redis event bus', () => {
       const subscription = bus.subscribe(room, (f) => got.push(f.frame.seq))
       await subscription.ready
       await publisher.publish(room, { type: 'room.closing', closesAt: 1 })
-      await new Promise((r) => setTimeout(r, 30))
+      await until(() => got.length > 0, 1000).catch(() => undefined)
       if (got.length !== 1) missed++
       await bus.close()
     }
@@ -72,7 +72,7 @@ describe('redis event bus', () => {
     await two.publish(room, body)
     const before = await one.position(room)
     expect(before.seq).toBe(2)
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => seen.length >= 2)
     expect(seen).toEqual([1, 2])
     // Redis loses the stream (flush, eviction, expiry): a new life begins, old positions are void.
     await admin.del(`${prefix}room:${room}:epoch`)

@@ -1,7 +1,8 @@
 import { PresenceCloseCode } from '@repo/discord-integration/contracts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { PresenceClient, type SocketLike } from '../../src/features/presence/presence-client'
+import { BACKOFF_MAX_MS } from '../../src/features/presence/presence-machine'
 import { until } from './bus-contract'
 import { roomState, sf } from './fixtures'
 import { connect, type Harness, ORIGIN, startHarness } from './ws-harness'
@@ -15,6 +16,7 @@ let harness: Harness
 const clients: PresenceClient[] = []
 
 afterEach(async () => {
+  vi.useRealTimers()
   for (const c of clients.splice(0)) c.destroy()
   await harness?.close()
 })
@@ -60,7 +62,9 @@ describe('presence client against the real server', () => {
     // StrictMode-style release + retain in the same tick keeps the one socket.
     release()
     const again = presence.retain(ROOM)
-    await new Promise((r) => setTimeout(r, 20))
+    // The release is deferred with setTimeout(0); a timer of the same delay set after it runs after it.
+    await new Promise((r) => setTimeout(r, 0))
+    expect(presence.status).toBe('connected')
     expect(sockets).toHaveLength(1)
     expect(harness.service.viewerCount(ROOM)).toBe(1)
     again()
@@ -92,9 +96,12 @@ describe('presence client against the real server', () => {
     const { presence, sockets } = client(OWNER)
     presence.retain(ROOM)
     await until(() => presence.getStream(ROOM).synced)
+    // Timeouts from here on are fake (and follow the real clock), so a reconnect the client might
+    // schedule on the close can be run at once below instead of being waited for.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldAdvanceTime: true })
     const newer = await connect(harness.url, { userId: OWNER })
     await until(() => presence.stoppedBy === PresenceCloseCode.TooManySockets)
-    await new Promise((r) => setTimeout(r, 700))
+    vi.advanceTimersByTime(BACKOFF_MAX_MS)
     expect(sockets).toHaveLength(1)
     expect(presence.status).toBe('disconnected')
     expect(newer.ws.readyState).toBe(1)

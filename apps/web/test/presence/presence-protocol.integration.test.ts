@@ -8,11 +8,9 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EventBus, HistoryLimits } from '../../src/features/presence/event-bus'
 import { createMemoryEventBus } from '../../src/features/presence/memory-event-bus.server'
-import {
-  DEFAULT_PRESENCE_OPTIONS,
-  pingGroupCount,
-} from '../../src/features/presence/presence-service.server'
+import { DEFAULT_PRESENCE_OPTIONS } from '../../src/features/presence/presence-options'
 import { createRedisEventBus } from '../../src/features/presence/redis-event-bus.server'
+import { pingGroupCount } from '../../src/features/presence/socket-registry.server'
 import { until } from './bus-contract'
 import { roomState, sf } from './fixtures'
 import { connect, type Harness, startHarness, type TestClient } from './ws-harness'
@@ -306,14 +304,23 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
         }
       }
       const loop = churn()
+      // Lets the churn run `steps` more voice changes.
+      const churned = (steps: number) => {
+        const target = n + steps
+        return until(() => n >= target)
+      }
       const subscribers: TestClient[] = []
       for (let i = 0; i < 8; i++) {
         const c = await open(i % 2 === 0 ? OWNER : PLAYER)
         c.send({ v: 1, type: 'subscribe', room: ROOM_A })
         subscribers.push(c)
-        await new Promise((r) => setTimeout(r, 15))
+        await churned(10)
       }
-      await new Promise((r) => setTimeout(r, 100))
+      // Every subscriber has its snapshot, and events keep racing in after the last one.
+      await until(() =>
+        subscribers.every((c) => c.frames.some((f) => f.type === 'presence.snapshot')),
+      )
+      await churned(300)
       running = false
       await loop
       const { seq: finalSeq } = await harness.service.bus.position(ROOM_A)
@@ -344,7 +351,7 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
   })
 
   describe('protection', () => {
-    it('closes a consumer that stops reading with 4009 while others keep receiving promptly', async () => {
+    it('closes a consumer that stops reading with 4009 while the others keep receiving', async () => {
       await setup({ maxBufferedBytes: 256 * 1024, closeGraceMs: 10_000 })
       const slow = await open(OWNER)
       const fast = await open(PLAYER)
@@ -352,11 +359,6 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
       await subscribe(fast, ROOM_A)
       await fast.next('presence.snapshot')
       slow.ws.pause() // stops reading from its TCP socket
-      const lags: number[] = []
-      fast.ws.on('message', (data) => {
-        const frame = JSON.parse(data.toString()) as ServerFrame
-        if (frame.type === 'room.closing') lags.push(Date.now() - frame.closesAt)
-      })
       const dropped = () =>
         harness.service.metrics.socketsDropped
           .get()
@@ -376,10 +378,7 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
         () => fast.frames.filter((f) => f.type === 'room.closing').length === published,
         10_000,
       )
-      lags.sort((a, b) => a - b)
-      const p95 = lags[Math.floor(lags.length * 0.95)] ?? 0
-      expect(p95).toBeLessThan(500)
-      // The fast client got every frame in order.
+      // The fast client got every frame in order (how promptly is the benchmark's scenario (d)).
       const seqs = fast.frames.filter((f) => f.type === 'room.closing').map((f) => f.seq)
       expect(seqs).toEqual(Array.from({ length: published }, (_, i) => i + 1))
       slow.ws.resume()
@@ -458,8 +457,11 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
       const dead = await open(PLAYER, { autoPong: false })
       live.send({ v: 1, type: 'ping', id: 42 })
       expect(await live.next('pong')).toMatchObject({ v: 1, room: null, seq: 0, id: 42 })
+      // The live socket answers: it outlives three more rounds of pings.
+      let pings = 0
+      live.ws.on('ping', () => pings++)
       expect((await dead.closed).code).toBe(PresenceCloseCode.PingTimeout)
-      await new Promise((r) => setTimeout(r, 350))
+      await until(() => pings >= 3)
       expect(live.ws.readyState).toBe(1)
     })
 

@@ -5,10 +5,10 @@ import nodeAdapter from 'crossws/adapters/node'
 import pino from 'pino'
 import WebSocket from 'ws'
 import type { EventBus } from '../../src/features/presence/event-bus'
+import type { PresenceServiceOptions } from '../../src/features/presence/presence-options'
 import {
   createPresenceService,
   type PresenceService,
-  type PresenceServiceOptions,
 } from '../../src/features/presence/presence-service.server'
 import { cookieAuth, RoomTable, VoiceWorld } from './voice-world'
 

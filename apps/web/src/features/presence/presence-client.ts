@@ -1,4 +1,5 @@
 import {
+  type ClientFrame,
   PROTOCOL_VERSION,
   PresenceCloseCode,
   type ServerFrame,
@@ -294,7 +295,7 @@ export class PresenceClient {
     this.#send({ v: PROTOCOL_VERSION, type: 'ping' })
   }
 
-  #send(frame: object) {
+  #send(frame: ClientFrame) {
     if (this.#machine.status !== 'connected' || !this.#socket) return
     try {
       this.#socket.socket.send(JSON.stringify(frame))
