@@ -26,16 +26,10 @@ export function localSessionSecret(dataDir) {
 /** Starts the emulator on EMULATOR_PORT (default 8787) and returns it with the app's env for it. */
 export async function startLocalDiscord() {
   register()
-  const { startEmulator } = await import('../../packages/discord-emulator/src/index.ts')
+  const { emulatorEnv, startEmulator } = await import(
+    '../../packages/discord-emulator/src/index.ts'
+  )
   const port = Number(process.env.EMULATOR_PORT ?? 8787)
   const emulator = await startEmulator({ port, host: '127.0.0.1', quiet: true })
-  const env = {
-    DISCORD_API_URL: emulator.restBase,
-    DISCORD_WEB_URL: emulator.webUrl,
-    DISCORD_BOT_TOKEN: emulator.botToken,
-    DISCORD_CLIENT_ID: emulator.clientId,
-    DISCORD_CLIENT_SECRET: emulator.clientSecret,
-    DISCORD_GUILD_ID: emulator.guildId,
-  }
-  return { emulator, env }
+  return { emulator, env: emulatorEnv(emulator) }
 }

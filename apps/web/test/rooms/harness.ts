@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { REST } from '@discordjs/rest'
-import { startEmulator } from '@repo/discord-emulator'
+import { emulatorEnv, startEmulator } from '@repo/discord-emulator'
 import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
 import pino from 'pino'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
@@ -41,12 +41,7 @@ export function emulatorConfig(
   settings: { DATA_DIR: string } & Record<string, string>,
 ): ServerConfig {
   return parseConfig({
-    DISCORD_API_URL: emu.restBase,
-    DISCORD_WEB_URL: emu.webUrl,
-    DISCORD_BOT_TOKEN: emu.botToken,
-    DISCORD_CLIENT_ID: emu.clientId,
-    DISCORD_CLIENT_SECRET: emu.clientSecret,
-    DISCORD_GUILD_ID: emu.guildId,
+    ...emulatorEnv(emu),
     SESSION_SECRET: 'r'.repeat(40),
     PUBLIC_URL: 'http://127.0.0.1:3998',
     LOG_LEVEL: 'silent',
