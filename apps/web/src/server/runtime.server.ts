@@ -1,5 +1,4 @@
 import { join } from 'node:path'
-import type { REST } from '@discordjs/rest'
 import {
   createHubReceiver,
   createVoiceFeed,
@@ -9,10 +8,10 @@ import {
   RedisSessionStore,
   type VoiceFeed,
 } from '@repo/discord-gateway'
+import { createDiscordRest, type DiscordRest, OAuthClient } from '@repo/discord-integration'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
-import { OAuthClient } from '../features/auth/oauth-client.server'
 import {
   createPresenceService,
   type PresenceHealth,
@@ -29,7 +28,6 @@ import type { RoomStore } from '../features/rooms/room-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
-import { createDiscordRest } from './discord-rest.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { createLogger } from './logger.server'
 import type { RoomEvents, VoicePresence } from './ports'
@@ -38,7 +36,7 @@ import type { RoomEvents, VoicePresence } from './ports'
 export interface Runtime {
   config: ServerConfig
   logger: Logger
-  rest: REST
+  rest: DiscordRest
   auth: AuthService
   /** The in-process gateway feed (GATEWAY_MODE=in-process), else null. */
   feed: VoiceFeed | null
@@ -67,7 +65,11 @@ export function createRuntime(
 ): Runtime {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createLogger(config.LOG_LEVEL)
-  const rest = createDiscordRest({ api: config.DISCORD_API_URL, token: config.DISCORD_BOT_TOKEN })
+  const rest = createDiscordRest({
+    api: config.DISCORD_API_URL,
+    token: config.DISCORD_BOT_TOKEN,
+    logger: logger.child({ component: 'discord' }),
+  })
   const oauth = new OAuthClient({
     rest,
     clientId: config.DISCORD_CLIENT_ID,
