@@ -1,16 +1,14 @@
 import { createFileRoute } from '@tanstack/react-router'
-import {
-  presenceMetricsContentType,
-  presenceMetricsText,
-} from '../features/presence/presence-service.server'
+import { withRuntimeStatus } from '../server/middleware/runtime'
 
 /** GET /metrics: the presence metrics in the Prometheus text format. */
 export const Route = createFileRoute('/metrics')({
   server: {
+    middleware: [withRuntimeStatus],
     handlers: {
-      GET: async () =>
-        new Response(await presenceMetricsText(), {
-          headers: { 'content-type': presenceMetricsContentType(), 'cache-control': 'no-store' },
+      GET: async ({ context: { status } }) =>
+        new Response(await status.metrics.text(), {
+          headers: { 'content-type': status.metrics.contentType, 'cache-control': 'no-store' },
         }),
     },
   },

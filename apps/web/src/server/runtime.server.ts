@@ -3,7 +3,6 @@ import {
   createHubReceiver,
   createVoiceFeed,
   FileSessionStore,
-  type GatewayStatus,
   type HubReceiver,
   RedisSessionStore,
   type VoiceFeed,
@@ -14,7 +13,6 @@ import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
 import {
   createPresenceService,
-  type PresenceHealth,
   type PresenceService,
 } from '../features/presence/presence-service.server'
 import { createRedisEventBus } from '../features/presence/redis-event-bus.server'
@@ -235,6 +233,36 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   runtime.logger.info('runtime stopped')
 }
 
+/**
+ * What the app's request handlers may use of the runtime: middleware (src/server/middleware/)
+ * hands these parts to server functions and server routes in their `context`, so no feature
+ * reaches for the process-wide runtime itself.
+ */
+export interface RequestServices {
+  config: ServerConfig
+  logger: Logger
+  auth: AuthService
+  rooms: RoomService
+  /** Per-caller rate limit of the server functions. */
+  callerLimit: CallerRateLimit
+  /** Hub mode's receiver of signed voice events, else null. */
+  hub: HubReceiver | null
+}
+
+export function requestServices(runtime: Runtime): RequestServices {
+  const { config, logger, auth, rooms, callerLimit, hub } = runtime
+  return { config, logger, auth, rooms, callerLimit, hub }
+}
+
+// ---------------------------------------------------------------------------
+// The process-wide runtime
+//
+// It lives on globalThis because the production build bundles this module twice (the Nitro
+// plugin and WebSocket route vs the server-function and route chunks), and both copies must
+// share one runtime. Only this module, the request middleware (src/server/middleware/runtime.ts)
+// and the separately bundled Nitro pieces (server/) use these functions.
+// ---------------------------------------------------------------------------
+
 const g = globalThis as unknown as {
   __runtime?: Runtime
   __runtimeStart?: Promise<Runtime>
@@ -263,43 +291,6 @@ export async function stopRuntime(): Promise<void> {
   g.__runtime = undefined
   g.__runtimeStart = undefined
   await shutdownRuntime(runtime)
-}
-
-/** Health facts for /api/health (null before the runtime exists). */
-export interface RuntimeHealth {
-  /** ok: voice presence is live; degraded: (re)connecting; down: stopped, an operator must act. */
-  status: 'ok' | 'degraded' | 'down'
-  gatewayMode: ServerConfig['GATEWAY_MODE']
-  gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
-  rooms: number
-  /** With Redis (several nodes): whether this node holds the cleanup lease. */
-  leader?: boolean
-  /** Guild permissions the bot lacks: rooms cannot work until an operator grants them. */
-  missingPermissions: string[]
-  presence: PresenceHealth
-}
-
-export function runtimeHealth(): RuntimeHealth | null {
-  const runtime = g.__runtime
-  if (!runtime) return null
-  const gateway = runtime.feed
-    ? runtime.feed.status()
-    : { state: runtime.hub?.synced ? ('hub-synced' as const) : ('hub-waiting' as const) }
-  const status =
-    gateway.state === 'stopped' || runtime.missingPermissions.length > 0
-      ? 'down'
-      : gateway.state === 'ready' || gateway.state === 'hub-synced'
-        ? 'ok'
-        : 'degraded'
-  return {
-    status,
-    gatewayMode: runtime.config.GATEWAY_MODE,
-    gateway,
-    rooms: runtime.rooms.openRooms,
-    ...(runtime.redis ? { leader: runtime.leadership.isLeader } : {}),
-    missingPermissions: runtime.missingPermissions,
-    presence: runtime.presence.health(),
-  }
 }
 
 export { ConfigError }

@@ -8,7 +8,7 @@ import { getRuntime } from '../../../src/server/runtime.server'
  * process-wide runtime on globalThis, so this route (bundled separately from the SSR code in
  * production) shares the same presence service as the server functions.
  */
-const hooks: Partial<Hooks> = {
+export const hooks: Partial<Hooks> = {
   upgrade: (request) => getRuntime().presence.hooks.upgrade?.(request),
   open: (peer) => getRuntime().presence.hooks.open?.(peer),
   message: (peer, message) => getRuntime().presence.hooks.message?.(peer, message),
