@@ -185,6 +185,26 @@ describe('server functions over HTTP', () => {
     expect(await badQuery.text()).not.toMatch(/JSON|position|Seroval|not found/i)
   })
 
+  it('refuses a cross-site call (403) before any function runs', async () => {
+    const owner = newPlayer(emu)
+    const response = await fetch(`${app.url}/_serverFn/x`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-tsr-serverfn': 'true',
+        origin: 'https://evil.example',
+        cookie: await cookieOf(owner),
+      },
+      body: '{}',
+    })
+    expect(response.status).toBe(403)
+    const crossSiteFetch = await fetch(`${app.url}/_serverFn/x`, {
+      method: 'POST',
+      headers: { 'x-tsr-serverfn': 'true', 'sec-fetch-site': 'cross-site' },
+    })
+    expect(crossSiteFetch.status).toBe(403)
+  })
+
   it('rolls the seat back when Discord fails during a join, and the join works once Discord answers', async () => {
     const owner = newPlayer(emu)
     const guest = newPlayer(emu)
