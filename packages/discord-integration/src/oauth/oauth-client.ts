@@ -67,6 +67,8 @@ export interface OAuthClientOptions {
  * Discord OAuth2 (authorization code + PKCE), server side. Token calls go
  * through the shared REST instance (so DISCORD_API_URL applies); the authorize
  * URL is built from DISCORD_WEB_URL because @discordjs/core hard-codes discord.com.
+ *
+ * @see https://discord.com/developers/docs/topics/oauth2#authorization-code-grant
  */
 export class OAuthClient {
   readonly #o: OAuthClientOptions

@@ -60,6 +60,8 @@ export function describeDiscordError(error: unknown): Record<string, unknown> {
  * wait) for a rate limit longer than we wait, NO_CAPACITY for Discord's "maximum number of
  * guild channels" (30013), DISCORD_UNAVAILABLE otherwise. An AppError passes through. Discord's
  * own text stays in `cause`, for the log.
+ *
+ * @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
  */
 export function toDiscordFailure(error: unknown): AppError {
   if (isAppError(error)) return error

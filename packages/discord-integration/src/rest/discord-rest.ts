@@ -35,7 +35,9 @@ export function rateLimitTooLong(data: RateLimitData, maxWaitMs: number): boolea
  * The process's REST client. @discordjs/rest does the rate limiting (per-route buckets, the
  * global limit, waiting out 429s); waits longer than `maxRateLimitWaitMs` are rejected with its
  * RateLimitError. It does not retry 5xx answers or network failures itself (`retries: 0`): it
- * would retry at once, where {@link withDiscordRetry} backs off.
+ * would retry at once, where `withDiscordRetry` backs off.
+ *
+ * @see https://discord.com/developers/docs/topics/rate-limits
  *
  * @example
  * ```ts
