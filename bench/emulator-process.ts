@@ -17,6 +17,7 @@
  */
 import {
   DEFAULT_WORLD,
+  emulatorEnv,
   startEmulator,
   type WorldSeed,
 } from '../packages/discord-emulator/src/index.ts'
@@ -117,11 +118,10 @@ process.send?.({
   event: 'ready',
   info: {
     restBase: emulator.restBase,
-    webUrl: emulator.webUrl,
     guildId: emulator.guildId,
     botToken: emulator.botToken,
-    clientId: emulator.clientId,
-    clientSecret: emulator.clientSecret,
+    /** The app's Discord settings for this emulator (DISCORD_API_URL, ...). */
+    env: emulatorEnv(emulator),
     pid: process.pid,
     setupMs: Math.round(nowMs() - t),
   },

@@ -113,12 +113,8 @@ export function serverEnv({ port, secret, dataDir, emu }) {
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     SESSION_SECRET: secret,
     DATA_DIR: dataDir,
-    DISCORD_API_URL: emu.restBase,
-    DISCORD_WEB_URL: emu.webUrl,
-    DISCORD_BOT_TOKEN: emu.botToken,
-    DISCORD_CLIENT_ID: emu.clientId,
-    DISCORD_CLIENT_SECRET: emu.clientSecret,
-    DISCORD_GUILD_ID: emu.guildId,
+    // DISCORD_API_URL ... DISCORD_GUILD_ID, from the emulator's emulatorEnv() (emulator-process.ts)
+    ...emu.env,
     LOG_LEVEL: 'warn',
   }
 }

@@ -28,18 +28,12 @@ export async function startLocalDiscord() {
   // asked for the emulator, which runs from TypeScript source.
   const { register } = await import('tsx/esm/api')
   register()
-  const { startEmulator } = await import('../../packages/discord-emulator/src/index.ts')
+  const { emulatorEnv, startEmulator } = await import(
+    '../../packages/discord-emulator/src/index.ts'
+  )
   const port = Number(process.env.EMULATOR_PORT ?? 8787)
   const emulator = await startEmulator({ port, host: '127.0.0.1', quiet: true })
-  const env = {
-    DISCORD_API_URL: emulator.restBase,
-    DISCORD_WEB_URL: emulator.webUrl,
-    DISCORD_BOT_TOKEN: emulator.botToken,
-    DISCORD_CLIENT_ID: emulator.clientId,
-    DISCORD_CLIENT_SECRET: emulator.clientSecret,
-    DISCORD_GUILD_ID: emulator.guildId,
-  }
-  return { emulator, env }
+  return { emulator, env: emulatorEnv(emulator) }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { emulatorEnv } from './app-env.ts'
 import { startEmulator } from './emulator-server.ts'
 
 const USAGE = `Usage: discord-emulator [--port <n>] [--host <addr>] [--world <file.json>]
@@ -41,15 +42,7 @@ async function main(): Promise<void> {
     quiet: values.quiet || printEnv,
   })
   if (printEnv) {
-    const lines = {
-      DISCORD_API_URL: emu.restBase,
-      DISCORD_WEB_URL: emu.webUrl,
-      DISCORD_BOT_TOKEN: emu.botToken,
-      DISCORD_CLIENT_ID: emu.clientId,
-      DISCORD_CLIENT_SECRET: emu.clientSecret,
-      DISCORD_GUILD_ID: emu.guildId,
-    }
-    for (const [k, v] of Object.entries(lines)) process.stdout.write(`${k}=${v}\n`)
+    for (const [k, v] of Object.entries(emulatorEnv(emu))) process.stdout.write(`${k}=${v}\n`)
   } else {
     process.stdout.write(
       `Discord emulator ready\n  REST base: ${emu.restBase}\n  Web URL:   ${emu.webUrl}\n  Panel:     ${emu.webUrl}/_emulator\n  Gateway:   ${emu.gatewayUrl} (resume: ${emu.resumeGatewayUrl})\n`,

@@ -2,6 +2,7 @@
  * @repo/discord-emulator: a faithful local Discord (Gateway v10, REST v10, OAuth2) for
  * development and tests. Point @discordjs/rest's `api` option at `emulator.restBase`.
  */
+export { type EmulatorConnection, emulatorEnv } from './app-env.ts'
 export type { EmulatorControl, EmulatorState, EmulatorStats } from './control/control.ts'
 export type { ApplicationSetup, SetupControl } from './control/setup-control.ts'
 export { type Emulator, type EmulatorOptions, startEmulator } from './emulator-server.ts'

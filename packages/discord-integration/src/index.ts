@@ -1,1 +1,32 @@
+/**
+ * `@repo/discord-integration`, the server entry: Discord REST and OAuth access for the app (the
+ * REST client with @discordjs/rest's rate limiting, the bounded retry, the mapping of Discord
+ * failures to the app's typed error, the OAuth2 client), plus everything in `./contracts`.
+ * Browser code imports `@repo/discord-integration/contracts` only.
+ */
+export { AppError, isAppError, toAppError } from './app-error'
 export * from './contracts/index'
+export {
+  createPkce,
+  OAUTH_SCOPES,
+  OAuthClient,
+  type OAuthClientOptions,
+  type OAuthTokens,
+  type OAuthUser,
+  randomNonce,
+} from './oauth/oauth-client'
+export {
+  describeDiscordError,
+  discordCode,
+  discordStatus,
+  isTransientDiscordFailure,
+  toDiscordFailure,
+} from './rest/discord-failures'
+export {
+  createDiscordRest,
+  type DiscordRest,
+  type DiscordRestOptions,
+  rateLimitTooLong,
+} from './rest/discord-rest'
+export { DISCORD_RETRY_BACKOFF, type RetryOptions, withDiscordRetry } from './rest/retry'
+export type { WarnLogger } from './rest/warn-logger'

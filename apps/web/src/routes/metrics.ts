@@ -1,8 +1,5 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { getRequestIP } from '@tanstack/react-start/server'
-import { getConfig } from '../server/config.server'
-import { opsAccessDenied } from '../server/ops-access'
-import { startRuntime } from '../server/runtime.server'
+import { withRuntimeStatus } from '../server/middleware/runtime'
 
 /**
  * GET /metrics: the presence metrics in the Prometheus text format. Not public: it needs
@@ -10,15 +7,13 @@ import { startRuntime } from '../server/runtime.server'
  */
 export const Route = createFileRoute('/metrics')({
   server: {
+    middleware: [withRuntimeStatus],
     handlers: {
-      GET: async ({ request }) => {
-        const denied = opsAccessDenied(request, getRequestIP(), getConfig().METRICS_TOKEN)
-        if (denied) return denied
-        const { presence } = await startRuntime()
-        return new Response(await presence.metricsText(), {
-          headers: { 'content-type': presence.metrics.contentType, 'cache-control': 'no-store' },
-        })
-      },
+      GET: async ({ request, context: { status, clientAddress } }) =>
+        status.opsAccessDenied(request, clientAddress) ??
+        new Response(await status.metrics.text(), {
+          headers: { 'content-type': status.metrics.contentType, 'cache-control': 'no-store' },
+        }),
     },
   },
 })

@@ -1,21 +1,18 @@
 import { join } from 'node:path'
-import type { REST } from '@discordjs/rest'
 import {
   createHubReceiver,
   createVoiceFeed,
   FileSessionStore,
-  type GatewayStatus,
   type HubReceiver,
   RedisSessionStore,
   type VoiceFeed,
 } from '@repo/discord-gateway'
+import { createDiscordRest, type DiscordRest, OAuthClient } from '@repo/discord-integration'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
-import { OAuthClient } from '../features/auth/oauth-client.server'
 import {
   createPresenceService,
-  type PresenceHealth,
   type PresenceService,
 } from '../features/presence/presence-service.server'
 import { createRedisEventBus } from '../features/presence/redis-event-bus.server'
@@ -29,7 +26,6 @@ import type { RoomStore } from '../features/rooms/room-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
-import { createDiscordRest } from './discord-rest.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
@@ -39,7 +35,7 @@ import type { RoomEvents, VoicePresence } from './ports'
 export interface Runtime {
   config: ServerConfig
   logger: Logger
-  rest: REST
+  rest: DiscordRest
   auth: AuthService
   /** The in-process gateway feed (GATEWAY_MODE=in-process), else null. */
   feed: VoiceFeed | null
@@ -72,7 +68,11 @@ export function createRuntime(
 ): Runtime {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createLogger(config.LOG_LEVEL)
-  const rest = createDiscordRest({ api: config.DISCORD_API_URL, token: config.DISCORD_BOT_TOKEN })
+  const rest = createDiscordRest({
+    api: config.DISCORD_API_URL,
+    token: config.DISCORD_BOT_TOKEN,
+    logger: logger.child({ component: 'discord' }),
+  })
   const oauth = new OAuthClient({
     rest,
     clientId: config.DISCORD_CLIENT_ID,
@@ -242,6 +242,36 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   runtime.logger.info('runtime stopped')
 }
 
+/**
+ * What the app's request handlers may use of the runtime: middleware (src/server/middleware/)
+ * hands these parts to server functions and server routes in their `context`, so no feature
+ * reaches for the process-wide runtime itself.
+ */
+export interface RequestServices {
+  config: ServerConfig
+  logger: Logger
+  auth: AuthService
+  rooms: RoomService
+  /** Per-caller rate limit of the server functions. */
+  callerLimit: CallerRateLimit
+  /** Hub mode's receiver of signed voice events, else null. */
+  hub: HubReceiver | null
+}
+
+export function requestServices(runtime: Runtime): RequestServices {
+  const { config, logger, auth, rooms, callerLimit, hub } = runtime
+  return { config, logger, auth, rooms, callerLimit, hub }
+}
+
+// ---------------------------------------------------------------------------
+// The process-wide runtime
+//
+// It lives on globalThis because the production build bundles this module twice (the Nitro
+// plugin and WebSocket route vs the server-function and route chunks), and both copies must
+// share one runtime. Only this module, the request middleware (src/server/middleware/runtime.ts)
+// and the separately bundled Nitro pieces (server/) use these functions.
+// ---------------------------------------------------------------------------
+
 const g = globalThis as unknown as {
   __runtime?: Runtime
   __runtimeStart?: Promise<Runtime>
@@ -278,43 +308,6 @@ export async function stopRuntime(): Promise<void> {
   g.__runtimeStart = undefined
   g.__runtimeStarted = undefined
   await shutdownRuntime(runtime)
-}
-
-/** Health facts for /api/health (null before the runtime exists). */
-export interface RuntimeHealth {
-  /** ok: voice presence is live; degraded: (re)connecting; down: stopped, an operator must act. */
-  status: 'ok' | 'degraded' | 'down'
-  gatewayMode: ServerConfig['GATEWAY_MODE']
-  gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
-  rooms: number
-  /** With Redis (several nodes): whether this node holds the cleanup lease. */
-  leader?: boolean
-  /** Guild permissions the bot lacks: rooms cannot work until an operator grants them. */
-  missingPermissions: string[]
-  presence: PresenceHealth
-}
-
-export function runtimeHealth(): RuntimeHealth | null {
-  const runtime = g.__runtime
-  if (!runtime) return null
-  const gateway = runtime.feed
-    ? runtime.feed.status()
-    : { state: runtime.hub?.synced ? ('hub-synced' as const) : ('hub-waiting' as const) }
-  const status =
-    gateway.state === 'stopped' || runtime.missingPermissions.length > 0
-      ? 'down'
-      : gateway.state === 'ready' || gateway.state === 'hub-synced'
-        ? 'ok'
-        : 'degraded'
-  return {
-    status,
-    gatewayMode: runtime.config.GATEWAY_MODE,
-    gateway,
-    rooms: runtime.rooms.openRooms,
-    ...(runtime.redis ? { leader: runtime.leadership.isLeader } : {}),
-    missingPermissions: runtime.missingPermissions,
-    presence: runtime.presence.health(),
-  }
 }
 
 export { ConfigError }

@@ -1,4 +1,5 @@
 import { startEmulator } from '@repo/discord-emulator'
+import { createDiscordRest, OAuthClient } from '@repo/discord-integration'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   AuthService,
@@ -6,8 +7,6 @@ import {
   SESSION_COOKIE,
 } from '../../src/features/auth/auth-service.server'
 import { readCookie } from '../../src/features/auth/cookies'
-import { OAuthClient } from '../../src/features/auth/oauth-client.server'
-import { createDiscordRest } from '../../src/server/discord-rest.server'
 import { logger, SECRET } from '../rooms/harness'
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>

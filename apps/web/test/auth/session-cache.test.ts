@@ -1,3 +1,4 @@
+import type { OAuthClient } from '@repo/discord-integration'
 import { sealData } from 'iron-session'
 import { describe, expect, it } from 'vitest'
 import {
@@ -6,7 +7,6 @@ import {
   SESSION_COOKIE,
   type SessionData,
 } from '../../src/features/auth/auth-service.server'
-import type { OAuthClient } from '../../src/features/auth/oauth-client.server'
 import { logger, SECRET } from '../rooms/harness'
 
 let now = Date.now()

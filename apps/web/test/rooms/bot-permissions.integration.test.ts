@@ -1,8 +1,8 @@
 import { DEFAULT_WORLD, startEmulator } from '@repo/discord-emulator'
+import { createDiscordRest } from '@repo/discord-integration'
 import { PermissionFlagsBits } from 'discord-api-types/v10'
 import { describe, expect, it } from 'vitest'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
-import { createDiscordRest } from '../../src/server/discord-rest.server'
 import { logger } from './harness'
 
 async function missingWith(world: typeof DEFAULT_WORLD) {

@@ -1,16 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { REST } from '@discordjs/rest'
-import { type EmulatorOptions, startEmulator } from '@repo/discord-emulator'
+import { type EmulatorOptions, emulatorEnv, startEmulator } from '@repo/discord-emulator'
 import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
+import { createDiscordRest, type DiscordRest } from '@repo/discord-integration'
 import pino from 'pino'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
 import { FileRoomStore } from '../../src/features/rooms/file-room-store.server'
 import { InviteTokens } from '../../src/features/rooms/invite-token.server'
 import { RoomService, type RoomServiceOptions } from '../../src/features/rooms/room-service.server'
 import { parseConfig, type ServerConfig } from '../../src/server/config.server'
-import { createDiscordRest } from '../../src/server/discord-rest.server'
 import type { Actor, RoomEvents, RoomFrameBody } from '../../src/server/ports'
 import { ManualClock } from '../support/manual-clock'
 
@@ -41,12 +40,7 @@ export function emulatorConfig(
   settings: { DATA_DIR: string } & Record<string, string>,
 ): ServerConfig {
   return parseConfig({
-    DISCORD_API_URL: emu.restBase,
-    DISCORD_WEB_URL: emu.webUrl,
-    DISCORD_BOT_TOKEN: emu.botToken,
-    DISCORD_CLIENT_ID: emu.clientId,
-    DISCORD_CLIENT_SECRET: emu.clientSecret,
-    DISCORD_GUILD_ID: emu.guildId,
+    ...emulatorEnv(emu),
     SESSION_SECRET: 'r'.repeat(40),
     PUBLIC_URL: 'http://127.0.0.1:3998',
     LOG_LEVEL: 'silent',
@@ -57,7 +51,7 @@ export function emulatorConfig(
 /** One emulator, one voice feed and one REST instance shared by a test file. */
 export interface World {
   emu: Emulator
-  rest: REST
+  rest: DiscordRest
   feed: VoiceFeed
   dir: string
   discord: RestDiscordRooms

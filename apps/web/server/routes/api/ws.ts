@@ -9,7 +9,7 @@ import { getRuntime } from '../../../src/server/runtime.server'
  * process-wide runtime on globalThis, so this route (bundled separately from the SSR code in
  * production) shares the same presence service as the server functions.
  */
-const hooks: Partial<Hooks> = {
+export const hooks: Partial<Hooks> = {
   upgrade: async (request) => {
     const runtime = getRuntime()
     const result = await runtime.presence.hooks.upgrade?.(request)

@@ -1,4 +1,10 @@
 import { hash, timingSafeEqual } from 'node:crypto'
+import {
+  createPkce,
+  type OAuthClient,
+  type OAuthTokens,
+  randomNonce,
+} from '@repo/discord-integration'
 import { sealData, unsealData } from 'iron-session'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -6,7 +12,6 @@ import { safeReturnTo } from '../../lib/return-to'
 import { AppError } from '../../server/app-error'
 import type { SessionUser } from '../../server/ports'
 import { readCookie, serializeCookie } from './cookies'
-import { createPkce, type OAuthClient, type OAuthTokens, randomNonce } from './oauth-client.server'
 
 /** The session cookie: sealed (encrypted + signed) with SESSION_SECRET. */
 export const SESSION_COOKIE = 'tv_session'

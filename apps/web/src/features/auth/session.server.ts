@@ -1,41 +1,45 @@
-import { appendResponseHeader, getRequest } from '@tanstack/react-start/server'
 import { AppError } from '../../server/app-error'
 import type { Actor, SessionUser } from '../../server/ports'
-import { startRuntime } from '../../server/runtime.server'
-import { sessionUser } from './auth-service.server'
+import { type AuthService, SESSION_COOKIE, sessionUser } from './auth-service.server'
 
 /**
- * Reads the signed-in user from a Cookie header (no network, no refresh).
- * Used at WebSocket upgrade time. Null when there is no valid session.
+ * The session helpers between a request and the sign-in service: who is calling, from the
+ * request's Cookie header. They take the AuthService and the header as arguments (the server
+ * function middleware and the routes pass them in), so they run the same in tests.
  */
-export async function readSession(cookieHeader: string | null): Promise<SessionUser | null> {
-  const runtime = await startRuntime()
-  const session = await runtime.auth.readSession(cookieHeader)
+
+/**
+ * The signed-in user of a Cookie header (no network, no refresh): null when there is no valid
+ * session. Used for pages that work signed out, `/api/session` and the WebSocket upgrade.
+ */
+export async function readSessionUser(
+  auth: AuthService,
+  cookieHeader: string | null,
+): Promise<SessionUser | null> {
+  const session = await auth.readSession(cookieHeader)
   return session ? sessionUser(session) : null
 }
 
 /**
- * The signed-in user of the current request (server functions, loaders),
- * with a fresh Discord token: refreshed silently when close to expiry, the
- * new cookie set on the response. A failed refresh clears the cookie.
- * @throws AppError UNAUTHENTICATED
+ * The signed-in caller, with a Discord token good for a while: refreshed silently when close to
+ * expiry. `setCookie` receives each Set-Cookie value the response must carry: the refreshed
+ * session cookie, or the cleared one when the refresh failed (Discord revoked the grant, say),
+ * so a browser does not keep a session that can no longer act.
+ * @throws AppError UNAUTHENTICATED without a valid session, or when the refresh failed
  */
-export async function requireActor(): Promise<Actor> {
-  const runtime = await startRuntime()
-  const cookieHeader = getRequest().headers.get('cookie')
-  const session = await runtime.auth.readSession(cookieHeader)
+export async function requireActor(
+  auth: AuthService,
+  cookieHeader: string | null,
+  setCookie: (value: string) => void,
+): Promise<Actor> {
+  const session = await auth.readSession(cookieHeader)
   if (!session) throw new AppError('UNAUTHENTICATED')
   try {
-    const fresh = await runtime.auth.ensureFresh(session)
-    if (fresh.setCookie) appendResponseHeader('set-cookie', fresh.setCookie)
+    const fresh = await auth.ensureFresh(session)
+    if (fresh.setCookie) setCookie(fresh.setCookie)
     return { ...sessionUser(fresh.session), accessToken: fresh.session.accessToken }
   } catch (error) {
-    appendResponseHeader('set-cookie', runtime.auth.clearCookie('tv_session'))
+    setCookie(auth.clearCookie(SESSION_COOKIE))
     throw error
   }
-}
-
-/** The signed-in user of the current request, or null (no refresh attempted). */
-export async function currentUser(): Promise<SessionUser | null> {
-  return readSession(getRequest().headers.get('cookie'))
 }

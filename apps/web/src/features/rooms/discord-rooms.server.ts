@@ -1,4 +1,10 @@
-import type { REST } from '@discordjs/rest'
+import {
+  type DiscordRest,
+  discordCode,
+  discordStatus,
+  toDiscordFailure,
+  withDiscordRetry,
+} from '@repo/discord-integration'
 import {
   type APIChannel,
   type APIGuild,
@@ -11,12 +17,6 @@ import {
   Routes,
 } from 'discord-api-types/v10'
 import type { Logger } from 'pino'
-import {
-  discordCode,
-  discordStatus,
-  toDiscordFailure,
-  withDiscordRetry,
-} from '../../server/discord-rest.server'
 
 const bits = (...flags: bigint[]): string => flags.reduce((a, b) => a | b, 0n).toString()
 
@@ -89,11 +89,11 @@ export interface DiscordRoomsPort {
  */
 export class RestDiscordRooms implements DiscordRoomsPort {
   readonly guildId: string
-  readonly #rest: REST
+  readonly #rest: DiscordRest
   readonly #logger: Logger
   #botUserId: Promise<string> | null = null
 
-  constructor(options: { rest: REST; guildId: string; logger: Logger }) {
+  constructor(options: { rest: DiscordRest; guildId: string; logger: Logger }) {
     this.#rest = options.rest
     this.guildId = options.guildId
     this.#logger = options.logger

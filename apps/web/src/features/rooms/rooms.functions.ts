@@ -7,81 +7,83 @@ import {
 import { createServerFn } from '@tanstack/react-start'
 import { z } from 'zod'
 import { validateWith } from '../../lib/server-fn-errors'
-import { runAuthenticated, runPublic } from './server-fn-runner.server'
+import { maybeSignedIn, signedIn } from '../../server/middleware/server-fn'
 
 /**
- * The room server functions. Every one reads the caller from the session
- * cookie on the server; none accepts a user id for the caller.
+ * The room server functions. Each gets what it needs in `context` from its middleware: the
+ * room service (`context.rooms`) and the caller (`context.actor`, read from the session cookie
+ * on the server; no function accepts a user id for the caller). Failures answer with the
+ * documented typed error (specs/017-discord-gateway-real/contracts/server-functions.md).
  */
 
 export const createRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(CreateRoomInputSchema))
-  .handler(({ data }) => runAuthenticated((rt, actor) => rt.rooms.createRoom(actor, data.name)))
+  .handler(({ data, context }) => context.rooms.createRoom(context.actor, data.name))
 
 export const getRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(({ data }) =>
-    runAuthenticated(async (rt, actor) => ({
-      room: await rt.rooms.getRoom(actor, data.roomId),
-      self: {
-        userId: actor.userId,
-        username: actor.username,
-        globalName: actor.globalName,
-        avatar: actor.avatar,
-      },
-    })),
-  )
+  .handler(async ({ data, context: { rooms, actor } }) => ({
+    room: await rooms.getRoom(actor, data.roomId),
+    self: {
+      userId: actor.userId,
+      username: actor.username,
+      globalName: actor.globalName,
+      avatar: actor.avatar,
+    },
+  }))
 
 export const previewInvite = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(JoinRoomInputSchema))
-  .handler(({ data }) => runAuthenticated((rt) => rt.rooms.previewInvite(data.roomId, data.token)))
+  .handler(({ data, context }) => context.rooms.previewInvite(data.roomId, data.token))
 
 export const joinRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(JoinRoomInputSchema))
-  .handler(({ data }) =>
-    runAuthenticated((rt, actor) => rt.rooms.joinRoom(actor, data.roomId, data.token)),
-  )
+  .handler(({ data, context }) => context.rooms.joinRoom(context.actor, data.roomId, data.token))
 
 export const leaveRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(({ data }) =>
-    runAuthenticated(async (rt, actor) => {
-      await rt.rooms.leaveRoom(actor, data.roomId)
-      return { ok: true as const }
-    }),
-  )
+  .handler(async ({ data, context }) => {
+    await context.rooms.leaveRoom(context.actor, data.roomId)
+    return { ok: true as const }
+  })
 
 export const closeRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(({ data }) =>
-    runAuthenticated(async (rt, actor) => {
-      await rt.rooms.closeRoom(actor, data.roomId)
-      return { ok: true as const }
-    }),
-  )
+  .handler(async ({ data, context }) => {
+    await context.rooms.closeRoom(context.actor, data.roomId)
+    return { ok: true as const }
+  })
 
 export const kickPlayer = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(KickPlayerInputSchema))
-  .handler(({ data }) =>
-    runAuthenticated((rt, actor) => rt.rooms.kickPlayer(actor, data.roomId, data.userId)),
-  )
+  .handler(({ data, context }) => context.rooms.kickPlayer(context.actor, data.roomId, data.userId))
 
 export const rotateInvite = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(({ data }) => runAuthenticated((rt, actor) => rt.rooms.rotateInvite(actor, data.roomId)))
+  .handler(({ data, context }) => context.rooms.rotateInvite(context.actor, data.roomId))
 
 export const connectVoice = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(({ data }) => runAuthenticated((rt, actor) => rt.rooms.connectVoice(actor, data.roomId)))
+  .handler(({ data, context }) => context.rooms.connectVoice(context.actor, data.roomId))
 
 export const listMyRooms = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
   .validator(validateWith(z.object({}).strict().optional()))
-  .handler(() => runAuthenticated((rt, actor) => rt.rooms.listMyRooms(actor)))
+  .handler(({ context }) => context.rooms.listMyRooms(context.actor))
 
 /** The home page's data: the signed-in user (or null) and their rooms. */
-export const getHome = createServerFn({ method: 'GET' }).handler(() =>
-  runPublic(async (rt, user) => ({
+export const getHome = createServerFn({ method: 'GET' })
+  .middleware([maybeSignedIn])
+  .handler(async ({ context: { rooms, user } }) => ({
     user,
-    rooms: user ? await rt.rooms.listMyRooms(user) : [],
-  })),
-)
+    rooms: user ? await rooms.listMyRooms(user) : [],
+  }))

@@ -1,6 +1,5 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { checkReadiness } from '../../server/readiness.server'
-import { startedRuntime } from '../../server/runtime.server'
+import { withRuntimeStatus } from '../../server/middleware/runtime'
 
 /**
  * Readiness for load balancers: 200 `{"status":"ready"}` when this node can serve (runtime
@@ -9,9 +8,10 @@ import { startedRuntime } from '../../server/runtime.server'
  */
 export const Route = createFileRoute('/api/health/ready')({
   server: {
+    middleware: [withRuntimeStatus],
     handlers: {
-      GET: async () => {
-        const { ready } = await checkReadiness(startedRuntime())
+      GET: async ({ context }) => {
+        const { ready } = await context.status.ready()
         return Response.json(
           { status: ready ? 'ready' : 'not_ready' },
           { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },

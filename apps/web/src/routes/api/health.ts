@@ -1,8 +1,5 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { getRequestIP } from '@tanstack/react-start/server'
-import { getConfig } from '../../server/config.server'
-import { opsAccessDenied } from '../../server/ops-access'
-import { runtimeHealth } from '../../server/runtime.server'
+import { withRuntimeStatus } from '../../server/middleware/runtime'
 
 const startedAt = Date.now()
 
@@ -14,25 +11,28 @@ const startedAt = Date.now()
  */
 export const Route = createFileRoute('/api/health')({
   server: {
+    middleware: [withRuntimeStatus],
     handlers: {
-      GET: ({ request }) => {
-        const denied = opsAccessDenied(request, getRequestIP(), getConfig().METRICS_TOKEN)
+      GET: ({ request, context }) => {
+        const denied = context.status.opsAccessDenied(request, context.clientAddress)
         if (denied) return denied
-        const runtime = runtimeHealth()
-        const status = runtime?.status ?? 'degraded'
+        const health = context.status.health()
         return Response.json(
           {
-            status,
+            status: health.status,
             version: process.env.npm_package_version ?? '0.1.0',
             uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-            gatewayMode: runtime?.gatewayMode ?? null,
-            gateway: runtime?.gateway ?? { state: 'not_started' },
-            rooms: runtime?.rooms ?? 0,
-            ...(runtime?.leader === undefined ? {} : { leader: runtime.leader }),
-            missingPermissions: runtime?.missingPermissions ?? [],
-            presence: runtime?.presence ?? null,
+            gatewayMode: health.gatewayMode,
+            gateway: health.gateway,
+            rooms: health.rooms,
+            ...(health.leader === undefined ? {} : { leader: health.leader }),
+            missingPermissions: health.missingPermissions,
+            presence: health.presence,
           },
-          { status: status === 'down' ? 503 : 200, headers: { 'cache-control': 'no-store' } },
+          {
+            status: health.status === 'down' ? 503 : 200,
+            headers: { 'cache-control': 'no-store' },
+          },
         )
       },
     },

@@ -1,5 +1,6 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { readSession } from '../../features/auth/session.server'
+import { readSessionUser } from '../../features/auth/session.server'
+import { withRuntime } from '../../server/middleware/runtime'
 
 /**
  * Whether the request carries a valid session: 200 `{signedIn: true}` or 401
@@ -8,9 +9,10 @@ import { readSession } from '../../features/auth/session.server'
  */
 export const Route = createFileRoute('/api/session')({
   server: {
+    middleware: [withRuntime],
     handlers: {
-      GET: async ({ request }) => {
-        const user = await readSession(request.headers.get('cookie'))
+      GET: async ({ request, context }) => {
+        const user = await readSessionUser(context.auth, request.headers.get('cookie'))
         return Response.json(
           { signedIn: user !== null },
           { status: user ? 200 : 401, headers: { 'cache-control': 'no-store' } },

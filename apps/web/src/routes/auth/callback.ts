@@ -1,13 +1,14 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { startRuntime } from '../../server/runtime.server'
+import { LOGIN_COOKIE } from '../../features/auth/auth-service.server'
+import { withRuntime } from '../../server/middleware/runtime'
 
 export const Route = createFileRoute('/auth/callback')({
   server: {
+    middleware: [withRuntime],
     handlers: {
-      GET: async ({ request }) => {
-        const runtime = await startRuntime()
+      GET: async ({ request, context: { auth, logger } }) => {
         try {
-          const result = await runtime.auth.completeLogin(
+          const result = await auth.completeLogin(
             new URL(request.url),
             request.headers.get('cookie'),
           )
@@ -15,12 +16,12 @@ export const Route = createFileRoute('/auth/callback')({
           for (const cookie of result.setCookies) headers.append('set-cookie', cookie)
           return new Response(null, { status: 302, headers })
         } catch (error) {
-          runtime.logger.warn({ err: error }, 'sign-in callback failed')
+          logger.warn({ err: error }, 'sign-in callback failed')
           const headers = new Headers({
             location: '/signed-out?reason=failed',
             'cache-control': 'no-store',
           })
-          headers.append('set-cookie', runtime.auth.clearCookie('tv_login', '/auth'))
+          headers.append('set-cookie', auth.clearCookie(LOGIN_COOKIE, '/auth'))
           return new Response(null, { status: 302, headers })
         }
       },

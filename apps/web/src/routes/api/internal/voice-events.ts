@@ -1,5 +1,5 @@
 import { createFileRoute } from '@tanstack/react-router'
-import { startRuntime } from '../../../server/runtime.server'
+import { withRuntime } from '../../../server/middleware/runtime'
 
 /**
  * Hub mode: a separate `discord-gateway-hub` process posts signed voice events here
@@ -8,11 +8,11 @@ import { startRuntime } from '../../../server/runtime.server'
  */
 export const Route = createFileRoute('/api/internal/voice-events')({
   server: {
+    middleware: [withRuntime],
     handlers: {
-      POST: async ({ request }) => {
-        const runtime = await startRuntime()
-        if (!runtime.hub) return new Response('Not Found', { status: 404 })
-        return runtime.hub.handle(request)
+      POST: async ({ request, context: { hub } }) => {
+        if (!hub) return new Response('Not Found', { status: 404 })
+        return hub.handle(request)
       },
     },
   },

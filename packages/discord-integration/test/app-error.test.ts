@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { AppError, isAppError, toAppError } from '../../src/server/app-error'
+import { AppError, isAppError, toAppError } from '../src/app-error'
 
 describe('AppError recognition', () => {
   it('recognises an AppError made by another copy of the module (the build bundles it twice)', async () => {
     // A fresh module instance stands in for the second bundle's copy of the class.
-    const url = new URL('../../src/server/app-error.ts', import.meta.url)
-    const other = (await import(`${url.href}?copy`)) as typeof import('../../src/server/app-error')
+    const url = new URL('../src/app-error.ts', import.meta.url)
+    const other = (await import(`${url.href}?copy`)) as typeof import('../src/app-error')
     expect(other.AppError).not.toBe(AppError)
     const foreign = new other.AppError('ROOM_FULL')
     expect(foreign instanceof AppError).toBe(false)

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { API } from '@discordjs/core/http-only'
-import type { REST } from '@discordjs/rest'
 import { type APIUser, Routes } from 'discord-api-types/v10'
 import { z } from 'zod'
-import { withDiscordRetry } from '../../server/discord-rest.server'
+import type { DiscordRest } from '../rest/discord-rest'
+import { withDiscordRetry } from '../rest/retry'
 
 /** The scopes we ask for: who you are, and permission to add you to the rooms guild. */
 export const OAUTH_SCOPES = ['identify', 'guilds.join'] as const
@@ -31,6 +31,14 @@ const UserSchema = z.object({
   avatar: z.string().max(64).nullable().optional(),
 })
 
+/** The signed-in user as GET /users/@me describes them (validated). */
+export interface OAuthUser {
+  userId: string
+  username: string
+  globalName: string | null
+  avatar: string | null
+}
+
 /** PKCE: a random verifier and its S256 challenge. */
 export function createPkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(48).toString('base64url')
@@ -45,7 +53,7 @@ export function randomNonce(bytes = 32): string {
 
 /** Options of {@link OAuthClient}. */
 export interface OAuthClientOptions {
-  rest: REST
+  rest: DiscordRest
   clientId: string
   clientSecret: string
   /** Where the authorize page lives (`DISCORD_WEB_URL`). */
@@ -59,6 +67,8 @@ export interface OAuthClientOptions {
  * Discord OAuth2 (authorization code + PKCE), server side. Token calls go
  * through the shared REST instance (so DISCORD_API_URL applies); the authorize
  * URL is built from DISCORD_WEB_URL because @discordjs/core hard-codes discord.com.
+ *
+ * @see https://discord.com/developers/docs/topics/oauth2#authorization-code-grant
  */
 export class OAuthClient {
   readonly #o: OAuthClientOptions
@@ -135,12 +145,7 @@ export class OAuthClient {
   }
 
   /** GET /users/@me with the user's bearer token. */
-  async fetchUser(accessToken: string): Promise<{
-    userId: string
-    username: string
-    globalName: string | null
-    avatar: string | null
-  }> {
+  async fetchUser(accessToken: string): Promise<OAuthUser> {
     const raw = (await withDiscordRetry(() =>
       this.#o.rest.get(Routes.user(), {
         auth: false,

@@ -1,0 +1,361 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DEFAULT_WORLD, type Emulator, startEmulator, type WorldSeed } from '@repo/discord-emulator'
+import { PermissionFlagsBits } from 'discord-api-types/v10'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Route as HealthRoute } from '../../src/routes/api/health'
+import { Route as VoiceEventsRoute } from '../../src/routes/api/internal/voice-events'
+import { Route as SessionRoute } from '../../src/routes/api/session'
+import { Route as CallbackRoute } from '../../src/routes/auth/callback'
+import { Route as LoginRoute } from '../../src/routes/auth/login'
+import { Route as LogoutRoute } from '../../src/routes/auth/logout'
+import { Route as MetricsRoute } from '../../src/routes/metrics'
+import { withRuntime, withRuntimeStatus } from '../../src/server/middleware/runtime'
+import {
+  bootRuntime,
+  createRuntime,
+  type Runtime,
+  requestServices,
+  shutdownRuntime,
+} from '../../src/server/runtime.server'
+import { runtimeStatus } from '../../src/server/runtime-status'
+import { emulatorConfig, logger } from '../rooms/harness'
+import { routeHandler, routeMiddleware } from './route-handlers'
+import { newPlayer, sessionCookie, setCookieValue } from './sessions'
+
+/**
+ * The server routes' handlers, called with plain Requests and the context their middleware hands
+ * in, on a runtime running against the Discord emulator.
+ */
+
+const PUBLIC_URL = 'http://127.0.0.1:3996'
+const SECRET = 'route-test-secret-'.padEnd(48, 'r')
+
+interface World {
+  emu: Emulator
+  runtime: Runtime
+  close(): Promise<void>
+}
+
+async function startWorld(
+  settings: Record<string, string> = {},
+  boot = true,
+  seed: WorldSeed = DEFAULT_WORLD,
+): Promise<World> {
+  const emu = await startEmulator({ port: 0, quiet: true, world: seed })
+  const dir = await mkdtemp(join(tmpdir(), 'tv-routes-'))
+  const runtime = createRuntime(
+    emulatorConfig(emu, { DATA_DIR: dir, PUBLIC_URL, SESSION_SECRET: SECRET, ...settings }),
+    { logger },
+  )
+  if (boot) {
+    await bootRuntime(runtime)
+    await runtime.feed?.ready(10_000)
+  }
+  return {
+    emu,
+    runtime,
+    async close() {
+      await shutdownRuntime(runtime)
+      await emu.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+let world: World
+beforeAll(async () => {
+  world = await startWorld()
+})
+afterAll(async () => {
+  await world?.close()
+})
+
+const services = () => requestServices(world.runtime)
+const get = (path: string, headers: Record<string, string> = {}) =>
+  new Request(`${PUBLIC_URL}${path}`, { headers })
+
+async function until(check: () => boolean, what: string, ms = 15_000) {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((done) => setTimeout(done, 20))
+  }
+}
+
+describe('sign-in routes', () => {
+  it('are wired to the runtime through middleware', () => {
+    for (const route of [LoginRoute, CallbackRoute, LogoutRoute, SessionRoute, VoiceEventsRoute]) {
+      expect(routeMiddleware(route)).toEqual([withRuntime])
+    }
+    for (const route of [HealthRoute, MetricsRoute]) {
+      expect(routeMiddleware(route)).toEqual([withRuntimeStatus])
+    }
+  })
+
+  it('/auth/login sends the browser to Discord with state and PKCE, remembered in a login cookie', async () => {
+    const response = await routeHandler(
+      LoginRoute,
+      'GET',
+    )({
+      request: get('/auth/login?returnTo=/rooms/abcdefghijkl'),
+      context: services(),
+    })
+    expect(response.status).toBe(302)
+    const location = new URL(response.headers.get('location') ?? '')
+    expect(`${location.origin}${location.pathname}`).toBe(`${world.emu.webUrl}/oauth2/authorize`)
+    expect(location.searchParams.get('client_id')).toBe(world.emu.clientId)
+    expect(location.searchParams.get('redirect_uri')).toBe(`${PUBLIC_URL}/auth/callback`)
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(location.searchParams.get('state')).toMatch(/^[\w-]{20,}$/)
+    expect(response.headers.get('set-cookie')).toMatch(/^tv_login=.+; Path=\/auth; .*HttpOnly/)
+  })
+
+  it('/auth/callback completes the sign-in: a session cookie, and back to where the user was', async () => {
+    const player = newPlayer(world.emu)
+    const login = await routeHandler(
+      LoginRoute,
+      'GET',
+    )({
+      request: get('/auth/login?returnTo=/rooms/abcdefghijkl'),
+      context: services(),
+    })
+    const loginCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    // Discord's (the emulator's) authorize page, approved as the player.
+    const authorize = new URL(login.headers.get('location') ?? '')
+    authorize.searchParams.set('user_id', player.userId)
+    const approved = await fetch(authorize, { redirect: 'manual' })
+    const callbackUrl = approved.headers.get('location') ?? ''
+    expect(callbackUrl.startsWith(`${PUBLIC_URL}/auth/callback?`)).toBe(true)
+
+    const response = await routeHandler(
+      CallbackRoute,
+      'GET',
+    )({
+      request: new Request(callbackUrl, { headers: { cookie: loginCookie } }),
+      context: services(),
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/rooms/abcdefghijkl')
+    expect(setCookieValue(response, 'tv_login')).toBe('')
+    const session = setCookieValue(response, 'tv_session')
+    expect(session).toMatch(/^Fe26\.2\*/)
+
+    const check = await routeHandler(
+      SessionRoute,
+      'GET',
+    )({
+      request: get('/api/session', { cookie: `tv_session=${encodeURIComponent(session ?? '')}` }),
+      context: services(),
+    })
+    expect(check.status).toBe(200)
+    expect(await check.json()).toEqual({ signedIn: true })
+  })
+
+  it('/auth/callback with a state that does not match fails to the signed-out page', async () => {
+    const login = await routeHandler(
+      LoginRoute,
+      'GET',
+    )({
+      request: get('/auth/login'),
+      context: services(),
+    })
+    const loginCookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const response = await routeHandler(
+      CallbackRoute,
+      'GET',
+    )({
+      request: get('/auth/callback?code=stolen&state=forged', { cookie: loginCookie }),
+      context: services(),
+    })
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/signed-out?reason=failed')
+    expect(setCookieValue(response, 'tv_login')).toBe('')
+    expect(setCookieValue(response, 'tv_session')).toBeUndefined()
+  })
+
+  it('/auth/logout refuses a cross-site post, and otherwise revokes the Discord grant and clears the session', async () => {
+    const player = newPlayer(world.emu)
+    const cookie = await sessionCookie(SECRET, player)
+    const tokenWorks = async () =>
+      (
+        await fetch(`${world.emu.restBase}/v10/users/@me`, {
+          headers: { authorization: `Bearer ${player.accessToken}` },
+        })
+      ).status === 200
+    const logout = (origin: string) =>
+      routeHandler(
+        LogoutRoute,
+        'POST',
+      )({
+        request: new Request(`${PUBLIC_URL}/auth/logout`, {
+          method: 'POST',
+          headers: { cookie, origin },
+        }),
+        context: services(),
+      })
+
+    const crossSite = await logout('https://evil.example')
+    expect(crossSite.status).toBe(403)
+    expect(await tokenWorks()).toBe(true)
+
+    const response = await logout(PUBLIC_URL)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/signed-out')
+    expect(setCookieValue(response, 'tv_session')).toBe('')
+    expect(await tokenWorks()).toBe(false)
+  })
+
+  it('/api/session answers 401 without a valid session', async () => {
+    for (const cookie of ['', 'tv_session=Fe26.2**tampered', 'other=1']) {
+      const response = await routeHandler(
+        SessionRoute,
+        'GET',
+      )({
+        request: get('/api/session', cookie ? { cookie } : {}),
+        context: services(),
+      })
+      expect(response.status).toBe(401)
+      expect(await response.json()).toEqual({ signedIn: false })
+    }
+  })
+})
+
+describe('/api/health and /metrics', () => {
+  const health = async (runtime: Runtime) => {
+    const response = await routeHandler(
+      HealthRoute,
+      'GET',
+    )({
+      request: get('/api/health'),
+      context: { status: runtimeStatus(runtime, true), clientAddress: '127.0.0.1' },
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+  }
+
+  it('says ok while the gateway is ready, degraded (200) while it reconnects', async () => {
+    const ok = await health(world.runtime)
+    expect(ok.status).toBe(200)
+    expect(ok.body).toMatchObject({
+      status: 'ok',
+      gatewayMode: 'in-process',
+      missingPermissions: [],
+    })
+    expect(ok.body.gateway).toMatchObject({ state: 'ready' })
+
+    world.emu.control.refuse(30_000)
+    world.emu.control.closeGateway(4000)
+    try {
+      await until(() => world.runtime.feed?.status().state !== 'ready', 'the gateway to drop')
+      const degraded = await health(world.runtime)
+      expect(degraded.status).toBe(200)
+      expect(degraded.body.status).toBe('degraded')
+    } finally {
+      world.emu.control.refuse(0)
+      await until(() => world.runtime.feed?.status().state === 'ready', 'the gateway to resume')
+    }
+    expect((await health(world.runtime)).body.status).toBe('ok')
+  })
+
+  it('says down (503) when Discord refuses the bot token: an operator must act', async () => {
+    const other = await startWorld()
+    try {
+      other.emu.control.closeGateway(4004)
+      await until(() => other.runtime.feed?.status().state === 'stopped', 'the gateway to stop')
+      const down = await health(other.runtime)
+      expect(down.status).toBe(503)
+      expect(down.body.status).toBe('down')
+      expect(down.body.gateway).toMatchObject({ state: 'stopped' })
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('says down (503) and names them when the bot lacks guild permissions', async () => {
+    // The bot's own role without Move Members (which @everyone does not grant either).
+    const seed = structuredClone(DEFAULT_WORLD)
+    seed.roles = seed.roles.map((role, i) =>
+      i === 0
+        ? role
+        : {
+            ...role,
+            permissions: (BigInt(role.permissions) & ~PermissionFlagsBits.MoveMembers).toString(),
+          },
+    )
+    const other = await startWorld({}, true, seed)
+    try {
+      const down = await health(other.runtime)
+      expect(down.status).toBe(503)
+      expect(down.body).toMatchObject({ status: 'down', missingPermissions: ['MoveMembers'] })
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('answers at once for a runtime that has not started, as degraded', async () => {
+    const other = await startWorld({}, false)
+    try {
+      const early = await health(other.runtime)
+      expect(early.status).toBe(200)
+      expect(early.body.status).toBe('degraded')
+      expect(early.body.gateway).toMatchObject({ state: 'idle' })
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('/metrics serves the presence metrics as Prometheus text', async () => {
+    const response = await routeHandler(
+      MetricsRoute,
+      'GET',
+    )({
+      request: get('/metrics'),
+      context: { status: runtimeStatus(world.runtime, true), clientAddress: '127.0.0.1' },
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
+    const text = await response.text()
+    expect(text).toContain('presence_frames_sent_total')
+    expect(text).toContain('presence_gateway_to_socket_seconds')
+  })
+})
+
+describe('/api/internal/voice-events', () => {
+  it('does not exist without hub mode', async () => {
+    const response = await routeHandler(
+      VoiceEventsRoute,
+      'POST',
+    )({
+      request: new Request(`${PUBLIC_URL}/api/internal/voice-events`, {
+        method: 'POST',
+        body: '{}',
+      }),
+      context: services(),
+    })
+    expect(response.status).toBe(404)
+  })
+
+  it('hands requests to the hub receiver in hub mode, which refuses an unsigned one', async () => {
+    const hub = await startWorld(
+      { GATEWAY_MODE: 'hub', HUB_SECRET: 'hub-secret-for-tests-0123456789abcdef' },
+      false,
+    )
+    try {
+      const response = await routeHandler(
+        VoiceEventsRoute,
+        'POST',
+      )({
+        request: new Request(`${PUBLIC_URL}/api/internal/voice-events`, {
+          method: 'POST',
+          body: '{}',
+        }),
+        context: requestServices(hub.runtime),
+      })
+      expect(response.status).toBe(401)
+      expect(await response.json()).toEqual({ error: 'unauthorized' })
+    } finally {
+      await hub.close()
+    }
+  })
+})

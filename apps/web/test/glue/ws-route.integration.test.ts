@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Emulator, emulatorEnv, startEmulator } from '@repo/discord-emulator'
+import { PROTOCOL_VERSION, type ServerFrame } from '@repo/discord-integration/contracts'
+import nodeAdapter from 'crossws/adapters/node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { hooks } from '../../server/routes/api/ws'
+import { startRuntime, stopRuntime } from '../../src/server/runtime.server'
+import { newPlayer, sessionCookie } from './sessions'
+
+/**
+ * The Nitro WebSocket route (server/routes/api/ws.ts) as the production server mounts it: its
+ * hooks reach the process-wide runtime (the route is bundled apart from the rest of the server),
+ * here started against the Discord emulator and served by crossws on a real socket.
+ */
+
+const PUBLIC_URL = 'http://127.0.0.1:3994'
+const SECRET = 'ws-route-test-secret-'.padEnd(48, 'w')
+let emu: Emulator
+let dir: string
+let server: Server
+let url: string
+let closeAdapter: () => void
+
+beforeAll(async () => {
+  emu = await startEmulator({ port: 0, quiet: true })
+  dir = await mkdtemp(join(tmpdir(), 'tv-ws-route-'))
+  // The process-wide runtime reads its configuration from the environment, as in production.
+  Object.assign(process.env, {
+    ...emulatorEnv(emu),
+    SESSION_SECRET: SECRET,
+    PUBLIC_URL,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'silent',
+  })
+  const runtime = await startRuntime()
+  await runtime.feed?.ready(10_000)
+  const adapter = nodeAdapter({ hooks })
+  closeAdapter = () => adapter.closeAll(undefined, undefined, true)
+  server = createServer((_req, res) => {
+    res.statusCode = 426
+    res.end()
+  })
+  server.on('upgrade', (req, socket, head) => {
+    void adapter.handleUpgrade(req, socket, head)
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/api/ws`
+})
+
+afterAll(async () => {
+  closeAdapter?.()
+  server?.closeAllConnections()
+  await new Promise<void>((done) => (server ? server.close(() => done()) : done()))
+  await stopRuntime()
+  await emu?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Opens a socket; resolves with its frames, or rejects with the HTTP status of a refusal. */
+function open(headers: Record<string, string>) {
+  return new Promise<{
+    ws: WebSocket
+    frames: ServerFrame[]
+    next: (type: string) => Promise<ServerFrame>
+  }>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    const frames: ServerFrame[] = []
+    const waiting: (() => void)[] = []
+    ws.on('message', (data) => {
+      frames.push(JSON.parse(data.toString()) as ServerFrame)
+      for (const wake of waiting.splice(0)) wake()
+    })
+    const next = (type: string) =>
+      new Promise<ServerFrame>((found, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no ${type} frame`)), 10_000)
+        const look = () => {
+          const frame = frames.find((f) => f.type === type)
+          if (frame) {
+            clearTimeout(timer)
+            found(frame)
+          } else waiting.push(look)
+        }
+        look()
+      })
+    ws.once('open', () => resolve({ ws, frames, next }))
+    ws.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }))
+      ws.terminate()
+    })
+    ws.once('error', reject)
+  })
+}
+
+describe('the /api/ws route', () => {
+  it('refuses an upgrade without a session (401) or from another origin (403)', async () => {
+    await expect(open({ origin: PUBLIC_URL })).rejects.toMatchObject({ status: 401 })
+    const cookie = await sessionCookie(SECRET, newPlayer(emu))
+    await expect(open({ origin: 'https://evil.example', cookie })).rejects.toMatchObject({
+      status: 403,
+    })
+  })
+
+  it("serves a room's player: subscribed, a snapshot, then the room's voice events", async () => {
+    const owner = newPlayer(emu)
+    const runtime = await startRuntime()
+    const room = await runtime.rooms.createRoom(
+      { ...owner, globalName: null, avatar: null },
+      'ws route',
+    )
+    const { ws, next } = await open({
+      origin: PUBLIC_URL,
+      cookie: await sessionCookie(SECRET, owner),
+    })
+    try {
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', room: room.id }))
+      expect(await next('subscribed')).toMatchObject({ room: room.id })
+      expect(await next('presence.snapshot')).toMatchObject({ room: room.id, members: [] })
+      emu.control.setVoice({ userId: owner.userId, channelId: room.channelId })
+      expect(await next('voice.joined')).toMatchObject({
+        room: room.id,
+        member: { userId: owner.userId },
+      })
+    } finally {
+      ws.close()
+    }
+  })
+})
