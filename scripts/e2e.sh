@@ -60,5 +60,5 @@ if [ "$status" -ne 0 ]; then
   echo "--- last 100 lines of $LOG ---"
   tail -n 100 "$LOG"
 fi
-grep -E '^# (pass|fail) ' "$ROOT/.test-results/e2e.tap"
+grep -E '^# (pass|fail|cancelled) ' "$ROOT/.test-results/e2e.tap"
 exit $status

@@ -92,9 +92,12 @@ done
 step "browser e2e (playwright-core + Chromium, production build)"
 if [ -f apps/web/.output/server/index.mjs ]; then
   bash scripts/e2e.sh 2>&1 | tee "$OUT/e2e.log"
+  e2e_status=${PIPESTATUS[0]}
   ep=$(grep -E '^# pass [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
-  ef=$(grep -E '^# fail [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
+  # A test cancelled because its suite's setup failed did not pass: it counts as failed.
+  ef=$(grep -E '^# (fail|cancelled) [0-9]+' "$OUT/e2e.log" | awk '{s+=$3} END {print s+0}')
   if [ "$ep" = 0 ] && [ "$ef" = 0 ]; then ef=1; fi
+  if [ "$e2e_status" != 0 ] && [ "$ef" = 0 ]; then ef=1; fi
   passed=$((passed + ep)); failed=$((failed + ef))
 else
   failed=$((failed + 1))

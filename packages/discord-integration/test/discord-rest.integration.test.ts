@@ -1,6 +1,6 @@
 import { type Emulator, startEmulator } from '@repo/discord-emulator'
 import { Routes } from 'discord-api-types/v10'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   AppError,
   createDiscordRest,
@@ -16,6 +16,11 @@ let rest: DiscordRest
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, quiet: true })
+})
+// A REST instance per test: @discordjs/rest remembers a route's bucket and its reset (a test's
+// 30 s 429 on GET /users/{id} holds every later GET /users/{id} of the same instance), and the
+// tests run in a shuffled order.
+beforeEach(() => {
   rest = createDiscordRest({ api: emu.restBase, token: emu.botToken })
 })
 afterAll(async () => {

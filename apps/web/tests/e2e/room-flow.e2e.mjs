@@ -77,7 +77,7 @@ const live = (page) => page.getByTestId('live-indicator')
 
 describe('a room from sign-in to close', { concurrency: false, timeout: 180_000 }, () => {
   before(async () => {
-    assert.ok(SECRETS.length === 3, 'scripts/e2e.sh exports the run secrets')
+    assert.ok(SECRETS.length === 4, 'scripts/e2e.sh exports the run secrets')
     browser = await launchBrowser()
     world = await emulator('/state')
     host = userNamed('morgan.le.fay')
