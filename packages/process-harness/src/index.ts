@@ -1,0 +1,13 @@
+export type { OutputLine, ProcessExit, SpawnOptions } from './managed-process'
+export {
+  ManagedProcess,
+  pidAlive,
+  runningProcesses,
+  spawnProcess,
+  stopAll,
+  waitForPidGone,
+} from './managed-process'
+export { freePort } from './ports'
+export type { RedisServer, RedisServerOptions } from './redis-server'
+export { redisAnswers, startRedisServer } from './redis-server'
+export { waitUntil } from './wait'
