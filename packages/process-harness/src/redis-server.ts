@@ -16,6 +16,8 @@ export interface RedisServerOptions {
    * @defaultValue 'none'
    */
   persistence?: 'none' | 'aof'
+  /** With `aof`: fsync every write (`always`) or every second. @defaultValue 'everysec' */
+  fsync?: 'always' | 'everysec'
   /** The binary. @defaultValue `REDIS_SERVER_BIN` or `redis-server` */
   binary?: string
   /** How long to wait for it to answer PING. @defaultValue 10_000 */
@@ -81,7 +83,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--appendonly',
     persistence === 'aof' ? 'yes' : 'no',
     '--appendfsync',
-    'everysec',
+    options.fsync ?? 'everysec',
     '--daemonize',
     'no',
     '--loglevel',

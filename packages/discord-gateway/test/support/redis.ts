@@ -1,4 +1,4 @@
-import type { RedisServer } from '@repo/process-harness'
+import type { RedisServer, RedisServerOptions } from '@repo/process-harness'
 import { startRedisServer } from '@repo/process-harness'
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
  * A redis-server of this test file's own (a free port, no persistence), emptied before each test,
  * and ioredis clients that are closed after each test.
  */
-export function useRedisServer(): {
+export function useRedisServer(options: RedisServerOptions = {}): {
   readonly server: RedisServer
   readonly url: string
   /** A client on the test server (closed after the test). */
@@ -17,7 +17,7 @@ export function useRedisServer(): {
   let server: RedisServer | null = null
   const clients: Redis[] = []
   beforeAll(async () => {
-    server = await startRedisServer()
+    server = await startRedisServer(options)
   })
   afterAll(async () => {
     await server?.stop()
