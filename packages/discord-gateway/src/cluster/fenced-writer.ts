@@ -76,6 +76,11 @@ export interface FencedWriterOptions {
   state(): FeedState
   /** A write was refused by the fence: this writer is closed; the leader must step down. */
   onFenced(currentFence: string): void
+  /**
+   * There is no fence at all (Redis lost everything): the write is retried, and the lease should
+   * be checked now (it takes the lease again with a new token, see setToken, or reports it lost).
+   */
+  onFenceMissing?(): void
   /** The queue is full: this writer is closed; the leader must step down. */
   onOverflow(queued: number): void
 }
@@ -232,8 +237,27 @@ export class FencedWriter {
           }
           continue
         }
+        if (this.#inflight !== item) continue // rebuilt meanwhile (a new token)
+        if (isFenceMissing(reply)) {
+          // Not a newer leader: Redis lost the fence. Retry until the lease has settled it.
+          failures++
+          this.#o.onFenceMissing?.()
+          try {
+            await sleep(
+              backoffDelay(
+                failures,
+                this.#o.backoff ?? WRITE_BACKOFF,
+                (this.#o.random ?? Math.random)(),
+              ),
+              this.#stop.signal,
+            )
+          } catch {
+            break
+          }
+          continue
+        }
         failures = 0
-        if (this.#inflight === item) this.#handle(item, reply)
+        this.#handle(item, reply)
       }
     } finally {
       this.#draining = false
@@ -346,4 +370,8 @@ function encodeRecord(r: FeedRecord) {
     members: r.members.map(([userId, m]) => [userId, m ? JSON.stringify(m) : '']),
     profiles: r.profiles.map(([userId, p]) => [userId, JSON.stringify(p)]),
   }
+}
+
+function isFenceMissing(reply: unknown): boolean {
+  return Array.isArray(reply) && reply[0] === 'fenced' && reply[1] === ''
 }

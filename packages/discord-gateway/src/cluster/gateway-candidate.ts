@@ -246,6 +246,7 @@ class Candidate implements GatewayCandidate {
       ...(this.#o.random ? { random: this.#o.random } : {}),
       ...(this.#o.clock ? { clock: this.#o.clock } : {}),
       mayConnect: () => this.#lease.confirm(),
+      checkLease: () => void this.#lease.confirm(),
       logger: this.#log,
       onEnd: (end) => void this.#enqueue(() => this.#onTermEnd(term, end)),
       onHandover: (handover) => {

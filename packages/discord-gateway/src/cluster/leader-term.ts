@@ -56,6 +56,8 @@ export interface LeaderTermOptions {
   clock?: Clock
   /** The lease's say before every socket and IDENTIFY. */
   mayConnect(signal: AbortSignal): Promise<boolean>
+  /** Asks the lease to check Redis now (the writer found no fence: Redis lost everything). */
+  checkLease(): void
   logger: Logger
   onEnd(end: TermEnd): void
   onHandover?(handover: Handover): void
@@ -108,6 +110,7 @@ export class LeaderTerm {
       }),
       onFenced: () => this.#end({ kind: 'fenced' }),
       onOverflow: () => this.#end({ kind: 'overflow' }),
+      onFenceMissing: () => options.checkLease(),
     })
     this.#connection = new GatewayConnection({
       token: options.token,

@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis'
 import { Redis } from 'ioredis'
+import type { Logger } from 'pino'
 
 /** Options of {@link createClusterRedis}. */
 export interface ClusterRedisOptions {
@@ -9,6 +10,8 @@ export interface ClusterRedisOptions {
   commandTimeoutMs?: number
   /** Extra ioredis options (TLS, Sentinel, password...). */
   redisOptions?: RedisOptions
+  /** Connection errors are logged here at debug level (the callers see and retry their failures). */
+  logger?: Logger
 }
 
 /**
@@ -26,7 +29,7 @@ export function createClusterRedis(
   role: 'commands' | 'blocking',
   options: ClusterRedisOptions = {},
 ): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     connectionName: options.name,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
@@ -37,4 +40,8 @@ export function createClusterRedis(
         { blockingTimeout: 60_000, blockingTimeoutGrace: 2_000 }),
     ...options.redisOptions,
   })
+  redis.on('error', (error: Error) =>
+    options.logger?.debug({ err: error }, 'redis connection error'),
+  )
+  return redis
 }
