@@ -10,4 +10,6 @@ export {
 export { freePort } from './ports'
 export type { RedisServer, RedisServerOptions } from './redis-server'
 export { redisAnswers, startRedisServer } from './redis-server'
+export type { TcpProxy } from './tcp-proxy'
+export { startTcpProxy } from './tcp-proxy'
 export { waitUntil } from './wait'

@@ -7,6 +7,7 @@ import {
   runningProcesses,
   spawnProcess,
   startRedisServer,
+  startTcpProxy,
   stopAll,
   waitForPidGone,
 } from '../src/index'
@@ -94,6 +95,20 @@ describe('startRedisServer', () => {
       await redis.restart()
       expect(cli(redis.port, 'GET', 'k')).toBe('kept')
     } finally {
+      await redis.stop()
+    }
+  })
+  it('a TCP proxy forwards, freezes (replies wait) and thaws', async () => {
+    const redis = await startRedisServer()
+    const proxy = await startTcpProxy(redis.port)
+    try {
+      expect(await redisAnswers(proxy.port)).toBe(true)
+      proxy.freeze()
+      expect(await redisAnswers(proxy.port, 300)).toBe(false)
+      proxy.thaw()
+      expect(await redisAnswers(proxy.port)).toBe(true)
+    } finally {
+      await proxy.close()
       await redis.stop()
     }
   })
