@@ -10,7 +10,7 @@ import {
 } from './support/cluster'
 import { streamEntries } from './support/feed'
 import type { Emulator } from './support/harness'
-import { eventually, startTestEmulator, voiceChannels } from './support/harness'
+import { eventually, holdsFor, startTestEmulator, voiceChannels } from './support/harness'
 import { useRedisServer } from './support/redis'
 
 const redis = useRedisServer()
@@ -128,6 +128,29 @@ describe('gateway handover on Redis', () => {
     const entries = await streamEntries(admin, k.feed)
     expect(entries.filter((e) => e.event?.userId === users[2])).toHaveLength(1)
     expectConsecutive(entries.map((e) => e.feedSeq))
+  })
+
+  it('a leader whose lease another process took never reopens a socket on the session: the reconnect asks Redis first', async () => {
+    const { emu } = await world()
+    // A long lease: its next renewal is 20 s away, so only the connection's gate can notice.
+    const leader = feed(emu, { holderId: 'leader', leaseMs: 60_000 })
+    await leader.start()
+    await leader.ready(5_000)
+    await eventually(() => expect(leader.status().isLeader).toBe(true))
+    const token = leader.status().candidate?.token as number
+    await redis.client().set(keys(emu).gateway.lease, `intruder:${token + 1}`, 'PX', 60_000)
+    const before = emu.control.stats()
+    emu.control.closeGateway(4000) // resumable: @discordjs/ws reconnects and resumes
+    await eventually(() => expect(leader.status().candidate?.stepDowns).toBe(1))
+    expect(leader.status().candidate?.lastStepDown?.reason).toMatch(/lease/)
+    await holdsFor(1_000, () =>
+      expect(emu.control.stats()).toMatchObject({
+        resumes: before.resumes,
+        identifies: before.identifies,
+        activeSessions: 0,
+        sessions: 1, // still resumable for the process that holds the lease
+      }),
+    )
   })
 
   it('a session past resuming: the new leader identifies and appends the GUILD_CREATE differences once', async () => {

@@ -115,6 +115,17 @@ describe('GatewayLease', () => {
     await a.lease.stop()
   })
 
+  it('confirm() is false while Redis does not answer, even though the last renewal is still fresh', async () => {
+    const lonely = redis.client({ maxRetriesPerRequest: 0, enableOfflineQueue: false })
+    const a = candidate('a', { client: lonely })
+    a.lease.start()
+    await eventually(() => expect(a.lease.holds()).toBe(true))
+    lonely.disconnect()
+    expect(a.lease.holds()).toBe(true)
+    expect(await a.lease.confirm()).toBe(false)
+    await a.lease.stop()
+  })
+
   it('a renewal that finds another holder reports taken; confirm() answers from Redis', async () => {
     const a = candidate('a')
     a.lease.start()

@@ -261,10 +261,10 @@ class Candidate implements GatewayCandidate {
   }
 
   async #onTermEnd(term: LeaderTerm, end: TermEnd): Promise<void> {
+    if (end.kind === 'fenced') this.#fenceRefusals++ // also a term already stepping down
     if (this.#term !== term) return
     switch (end.kind) {
       case 'fenced':
-        this.#fenceRefusals++
         this.#lease.surrender() // -> lost('fenced') -> step down
         return
       case 'overflow':

@@ -118,15 +118,13 @@ export class GatewayLease {
   }
 
   /**
-   * Renews now and answers whether we hold the lease afterwards: what the gateway connection asks
-   * before it opens a socket (a fresh answer from Redis, not only the last renewal).
+   * Renews now and answers true only if Redis just confirmed the lease is ours: what the gateway
+   * connection asks before it opens a socket or identifies. Not the last renewal: a leader cut
+   * off from Redis, whose lease a promoted replica may have lost and another candidate taken,
+   * must not take the session back; it cannot write anyway.
    */
   confirm(): Promise<boolean> {
-    return this.#enqueue(async () => {
-      if (!this.#held) return false
-      await this.#renew()
-      return this.holds()
-    })
+    return this.#enqueue(async () => (await this.#renew()) && this.holds())
   }
 
   /** Gives the lease up (compare-and-delete) and reports the loss; a no-op when not held. */
@@ -238,14 +236,15 @@ export class GatewayLease {
     return true
   }
 
-  async #renew(): Promise<void> {
+  /** One renewal; true when Redis confirmed (or, after losing it, gave us again) the lease. */
+  async #renew(): Promise<boolean> {
     const held = this.#held
-    if (!held) return
+    if (!held) return false
     // Once the last renewal is too old the lease counts as lost, even if Redis would still renew
     // it: a leader that paused past its lease steps down rather than carry on.
     if (!this.holds()) {
       this.#lose('expired')
-      return
+      return false
     }
     const sentAt = this.#now()
     let reply: unknown
@@ -254,34 +253,34 @@ export class GatewayLease {
     } catch (error) {
       this.#log.warn({ err: error }, 'gateway lease renewal failed')
       if (this.#held === held && !this.holds()) this.#lose('expired')
-      return
+      return false
     }
-    if (this.#held !== held) return
+    if (this.#held !== held) return false
     const [outcome, current] = reply as [number, string]
     if (outcome === 1) {
       held.renewedAt = Math.max(held.renewedAt, sentAt)
       this.#leader = { holderId: this.holderId, token: held.token, seenAt: Date.now() }
       this.#scheduleExpiry()
-      return
+      return true
     }
     if (outcome === 0) {
       const other = parseLeaseValue(current)
       if (other) this.#leader = { ...other, seenAt: Date.now() }
       this.#lose('taken')
-      return
+      return false
     }
     if (!this.holds()) {
       this.#lose('expired')
-      return
+      return false
     }
     // Nobody holds it although our lease is still valid: Redis lost it (a restart without its
     // data, an operator's DEL). No one else can have written with a newer token in between
     // without holding the lease now, so take it again; the writer checks what Redis still has.
     this.#held = null
-    if (!(await this.#tryAcquire(true))) {
-      this.#held = held
-      this.#lose('taken')
-    }
+    if (await this.#tryAcquire(true)) return true
+    this.#held = held
+    this.#lose('taken')
+    return false
   }
 
   #lose(reason: LeaseLoss): void {

@@ -192,7 +192,8 @@ export class LeaderTerm {
   }
 
   #end(end: TermEnd): void {
-    if (this.#stopping) return
+    // A refusal while stepping down is still reported (it is counted); nothing else is.
+    if (this.#stopping && end.kind !== 'fenced') return
     this.#o.onEnd(end)
   }
 
