@@ -152,6 +152,8 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
 
   return {
     async start() {
+      // The first reads would fail while the sockets connect (nothing waits in ioredis's queue).
+      await Promise.all([connected(commands), connected(blocking)])
       await mirror.start()
       await readLeader()
       scheduleWatch()
@@ -202,4 +204,18 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
       }
     },
   }
+}
+
+/** Resolves once the connection is ready, or after `timeoutMs` (the callers retry anyway). */
+function connected(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      redis.off('ready', done)
+      resolve()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    redis.once('ready', done)
+  })
 }
