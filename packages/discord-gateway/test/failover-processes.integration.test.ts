@@ -116,6 +116,13 @@ describe('gateway failover between worker processes', () => {
       'a RESUME',
     )
     const handoverMs = Date.now() - killedAt
+    // A node that starts in the middle of the traffic: its snapshot and the stream after it fit.
+    const late = clusteredFeed(w.redis.url, w.emu, { candidate: false, leaseMs: LEASE_MS })
+    cleanups.push(() => late.stop())
+    await late.start()
+    await late.ready(5_000)
+    const lateSeen = new FeedRecorder(late)
+    const lateFrom = late.snapshot().feedSeq
     await sleep(1_500)
     w.traffic.stop()
     expect(handoverMs).toBeLessThanOrEqual(LEASE_MS + 2_000)
@@ -133,6 +140,12 @@ describe('gateway failover between worker processes', () => {
       resumes: before.resumes + 1,
     })
     expect(w.traffic.changes).toBeGreaterThan(200)
+    await eventually(() => expectSnapshotEqualsTruth(w.emu, late))
+    const entries = await streamEntries(w.admin, voiceFeedKeys(PREFIX, w.emu.guildId))
+    expect(lateSeen.streamEvents()).toEqual(
+      entries.filter((e) => e.feedSeq > lateFrom).map((e) => e.event),
+    )
+    expect(lateSeen.resyncs).toEqual([])
     console.info(
       `kill -9 handover: RESUMED ${handoverMs} ms after the kill (lease ${LEASE_MS} ms), handover ${health?.lastHandover?.durationMs} ms after the lease`,
     )
