@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ClusteredVoiceFeed } from '../src/cluster/clustered-feed'
+import type { VoiceReadApi } from '../src/voice/voice-mirror'
 import { clusteredFeed } from './support/cluster'
 import type { Emulator } from './support/harness'
 import { eventually, startTestEmulator } from './support/harness'
@@ -22,6 +23,9 @@ describe('clustered feed health', () => {
     const emu = await startTestEmulator()
     cleanups.push(() => emu.close())
     const reader = feed(emu, { candidate: false, leaseMs: 500 })
+    // The read API the web app's VoicePresence seam uses today (subscribe with one argument).
+    const presence: VoiceReadApi = reader
+    expect(presence.channelMembers('850078896828583958')).toEqual([])
     await reader.start()
     await eventually(() =>
       expect(reader.status()).toMatchObject({
