@@ -20,6 +20,7 @@ const packages = [
   { name: 'discord-gateway', dir: 'packages/discord-gateway' },
   { name: 'discord-emulator', dir: 'packages/discord-emulator' },
   { name: 'file-persistence', dir: 'packages/file-persistence' },
+  { name: 'process-harness', dir: 'packages/process-harness' },
   { name: 'web', dir: 'apps/web' },
 ]
 

@@ -161,6 +161,49 @@ describe('gateway protocol (raw socket)', () => {
     await waitFor(() => emu.control.stats().sessions === 0)
   })
 
+  it('keeps a session resumable after any client close but 1000 and 1001', async () => {
+    for (const code of [4000, 4200, 1006]) {
+      const { g, sessionId } = await ready()
+      if (code === 1006) g.close()
+      else g.ws.close(code)
+      await waitFor(() => emu.control.stats().activeSessions === 0)
+      emu.control.setVoice({ userId: W.memberA, channelId: code === 4200 ? W.lobby : null })
+      const r = await open()
+      r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+      await r.next((f) => f.op === 0 && f.t === E.Resumed)
+      r.close()
+      await waitFor(() => emu.control.stats().activeSessions === 0)
+    }
+    for (const code of [1000, 1001]) {
+      const { g, sessionId } = await ready()
+      const sessions = emu.control.stats().sessions
+      g.ws.close(code)
+      await waitFor(() => emu.control.stats().sessions === sessions - 1)
+      const r = await open()
+      r.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+      expect((await r.next((f) => f.op === Op.InvalidSession)).d).toBe(false)
+    }
+  })
+
+  it('a RESUME for a session that still has a connection takes it over and closes the older one', async () => {
+    const { g: older, sessionId } = await ready()
+    emu.control.setVoice({ userId: W.memberA, channelId: W.lobby })
+    await older.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate)
+    const newer = await RawGateway.open(`${emu.resumeGatewayUrl}/?v=10&encoding=json`)
+    sockets.push(newer)
+    newer.send({ op: 6, d: { token: emu.botToken, session_id: sessionId, seq: 2 } })
+    await newer.next((f) => f.op === 0 && f.t === E.Resumed)
+    // The older connection is closed with a resumable code; the session stays with the newer one.
+    expect(await older.closed).toMatchObject({ code: 4000, reason: 'Session resumed elsewhere' })
+    expect(newer.dispatches(E.VoiceStateUpdate).map((f) => f.s)).toEqual([3])
+    expect(emu.control.stats()).toMatchObject({ sessionTakeovers: 1, activeSessions: 1 })
+    emu.control.setVoice({ userId: W.memberA, channelId: null })
+    await newer.next((f) => f.op === 0 && f.t === E.VoiceStateUpdate && f.s === 5)
+    expect(older.dispatches(E.VoiceStateUpdate)).toHaveLength(1)
+    // The older connection's close does not end or detach the session it lost.
+    expect(emu.control.stats()).toMatchObject({ sessions: 1, activeSessions: 1 })
+  })
+
   it('forgets a disconnected session after the resume window', async () => {
     await emu.close()
     emu = await startTestEmulator({ resumeWindowMs: 200, identifyIntervalMs: 0 })

@@ -55,3 +55,82 @@ export function parseGatewayEnv(
     sessionFile: e.GATEWAY_SESSION_FILE,
   }
 }
+
+const LogLevelSchema = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info')
+
+/** The environment of `discord-gateway-worker` (a gateway candidate on its own). */
+export const WorkerEnvSchema = GatewayEnvSchema.omit({ GATEWAY_SESSION_FILE: true }).extend({
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
+  /** Prefix of every Redis key of this deployment (the same on every node and worker). */
+  REDIS_PREFIX: z.string().min(1).default('tv:'),
+  /** How long the gateway lease outlives its last renewal (ms; the same on every candidate). */
+  GATEWAY_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
+  /** `XADD … MAXLEN ~` of the voice stream. */
+  GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+  /** This candidate's id in the lease (default: host:pid:random). */
+  GATEWAY_HOLDER_ID: z
+    .string()
+    .regex(/^[\w.:@-]{1,200}$/)
+    .optional(),
+  /** Serve GET /health (JSON) on this port (0 = a free one, printed in the log); unset = none. */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: LogLevelSchema,
+})
+
+/** The worker's settings, parsed from the environment. */
+export interface WorkerEnv {
+  apiUrl: string
+  token: string
+  guildId: string
+  intents: { guildMembers: boolean }
+  redisUrl: string
+  prefix: string
+  leaseMs: number
+  streamMaxLen: number
+  holderId: string | undefined
+  health: { port: number; host: string } | null
+  logLevel: z.infer<typeof LogLevelSchema>
+}
+
+/** The variables that hold secrets: each may instead name a file with `<NAME>_FILE`. */
+export const WORKER_SECRETS = ['DISCORD_BOT_TOKEN', 'REDIS_URL'] as const
+
+/**
+ * Parses the worker's environment (secrets also from `*_FILE`). Empty values count as unset.
+ * Throws GatewayError INVALID_CONFIG naming the offending variables, never their values.
+ */
+export function parseWorkerEnv(
+  env: Record<string, string | undefined>,
+  readFile?: (path: string) => string,
+): WorkerEnv {
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const files = readSecretFiles(set, WORKER_SECRETS, readFile)
+  if (files.problems.length > 0) {
+    throw new GatewayError('INVALID_CONFIG', files.problems.map((p) => p.message).join('; '))
+  }
+  const parsed = WorkerEnvSchema.safeParse(files.env)
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ')
+    throw new GatewayError('INVALID_CONFIG', `invalid gateway worker environment: ${names}`)
+  }
+  const e = parsed.data
+  return {
+    apiUrl: e.DISCORD_API_URL,
+    token: e.DISCORD_BOT_TOKEN,
+    guildId: e.DISCORD_GUILD_ID,
+    intents: { guildMembers: e.DISCORD_GUILD_MEMBERS_INTENT },
+    redisUrl: e.REDIS_URL,
+    prefix: e.REDIS_PREFIX,
+    leaseMs: e.GATEWAY_LEASE_MS,
+    streamMaxLen: e.GATEWAY_STREAM_MAXLEN,
+    holderId: e.GATEWAY_HOLDER_ID,
+    health:
+      e.WORKER_HEALTH_PORT === undefined
+        ? null
+        : { port: e.WORKER_HEALTH_PORT, host: e.WORKER_HEALTH_HOST },
+    logLevel: e.LOG_LEVEL,
+  }
+}

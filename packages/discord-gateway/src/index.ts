@@ -1,5 +1,42 @@
-export type { GatewayEnv } from './config'
-export { GatewayEnvSchema, parseGatewayEnv } from './config'
+export type {
+  ClusteredVoiceFeed,
+  ClusteredVoiceFeedOptions,
+  ClusterStatus,
+} from './cluster/clustered-feed'
+export { createClusteredVoiceFeed } from './cluster/clustered-feed'
+export type { FeedEntry, FeedMeta } from './cluster/feed-codec'
+export type { FeedRecord, WriterStats } from './cluster/fenced-writer'
+export type {
+  CandidateState,
+  CandidateStatus,
+  GatewayCandidate,
+  GatewayCandidateOptions,
+} from './cluster/gateway-candidate'
+export { createGatewayCandidate } from './cluster/gateway-candidate'
+export type { LeaseGrant, LeaseHolder, LeaseLoss } from './cluster/gateway-lease'
+export { GatewayLease } from './cluster/gateway-lease'
+export type { GatewayKeys, ShardRef, VoiceFeedKeys } from './cluster/keys'
+export { gatewayKeys, ONE_SHARD, voiceFeedKeys } from './cluster/keys'
+export type { Handover } from './cluster/leader-term'
+export type { ClusterRedisOptions } from './cluster/redis-connections'
+export { createClusterRedis } from './cluster/redis-connections'
+export type {
+  MirrorSnapshot,
+  MirrorState,
+  MirrorStatus,
+  ResyncInfo,
+  ResyncReason,
+  VoiceEventOrigin,
+  VoiceStreamMirrorOptions,
+} from './cluster/voice-stream-mirror'
+export { VoiceStreamMirror } from './cluster/voice-stream-mirror'
+export type { GatewayEnv, WorkerEnv } from './config'
+export {
+  GatewayEnvSchema,
+  parseGatewayEnv,
+  parseWorkerEnv,
+  WorkerEnvSchema,
+} from './config'
 export type { GatewayErrorCode } from './errors'
 export { GatewayError } from './errors'
 export type { ConnectionTimings } from './gateway/connection-options'

@@ -3,7 +3,7 @@ import { VoiceEventSchema } from '@repo/discord-integration/contracts'
 import { describe, expect, it } from 'vitest'
 import { applyVoiceEvent } from '../src/voice/voice-mirror'
 import type { VoiceStoreState } from '../src/voice/voice-state-reducer'
-import { createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
+import { applyDispatch, createVoiceStoreState, reduce } from '../src/voice/voice-state-reducer'
 import {
   channelDelete,
   GUILD,
@@ -157,5 +157,21 @@ describe('voice state reducer', () => {
     const mirror = new Map<string, VoiceMember>()
     for (const e of [...seeded().events, ...events]) applyVoiceEvent(mirror, e)
     expect(mirror).toEqual(state.members)
+  })
+
+  it('reports the users whose stored profile a dispatch replaced (what a persisted copy must rewrite)', () => {
+    const state = createVoiceStoreState(GUILD)
+    const apply = (payload: Parameters<typeof reduce>[1]['payload']) =>
+      applyDispatch(state, { payload, receivedAt: 1000 }).profilesChanged
+    expect(apply(ready(1, 's1'))).toBeUndefined()
+    expect(
+      apply(guildCreate(2, [voiceState(A, C1, {}, 'alice'), voiceState(B, C1, {}, 'bob')])),
+    ).toEqual([A, B])
+    // the same display data again: nothing replaced
+    expect(apply(vsu(3, voiceState(A, C1, { selfMute: true }, 'alice')))).toBeUndefined()
+    expect(apply(vsu(4, voiceState(B, C1, {}, 'bobby')))).toEqual([B])
+    expect(state.profiles.get(B)).toMatchObject({ username: 'bobby' })
+    // other guilds never touch the store
+    expect(apply(vsu(5, voiceState(A, C1, {}, 'mallory'), OTHER_GUILD))).toBeUndefined()
   })
 })

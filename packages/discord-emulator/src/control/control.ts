@@ -44,6 +44,8 @@ export interface EmulatorState {
 export interface EmulatorStats {
   identifies: number
   resumes: number
+  /** RESUMEs that took a session over from a connection still attached to it (that one was closed with 4000). */
+  sessionTakeovers: number
   /** Op 1 heartbeats received from clients. */
   heartbeats: number
   /** WebSockets opened on the resume origin (READY's resume_gateway_url). */
@@ -162,6 +164,7 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
     return {
       identifies: rt.gateway.identifies,
       resumes: rt.gateway.resumes,
+      sessionTakeovers: rt.gateway.sessionTakeovers,
       heartbeats: rt.gateway.heartbeats,
       resumeOriginConnections: rt.gateway.originConnections.resume,
       activeSessions: sessions.filter((s) => s.sink !== null).length,

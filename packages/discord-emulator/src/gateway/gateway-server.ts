@@ -54,6 +54,7 @@ export class GatewayServer implements ConnectionHost {
   readonly connections = new Set<GatewayConnection>()
   identifies = 0
   resumes = 0
+  sessionTakeovers = 0
   heartbeats = 0
   /** WebSockets opened on each origin since start (or reset). */
   readonly originConnections: Record<GatewayOrigin, number> = { gateway: 0, resume: 0 }
@@ -213,11 +214,16 @@ export class GatewayServer implements ConnectionHost {
       conn.invalidSession(false)
       return
     }
+    // Discord does not document a RESUME for a session that still has a connection attached.
+    // Our model: the newer connection takes the session over and the older one is closed with
+    // 4000 (a resumable code: a client that resumes in turn takes it back). A client that shares
+    // a session between processes must make sure only one of them ever connects (README).
     const previous = session.sink
     if (previous instanceof GatewayConnection && previous !== conn) {
       session.sink = null
       previous.session = null
       previous.close(C.UnknownError, 'Session resumed elsewhere')
+      this.sessionTakeovers++
     }
     session.clearExpiry()
     conn.session = session
@@ -343,6 +349,7 @@ export class GatewayServer implements ConnectionHost {
     this.lastAllMembersRequest.clear()
     this.identifies = 0
     this.resumes = 0
+    this.sessionTakeovers = 0
     this.heartbeats = 0
     this.originConnections.gateway = 0
     this.originConnections.resume = 0

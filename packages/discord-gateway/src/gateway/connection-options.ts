@@ -53,4 +53,11 @@ export interface GatewayConnectionOptions {
   onDispatch(payload: GatewayDispatchPayload, receivedAt: number): void
   /** The sequence the consumer has applied for a session (the library must resume from there). */
   appliedSequence(sessionId: string): number | null
+  /**
+   * Asked after the backoff before every socket the connection opens and before every IDENTIFY.
+   * `false` (or a rejection) means this process may no longer speak for the gateway session (a
+   * failover lease is lost): the connection halts at once, opens nothing, and never connects
+   * again. @defaultValue always allowed (one process owns the session)
+   */
+  mayConnect?(signal: AbortSignal): Promise<boolean>
 }

@@ -257,9 +257,33 @@ export class GatewayConnection {
         }
       }
     }
+    if (!(await this.#mayConnect('open a gateway socket'))) return parked()
     const session = this.#sessions.forLibrary()
     this.#setState(session ? 'resuming' : 'connecting')
     return session
+  }
+
+  /**
+   * The owner's gate (a failover lease): asked before each socket and each IDENTIFY. A refusal
+   * halts the connection through #halt like any stop: nothing new is opened, an open socket is
+   * closed with 4200 so the session stays resumable for the process that may speak for it.
+   */
+  async #mayConnect(action: string): Promise<boolean> {
+    const gate = this.#options.mayConnect
+    if (!gate || this.#halted) return !this.#halted
+    let allowed = false
+    try {
+      allowed = await gate(this.#stop.signal)
+    } catch (error) {
+      this.#log.warn({ err: error }, `could not check whether this process may ${action}`)
+    }
+    if (allowed && !this.#halted) return true
+    if (!this.#halted) this.#log.warn(`not allowed to ${action}: stopping the gateway connection`)
+    void this.#halt({
+      reason: `not allowed to ${action} (gateway lease not held)`,
+      socketOpen: true,
+    })
+    return false
   }
 
   /**
@@ -274,7 +298,7 @@ export class GatewayConnection {
     } catch {
       await untilAborted(signal)
     }
-    if (this.#halted) await untilAborted(signal)
+    if (this.#halted || !(await this.#mayConnect('identify'))) await untilAborted(signal)
     this.#setState('connecting') // the breaker or a REST retry may have shown backing_off
     this.#options.status.count('identifies')
     const budget = this.#options.status.get().identifyBudget

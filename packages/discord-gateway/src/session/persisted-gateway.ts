@@ -12,7 +12,7 @@ export const SessionInfoSchema = z.object({
   shardCount: z.number().int().positive(),
 })
 
-const ProfileSchema = z.object({
+export const ProfileSchema = z.object({
   username: z.string(),
   globalName: z.string().nullable(),
   avatar: z.string().nullable(),

@@ -45,6 +45,8 @@ export interface ApplyResult {
   readonly changed: boolean
   /** Why the dispatch emitted nothing, if it was skipped. */
   readonly skipped?: SkipReason
+  /** Users whose stored display data (profile) this dispatch replaced, in the order it did. */
+  readonly profilesChanged?: readonly string[]
 }
 
 /** The outcome of {@link reduce}. */
@@ -145,11 +147,16 @@ class EventBuilder {
   }
 }
 
-/** Records `user`'s display data, keeping the stored profile when nothing in it changed. */
-function rememberProfile(profiles: Map<string, Profile>, userId: string, user: APIUser): void {
+/**
+ * Records `user`'s display data, keeping the stored profile when nothing in it changed; returns
+ * true when it stored a new one.
+ */
+function rememberProfile(profiles: Map<string, Profile>, userId: string, user: APIUser): boolean {
   const known = profiles.get(userId)
   const profile = profileOf(user, known)
-  if (profile !== known) profiles.set(userId, profile)
+  if (profile === known) return false
+  profiles.set(userId, profile)
+  return true
 }
 
 function hasSeq(payload: GatewayDispatchPayload): number {
@@ -193,10 +200,16 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
   })
   const { members, profiles } = state
   const out = new EventBuilder(state.guildId, state.feedSeq, receivedAt)
+  const profilesChanged: string[] = []
+  const remember = (userId: string, user: APIUser): void => {
+    if (rememberProfile(profiles, userId, user)) profilesChanged.push(userId)
+  }
   const done = (synced = false): ApplyResult => {
     state.feedSeq = out.lastFeedSeq
     if (synced) state.synced = true
-    return { events: out.events, changed: true }
+    return profilesChanged.length > 0
+      ? { events: out.events, changed: true, profilesChanged }
+      : { events: out.events, changed: true }
   }
 
   switch (payload.t) {
@@ -204,11 +217,11 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
       const d = payload.d
       if (d.id !== state.guildId) return skip('other_guild')
       if (d.unavailable === true) return skip('irrelevant')
-      for (const member of d.members ?? []) rememberProfile(profiles, member.user.id, member.user)
+      for (const member of d.members ?? []) remember(member.user.id, member.user)
       const snapshot = new Map<string, VoiceMember>()
       for (const vs of d.voice_states ?? []) {
         if (vs.channel_id === null) continue
-        if (vs.member?.user) rememberProfile(profiles, vs.user_id, vs.member.user)
+        if (vs.member?.user) remember(vs.user_id, vs.member.user)
         const profile = profiles.get(vs.user_id) ?? UNKNOWN_PROFILE
         const member = toVoiceMember(
           { ...vs, channel_id: vs.channel_id },
@@ -235,7 +248,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     case GatewayDispatchEvents.VoiceStateUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.member?.user) rememberProfile(profiles, d.user_id, d.member.user)
+      if (d.member?.user) remember(d.user_id, d.member.user)
       const known = members.get(d.user_id)
       if (d.channel_id === null) {
         if (known) {
@@ -269,7 +282,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     case GatewayDispatchEvents.GuildMemberUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.user) rememberProfile(profiles, d.user.id, d.user)
+      if (d.user) remember(d.user.id, d.user)
       return done()
     }
 
