@@ -302,6 +302,29 @@ describe('/api/health and /metrics', () => {
     }
   })
 
+  it('says down (503) when the app asks for Server Members and it is off: the gateway gets 4014, the intents check says why', async () => {
+    const seed: WorldSeed = {
+      ...structuredClone(DEFAULT_WORLD),
+      application: { ...DEFAULT_WORLD.application, privilegedIntents: [] },
+    }
+    const other = await startWorld({ DISCORD_GUILD_MEMBERS_INTENT: '1' }, false, seed)
+    try {
+      await bootRuntime(other.runtime)
+      await until(() => other.runtime.feed?.status().state === 'stopped', 'the gateway to stop')
+      const down = await health(other.runtime)
+      expect(down.status).toBe(503)
+      expect(down.body.gateway).toMatchObject({ state: 'stopped' })
+      expect(down.body.failingChecks).toEqual([
+        expect.objectContaining({
+          id: 'intents',
+          fix: expect.stringContaining('"Server Members Intent"'),
+        }),
+      ])
+    } finally {
+      await other.close()
+    }
+  })
+
   it('says down (503) with the failing start-up check and its fix: the redirect is not registered', async () => {
     const other = await startWorld({ PUBLIC_URL: 'https://rooms.example' })
     try {
