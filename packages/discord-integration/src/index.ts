@@ -32,12 +32,11 @@ export {
 } from './rest/discord-rest'
 export { DISCORD_RETRY_BACKOFF, type RetryOptions, withDiscordRetry } from './rest/retry'
 export type { WarnLogger } from './rest/warn-logger'
+export { DISCORD_CHECK_TITLES, type DiscordCheckId } from './setup/discord-check'
 export {
   checkDiscordSetup,
-  DISCORD_CHECK_TITLES,
   type DiscordSetupOptions,
   type DiscordSetupReport,
-  describeFailure,
 } from './setup/discord-setup-checks'
 export { botInstallUrl } from './setup/install-link'
 export {
