@@ -1,5 +1,6 @@
 // `pnpm dev`: the web app in development mode. Without DISCORD_BOT_TOKEN it starts
-// the bundled Discord emulator first and points the app at it. The server's JSON log lines are
+// the bundled Discord emulator first, registers the app's OAuth2 redirect with it (as a person
+// does in the Developer Portal) and points the app at it. The server's JSON log lines are
 // shown human-readable (pino-pretty); production (`pnpm start`) keeps JSON.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -11,10 +12,11 @@ const env = { ...process.env }
 env.DATA_DIR ??= '.data'
 let emulator
 if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
-  const local = await startLocalDiscord()
+  const local = await startLocalDiscord(env)
   emulator = local.emulator
   useLocalDiscord(env, local.env)
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)
+  console.log('Setup check against it, from another terminal: pnpm doctor --emulator')
 }
 const port = env.PORT ?? '3000'
 console.log(`Table Voice (dev): http://${env.HOST ?? '127.0.0.1'}:${port}`)

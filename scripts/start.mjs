@@ -26,7 +26,7 @@ if (!env.DISCORD_BOT_TOKEN && !env.DISCORD_BOT_TOKEN_FILE) {
     )
     process.exit(1)
   }
-  const local = await startLocalDiscord()
+  const local = await startLocalDiscord(env)
   emulator = local.emulator
   useLocalDiscord(env, local.env)
   console.log(`Discord emulator: ${emulator.webUrl}/_emulator (REST ${emulator.restBase})`)

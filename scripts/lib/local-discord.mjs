@@ -1,4 +1,4 @@
-// Shared by `pnpm dev` and `pnpm start`: loads .env and, when asked, starts the
+// Shared by `pnpm dev`, `pnpm start` and `pnpm doctor`: loads .env and, when asked, starts the
 // bundled Discord emulator in this process and returns the environment that
 // points the app at it.
 import { randomBytes } from 'node:crypto'
@@ -22,8 +22,19 @@ export function localSessionSecret(dataDir) {
   return readFileSync(file, 'utf8').trim()
 }
 
-/** Starts the emulator on EMULATOR_PORT (default 8787) and returns it with the app's env for it. */
-export async function startLocalDiscord() {
+/** The URL browsers use for the app: PUBLIC_URL, or `http://HOST:PORT` as the server defaults it. */
+export function publicUrlOf(env) {
+  const url = env.PUBLIC_URL || `http://${env.HOST || '127.0.0.1'}:${env.PORT || '3000'}`
+  return url.replace(/\/$/, '')
+}
+
+/**
+ * Starts the emulator on EMULATOR_PORT (default 8787) and returns it with the app's env for it.
+ * Given the app's `env`, it registers the app's OAuth2 redirect (`${PUBLIC_URL}/auth/callback`)
+ * with the emulated application, as docs/discord-setup.md has a person do in the Developer
+ * Portal, so that `pnpm doctor --emulator` passes against it.
+ */
+export async function startLocalDiscord(env) {
   // Loaded only here: `pnpm start` runs without node_modules (the container image) unless it is
   // asked for the emulator, which runs from TypeScript source.
   const { register } = await import('tsx/esm/api')
@@ -33,6 +44,7 @@ export async function startLocalDiscord() {
   )
   const port = Number(process.env.EMULATOR_PORT ?? 8787)
   const emulator = await startEmulator({ port, host: '127.0.0.1', quiet: true })
+  if (env) emulator.control.setApplication({ redirectUris: [`${publicUrlOf(env)}/auth/callback`] })
   return { emulator, env: emulatorEnv(emulator) }
 }
 

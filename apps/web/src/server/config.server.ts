@@ -34,6 +34,14 @@ const EnvSchema = z
     DISCORD_CLIENT_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_CLIENT_ID must be a snowflake'),
     DISCORD_CLIENT_SECRET: z.string().min(8, 'DISCORD_CLIENT_SECRET looks too short'),
     DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_GUILD_ID must be a snowflake'),
+    /**
+     * Also ask the gateway for the privileged Server Members intent (it must then be switched on
+     * in the Developer Portal). Rooms do not need it. The hub process reads the same variable.
+     */
+    DISCORD_GUILD_MEMBERS_INTENT: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default('false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
     /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
@@ -88,12 +96,19 @@ export function parseConfig(
     // A variable whose file failed is reported once, by the file problem.
     ...(result.error?.issues ?? [])
       .filter((issue) => !fileProblems.has(String(issue.path[0])))
-      .map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`),
+      .map((issue) => `${issue.path.join('.') || 'env'}: ${problemText(issue)}`),
   ]
   if (!result.success || problems.length > 0) throw new ConfigError(problems)
   const parsed = result.data
   const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
   return Object.freeze({ ...parsed, PUBLIC_URL: publicUrl })
+}
+
+/** A missing required variable says so, rather than zod's "expected string, received undefined". */
+function problemText(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
+    ? 'not set'
+    : issue.message
 }
 
 const g = globalThis as unknown as { __serverConfig?: ServerConfig }

@@ -35,15 +35,23 @@ export function runtimeStatus(runtime: Runtime, started: boolean): RuntimeStatus
 
 /** Health facts for /api/health. */
 export interface RuntimeHealth {
-  /** ok: voice presence is live; degraded: (re)connecting; down: stopped, an operator must act. */
+  /**
+   * ok: voice presence is live; degraded: (re)connecting; down: stopped, or a setup check failed
+   * at start-up (failingChecks): an operator must act.
+   */
   status: 'ok' | 'degraded' | 'down'
   gatewayMode: ServerConfig['GATEWAY_MODE']
   gateway: GatewayStatus | { state: 'hub-synced' | 'hub-waiting' }
   rooms: number
   /** With Redis (several nodes): whether this node holds the cleanup lease. */
   leader?: boolean
-  /** Guild permissions the bot lacks: rooms cannot work until an operator grants them. */
+  /**
+   * Permissions the bot lacks in the guild or on a room category: rooms cannot work until an
+   * operator grants them.
+   */
   missingPermissions: string[]
+  /** The setup checks that failed at start-up, each with its fix (`pnpm doctor` says the same). */
+  failingChecks: { id: string; title: string; message: string; fix?: string }[]
   presence: PresenceHealth
 }
 
@@ -52,7 +60,9 @@ export function runtimeHealth(runtime: Runtime): RuntimeHealth {
     ? runtime.feed.status()
     : { state: runtime.hub?.synced ? ('hub-synced' as const) : ('hub-waiting' as const) }
   const status =
-    gateway.state === 'stopped' || runtime.missingPermissions.length > 0
+    gateway.state === 'stopped' ||
+    runtime.missingPermissions.length > 0 ||
+    runtime.failingChecks.length > 0
       ? 'down'
       : gateway.state === 'ready' || gateway.state === 'hub-synced'
         ? 'ok'
@@ -64,6 +74,9 @@ export function runtimeHealth(runtime: Runtime): RuntimeHealth {
     rooms: runtime.rooms.openRooms,
     ...(runtime.redis ? { leader: runtime.leadership.isLeader } : {}),
     missingPermissions: runtime.missingPermissions,
+    failingChecks: runtime.failingChecks.map(({ id, title, message, fix }) =>
+      fix === undefined ? { id, title, message } : { id, title, message, fix },
+    ),
     presence: runtime.presence.health(),
   }
 }

@@ -7,7 +7,12 @@ import {
   RedisSessionStore,
   type VoiceFeed,
 } from '@repo/discord-gateway'
-import { createDiscordRest, type DiscordRest, OAuthClient } from '@repo/discord-integration'
+import {
+  createDiscordRest,
+  type DiscordRest,
+  OAuthClient,
+  type SetupCheck,
+} from '@repo/discord-integration'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
@@ -30,6 +35,7 @@ import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
 import type { RoomEvents, VoicePresence } from './ports'
+import { checkDiscord } from './setup-checks.server'
 
 /** Everything the server process runs, created once. */
 export interface Runtime {
@@ -51,8 +57,13 @@ export interface Runtime {
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
   discord: RestDiscordRooms
-  /** Guild permissions the bot lacks (checked at start-up); rooms fail until they are granted. */
+  /**
+   * Permissions the bot lacks in the guild or on a room category (checked at start-up); rooms
+   * fail until they are granted.
+   */
   missingPermissions: string[]
+  /** The setup checks that failed at start-up (src/server/setup-checks.server.ts). */
+  failingChecks: SetupCheck[]
   /** Who runs cleanup and reconciliation: a Redis lease with REDIS_URL, else always this node. */
   leadership: Leadership
   /** Rate-limits the log lines clients can cause at will (rejected requests, refused upgrades). */
@@ -115,6 +126,7 @@ export function createRuntime(
         token: config.DISCORD_BOT_TOKEN,
         guildId: config.DISCORD_GUILD_ID,
         apiUrl: config.DISCORD_API_URL,
+        intents: { guildMembers: config.DISCORD_GUILD_MEMBERS_INTENT },
         sessionStore: redis
           ? new RedisSessionStore(redis, `${prefix}gateway-session`)
           : new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
@@ -189,6 +201,7 @@ export function createRuntime(
     callerLimit,
     discord,
     missingPermissions: [],
+    failingChecks: [],
     leadership,
     logThrottle,
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
@@ -207,17 +220,7 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   // Leadership first: only the leader reconciles below.
   await runtime.leadership.start()
   await rooms.start()
-  try {
-    runtime.missingPermissions = await runtime.discord.missingBotPermissions()
-    if (runtime.missingPermissions.length > 0) {
-      logger.error(
-        { alert: true, missing: runtime.missingPermissions },
-        'the bot lacks guild permissions that rooms need: grant them to its role in Discord',
-      )
-    }
-  } catch (error) {
-    logger.warn({ err: error }, 'could not check the bot permissions')
-  }
+  await checkSetup(runtime)
   try {
     await rooms.reconcile()
   } catch (error) {
@@ -226,6 +229,40 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   }
   scheduler.start()
   logger.info({ rooms: rooms.openRooms }, 'runtime started')
+}
+
+/**
+ * The start-up check: the Discord part of `pnpm doctor` (a handful of REST reads, once). What
+ * fails is logged as an alert and kept for /api/health; a check Discord did not answer is only
+ * logged. It never stops the start: the pages say what is wrong.
+ */
+async function checkSetup(runtime: Runtime): Promise<void> {
+  const { logger } = runtime
+  try {
+    const report = await checkDiscord(runtime.config, runtime.rest)
+    runtime.missingPermissions = report.missingPermissions
+    runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
+    if (runtime.failingChecks.length > 0) {
+      logger.error(
+        {
+          alert: true,
+          failing: runtime.failingChecks.map(({ id, message, fix }) => ({ id, message, fix })),
+          missing: runtime.missingPermissions,
+          installUrl: report.installUrl,
+        },
+        'the Discord setup is incomplete: run pnpm doctor (docs/discord-setup.md)',
+      )
+    }
+    const unanswered = report.checks.filter((check) => check.status === 'error')
+    if (unanswered.length > 0) {
+      logger.warn(
+        { checks: unanswered.map(({ id, message }) => ({ id, message })) },
+        'could not check part of the Discord setup',
+      )
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not check the Discord setup')
+  }
 }
 
 /** Stops a runtime gracefully: the feed keeps its session resumable, stores are flushed. */

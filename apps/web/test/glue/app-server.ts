@@ -56,6 +56,8 @@ export async function startAppServer(emu: Emulator): Promise<AppServer> {
   const url = `http://127.0.0.1:${port}`
   const secret = 'glue-test-secret-'.padEnd(48, 'x')
   const dataDir = await mkdtemp(join(tmpdir(), 'tv-glue-'))
+  // As pnpm dev does: the app's redirect is registered, so its start-up check passes.
+  emu.control.setApplication({ redirectUris: [`${url}/auth/callback`] })
   let output = ''
   const child: ChildProcess = spawn(
     join(WEB_DIR, 'node_modules/.bin/vite'),

@@ -44,6 +44,8 @@ async function startWorld(
   seed: WorldSeed = DEFAULT_WORLD,
 ): Promise<World> {
   const emu = await startEmulator({ port: 0, quiet: true, world: seed })
+  // Set up as docs/discord-setup.md says (pnpm dev does the same): the redirect is registered.
+  emu.control.setApplication({ redirectUris: [`${PUBLIC_URL}/auth/callback`] })
   const dir = await mkdtemp(join(tmpdir(), 'tv-routes-'))
   const runtime = createRuntime(
     emulatorConfig(emu, { DATA_DIR: dir, PUBLIC_URL, SESSION_SECRET: SECRET, ...settings }),
@@ -241,6 +243,7 @@ describe('/api/health and /metrics', () => {
       status: 'ok',
       gatewayMode: 'in-process',
       missingPermissions: [],
+      failingChecks: [],
     })
     expect(ok.body.gateway).toMatchObject({ state: 'ready' })
 
@@ -288,6 +291,54 @@ describe('/api/health and /metrics', () => {
       const down = await health(other.runtime)
       expect(down.status).toBe(503)
       expect(down.body).toMatchObject({ status: 'down', missingPermissions: ['MoveMembers'] })
+      expect(down.body.failingChecks).toEqual([
+        expect.objectContaining({
+          id: 'guild-permissions',
+          message: 'the bot lacks Move Members in the server',
+        }),
+      ])
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('says down (503) when the app asks for Server Members and it is off: the gateway gets 4014, the intents check says why', async () => {
+    const seed: WorldSeed = {
+      ...structuredClone(DEFAULT_WORLD),
+      application: { ...DEFAULT_WORLD.application, privilegedIntents: [] },
+    }
+    const other = await startWorld({ DISCORD_GUILD_MEMBERS_INTENT: '1' }, false, seed)
+    try {
+      await bootRuntime(other.runtime)
+      await until(() => other.runtime.feed?.status().state === 'stopped', 'the gateway to stop')
+      const down = await health(other.runtime)
+      expect(down.status).toBe(503)
+      expect(down.body.gateway).toMatchObject({ state: 'stopped' })
+      expect(down.body.failingChecks).toEqual([
+        expect.objectContaining({
+          id: 'intents',
+          fix: expect.stringContaining('"Server Members Intent"'),
+        }),
+      ])
+    } finally {
+      await other.close()
+    }
+  })
+
+  it('says down (503) with the failing start-up check and its fix: the redirect is not registered', async () => {
+    const other = await startWorld({ PUBLIC_URL: 'https://rooms.example' })
+    try {
+      const down = await health(other.runtime)
+      expect(down.status).toBe(503)
+      expect(down.body).toMatchObject({ status: 'down', missingPermissions: [] })
+      expect(down.body.failingChecks).toEqual([
+        {
+          id: 'redirect',
+          title: 'OAuth2 redirect',
+          message: expect.stringContaining('https://rooms.example/auth/callback is not registered'),
+          fix: expect.stringContaining('OAuth2 → Redirects → Add Redirect'),
+        },
+      ])
     } finally {
       await other.close()
     }

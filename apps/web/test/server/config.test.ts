@@ -49,6 +49,26 @@ describe('parseConfig', () => {
     }
   })
 
+  it('says "not set" for a missing required variable', () => {
+    const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+    expect(() => parseConfig(withoutGuild)).toThrow('DISCORD_GUILD_ID: not set')
+  })
+
+  it('reads DISCORD_GUILD_MEMBERS_INTENT as a yes/no (off by default)', () => {
+    expect(parseConfig(valid).DISCORD_GUILD_MEMBERS_INTENT).toBe(false)
+    for (const yes of ['1', 'true', 'yes']) {
+      expect(
+        parseConfig({ ...valid, DISCORD_GUILD_MEMBERS_INTENT: yes }).DISCORD_GUILD_MEMBERS_INTENT,
+      ).toBe(true)
+    }
+    expect(
+      parseConfig({ ...valid, DISCORD_GUILD_MEMBERS_INTENT: '0' }).DISCORD_GUILD_MEMBERS_INTENT,
+    ).toBe(false)
+    expect(() => parseConfig({ ...valid, DISCORD_GUILD_MEMBERS_INTENT: 'maybe' })).toThrow(
+      /DISCORD_GUILD_MEMBERS_INTENT/,
+    )
+  })
+
   it('requires HUB_SECRET in hub mode', () => {
     expect(() => parseConfig({ ...valid, GATEWAY_MODE: 'hub' })).toThrow(/HUB_SECRET/)
     expect(

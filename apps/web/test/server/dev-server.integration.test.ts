@@ -27,6 +27,7 @@ function freePort(): Promise<number> {
 }
 
 let dev: ChildProcess | undefined
+let devEnv: NodeJS.ProcessEnv = {}
 let output = ''
 let dataDir = ''
 let base = ''
@@ -46,6 +47,7 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     PUBLIC_URL: base,
   }
+  devEnv = env
   // Its own process group: the emulator and Vite stop together.
   dev = spawn(NODE, ['scripts/dev.mjs'], { cwd: ROOT, env, detached: true })
   dev.stdout?.on('data', (chunk) => {
@@ -113,6 +115,28 @@ describe('pnpm dev', () => {
     expect(output).not.toContain('Your Vite config uses features')
     expect(output).not.toMatch(/^\{"level":/m)
   }, 40_000)
+
+  it('registers the OAuth2 redirect with its emulator: `pnpm doctor --emulator` passes, health lists no failing check', async () => {
+    const doctor = await new Promise<{ code: number | null; out: string }>((done) => {
+      let out = ''
+      const child = spawn(NODE, ['scripts/doctor.mjs', '--emulator'], { cwd: ROOT, env: devEnv })
+      child.stdout?.on('data', (chunk) => (out += chunk))
+      child.stderr?.on('data', (chunk) => (out += chunk))
+      child.on('exit', (code) => done({ code, out }))
+    })
+    expect(doctor.out).toContain(`ok    OAuth2 redirect`)
+    expect(doctor.out).toContain(`${base}/auth/callback is registered`)
+    expect(doctor.out).toContain(`${base}/api/health/live answers`)
+    expect(doctor.out).toContain('All 11 checks hold.')
+    expect(doctor.code).toBe(0)
+
+    const deadline = Date.now() + 30_000
+    while (!output.includes('runtime started') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const health = (await (await fetch(`${base}/api/health`)).json()) as Record<string, unknown>
+    expect(health).toMatchObject({ missingPermissions: [], failingChecks: [] })
+  }, 60_000)
 
   it('refuses a WebSocket frame over the protocol limit in the transport (close 1009)', async () => {
     const cookie = await signIn()

@@ -2,6 +2,13 @@ import { AppError } from '../../server/app-error'
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { RoomStore } from './room-store'
 
+/**
+ * Name prefix of the categories that hold the room channels (the Nth is `${prefix} N`). The
+ * reconciler only touches channels under categories with this name; the setup checks
+ * (src/server/setup-checks.server.ts) look at the bot's permissions on them.
+ */
+export const ROOM_CATEGORY_PREFIX = 'Table Voice rooms'
+
 export interface CategoryAllocatorOptions {
   store: RoomStore
   discord: Pick<DiscordRoomsPort, 'createCategory'>

@@ -7,8 +7,6 @@ import {
 } from '@repo/discord-integration'
 import {
   type APIChannel,
-  type APIGuild,
-  type APIGuildMember,
   type APIUser,
   ChannelType,
   OverwriteType,
@@ -40,7 +38,9 @@ export const BOT_ALLOW = bits(
  * What the bot must hold in the guild: it creates and deletes channels and categories,
  * writes permission overwrites (Manage Roles), may only grant what it holds itself
  * (View, Connect, Speak, Video for players), moves members, and adds users to the
- * guild with their OAuth token (Create Instant Invite).
+ * guild with their OAuth token (Create Instant Invite). The setup checks (`pnpm doctor` and the
+ * server's start-up check, src/server/setup-checks.server.ts) require these in the guild and on the
+ * room categories, and the bot's install link asks for exactly these.
  */
 export const REQUIRED_BOT_PERMISSIONS = [
   'ViewChannel',
@@ -109,33 +109,6 @@ export class RestDiscordRooms implements DiscordRoomsPort {
       )
       throw toDiscordFailure(error)
     }
-  }
-
-  /**
-   * The required guild permissions the bot lacks (empty when all is well), from its
-   * roles as Discord computes base permissions: owner or Administrator hold everything.
-   * @see https://discord.com/developers/docs/topics/permissions#permission-overwrites
-   */
-  async missingBotPermissions(): Promise<string[]> {
-    const botId = await this.#botId()
-    const [guild, member] = await Promise.all([
-      this.#call(
-        'get guild',
-        async () => (await this.#rest.get(Routes.guild(this.guildId))) as APIGuild,
-      ),
-      this.#call(
-        'get bot member',
-        async () =>
-          (await this.#rest.get(Routes.guildMember(this.guildId, botId))) as APIGuildMember,
-      ),
-    ])
-    if (guild.owner_id === botId) return []
-    const held = new Set([this.guildId, ...member.roles])
-    const permissions = guild.roles
-      .filter((role) => held.has(role.id))
-      .reduce((all, role) => all | BigInt(role.permissions), 0n)
-    if (permissions & PermissionFlagsBits.Administrator) return []
-    return REQUIRED_BOT_PERMISSIONS.filter((name) => !(permissions & PermissionFlagsBits[name]))
   }
 
   #botId(): Promise<string> {

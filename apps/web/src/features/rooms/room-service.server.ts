@@ -14,7 +14,7 @@ import type {
   SessionUser,
   VoicePresence,
 } from '../../server/ports'
-import { CategoryAllocator } from './category-allocator.server'
+import { CategoryAllocator, ROOM_CATEGORY_PREFIX } from './category-allocator.server'
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
@@ -112,7 +112,7 @@ export class RoomService implements RoomDirectory {
         warningMs: options.warningMs ?? ROOM_CLOSING_WARNING_MS,
       },
     })
-    const categoryPrefix = options.categoryPrefix ?? 'Table Voice rooms'
+    const categoryPrefix = options.categoryPrefix ?? ROOM_CATEGORY_PREFIX
     this.#directory = directory
     this.#lifecycle = lifecycle
     this.#commands = new RoomCommands({

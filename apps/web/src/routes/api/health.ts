@@ -5,7 +5,8 @@ const startedAt = Date.now()
 
 /**
  * The detailed health document for operators: 200 while the server can serve rooms (status ok or
- * degraded), 503 when the gateway stopped and an operator must act. Not public: it needs
+ * degraded), 503 when the gateway stopped or a setup check failed at start-up (`failingChecks`,
+ * each with its fix, as `pnpm doctor` prints them) and an operator must act. Not public: it needs
  * METRICS_TOKEN, or a direct request on this machine (src/server/ops-access.ts). Load balancers
  * use /api/health/live and /api/health/ready.
  */
@@ -27,6 +28,7 @@ export const Route = createFileRoute('/api/health')({
             rooms: health.rooms,
             ...(health.leader === undefined ? {} : { leader: health.leader }),
             missingPermissions: health.missingPermissions,
+            failingChecks: health.failingChecks,
             presence: health.presence,
           },
           {
