@@ -19,6 +19,7 @@ export {
   describeDiscordError,
   discordCode,
   discordStatus,
+  isRevokedAuthorization,
   isTransientDiscordFailure,
   toDiscordFailure,
 } from './rest/discord-failures'
