@@ -122,6 +122,9 @@ export class FileLoginSessionStore implements LoginSessionStore {
     }
   }
 
+  /** In place at once: the watchers are in this process. */
+  async watching(): Promise<void> {}
+
   async close(): Promise<void> {
     this.#watchers.clear()
     await (this.#next ?? this.#current)?.catch(() => undefined)

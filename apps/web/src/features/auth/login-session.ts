@@ -82,6 +82,8 @@ export interface LoginSessionStore {
    * nodes included), and with null when such notices may have been lost (a reconnect).
    */
   watch(listener: (ids: string[] | null) => void): () => void
+  /** Resolves once the watch is in place (a subscription acknowledged by Redis, say). */
+  watching(): Promise<void>
   /** Flushes pending writes and releases what the store opened itself. */
   close(): Promise<void>
 }

@@ -97,6 +97,8 @@ export class LoginSessions {
   async start(): Promise<void> {
     if (this.#unwatch) return
     this.#unwatch = this.#o.store.watch((ids) => this.#ended(ids))
+    // Endings announced from here on reach this node.
+    await this.#o.store.watching()
     await this.#sweep()
     this.#timers = [
       setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 3_600_000),
