@@ -89,11 +89,6 @@ export class AuthService {
     await this.#o.store.close()
   }
 
-  /** Hits, misses and size of this node's session cache. */
-  sessionCacheStats(): { hits: number; misses: number; size: number } {
-    return this.sessions.cacheStats()
-  }
-
   /** Starts a login: where to redirect, and the login cookie to set. */
   async beginLogin(returnTo: unknown): Promise<{ location: string; setCookie: string }> {
     const state = randomNonce()
