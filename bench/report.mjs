@@ -546,7 +546,7 @@ socket (the per-user socket limit applies) subscribed to its own room.
 | event source | the same emulator process, the same VOICE_STATE_UPDATE dispatches | same | same |
 | voice state | reducer, voice feed, voice router (validation, persistence, metrics) | a Map, flags diffed | same as raw |
 | fan-out | event bus (per-room seq, history) -> subscribed crossws peers, buffer cap 1 MiB -> close 4009 | per-room seq + 500-frame history, one Buffer written to each \`ws\` | \`io.to(room).emit('frame', text)\` (encoded once by the adapter) |
-| auth | sealed session cookie (iron-session) + Origin check on every upgrade | none | none |
+| auth | signed session cookie looked up in the server-side session store (a local cache first) + Origin check on every upgrade | none | none |
 | client protocol | \`subscribe {room, since?, epoch?}\` -> \`subscribed\` + snapshot or replay | \`subscribe {room, since?}\` -> \`subscribed\` + replay | \`subscribe\` event with ack |
 | resume after a drop | \`since\` + epoch, replay from the bus history | \`since\`, replay from the history | Socket.IO connection state recovery (2 min) |
 | slow consumers | closed at 1 MiB buffered (4009) | unbounded buffering | unbounded buffering (until the 45 s ping timeout) |

@@ -22,11 +22,12 @@ import { serverNodeFlags } from '../scripts/lib/server-flags.mjs'
 import {
   freePort,
   hasBuild,
-  mintCookie,
+  mintSession,
   newDataDir,
   newSessionSecret,
   SERVER_ENTRY,
   seedRooms,
+  seedSessions,
   serverEnv,
   waitHealthy,
 } from './arms/ours.mjs'
@@ -208,6 +209,7 @@ async function startArm(arm, ctx, benchRooms) {
     const port = await freePort()
     const dataDir = await newDataDir()
     await seedRooms(dataDir, ctx.emu.guildId, ctx.categoryId, benchRooms)
+    await seedSessions(dataDir, ctx.sessions)
     const child = new Child('ours', NODE, serverArgs(arm, SERVER_ENTRY), {
       cpu: '0',
       cwd: WEB_DIR,
@@ -580,11 +582,14 @@ async function main() {
   }))
   const secret = newSessionSecret()
   const cookies = new Map()
+  const sessions = []
   if (ARMS.includes('ours')) {
     for (const r of named) {
       for (let i = 0; i < r.players.length; i++) {
         const userId = r.players[i]
-        cookies.set(userId, await mintCookie(secret, { userId, username: r.usernames[i] }))
+        const minted = mintSession(secret, { userId, username: r.usernames[i] })
+        cookies.set(userId, minted.cookie)
+        sessions.push(minted.record)
       }
     }
   }
@@ -593,6 +598,7 @@ async function main() {
     emuChild,
     secret,
     cookies,
+    sessions,
     categoryId: world.categoryId,
     small: named.slice(0, smallRooms),
     large: named.slice(smallRooms),

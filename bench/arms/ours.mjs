@@ -3,9 +3,10 @@
  * its own gateway client connected to the bench's emulator. Bench rooms are seeded into the app's
  * own file store (DATA_DIR/rooms.json, the format of file-room-store.server.ts) before start, one
  * per emulator voice channel with its four players, so the measured path is the app's unchanged:
- * gateway dispatch -> voice feed -> voice router -> event bus -> /api/ws. Session cookies are
- * minted the way auth-service.server.ts seals them (iron-session, SESSION_SECRET), which is what
- * the upgrade hook verifies for every socket.
+ * gateway dispatch -> voice feed -> voice router -> event bus -> /api/ws. Login sessions are
+ * seeded the same way into the app's file session store (DATA_DIR/sessions.json), with cookies
+ * minted by the app's own SessionKeys (SESSION_SECRET), which is what the upgrade hook checks and
+ * looks up for every socket.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -13,14 +14,20 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { sleep } from '../lib/clock.mjs'
-import { importFromWeb, WEB_DIR } from '../lib/resolve.mjs'
+import { WEB_DIR } from '../lib/resolve.mjs'
 
-const { sealData } = await importFromWeb('iron-session')
+// The app's own module (node:crypto only, loaded with Node's type stripping), so the cookie and
+// the encrypted tokens are exactly what the app makes at sign-in.
+const { SessionKeys } = await import(
+  pathToFileURL(path.join(WEB_DIR, 'src', 'features', 'auth', 'session-keys.server.ts')).href
+)
 
 export const SERVER_ENTRY = path.join(WEB_DIR, '.output', 'server', 'index.mjs')
 const SESSION_COOKIE = 'tv_session'
-const SESSION_TTL_S = 30 * 24 * 60 * 60
+/** A session lives 30 days unused (login-session.ts, SESSION_IDLE_MS). */
+const SESSION_IDLE_MS = 30 * 24 * 60 * 60 * 1000
 /** How far ahead of start the seeded rooms' last activity lies (see seedRooms). */
 const ACTIVITY_AHEAD_MS = 0
 
@@ -45,19 +52,39 @@ export function newSessionSecret() {
   return randomBytes(32).toString('hex')
 }
 
-/** Seals a session cookie for a bench user, as the app's AuthService does after sign-in. */
-export async function mintCookie(secret, user) {
-  const sealed = await sealData(
-    {
-      v: 1,
-      user: { userId: user.userId, username: user.username, globalName: null, avatar: null },
-      accessToken: `bench-${user.userId}`,
-      refreshToken: `bench-${user.userId}`,
-      expiresAt: Date.now() + 7 * 24 * 3600 * 1000,
-    },
-    { password: secret, ttl: SESSION_TTL_S },
+/**
+ * Starts a login session for a bench user, as sign-in does (login-sessions.server.ts): the Cookie
+ * header naming it, and the record {@link seedSessions} stores.
+ */
+export function mintSession(secret, user) {
+  const keys = new SessionKeys(secret)
+  const { cookieValue, id } = keys.mint()
+  const now = Date.now()
+  const tokens = {
+    accessToken: `bench-${user.userId}`,
+    refreshToken: `bench-${user.userId}`,
+    expiresAt: now + 7 * 24 * 3600 * 1000,
+  }
+  const record = {
+    v: 1,
+    id,
+    user: { userId: user.userId, username: user.username, globalName: null, avatar: null },
+    tokens: keys.seal(JSON.stringify(tokens), id),
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + SESSION_IDLE_MS,
+  }
+  return { cookie: `${SESSION_COOKIE}=${cookieValue}`, record }
+}
+
+/** Writes DATA_DIR/sessions.json (the format of file-login-session-store.server.ts). */
+export async function seedSessions(dataDir, records) {
+  await mkdir(dataDir, { recursive: true })
+  await writeFile(
+    path.join(dataDir, 'sessions.json'),
+    JSON.stringify({ version: 1, sessions: records }),
+    { mode: 0o600 },
   )
-  return `${SESSION_COOKIE}=${encodeURIComponent(sealed)}`
 }
 
 /**

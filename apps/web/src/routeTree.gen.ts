@@ -20,6 +20,7 @@ import { Route as ApiSessionRouteImport } from './routes/api/session'
 import { Route as AuthCallbackRouteImport } from './routes/auth/callback'
 import { Route as AuthLoginRouteImport } from './routes/auth/login'
 import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
+import { Route as AuthLogoutEverywhereRouteImport } from './routes/auth/logout-everywhere'
 import { Route as ApiHealthLiveRouteImport } from './routes/api/health.live'
 import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
 import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
@@ -81,6 +82,11 @@ const AuthLogoutRoute = AuthLogoutRouteImport.update({
   path: '/auth/logout',
   getParentRoute: () => rootRouteImport,
 } as any)
+const AuthLogoutEverywhereRoute = AuthLogoutEverywhereRouteImport.update({
+  id: '/auth/logout-everywhere',
+  path: '/auth/logout-everywhere',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const ApiHealthLiveRoute = ApiHealthLiveRouteImport.update({
   id: '/live',
   path: '/live',
@@ -119,6 +125,7 @@ export interface FileRoutesByFullPath {
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
@@ -137,6 +144,7 @@ export interface FileRoutesByTo {
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
@@ -156,6 +164,7 @@ export interface FileRoutesById {
   '/auth/callback': typeof AuthCallbackRoute
   '/auth/login': typeof AuthLoginRoute
   '/auth/logout': typeof AuthLogoutRoute
+  '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
@@ -176,6 +185,7 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
     | '/api/internal/voice-events'
@@ -194,6 +204,7 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
     | '/api/internal/voice-events'
@@ -212,6 +223,7 @@ export interface FileRouteTypes {
     | '/auth/callback'
     | '/auth/login'
     | '/auth/logout'
+    | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
     | '/api/internal/voice-events'
@@ -231,6 +243,7 @@ export interface RootRouteChildren {
   AuthCallbackRoute: typeof AuthCallbackRoute
   AuthLoginRoute: typeof AuthLoginRoute
   AuthLogoutRoute: typeof AuthLogoutRoute
+  AuthLogoutEverywhereRoute: typeof AuthLogoutEverywhereRoute
   ApiInternalVoiceEventsRoute: typeof ApiInternalVoiceEventsRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
@@ -315,6 +328,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuthLogoutRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/auth/logout-everywhere': {
+      id: '/auth/logout-everywhere'
+      path: '/auth/logout-everywhere'
+      fullPath: '/auth/logout-everywhere'
+      preLoaderRoute: typeof AuthLogoutEverywhereRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/api/health/live': {
       id: '/api/health/live'
       path: '/live'
@@ -379,6 +399,7 @@ const rootRouteChildren: RootRouteChildren = {
   AuthCallbackRoute: AuthCallbackRoute,
   AuthLoginRoute: AuthLoginRoute,
   AuthLogoutRoute: AuthLogoutRoute,
+  AuthLogoutEverywhereRoute: AuthLogoutEverywhereRoute,
   ApiInternalVoiceEventsRoute: ApiInternalVoiceEventsRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,

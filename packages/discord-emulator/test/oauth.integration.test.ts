@@ -238,6 +238,32 @@ describe('OAuth2', () => {
     ).toBe(400)
   })
 
+  it('deauthorize (the user removes the app) ends every authorization of that user for that app only', async () => {
+    const first = emu.control.issueAccessToken({ userId: W.memberB, scopes: ['identify'] })
+    const second = emu.control.issueAccessToken({ userId: W.memberB, scopes: ['identify'] })
+    const other = emu.control.issueAccessToken({ userId: W.memberA, scopes: ['identify'] })
+    const res = await fetch(`${emu.webUrl}/_emulator/oauth/deauthorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: W.memberB }),
+    })
+    expect(await res.json()).toEqual({ authorizations: 2 })
+    const me = (t: { accessToken: string }) =>
+      fetch(`${emu.restBase}/v10/users/@me`, {
+        headers: { authorization: `Bearer ${t.accessToken}` },
+      })
+    expect((await me(first)).status).toBe(401)
+    expect((await me(second)).status).toBe(401)
+    expect((await me(other)).status).toBe(200)
+    const refused = await token(
+      { grant_type: 'refresh_token', refresh_token: second.refreshToken },
+      basic(),
+    )
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_grant')
+    expect(emu.control.deauthorize({ userId: W.memberB })).toEqual({ authorizations: 0 })
+  })
+
   it('rejects JSON bodies, bad client credentials, other applications and missing scopes', async () => {
     const json = await fetch(`${emu.restBase}/v10/oauth2/token`, {
       method: 'POST',

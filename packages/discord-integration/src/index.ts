@@ -21,6 +21,7 @@ export {
   describeDiscordError,
   discordCode,
   discordStatus,
+  isRevokedAuthorization,
   isTransientDiscordFailure,
   toDiscordFailure,
 } from './rest/discord-failures'

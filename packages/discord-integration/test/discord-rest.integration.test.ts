@@ -7,6 +7,8 @@ import {
   DISCORD_RETRY_BACKOFF,
   type DiscordRest,
   discordCode,
+  isRevokedAuthorization,
+  OAuthClient,
   toDiscordFailure,
   withDiscordRetry,
 } from '../src/index'
@@ -170,6 +172,53 @@ describe('Discord failures as typed errors', () => {
     } finally {
       await small.close()
     }
+  })
+
+  it('a revoked user authorization is DISCORD_AUTH_REVOKED: the refresh (invalid_grant) and adding a member (50025)', async () => {
+    const oauth = new OAuthClient({
+      rest,
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      webUrl: emu.webUrl,
+      redirectUri: 'http://127.0.0.1:3990/auth/callback',
+      now: Date.now,
+    })
+    const { id } = emu.control.createUser({
+      username: `r${Math.random().toString(36).slice(2, 8)}`,
+    })
+    const tokens = emu.control.issueAccessToken({ userId: id, scopes: ['identify', 'guilds.join'] })
+    // Before: both tokens work.
+    const renewed = await oauth.refresh(tokens.refreshToken)
+    await oauth.revoke(renewed.refreshToken)
+    const refresh = await oauth.refresh(renewed.refreshToken).catch((e: unknown) => e)
+    expect(discordCode(refresh)).toBe('invalid_grant')
+    expect(isRevokedAuthorization(refresh)).toBe(true)
+    expect(toDiscordFailure(refresh)).toMatchObject({ code: 'DISCORD_AUTH_REVOKED', status: 401 })
+    const add = await rest
+      .put(Routes.guildMember(emu.guildId, id), { body: { access_token: renewed.accessToken } })
+      .catch((e: unknown) => e)
+    expect(discordCode(add)).toBe(50025)
+    expect(toDiscordFailure(add).code).toBe('DISCORD_AUTH_REVOKED')
+  })
+
+  it('our own misconfiguration (invalid_client) and transient failures are not a revoked authorization', async () => {
+    const wrongSecret = new OAuthClient({
+      rest,
+      clientId: emu.clientId,
+      clientSecret: 'not-the-client-secret',
+      webUrl: emu.webUrl,
+      redirectUri: 'http://127.0.0.1:3990/auth/callback',
+      now: Date.now,
+    })
+    const { id } = emu.control.createUser({
+      username: `c${Math.random().toString(36).slice(2, 8)}`,
+    })
+    const tokens = emu.control.issueAccessToken({ userId: id, scopes: ['identify'] })
+    const error = await wrongSecret.refresh(tokens.refreshToken).catch((e: unknown) => e)
+    expect(discordCode(error)).toBe('invalid_client')
+    expect(isRevokedAuthorization(error)).toBe(false)
+    expect(toDiscordFailure(error).code).toBe('DISCORD_UNAVAILABLE')
+    expect(isRevokedAuthorization(new Error('ECONNRESET'))).toBe(false)
   })
 
   it('passes an AppError through unchanged', () => {

@@ -5,7 +5,11 @@ import {
 } from '@repo/discord-integration/contracts'
 import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
 import { type FormEvent, useId } from 'react'
-import { SignInButton, SignOutButton } from '../features/auth/ui/auth-forms'
+import {
+  SignInButton,
+  SignOutButton,
+  SignOutEverywhereButton,
+} from '../features/auth/ui/auth-forms'
 import { createRoom, getHome } from '../features/rooms/rooms.functions'
 import { useAction } from '../ui/use-action'
 
@@ -32,7 +36,10 @@ function Home() {
           <section className="card" aria-labelledby="signed-in-title">
             <div className="row spread">
               <h2 id="signed-in-title">Signed in as {user.globalName ?? user.username}</h2>
-              <SignOutButton />
+              <div className="row">
+                <SignOutButton />
+                <SignOutEverywhereButton />
+              </div>
             </div>
             <CreateRoomForm />
           </section>

@@ -1,4 +1,9 @@
-import type { ConnectVoiceResult, Player, RoomView } from '@repo/discord-integration/contracts'
+import {
+  type ConnectVoiceResult,
+  needsSignIn,
+  type Player,
+  type RoomView,
+} from '@repo/discord-integration/contracts'
 import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useId, useState } from 'react'
 import { LiveRoomPanel } from '~/features/presence/LiveRoomPanel'
@@ -21,8 +26,7 @@ export const Route = createFileRoute('/rooms/$roomId/')({
       return await getRoom({ data: { roomId: params.roomId } })
     } catch (error) {
       const code = errorCodeOf(error)
-      if (code === 'UNAUTHENTICATED')
-        throw redirect({ href: loginUrl(location.href), reloadDocument: true })
+      if (needsSignIn(code)) throw redirect({ href: loginUrl(location.href), reloadDocument: true })
       if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
       throw error
     }

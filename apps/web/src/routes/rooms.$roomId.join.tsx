@@ -1,4 +1,4 @@
-import { APP_ERRORS, type AppErrorCode } from '@repo/discord-integration/contracts'
+import { APP_ERRORS, type AppErrorCode, needsSignIn } from '@repo/discord-integration/contracts'
 import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
 import { useEffect } from 'react'
 import { z } from 'zod'
@@ -23,8 +23,7 @@ export const Route = createFileRoute('/rooms/$roomId/join')({
       return { invite: await previewInvite({ data: { roomId: params.roomId, token: deps.t } }) }
     } catch (error) {
       const code = errorCodeOf(error)
-      if (code === 'UNAUTHENTICATED')
-        throw redirect({ href: loginUrl(location.href), reloadDocument: true })
+      if (needsSignIn(code)) throw redirect({ href: loginUrl(location.href), reloadDocument: true })
       if (code === 'TOKEN_EXPIRED') throw redirect({ to: '/invite-expired' })
       if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
       // A bad link (garbage, another room's) is the visitor's error, not ours: the page says so

@@ -16,6 +16,9 @@ import {
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
+import { FileLoginSessionStore } from '../features/auth/file-login-session-store.server'
+import { RedisLoginSessionStore } from '../features/auth/redis-login-session-store.server'
+import { readSocketUser } from '../features/auth/session.server'
 import {
   createPresenceService,
   type PresenceService,
@@ -92,17 +95,21 @@ export function createRuntime(
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
   })
-  const auth = new AuthService({
-    oauth,
-    secret: config.SESSION_SECRET,
-    secureCookies: config.PUBLIC_URL.startsWith('https://'),
-    now: () => clock.now(),
-    logger: logger.child({ component: 'auth' }),
-  })
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const auth = new AuthService({
+    oauth,
+    secret: config.SESSION_SECRET,
+    // Login sessions live where the rooms do: Redis on several nodes, DATA_DIR on one.
+    store: redis
+      ? new RedisLoginSessionStore(redis, prefix)
+      : new FileLoginSessionStore(join(config.DATA_DIR, 'sessions.json')),
+    secureCookies: config.PUBLIC_URL.startsWith('https://'),
+    now: () => clock.now(),
+    logger: logger.child({ component: 'auth' }),
+  })
   const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
@@ -172,11 +179,10 @@ export function createRuntime(
     rooms,
     logger: logger.child({ component: 'presence' }),
     config,
-    authenticate: async (request) => {
-      const session = await auth.readSession(request.headers.get('cookie'))
-      return session ? { ...session.user } : null
-    },
+    authenticate: (request) => readSocketUser(auth, request.headers.get('cookie')),
   })
+  // A session that ends, on any node, closes its sockets here.
+  auth.sessions.attach(presence)
   const scheduler = new CleanupScheduler({
     target: rooms,
     clock,
@@ -216,6 +222,7 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
       'REDIS_URL with GATEWAY_MODE=in-process: fine for one node; several nodes need GATEWAY_MODE=hub and one discord-gateway-hub process',
     )
   }
+  await runtime.auth.start()
   await feed?.start()
   // Leadership first: only the leader reconciles below.
   await runtime.leadership.start()
@@ -272,6 +279,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   await runtime.leadership.stop()
   runtime.rooms.stop()
   await runtime.presence.stop()
+  await runtime.auth.stop()
   await runtime.feed?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)

@@ -1,5 +1,6 @@
-import type { AppErrorCode } from '@repo/discord-integration/contracts'
+import { type AppErrorCode, needsSignIn } from '@repo/discord-integration/contracts'
 import { useCallback, useState, useSyncExternalStore } from 'react'
+import { loginUrl } from '../lib/return-to'
 import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
 
 const noSubscribe = () => () => {}
@@ -13,7 +14,10 @@ export function useHydrated(): boolean {
   )
 }
 
-/** Runs an async action with pending and error state; UNAUTHENTICATED sends the user to sign in. */
+/**
+ * Runs an async action with pending and error state. An error that needs a new sign-in
+ * (UNAUTHENTICATED, SESSION_EXPIRED, DISCORD_AUTH_REVOKED) sends the user to sign in and back here.
+ */
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
   const hydrated = useHydrated()
   const [pending, setPending] = useState(false)
@@ -26,9 +30,8 @@ export function useAction<A extends unknown[], R>(action: (...args: A) => Promis
         return await action(...args)
       } catch (caught) {
         const code = errorCodeOf(caught)
-        if (code === 'UNAUTHENTICATED') {
-          const here = `${window.location.pathname}${window.location.search}`
-          window.location.assign(`/auth/login?returnTo=${encodeURIComponent(here)}`)
+        if (needsSignIn(code)) {
+          window.location.assign(loginUrl(`${window.location.pathname}${window.location.search}`))
           return undefined
         }
         setError({ code, message: errorMessageOf(caught) })

@@ -16,7 +16,7 @@ const WEB_DIR = resolve(import.meta.dirname, '../..')
  */
 export interface AppServer {
   readonly url: string
-  /** The SESSION_SECRET the server seals session cookies with. */
+  /** The SESSION_SECRET the server runs with (it signs session cookies and seals stored tokens). */
   readonly secret: string
   /** Calls a server function of features/rooms/rooms.functions.ts as the browser does. */
   call(name: string, data?: unknown, init?: { cookie?: string }): Promise<Response>

@@ -10,6 +10,7 @@ import { Route as SessionRoute } from '../../src/routes/api/session'
 import { Route as CallbackRoute } from '../../src/routes/auth/callback'
 import { Route as LoginRoute } from '../../src/routes/auth/login'
 import { Route as LogoutRoute } from '../../src/routes/auth/logout'
+import { Route as LogoutEverywhereRoute } from '../../src/routes/auth/logout-everywhere'
 import { Route as MetricsRoute } from '../../src/routes/metrics'
 import { withRuntime, withRuntimeStatus } from '../../src/server/middleware/runtime'
 import {
@@ -78,6 +79,15 @@ const services = () => requestServices(world.runtime)
 const get = (path: string, headers: Record<string, string> = {}) =>
   new Request(`${PUBLIC_URL}${path}`, { headers })
 
+/** What /api/session says about a Cookie header. */
+async function signedIn(cookie: string): Promise<boolean> {
+  const response = await routeHandler(
+    SessionRoute,
+    'GET',
+  )({ request: get('/api/session', { cookie }), context: services() })
+  return response.status === 200
+}
+
 async function until(check: () => boolean, what: string, ms = 15_000) {
   const deadline = Date.now() + ms
   while (!check()) {
@@ -88,7 +98,14 @@ async function until(check: () => boolean, what: string, ms = 15_000) {
 
 describe('sign-in routes', () => {
   it('are wired to the runtime through middleware', () => {
-    for (const route of [LoginRoute, CallbackRoute, LogoutRoute, SessionRoute, VoiceEventsRoute]) {
+    for (const route of [
+      LoginRoute,
+      CallbackRoute,
+      LogoutRoute,
+      LogoutEverywhereRoute,
+      SessionRoute,
+      VoiceEventsRoute,
+    ]) {
       expect(routeMiddleware(route)).toEqual([withRuntime])
     }
     for (const route of [HealthRoute, MetricsRoute]) {
@@ -142,7 +159,7 @@ describe('sign-in routes', () => {
     expect(response.headers.get('location')).toBe('/rooms/abcdefghijkl')
     expect(setCookieValue(response, 'tv_login')).toBe('')
     const session = setCookieValue(response, 'tv_session')
-    expect(session).toMatch(/^Fe26\.2\*/)
+    expect(session).toMatch(/^s1\.[\w-]{43}\.[\w-]{43}$/)
 
     const check = await routeHandler(
       SessionRoute,
@@ -177,9 +194,9 @@ describe('sign-in routes', () => {
     expect(setCookieValue(response, 'tv_session')).toBeUndefined()
   })
 
-  it('/auth/logout refuses a cross-site post, and otherwise revokes the Discord grant and clears the session', async () => {
+  it('/auth/logout refuses a cross-site post, and otherwise ends the session, revokes the Discord grant and clears the cookie', async () => {
     const player = newPlayer(world.emu)
-    const cookie = await sessionCookie(SECRET, player)
+    const cookie = await sessionCookie(world.runtime.auth, player)
     const tokenWorks = async () =>
       (
         await fetch(`${world.emu.restBase}/v10/users/@me`, {
@@ -201,12 +218,45 @@ describe('sign-in routes', () => {
     const crossSite = await logout('https://evil.example')
     expect(crossSite.status).toBe(403)
     expect(await tokenWorks()).toBe(true)
+    expect(await signedIn(cookie)).toBe(true)
 
     const response = await logout(PUBLIC_URL)
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/signed-out')
     expect(setCookieValue(response, 'tv_session')).toBe('')
     expect(await tokenWorks()).toBe(false)
+    // A copy of the cookie taken before is worth nothing now.
+    expect(await signedIn(cookie)).toBe(false)
+  })
+
+  it('/auth/logout-everywhere refuses a cross-site post, and otherwise ends every session of the user', async () => {
+    const player = newPlayer(world.emu)
+    const other = newPlayer(world.emu)
+    const [phone, laptop, someoneElse] = [
+      await sessionCookie(world.runtime.auth, player),
+      await sessionCookie(world.runtime.auth, player),
+      await sessionCookie(world.runtime.auth, other),
+    ]
+    const everywhere = (origin: string) =>
+      routeHandler(
+        LogoutEverywhereRoute,
+        'POST',
+      )({
+        request: new Request(`${PUBLIC_URL}/auth/logout-everywhere`, {
+          method: 'POST',
+          headers: { cookie: laptop, origin },
+        }),
+        context: services(),
+      })
+    expect((await everywhere('https://evil.example')).status).toBe(403)
+    expect(await signedIn(phone)).toBe(true)
+    const response = await everywhere(PUBLIC_URL)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/signed-out?reason=everywhere')
+    expect(setCookieValue(response, 'tv_session')).toBe('')
+    expect(await signedIn(phone)).toBe(false)
+    expect(await signedIn(laptop)).toBe(false)
+    expect(await signedIn(someoneElse)).toBe(true)
   })
 
   it('/api/session answers 401 without a valid session', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errorFromResponse } from '../../src/lib/server-fn-errors'
 import { tokenOf } from '../rooms/harness'
 import { type AppServer, resultOf, startAppServer } from './app-server'
-import { newPlayer, type Player, sessionCookie, setCookieValue } from './sessions'
+import { newPlayer, type Player, setCookieValue, signInOverHttp } from './sessions'
 
 /**
  * The server functions over HTTP, through TanStack Start itself (`vite dev`) and the Discord
@@ -32,8 +32,8 @@ afterAll(async () => {
   await emu?.close()
 })
 
-const cookieOf = (player: Player, options?: Parameters<typeof sessionCookie>[2]) =>
-  sessionCookie(app.secret, player, options)
+/** Signs the player in to the app over HTTP (its real OAuth flow against the emulator). */
+const cookieOf = (player: Player) => signInOverHttp(app.url, player.userId)
 
 /** The JSON body of a failed call, checked to be exactly the documented shape. */
 async function failure(response: Response) {
@@ -79,27 +79,44 @@ describe('server functions over HTTP', () => {
     expect(await resultOf(await app.call('getHome'))).toEqual({ user: null, rooms: [] })
   })
 
-  it('clears the session cookie when the Discord token cannot be refreshed', async () => {
+  it('a Discord authorization the user revoked in Discord answers 401 DISCORD_AUTH_REVOKED (not DISCORD_UNAVAILABLE) and ends the session', async () => {
     const player = newPlayer(emu)
-    const cookie = await cookieOf(player, {
-      expiresAt: Date.now() - 1000,
-      refreshToken: 'revoked-or-never-issued',
-    })
-    const response = await app.call('listMyRooms', undefined, { cookie })
+    const cookie = await cookieOf(player)
+    // The user removes the app in Discord: their access token stops working at once.
+    emu.control.deauthorize({ userId: player.userId })
+    const response = await app.call('createRoom', { name: 'revoked' }, { cookie })
     expect(response.status).toBe(401)
-    expect((await failure(response)).code).toBe('UNAUTHENTICATED')
-    expect(setCookieValue(response, 'tv_session')).toBe('')
+    expect(await failure(response)).toEqual({
+      code: 'DISCORD_AUTH_REVOKED',
+      message:
+        'Discord no longer accepts your sign-in (it was revoked or could not be renewed). Please sign in with Discord again.',
+    })
     expect(response.headers.getSetCookie().join()).toMatch(/tv_session=; .*Max-Age=0/)
+    const again = await app.call('listMyRooms', undefined, { cookie })
+    expect(again.status).toBe(401)
+    expect((await failure(again)).code).toBe('SESSION_EXPIRED')
   })
 
-  it('refreshes a token close to expiry silently and sets the new session cookie', async () => {
-    const player = newPlayer(emu)
-    const cookie = await cookieOf(player, { expiresAt: Date.now() + 1000 })
+  it('after sign-out, a copied cookie answers 401 SESSION_EXPIRED and is cleared', async () => {
+    const cookie = await cookieOf(newPlayer(emu))
+    expect((await app.call('listMyRooms', undefined, { cookie })).status).toBe(200)
+    const logout = await fetch(`${app.url}/auth/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: app.url },
+    })
+    expect(logout.status).toBe(303)
     const response = await app.call('listMyRooms', undefined, { cookie })
-    expect(await resultOf(response)).toEqual([])
-    const renewed = setCookieValue(response, 'tv_session')
-    expect(renewed).toMatch(/^Fe26\.2\*/)
-    expect(`tv_session=${encodeURIComponent(renewed ?? '')}`).not.toBe(cookie)
+    expect(response.status).toBe(401)
+    expect(await failure(response)).toEqual({
+      code: 'SESSION_EXPIRED',
+      message: 'Your session has ended. Please sign in with Discord again.',
+    })
+    expect(setCookieValue(response, 'tv_session')).toBe('')
+    expect(await resultOf(await app.call('getHome', undefined, { cookie }))).toEqual({
+      user: null,
+      rooms: [],
+    })
   })
 
   it('answers RATE_LIMITED (429, retryAfter, Retry-After) past the per-caller limit', async () => {

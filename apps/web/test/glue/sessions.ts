@@ -1,7 +1,5 @@
 import type { Emulator } from '@repo/discord-emulator'
-import type { OAuthClient } from '@repo/discord-integration'
-import { AuthService } from '../../src/features/auth/auth-service.server'
-import { logger } from '../rooms/harness'
+import { type AuthService, SESSION_COOKIE } from '../../src/features/auth/auth-service.server'
 
 /** A Discord user of the emulator who has authorized the app (identify + guilds.join). */
 export interface Player {
@@ -23,29 +21,52 @@ export function newPlayer(emu: Emulator, name = 'glue'): Player {
 }
 
 /**
- * The Cookie header of a signed-in session, sealed the way the app seals it after sign-in
- * (AuthService.sessionCookie). `expiresAt` is when the Discord access token expires.
+ * The Cookie header of a session started for `player` the way sign-in starts one
+ * (AuthService.sessions.create), in the store of `auth` (the server's own AuthService, or one on
+ * the same store). `expiresAt` is when the Discord access token expires.
  */
 export async function sessionCookie(
-  secret: string,
+  auth: AuthService,
   player: Player,
   options: { expiresAt?: number; refreshToken?: string } = {},
 ): Promise<string> {
-  const auth = new AuthService({
-    oauth: {} as OAuthClient,
-    secret,
-    secureCookies: false,
-    now: Date.now,
-    logger,
+  const { cookieValue } = await auth.sessions.create(
+    { userId: player.userId, username: player.username, globalName: null, avatar: null },
+    {
+      accessToken: player.accessToken,
+      refreshToken: options.refreshToken ?? player.refreshToken,
+      expiresAt: options.expiresAt ?? Date.now() + 3_600_000,
+    },
+  )
+  return `${SESSION_COOKIE}=${cookieValue}`
+}
+
+/**
+ * Signs `userId` in to the app at `appUrl` over plain HTTP, as a browser would: /auth/login, the
+ * emulator's authorize page (which approves at once for `user_id`), /auth/callback. Returns the
+ * session's Cookie header.
+ */
+export async function signInOverHttp(appUrl: string, userId: string): Promise<string> {
+  const pairs = (response: Response) =>
+    response.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0] ?? '')
+      .filter((pair) => !pair.endsWith('='))
+  const login = await fetch(`${appUrl}/auth/login?returnTo=%2F`, { redirect: 'manual' })
+  if (login.status !== 302) throw new Error(`/auth/login answered ${login.status}`)
+  const authorize = new URL(login.headers.get('location') ?? '')
+  authorize.searchParams.set('user_id', userId)
+  const approved = await fetch(authorize, { redirect: 'manual' })
+  if (approved.status !== 302) throw new Error(`authorize answered ${approved.status}`)
+  const callback = await fetch(approved.headers.get('location') ?? '', {
+    redirect: 'manual',
+    headers: { cookie: pairs(login).join('; ') },
   })
-  const setCookie = await auth.sessionCookie({
-    v: 1,
-    user: { userId: player.userId, username: player.username, globalName: null, avatar: null },
-    accessToken: player.accessToken,
-    refreshToken: options.refreshToken ?? player.refreshToken,
-    expiresAt: options.expiresAt ?? Date.now() + 3_600_000,
-  })
-  return setCookie.split(';')[0] ?? ''
+  const cookie = pairs(callback).find((pair) => pair.startsWith(`${SESSION_COOKIE}=`))
+  if (callback.status !== 302 || !cookie) {
+    throw new Error(`/auth/callback answered ${callback.status} without a session cookie`)
+  }
+  return cookie
 }
 
 /** The value a Set-Cookie header gives `name` ('' when it clears it), or undefined. */

@@ -99,7 +99,7 @@ function open(headers: Record<string, string>) {
 describe('the /api/ws route', () => {
   it('refuses an upgrade without a session (401) or from another origin (403)', async () => {
     await expect(open({ origin: PUBLIC_URL })).rejects.toMatchObject({ status: 401 })
-    const cookie = await sessionCookie(SECRET, newPlayer(emu))
+    const cookie = await sessionCookie((await startRuntime()).auth, newPlayer(emu))
     await expect(open({ origin: 'https://evil.example', cookie })).rejects.toMatchObject({
       status: 403,
     })
@@ -114,7 +114,7 @@ describe('the /api/ws route', () => {
     )
     const { ws, next } = await open({
       origin: PUBLIC_URL,
-      cookie: await sessionCookie(SECRET, owner),
+      cookie: await sessionCookie(runtime.auth, owner),
     })
     try {
       ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', room: room.id }))
@@ -127,6 +127,26 @@ describe('the /api/ws route', () => {
       })
     } finally {
       ws.close()
+    }
+  })
+
+  it('signing out closes the session’s open sockets with 4001, and its cookie opens none any more', async () => {
+    const runtime = await startRuntime()
+    const player = newPlayer(emu)
+    const cookie = await sessionCookie(runtime.auth, player)
+    const otherSession = await sessionCookie(runtime.auth, player)
+    const { ws } = await open({ origin: PUBLIC_URL, cookie })
+    const { ws: other } = await open({ origin: PUBLIC_URL, cookie: otherSession })
+    const closed = new Promise<number>((done) => ws.once('close', (code) => done(code)))
+    try {
+      await runtime.auth.logout(cookie)
+      expect(await closed).toBe(4001)
+      // The same user's other session keeps its socket.
+      expect(other.readyState).toBe(WebSocket.OPEN)
+      await expect(open({ origin: PUBLIC_URL, cookie })).rejects.toMatchObject({ status: 401 })
+    } finally {
+      ws.terminate()
+      other.close()
     }
   })
 })

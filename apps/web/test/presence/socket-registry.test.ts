@@ -35,9 +35,9 @@ function start(options: Partial<PresenceServiceOptions> = {}) {
     onForget: (socket) => forgotten.push(socket),
   })
 }
-function open(n: number): [FakePeer, PresenceSocket] {
+function open(n: number, sessionId: string | null = null): [FakePeer, PresenceSocket] {
   const peer = fakePeer()
-  return [peer, registry.open(peer as unknown as Peer, user(n))]
+  return [peer, registry.open(peer as unknown as Peer, user(n), sessionId)]
 }
 
 beforeEach(() => {
@@ -49,6 +49,27 @@ afterEach(() => {
 })
 
 describe('socket registry', () => {
+  it('closes the sockets of an ended login session with 4001, and only those', () => {
+    start()
+    const [a1, a1Socket] = open(1, 'session-a')
+    const [a2] = open(1, 'session-a')
+    const [b] = open(1, 'session-b')
+    const [none] = open(2)
+    expect(registry.sessionIds().sort()).toEqual(['session-a', 'session-b'])
+    registry.closeSessions(['session-a', 'unknown'])
+    for (const peer of [a1, a2]) {
+      expect(peer.close).toHaveBeenCalledWith(PresenceCloseCode.Unauthenticated, 'session ended')
+    }
+    expect(b.close).not.toHaveBeenCalled()
+    expect(none.close).not.toHaveBeenCalled()
+    expect(forgotten).toContain(a1Socket)
+    expect(registry.size).toBe(2)
+    expect(registry.sessionIds()).toEqual(['session-b'])
+    // A session's last socket going away by itself leaves nothing behind either.
+    registry.closeSessions(['session-b'])
+    expect(registry.sessionIds()).toEqual([])
+  })
+
   it('pings each socket once per interval, one small group per 50 ms tick', () => {
     start({ pingIntervalMs: 1_000 }) // 20 groups
     const peers = Array.from({ length: 40 }, (_, i) => open(i)[0])

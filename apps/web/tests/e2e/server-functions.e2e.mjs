@@ -2,66 +2,26 @@
 // typed body {code, message, retryAfter?} (specs/017-discord-gateway-real/contracts/
 // server-functions.md), which the browser code reads back into the message it shows.
 import assert from 'node:assert/strict'
-import { readdir, readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { sealData } from 'iron-session'
-import { toJSONAsync } from 'seroval'
 import { BASE_URL, emulator, launchBrowser } from './browser.mjs'
+import { signInOverHttp } from './http-sign-in.mjs'
+import { callServerFn, serverFnIds } from './server-fn-calls.mjs'
 
-const ssrDir = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '.output',
-  'server',
-  '_ssr',
-)
 let ids
 let browser
 
-/** Server function name -> id, from the build's server bundle (`createServerRpc({id, name})`). */
-async function serverFnIds() {
-  const file = (await readdir(ssrDir)).find((name) => name.startsWith('rooms.functions-'))
-  assert.ok(file, `no rooms.functions chunk in ${ssrDir}: build first`)
-  const source = await readFile(join(ssrDir, file), 'utf8')
-  return new Map(
-    [...source.matchAll(/id: "([0-9a-f_]+)",\s*name: "(\w+)"/g)].map(([, id, name]) => [name, id]),
-  )
-}
-
-/** A new emulated user signed in to the app: a session cookie sealed as the app seals it. */
+/**
+ * A new emulated user signed in to the app through its real sign-in: `cookie` is the session
+ * cookie's value.
+ */
 async function signedInUser(name) {
   const { id } = await emulator('/users', { username: `${name}${Date.now().toString(36)}` })
-  const tokens = await emulator('/oauth/tokens', {
-    userId: id,
-    scopes: ['identify', 'guilds.join'],
-  })
-  const sealed = await sealData(
-    {
-      v: 1,
-      user: { userId: id, username: name, globalName: null, avatar: null },
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      expiresAt: Date.now() + 3_600_000,
-    },
-    { password: process.env.SESSION_SECRET, ttl: 30 * 24 * 3600 },
-  )
-  return { id, cookie: sealed }
+  const { cookie } = await signInOverHttp(id)
+  return { id, cookie: cookie.slice('tv_session='.length) }
 }
 
-async function call(name, data, cookie) {
-  return fetch(`${BASE_URL}/_serverFn/${ids.get(name)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-tsr-serverfn': 'true',
-      origin: BASE_URL,
-      ...(cookie ? { cookie: `tv_session=${encodeURIComponent(cookie)}` } : {}),
-    },
-    body: JSON.stringify(await toJSONAsync({ data })),
-  })
+function call(name, data, cookie) {
+  return callServerFn(ids.get(name), data, cookie ? `tv_session=${cookie}` : undefined)
 }
 
 before(async () => {
@@ -103,7 +63,7 @@ test('in the browser, a refused action shows its typed error (TOO_MANY_ROOMS, 40
   }
   const context = await browser.newContext()
   await context.addCookies([
-    { name: 'tv_session', value: encodeURIComponent(host.cookie), url: BASE_URL, httpOnly: true },
+    { name: 'tv_session', value: host.cookie, url: BASE_URL, httpOnly: true },
   ])
   const page = await context.newPage()
   try {

@@ -22,6 +22,8 @@ const POST_ROUTES: Record<string, Handler> = {
     c.restFault(b as unknown as Parameters<EmulatorControl['restFault']>[0]),
   '/_emulator/oauth/tokens': (c, b) =>
     c.issueAccessToken(b as Parameters<EmulatorControl['issueAccessToken']>[0]),
+  '/_emulator/oauth/deauthorize': (c, b) =>
+    c.deauthorize(b as Parameters<EmulatorControl['deauthorize']>[0]),
   '/_emulator/application': (c, b) => c.setApplication(b),
   '/_emulator/bot/token/reset': (c) => c.resetBotToken(),
   '/_emulator/bot/membership': (c, b) =>

@@ -88,6 +88,11 @@ export interface EmulatorControl extends SetupControl {
     /** Defaults to the bot's application. */
     clientId?: string
   }): { accessToken: string; refreshToken: string }
+  /**
+   * The user removes the application under Settings › Authorized Apps: every token of every
+   * authorization they gave it stops working (API calls 401 / 50025, refresh `invalid_grant`).
+   */
+  deauthorize(input: { userId: string; clientId?: string }): { authorizations: number }
 }
 
 export const SnowflakeInput = z.string().regex(/^\d{17,20}$/, 'must be a snowflake string')
@@ -145,6 +150,7 @@ export const ControlSchemas = {
     expiresInSeconds: z.number().int().min(1).optional(),
     clientId: SnowflakeInput.optional(),
   }),
+  deauthorize: z.object({ userId: SnowflakeInput, clientId: SnowflakeInput.optional() }),
 }
 
 export type SetVoiceInput = z.input<typeof ControlSchemas.setVoice>
@@ -271,6 +277,12 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
       }
       const t = rt.oauth.issue({ userId: d.userId, clientId, scopes: d.scopes }, d.expiresInSeconds)
       return { accessToken: t.access_token, refreshToken: t.refresh_token }
+    },
+    deauthorize(input) {
+      const d = parse(ControlSchemas.deauthorize, input)
+      if (!rt.world.users.has(d.userId))
+        throw new EmulatorError('UNKNOWN_USER', `unknown user ${d.userId}`)
+      return { authorizations: rt.oauth.deauthorize(d.userId, d.clientId ?? rt.world.botUserId) }
     },
   }
 }

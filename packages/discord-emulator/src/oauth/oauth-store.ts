@@ -156,6 +156,21 @@ export class OAuthStore {
     this.#auths.delete(auth.id)
   }
 
+  /**
+   * Ends every authorization `userId` gave application `clientId` (the user removing the app under
+   * Settings › Authorized Apps); returns how many there were.
+   */
+  deauthorize(userId: string, clientId: string): number {
+    let ended = 0
+    for (const auth of [...this.#auths.values()]) {
+      if (auth.userId !== userId || auth.clientId !== clientId) continue
+      this.#dropTokens(auth.id)
+      this.#auths.delete(auth.id)
+      ended++
+    }
+    return ended
+  }
+
   #dropTokens(authId: string): void {
     for (const [t, e] of this.#access) if (e.authId === authId) this.#access.delete(t)
     for (const [t, a] of this.#refresh) if (a === authId) this.#refresh.delete(t)

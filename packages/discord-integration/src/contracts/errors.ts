@@ -8,6 +8,15 @@ export const APP_ERRORS = {
   INVALID_INPUT: { status: 400, message: 'The request was not valid.' },
   TOKEN_INVALID: { status: 400, message: 'This invite link is not valid.' },
   UNAUTHENTICATED: { status: 401, message: 'Please sign in with Discord.' },
+  SESSION_EXPIRED: {
+    status: 401,
+    message: 'Your session has ended. Please sign in with Discord again.',
+  },
+  DISCORD_AUTH_REVOKED: {
+    status: 401,
+    message:
+      'Discord no longer accepts your sign-in (it was revoked or could not be renewed). Please sign in with Discord again.',
+  },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
   ROOM_NOT_FOUND: { status: 404, message: 'This room does not exist or has been closed.' },
   ROOM_FULL: { status: 409, message: 'This room already has four players.' },
@@ -26,6 +35,23 @@ export const APP_ERRORS = {
 } as const satisfies Record<string, { status: number; message: string }>
 
 export type AppErrorCode = keyof typeof APP_ERRORS
+
+/**
+ * The codes after which the caller must sign in again: no session (UNAUTHENTICATED), a session
+ * that ended (SESSION_EXPIRED: signed out, here or everywhere, or unused for 30 days), or a Discord
+ * authorization that Discord refused (DISCORD_AUTH_REVOKED). Pages send the player to sign in with
+ * a return URL on any of them.
+ */
+export const SIGN_IN_ERROR_CODES = [
+  'UNAUTHENTICATED',
+  'SESSION_EXPIRED',
+  'DISCORD_AUTH_REVOKED',
+] as const satisfies readonly AppErrorCode[]
+
+/** Whether `code` means the caller has to sign in (again). */
+export function needsSignIn(code: AppErrorCode): boolean {
+  return (SIGN_IN_ERROR_CODES as readonly AppErrorCode[]).includes(code)
+}
 export const AppErrorCodeSchema = z.enum(
   Object.keys(APP_ERRORS) as [AppErrorCode, ...AppErrorCode[]],
 )

@@ -29,6 +29,22 @@ export function isTransientDiscordFailure(error: unknown): boolean {
   )
 }
 
+/**
+ * Whether Discord refused a user's OAuth2 authorization itself, so that signing in again is the only
+ * way on: a token request answered `invalid_grant` (a refresh token that was revoked, already used
+ * or expired; 400, or 401 from some deployments), `invalid_token` (401), or an API call answered
+ * 50025 "Invalid OAuth2 access token" (adding a member with a revoked access token). Transient
+ * failures, rate limits and our own misconfiguration (`invalid_client`) are not.
+ *
+ * @see https://datatracker.ietf.org/doc/html/rfc6749#section-5.2
+ * @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
+ */
+export function isRevokedAuthorization(error: unknown): boolean {
+  if (!(error instanceof DiscordAPIError)) return false
+  if (error.code === 'invalid_grant' || error.code === 'invalid_token') return true
+  return error.code === 50025
+}
+
 /** A short log-safe description (never a token: @discordjs/rest errors carry none). */
 export function describeDiscordError(error: unknown): Record<string, unknown> {
   if (error instanceof DiscordAPIError) {
@@ -58,7 +74,9 @@ export function describeDiscordError(error: unknown): Record<string, unknown> {
 /**
  * Maps a failed Discord call to the browser-safe AppError: RATE_LIMITED (with the seconds to
  * wait) for a rate limit longer than we wait, NO_CAPACITY for Discord's "maximum number of
- * guild channels" (30013), DISCORD_UNAVAILABLE otherwise. An AppError passes through. Discord's
+ * guild channels" (30013), DISCORD_AUTH_REVOKED when Discord refused the user's own OAuth2
+ * authorization ({@link isRevokedAuthorization}: the caller must sign in again),
+ * DISCORD_UNAVAILABLE otherwise. An AppError passes through. Discord's
  * own text stays in `cause`, for the log.
  *
  * @see https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes
@@ -70,5 +88,6 @@ export function toDiscordFailure(error: unknown): AppError {
     return new AppError('RATE_LIMITED', { cause: error, retryAfter: Math.ceil(waitMs / 1000) })
   }
   if (discordCode(error) === 30013) return new AppError('NO_CAPACITY', { cause: error })
+  if (isRevokedAuthorization(error)) return new AppError('DISCORD_AUTH_REVOKED', { cause: error })
   return new AppError('DISCORD_UNAVAILABLE', { cause: error })
 }

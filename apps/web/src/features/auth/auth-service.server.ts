@@ -1,8 +1,8 @@
-import { hash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import {
   createPkce,
+  describeDiscordError,
   type OAuthClient,
-  type OAuthTokens,
   randomNonce,
 } from '@repo/discord-integration'
 import { sealData, unsealData } from 'iron-session'
@@ -12,33 +12,22 @@ import { safeReturnTo } from '../../lib/return-to'
 import { AppError } from '../../server/app-error'
 import type { SessionUser } from '../../server/ports'
 import { readCookie, serializeCookie } from './cookies'
+import { type LoginSessionStore, SESSION_IDLE_MS } from './login-session'
+import { LoginSessions, type SessionLookup } from './login-sessions.server'
+import { SessionKeys } from './session-keys.server'
 
-/** The session cookie: sealed (encrypted + signed) with SESSION_SECRET. */
+/**
+ * The session cookie: `s1.<token>.<mac>` (session-keys.server.ts), naming a server-side login
+ * session. A cookie of the earlier format (an iron-session seal holding the tokens) is not one of
+ * ours any more and reads as signed out.
+ */
 export const SESSION_COOKIE = 'tv_session'
 /** The short-lived cookie carrying a login attempt's state, PKCE verifier and return URL. */
 export const LOGIN_COOKIE = 'tv_login'
 
-const SESSION_TTL_S = 30 * 24 * 60 * 60
 const LOGIN_TTL_S = 10 * 60
-/** Refresh the Discord access token when it has less than this left. */
-const REFRESH_MARGIN_MS = 5 * 60 * 1000
-/** How long a refresh's result is shared with requests that still carry the old cookie. */
-const REFRESH_SHARE_MS = 30 * 1000
-
-const SessionDataSchema = z.object({
-  v: z.literal(1),
-  user: z.object({
-    userId: z.string(),
-    username: z.string(),
-    globalName: z.string().nullable(),
-    avatar: z.string().nullable(),
-  }),
-  accessToken: z.string(),
-  refreshToken: z.string(),
-  expiresAt: z.number(),
-})
-/** What the session cookie holds. Only ever readable on the server. */
-export type SessionData = z.infer<typeof SessionDataSchema>
+/** The session cookie lives as long as an unused session (renewed when its use is recorded). */
+const SESSION_COOKIE_TTL_S = SESSION_IDLE_MS / 1000
 
 const LoginStateSchema = z.object({
   state: z.string(),
@@ -49,113 +38,55 @@ const LoginStateSchema = z.object({
 /** Options of {@link AuthService}. */
 export interface AuthServiceOptions {
   oauth: OAuthClient
+  /** SESSION_SECRET: seals the login cookie, signs session cookies, encrypts stored tokens. */
   secret: string
+  /** Where login sessions live (file on one node, Redis on several). */
+  store: LoginSessionStore
   /** Cookies get `Secure` when the public URL is https. */
   secureCookies: boolean
   now: () => number
   logger: Logger
-  /**
-   * Cache of unsealed session cookies. Unsealing costs two PBKDF2 derivations, an AES decrypt
-   * and an HMAC through WebCrypto: ~0.4-0.6 ms of one core per cookie, which a reconnect storm
-   * of 10,000 sockets would pay all at once (5 s). The entry lives long enough to cover the
-   * sockets of a session that drop and come back (a network blip, a proxy restart); it never
-   * outlives the seal, and a cookie is as valid cached as it would be unsealed again.
-   * @defaultValue `{ ttlMs: 15 * 60_000, maxEntries: 20_000 }`; `maxEntries: 0` disables it
-   */
+  /** This node's session cache (login-sessions.server.ts). */
   sessionCache?: { ttlMs?: number; maxEntries?: number }
+  /** Sessions one user may hold (login-session.ts). */
+  maxSessionsPerUser?: number
 }
 
-/** iron's tolerance for clock skew: a seal is accepted until this long after its expiration. */
-const SEAL_SKEW_MS = 60_000
+/** A session cookie, read: what it leads to, and the renewed cookie when its use was recorded. */
+export type CookieSession = SessionLookup & { renewCookie?: string }
 
 /**
- * Unsealed sessions by cookie value (keyed by a SHA-256 of it, so the cache never holds the
- * sealed tokens twice), least recently used first. An entry lives `ttlMs`, never past the
- * seal's own expiration; only successfully verified cookies are cached.
- *
- * An entry keeps the verified session as its JSON text, parsed again on each hit (a few
- * microseconds), so every caller gets its own copy. With one entry per signed-in browser, the
- * text is one heap object where the parsed session was a dozen, all of them for every major
- * GC to mark.
- */
-class SessionCache {
-  readonly #entries = new Map<string, { json: string; expiresAt: number }>()
-  hits = 0
-  misses = 0
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly maxEntries: number,
-    private readonly now: () => number,
-  ) {}
-
-  static key(raw: string): string {
-    return hash('sha256', raw, 'base64')
-  }
-
-  get size(): number {
-    return this.#entries.size
-  }
-
-  get(key: string): SessionData | null {
-    const entry = this.#entries.get(key)
-    if (!entry || entry.expiresAt <= this.now()) {
-      if (entry) this.#entries.delete(key)
-      this.misses++
-      return null
-    }
-    this.hits++
-    // most recently used goes last
-    this.#entries.delete(key)
-    this.#entries.set(key, entry)
-    return JSON.parse(entry.json) as SessionData
-  }
-
-  set(key: string, raw: string, session: SessionData): void {
-    if (this.maxEntries <= 0) return
-    const now = this.now()
-    const expiresAt = Math.min(now + this.ttlMs, sealExpiration(raw) + SEAL_SKEW_MS)
-    if (expiresAt <= now) return
-    this.#entries.delete(key)
-    this.#entries.set(key, { json: JSON.stringify(session), expiresAt })
-    for (const [oldest, entry] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries && entry.expiresAt > now) break
-      this.#entries.delete(oldest)
-    }
-  }
-}
-
-/**
- * The expiration (epoch ms) written into an iron seal (`Fe26.2*id*salt*iv*data*expiration*…~2`),
- * or +Infinity when it has none. Only read after the seal was verified, so it is authentic.
- */
-function sealExpiration(raw: string): number {
-  const field = raw.split('~', 1)[0]?.split('*')[5] ?? ''
-  return /^[1-9]\d*$/.test(field) ? Number(field) : Number.POSITIVE_INFINITY
-}
-
-/**
- * Sign-in with Discord, framework-free: login start, callback, silent token
- * refresh and sign-out, all in terms of Cookie / Set-Cookie strings.
+ * Sign-in with Discord, framework-free: login start, callback, reading the session a request's
+ * Cookie header names, sign-out and sign-out everywhere, all in terms of Cookie / Set-Cookie
+ * strings. The sessions themselves live on the server ({@link LoginSessions}).
  */
 export class AuthService {
   readonly #o: AuthServiceOptions
-  readonly #sessions: SessionCache
-  readonly #refreshes = new Map<string, Promise<OAuthTokens>>()
+  /** The server-side sessions (lookup, Discord tokens, ending them, notices of endings). */
+  readonly sessions: LoginSessions
 
   constructor(options: AuthServiceOptions) {
     this.#o = options
-    this.#sessions = new SessionCache(
-      options.sessionCache?.ttlMs ?? 15 * 60_000,
-      options.sessionCache?.maxEntries ?? 20_000,
-      options.now,
-    )
+    this.sessions = new LoginSessions({
+      store: options.store,
+      keys: new SessionKeys(options.secret),
+      oauth: options.oauth,
+      now: options.now,
+      logger: options.logger,
+      ...(options.sessionCache ? { cache: options.sessionCache } : {}),
+      ...(options.maxSessionsPerUser ? { maxPerUser: options.maxSessionsPerUser } : {}),
+    })
   }
 
-  /** Hits, misses and size of the unsealed-session cache. */
-  sessionCacheStats(): { hits: number; misses: number; size: number } {
-    const c = this.#sessions
-    return { hits: c.hits, misses: c.misses, size: c.size }
+  /** Starts listening for sessions ended on other nodes, and the removal of expired ones. */
+  start(): Promise<void> {
+    return this.sessions.start()
+  }
+
+  /** Stops the listening and the removal, and closes the store (its pending writes are flushed). */
+  async stop(): Promise<void> {
+    await this.sessions.stop()
+    await this.#o.store.close()
   }
 
   /** Starts a login: where to redirect, and the login cookie to set. */
@@ -177,14 +108,14 @@ export class AuthService {
   }
 
   /**
-   * Completes a login from the callback URL: checks state against the login
-   * cookie, exchanges the code with the PKCE verifier, reads the user.
+   * Completes a login from the callback URL: checks state against the login cookie, exchanges the
+   * code with the PKCE verifier, reads the user, and starts a server-side session.
    * @throws AppError UNAUTHENTICATED when anything does not match
    */
   async completeLogin(
     callbackUrl: URL,
     cookieHeader: string | null,
-  ): Promise<{ session: SessionData; returnTo: string; setCookies: string[] }> {
+  ): Promise<{ user: SessionUser; sessionId: string; returnTo: string; setCookies: string[] }> {
     const raw = readCookie(cookieHeader, LOGIN_COOKIE)
     const login = raw
       ? LoginStateSchema.safeParse(
@@ -196,120 +127,80 @@ export class AuthService {
     if (!login?.success || !code || !sameString(state, login.data.state)) {
       throw new AppError('UNAUTHENTICATED', { detail: 'login state mismatch' })
     }
-    let session: SessionData
+    let user: SessionUser
+    let tokens: { accessToken: string; refreshToken: string; expiresAt: number }
     try {
-      const tokens = await this.#o.oauth.exchangeCode(code, login.data.verifier)
-      const user = await this.#o.oauth.fetchUser(tokens.accessToken)
-      session = {
-        v: 1,
-        user,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        expiresAt: tokens.expiresAt,
+      const exchanged = await this.#o.oauth.exchangeCode(code, login.data.verifier)
+      user = await this.#o.oauth.fetchUser(exchanged.accessToken)
+      tokens = {
+        accessToken: exchanged.accessToken,
+        refreshToken: exchanged.refreshToken,
+        expiresAt: exchanged.expiresAt,
       }
     } catch (error) {
-      this.#o.logger.warn({ err: describeAuthError(error) }, 'oauth callback failed')
+      this.#o.logger.warn({ err: describeDiscordError(error) }, 'oauth callback failed')
       throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'code exchange failed' })
     }
-    this.#o.logger.info({ userId: session.user.userId }, 'signed in')
+    // Signing in again in this browser replaces its earlier session. Its Discord authorization is
+    // left alone: Discord may revoke a user's whole authorization of the app at once, the one just
+    // granted included.
+    const earlier = this.#sessionIdOf(cookieHeader)
+    if (earlier) await this.sessions.end([earlier], { revokeDiscord: false })
+    const { cookieValue, session } = await this.sessions.create(user, tokens)
+    this.#o.logger.info({ userId: user.userId }, 'signed in')
     return {
-      session,
+      user,
+      sessionId: session.id,
       returnTo: login.data.returnTo,
       // The session cookie goes last: Vite's dev server keeps only the last Set-Cookie of a
       // response, and the login cookie expires by itself within minutes anyway.
-      setCookies: [this.clearCookie(LOGIN_COOKIE, '/auth'), await this.sessionCookie(session)],
+      setCookies: [this.clearCookie(LOGIN_COOKIE, '/auth'), this.sessionCookie(cookieValue)],
     }
   }
 
   /**
-   * Reads and verifies the session cookie (no network). Null when absent, tampered or expired.
-   * A cookie verified in the last 15 minutes is answered from a bounded cache without unsealing.
+   * The session a Cookie header names: from this node's cache, else the store (no Discord call).
+   * When its use was just recorded, `renewCookie` is the session cookie with a fresh lifetime.
    */
-  async readSession(cookieHeader: string | null): Promise<SessionData | null> {
-    const raw = readCookie(cookieHeader, SESSION_COOKIE)
-    if (!raw) return null
-    const key = SessionCache.key(raw)
-    const cached = this.#sessions.get(key)
-    if (cached) return cached
-    try {
-      const parsed = SessionDataSchema.safeParse(
-        await unsealData(raw, { password: this.#o.secret, ttl: SESSION_TTL_S }),
-      )
-      if (!parsed.success) return null
-      this.#sessions.set(key, raw, parsed.data)
-      return parsed.data
-    } catch {
-      return null
-    }
+  async readSession(cookieHeader: string | null): Promise<CookieSession> {
+    const value = readCookie(cookieHeader, SESSION_COOKIE)
+    const found = await this.sessions.lookup(value)
+    return found.state === 'active' && found.renewed && value
+      ? { ...found, renewCookie: this.sessionCookie(value) }
+      : found
   }
 
   /**
-   * Returns a session whose access token is good for a while, refreshing it
-   * silently when it is about to expire. `setCookie` is set when the cookie must
-   * be rewritten.
-   * @throws AppError UNAUTHENTICATED when the refresh fails (the caller clears the cookie)
+   * Signs out: ends the session on every node at once (its sockets close) and revokes its Discord
+   * authorization (best effort). Returns the Set-Cookie value that clears the cookie.
    */
-  async ensureFresh(
-    session: SessionData,
-  ): Promise<{ session: SessionData; setCookie: string | null }> {
-    if (session.expiresAt - this.#o.now() > REFRESH_MARGIN_MS) return { session, setCookie: null }
-    try {
-      const tokens = await this.#refreshOnce(session.refreshToken)
-      const next: SessionData = {
-        ...session,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        expiresAt: tokens.expiresAt,
-      }
-      this.#o.logger.debug({ userId: session.user.userId }, 'refreshed discord token')
-      return { session: next, setCookie: await this.sessionCookie(next) }
-    } catch (error) {
-      this.#o.logger.info(
-        { userId: session.user.userId, err: describeAuthError(error) },
-        'token refresh failed',
-      )
-      throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'refresh failed' })
-    }
-  }
-
-  /**
-   * Refresh tokens are single-use: two requests refreshing the same session at once
-   * (two tabs, a loader and an action) would sign the user out with invalid_grant.
-   * Concurrent and slightly later callers with the same refresh token share one
-   * refresh and its result for REFRESH_SHARE_MS.
-   */
-  #refreshOnce(refreshToken: string): Promise<OAuthTokens> {
-    const pending = this.#refreshes.get(refreshToken)
-    if (pending) return pending
-    const refresh = this.#o.oauth.refresh(refreshToken)
-    this.#refreshes.set(refreshToken, refresh)
-    const forget = () => this.#refreshes.delete(refreshToken)
-    refresh.then(
-      () => setTimeout(forget, REFRESH_SHARE_MS).unref(),
-      () => forget(),
-    )
-    return refresh
-  }
-
-  /** Signs out: revokes the Discord authorization (best effort) and returns the clearing cookie. */
   async logout(cookieHeader: string | null): Promise<string> {
-    const session = await this.readSession(cookieHeader)
-    if (session) {
-      try {
-        await this.#o.oauth.revoke(session.refreshToken)
-      } catch (error) {
-        this.#o.logger.warn({ err: describeAuthError(error) }, 'token revoke failed')
-      }
-      this.#o.logger.info({ userId: session.user.userId }, 'signed out')
+    const id = this.#sessionIdOf(cookieHeader)
+    if (id) {
+      const [ended] = await this.sessions.end([id], { revokeDiscord: true })
+      if (ended) this.#o.logger.info({ userId: ended.user.userId }, 'signed out')
     }
     return this.clearCookie(SESSION_COOKIE)
   }
 
-  /** The Set-Cookie value holding `session`. */
-  async sessionCookie(session: SessionData): Promise<string> {
-    const sealed = await sealData(session, { password: this.#o.secret, ttl: SESSION_TTL_S })
-    return serializeCookie(SESSION_COOKIE, sealed, {
-      maxAge: SESSION_TTL_S - 60,
+  /**
+   * Signs out everywhere: ends every session of the signed-in user, on every node and in every
+   * browser, and revokes their Discord authorizations (best effort). Returns the clearing cookie.
+   */
+  async logoutEverywhere(cookieHeader: string | null): Promise<string> {
+    const found = await this.readSession(cookieHeader)
+    if (found.state === 'active') {
+      const userId = found.session.user.userId
+      const ended = await this.sessions.endUser(userId, { revokeDiscord: true })
+      this.#o.logger.info({ userId, sessions: ended.length }, 'signed out everywhere')
+    }
+    return this.clearCookie(SESSION_COOKIE)
+  }
+
+  /** The Set-Cookie value holding a session cookie value. */
+  sessionCookie(cookieValue: string): string {
+    return serializeCookie(SESSION_COOKIE, cookieValue, {
+      maxAge: SESSION_COOKIE_TTL_S,
       secure: this.#o.secureCookies,
     })
   }
@@ -318,10 +209,15 @@ export class AuthService {
   clearCookie(name: string, path = '/'): string {
     return serializeCookie(name, '', { maxAge: 0, path, secure: this.#o.secureCookies })
   }
+
+  /** The id of the session a Cookie header names, live or not (null when it names none of ours). */
+  #sessionIdOf(cookieHeader: string | null): string | null {
+    return this.sessions.idOf(readCookie(cookieHeader, SESSION_COOKIE))
+  }
 }
 
 /** The public part of a session. */
-export function sessionUser(session: SessionData): SessionUser {
+export function sessionUser(session: { user: SessionUser }): SessionUser {
   return { ...session.user }
 }
 
@@ -329,12 +225,4 @@ function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
-}
-
-function describeAuthError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    const status = (error as { status?: unknown }).status
-    return { name: error.name, status }
-  }
-  return { error: typeof error }
 }

@@ -17,8 +17,11 @@ import { releaseUpgradeRequest } from './upgrade-request'
 export interface PresenceHooksDeps {
   sockets: SocketRegistry
   subscriptions: RoomSubscriptions
-  /** Reads the signed-in user from the upgrade request (the session cookie); null = 401. */
-  authenticate: (request: Request) => Promise<SessionUser | null>
+  /**
+   * Reads the signed-in user from the upgrade request (the session cookie), with the id of their
+   * login session when there is one (its end closes the socket); null = 401.
+   */
+  authenticate: (request: Request) => Promise<SocketUser | null>
   /** The only Origin an upgrade may come from (the origin of PUBLIC_URL). */
   expectedOrigin: string
   /** Invalid frames a socket may send before it is closed with 4002. */
@@ -27,6 +30,9 @@ export interface PresenceHooksDeps {
   now: () => number
   logger: Logger
 }
+
+/** Who opens a socket: the user, and the login session they opened it with. */
+export type SocketUser = SessionUser & { sessionId?: string }
 
 function isSessionUser(value: unknown): value is SessionUser {
   return (
@@ -123,24 +129,26 @@ export function createPresenceHooks(deps: PresenceHooksDeps): Partial<Hooks> {
       if (request.headers.get('origin') !== deps.expectedOrigin) {
         return new Response('Forbidden origin', { status: 403 })
       }
-      let user: SessionUser | null
+      let found: SocketUser | null
       try {
-        user = await deps.authenticate(request)
+        found = await deps.authenticate(request)
       } catch (error) {
         logger.warn({ err: error }, 'presence authentication failed')
-        user = null
+        found = null
       }
-      if (!user) return new Response('Unauthorized', { status: 401 })
-      return { context: { presenceUser: user } }
+      if (!found) return new Response('Unauthorized', { status: 401 })
+      const { sessionId = null, ...user } = found
+      return { context: { presenceUser: user, presenceSession: sessionId } }
     },
     open(peer) {
       const user = peer.context.presenceUser
+      const sessionId = peer.context.presenceSession
       releaseUpgradeRequest(peer)
       if (!isSessionUser(user)) {
         peer.close(PresenceCloseCode.Unauthenticated, 'unauthenticated')
         return
       }
-      sockets.open(peer, user)
+      sockets.open(peer, user, typeof sessionId === 'string' ? sessionId : null)
     },
     message(peer, message) {
       const socket = sockets.get(peer)

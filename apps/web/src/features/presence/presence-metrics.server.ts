@@ -10,6 +10,7 @@ export type DropReason =
   | 'too_many_sockets'
   | 'ping_timeout'
   | 'shutting_down'
+  | 'session_ended'
 
 /** Latency percentiles over the most recent samples, in milliseconds. */
 export interface LatencySummary {

@@ -1,15 +1,9 @@
 import type { Hooks } from 'crossws'
 import type { Logger } from 'pino'
-import type {
-  RoomDirectory,
-  RoomEvents,
-  RoomFrameBody,
-  SessionUser,
-  VoicePresence,
-} from '../../server/ports'
+import type { RoomDirectory, RoomEvents, RoomFrameBody, VoicePresence } from '../../server/ports'
 import { type EventBus, type PublishOptions, voiceDedupeKey } from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
-import { createPresenceHooks } from './presence-hooks.server'
+import { createPresenceHooks, type SocketUser } from './presence-hooks.server'
 import { type LatencySummary, PresenceMetrics } from './presence-metrics.server'
 import { DEFAULT_PRESENCE_OPTIONS, type PresenceServiceOptions } from './presence-options'
 import { RoomSubscriptions } from './room-subscriptions.server'
@@ -22,8 +16,11 @@ export interface PresenceServiceDeps {
   rooms: RoomDirectory
   logger: Logger
   config: { PUBLIC_URL: string }
-  /** Reads the signed-in user from the upgrade request (the session cookie); null = 401. */
-  authenticate: (request: Request) => Promise<SessionUser | null>
+  /**
+   * Reads the signed-in user from the upgrade request (the session cookie), with their login
+   * session's id (see {@link PresenceService.endSessions}); null = 401.
+   */
+  authenticate: (request: Request) => Promise<SocketUser | null>
   /** The event bus; defaults to an in-memory bus owned (and closed) by the service. */
   bus?: EventBus
   options?: Partial<PresenceServiceOptions>
@@ -47,6 +44,10 @@ export interface PresenceService extends RoomEvents {
   health(): PresenceHealth
   /** Prometheus text exposition of the presence metrics. */
   metricsText(): Promise<string>
+  /** The login sessions with sockets open on this node. */
+  sessionIds(): string[]
+  /** Closes the sockets of login sessions that ended (4001 Unauthenticated: the page goes to sign in). */
+  endSessions(ids: readonly string[]): void
   /** Closes every socket (4012), stops timers and listeners, and closes an owned bus. */
   stop(): Promise<void>
 }
@@ -121,6 +122,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       latencyMs: metrics.latencySummary(),
     }),
     metricsText: () => metrics.text(),
+    sessionIds: () => sockets.sessionIds(),
+    endSessions: (ids) => sockets.closeSessions(ids),
     async stop() {
       if (stopped) return
       stopped = true

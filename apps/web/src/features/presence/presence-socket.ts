@@ -11,6 +11,8 @@ import type { BusFrame } from './event-bus'
 export interface PresenceSocket {
   readonly peer: Peer
   readonly user: SessionUser
+  /** The login session it was opened with (null when the authenticator names none): its end closes the socket. */
+  readonly sessionId: string | null
   /** Its room subscriptions: at most maxSubscriptionsPerSocket (8), usually one; a list is lighter than a Map. */
   readonly subs: RoomSubscription[]
   /** Its message rate limit. */

@@ -58,6 +58,8 @@ export class SocketRegistry {
   readonly #sockets = new Map<Peer, PresenceSocket>()
   /** Each user's sockets, oldest first. */
   readonly #byUser = new Map<string, PresenceSocket[]>()
+  /** The sockets of each login session, so that ending a session closes them. */
+  readonly #bySession = new Map<string, Set<PresenceSocket>>()
   /** Sockets by ping group (see the ping timer). */
   readonly #pingSlots: Set<PresenceSocket>[]
   readonly #pingTimer: ReturnType<typeof setInterval>
@@ -101,11 +103,15 @@ export class SocketRegistry {
     return this.#sockets.get(peer)
   }
 
-  /** Registers a new socket of `user`; beyond the per-user limit, their oldest socket gives way. */
-  open(peer: Peer, user: SessionUser): PresenceSocket {
+  /**
+   * Registers a new socket of `user` (opened with login session `sessionId`, if known); beyond the
+   * per-user limit, their oldest socket gives way.
+   */
+  open(peer: Peer, user: SessionUser, sessionId: string | null = null): PresenceSocket {
     const socket: PresenceSocket = {
       peer,
       user,
+      sessionId,
       subs: [],
       bucket: new TokenBucket(this.#opts.ratePerSecond, this.#opts.rateBurst, monotonicNow),
       badFrames: 0,
@@ -123,6 +129,11 @@ export class SocketRegistry {
     }
     mine.push(socket)
     this.#byUser.set(user.userId, mine)
+    if (sessionId !== null) {
+      const ofSession = this.#bySession.get(sessionId) ?? new Set<PresenceSocket>()
+      ofSession.add(socket)
+      this.#bySession.set(sessionId, ofSession)
+    }
     this.#sockets.set(peer, socket)
     this.#pingSlots[socket.pingSlot]?.add(socket)
     this.#nextSlot = (this.#nextSlot + 1) % this.#pingSlots.length
@@ -206,7 +217,28 @@ export class SocketRegistry {
       mine.splice(index, 1)
       if (mine.length === 0) this.#byUser.delete(socket.user.userId)
     }
+    if (socket.sessionId !== null) {
+      const ofSession = this.#bySession.get(socket.sessionId)
+      ofSession?.delete(socket)
+      if (ofSession?.size === 0) this.#bySession.delete(socket.sessionId)
+    }
     this.#pingSlots[socket.pingSlot]?.delete(socket)
+  }
+
+  /** The login sessions that have sockets open here. */
+  sessionIds(): string[] {
+    return [...this.#bySession.keys()]
+  }
+
+  /** Closes the sockets of login sessions that ended (4001: the page sends the user to sign in). */
+  closeSessions(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) {
+      const sockets = this.#bySession.get(id)
+      if (!sockets) continue
+      for (const socket of [...sockets]) {
+        this.drop(socket, PresenceCloseCode.Unauthenticated, 'session_ended', 'session ended')
+      }
+    }
   }
 
   /** Stops the pings and closes every socket with 4012 (the clients reconnect and resume). */

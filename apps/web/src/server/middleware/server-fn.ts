@@ -2,7 +2,7 @@ import type { AppErrorBody } from '@repo/discord-integration/contracts'
 import { isNotFound, isRedirect } from '@tanstack/react-router'
 import { createMiddleware } from '@tanstack/react-start'
 import { appendResponseHeader, getRequestHeader } from '@tanstack/react-start/server'
-import { readSessionUser, requireActor } from '../../features/auth/session.server'
+import { actAsCaller, readSessionUser } from '../../features/auth/session.server'
 import { errorFromResponse, errorResponse, isPublicError } from '../../lib/server-fn-errors'
 import { toAppError } from '../app-error'
 import { getLogger } from '../logger.server'
@@ -53,26 +53,32 @@ function errorBody(error: unknown): AppErrorBody {
 }
 
 const cookieHeader = () => getRequestHeader('cookie') ?? null
+const setCookie = (value: string) => appendResponseHeader('set-cookie', value)
 
 /**
- * For server functions that need a signed-in caller: `context.actor` (from the session cookie,
- * with a fresh Discord token) plus the runtime's parts (withRuntime), after taking one call from
- * the caller's rate limit. Signed out: UNAUTHENTICATED; a failed token refresh also clears the
- * session cookie; over the limit: RATE_LIMITED with `retryAfter`.
+ * For server functions that need a signed-in caller: `context.actor` (from the server-side session
+ * the cookie names, with a fresh Discord token) plus the runtime's parts (withRuntime), after
+ * taking one call from the caller's rate limit. No session cookie: UNAUTHENTICATED; a session that
+ * ended (signed out, here or everywhere; expired): SESSION_EXPIRED; Discord refused the caller's
+ * authorization (renewing the token, or in the function itself): DISCORD_AUTH_REVOKED, and the
+ * session is ended. These three clear the session cookie. Over the limit: RATE_LIMITED with
+ * `retryAfter`.
  */
 export const signedIn = createMiddleware({ type: 'function' })
   .middleware([typedErrors, withRuntime])
-  .server(async ({ context, next }) => {
-    const actor = await requireActor(context.auth, cookieHeader(), (value) =>
-      appendResponseHeader('set-cookie', value),
-    )
-    context.callerLimit.take(actor.userId)
-    return next({ context: { actor } })
-  })
+  .server(async ({ context, next }) =>
+    actAsCaller(context.auth, cookieHeader(), setCookie, async (actor) => {
+      context.callerLimit.take(actor.userId)
+      return next({ context: { actor } })
+    }),
+  )
 
-/** For server functions that also work signed out: `context.user` is the signed-in user or null. */
+/**
+ * For server functions that also work signed out: `context.user` is the signed-in user or null
+ * (the session cookie is renewed when the session's use is recorded).
+ */
 export const maybeSignedIn = createMiddleware({ type: 'function' })
   .middleware([typedErrors, withRuntime])
   .server(async ({ context, next }) =>
-    next({ context: { user: await readSessionUser(context.auth, cookieHeader()) } }),
+    next({ context: { user: await readSessionUser(context.auth, cookieHeader(), setCookie) } }),
   )

@@ -20,3 +20,17 @@ export function SignOutButton() {
     </form>
   )
 }
+
+/**
+ * "Sign out everywhere": ends every session of the user, in every browser (their live pages go to
+ * sign in). POST, like "Sign out".
+ */
+export function SignOutEverywhereButton() {
+  return (
+    <form method="post" action="/auth/logout-everywhere" className="inline-form">
+      <button type="submit" className="button subtle">
+        Sign out everywhere
+      </button>
+    </form>
+  )
+}
