@@ -1,6 +1,6 @@
 // Revocable sessions in Chromium against the production build and the emulator: a session signed
 // out in one browser ends at once in another that carries the same session (its room page's socket
-// closes with 4001 and the page goes to sign in), "Sign out everywhere" ends every session of the
+// closes with 4001 and the page goes to sign in), "End all sessions" (sign out everywhere) ends every session of the
 // user, a plain "Sign out" leaves the user's other sessions alone, and a cookie copied before a
 // sign-out is refused by a page, a server function and the WebSocket.
 import assert from 'node:assert/strict'
@@ -156,7 +156,7 @@ describe('revocable sessions', { concurrency: false, timeout: 180_000 }, () => {
     assert.equal(await upgradeStatus((await cookieOf(b.context)).header), 101)
   })
 
-  test('"Sign out everywhere" ends every session of the user: the other browser’s socket closes, its next action lands on sign-in', async () => {
+  test('"End all sessions" (sign out everywhere) ends every session of the user: the other browser’s socket closes, its next action lands on sign-in', async () => {
     const a = await signedInContext()
     const b = await signedInContext()
     const room = await roomPage(b.context)
@@ -164,7 +164,7 @@ describe('revocable sessions', { concurrency: false, timeout: 180_000 }, () => {
     const aHeader = (await cookieOf(a.context)).header
     // B's home page, left open: its next action needs a session.
     const home = b.page
-    await a.page.getByRole('button', { name: 'Sign out everywhere' }).click()
+    await a.page.getByRole('button', { name: 'End all sessions' }).click()
     await a.page
       .getByRole('heading', { name: 'You are signed out everywhere' })
       .waitFor({ timeout: TIMEOUT })

@@ -2,7 +2,7 @@ import { createFileRoute } from '@tanstack/react-router'
 import { withRuntime } from '../../server/middleware/runtime'
 
 /**
- * `POST /auth/logout-everywhere`: "Sign out everywhere". Ends every session of the signed-in user,
+ * `POST /auth/logout-everywhere`: the home page's "End all sessions" (sign out everywhere). Ends every session of the signed-in user,
  * in every browser and on every node (their open sockets close with 4001), revokes their Discord
  * authorizations, clears this browser's cookie and shows the signed-out page.
  */

