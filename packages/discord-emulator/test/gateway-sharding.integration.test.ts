@@ -107,6 +107,11 @@ describe('gateway sharding (raw socket)', () => {
     // Discord allows any count that fits, e.g. three shards for five guilds.
     await ready([2, 3])
     expect(emu.control.stats().identifies).toBe(1)
+    // READY carries `shard` only when IDENTIFY sent one (docs events/gateway-events "Ready").
+    emu.control.setSharding({ guildsPerShard: 5 })
+    const plain = await identify(null)
+    const r = await plain.next((f) => f.op === 0 && f.t === E.Ready)
+    expect(r.d).not.toHaveProperty('shard')
   })
 
   it('sends a guild’s events only to the shard that owns it', async () => {

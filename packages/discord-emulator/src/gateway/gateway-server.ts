@@ -163,7 +163,13 @@ export class GatewayServer implements ConnectionHost {
     this.sessions.set(session.id, session)
     conn.session = session
     session.sink = conn
-    const ready = readyPayload(world, session, owned, this.options.resumeUrl())
+    const ready = readyPayload(
+      world,
+      session,
+      d.shard !== undefined,
+      owned,
+      this.options.resumeUrl(),
+    )
     session.dispatch(E.Ready, ready)
     if ((d.intents & I.Guilds) !== 0) {
       // One GUILD_CREATE per guild of this shard; one in an outage gets GUILD_DELETE

@@ -123,12 +123,13 @@ export function forIntents(
 
 /**
  * READY for a new session: the bot user, the guilds of its shard (all unavailable at first, their
- * GUILD_CREATEs follow), the resume URL, `shard` and the application (docs events/gateway-events
- * "Ready").
+ * GUILD_CREATEs follow), the resume URL, the application, and `shard` "if sent when identifying"
+ * (docs events/gateway-events "Ready").
  */
 export function readyPayload(
   world: World,
   session: { id: string; shard: readonly [number, number] },
+  identifiedWithShard: boolean,
   guilds: readonly { id: string }[],
   resumeUrl: string,
 ): GatewayReadyDispatchData {
@@ -140,7 +141,7 @@ export function readyPayload(
     guilds: guilds.map((g) => ({ id: g.id, unavailable: true as const })),
     session_id: session.id,
     resume_gateway_url: resumeUrl,
-    shard: [session.shard[0], session.shard[1]],
+    ...(identifiedWithShard ? { shard: [session.shard[0], session.shard[1]] } : {}),
     application: {
       id: world.botUserId,
       flags: flags as ApplicationFlags,
