@@ -8,8 +8,9 @@
  * How to extend:
  * - A REST route: add `route(method, pattern, auth, handler)` to a `src/rest/routes-*.ts` list
  *   (or a new list registered in `ROUTES` below). Throw `Errors.*` / `formError` for Discord
- *   errors; mutate the world through `World` methods so the right dispatches go out.
- * - A dispatch: emit it from a `World` mutation with the intent bit that gates it.
+ *   errors; find the guild with `requireGuild` / `requireChannel` and mutate it through `Guild`
+ *   methods so the right dispatches go out (to the shard that owns the guild).
+ * - A dispatch: emit it from a `Guild` mutation (`guild.emit`) with the intent bit that gates it.
  * - A fault knob: add it to `GatewayServer` or `FaultStore`, expose it in `createControl` and
  *   `control-routes.ts`, and document it in the README table.
  */
@@ -69,6 +70,17 @@ export interface EmulatorOptions {
   identifyIntervalMs?: number
   /** session_start_limit.total. @defaultValue 1000 */
   sessionStartLimit?: number
+  /**
+   * Most guilds one shard may hold (IDENTIFY over it closes 4011; GET /gateway/bot recommends
+   * enough shards). Overrides the world's `sharding.guildsPerShard`. @defaultValue 2500 (Discord's)
+   */
+  guildsPerShard?: number
+  /**
+   * `session_start_limit.max_concurrency`: identify buckets `shard_id % max_concurrency`, one
+   * IDENTIFY per `identifyIntervalMs` each. Overrides the world's `sharding.maxConcurrency`.
+   * @defaultValue 1
+   */
+  maxConcurrency?: number
   /** Channel caps. @defaultValue `{ channelsPerGuild: 500, channelsPerCategory: 50 }` */
   limits?: { channelsPerGuild?: number; channelsPerCategory?: number }
   /** REST rate limits. @defaultValue `{ route: { limit: 10, windowMs: 1000 }, globalPerSecond: 50 }` */
@@ -125,6 +137,14 @@ function loadSeed(world: WorldSeed | string | undefined): ParsedWorldSeed {
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const seed = loadSeed(options.world)
+  for (const [name, value, max] of [
+    ['guildsPerShard', options.guildsPerShard, Number.MAX_SAFE_INTEGER],
+    ['maxConcurrency', options.maxConcurrency, 1024],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) {
+      throw new EmulatorError('INVALID_INPUT', `${name} must be an integer from 1 to ${max}`)
+    }
+  }
   const limits = {
     channelsPerGuild: options.limits?.channelsPerGuild ?? 500,
     channelsPerCategory: options.limits?.channelsPerCategory ?? 50,
@@ -151,15 +171,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     resumeWindowMs: options.resumeWindowMs ?? 180_000,
     identifyIntervalMs: options.identifyIntervalMs ?? 5000,
     sessionStartLimit: options.sessionStartLimit ?? 1000,
-    maxConcurrency: 1,
     sendLimit: options.gatewaySendLimit ?? { count: 120, windowMs: 60_000 },
     resumeUrl: () => urls.resumeUrl,
     ...(options.onDispatch ? { onDispatch: options.onDispatch } : {}),
     log,
   })
+  const sharding = {
+    ...(options.guildsPerShard !== undefined ? { guildsPerShard: options.guildsPerShard } : {}),
+    ...(options.maxConcurrency !== undefined ? { maxConcurrency: options.maxConcurrency } : {}),
+  }
   const makeWorld = () => {
-    const world = new World(seed, limits)
-    world.onDispatch = (e) => gateway.dispatch(e.t, e.d, e.intent)
+    const world = new World(seed, limits, sharding)
+    world.onDispatch = (e) => gateway.dispatch(e)
     return world
   }
   const rt: Runtime = {

@@ -3,6 +3,7 @@ export type EmulatorErrorCode =
   | 'INVALID_WORLD'
   | 'UNKNOWN_USER'
   | 'UNKNOWN_CHANNEL'
+  | 'UNKNOWN_GUILD'
   | 'INVALID_INPUT'
   | 'NOT_RUNNING'
 

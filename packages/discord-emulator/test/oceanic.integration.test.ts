@@ -1,6 +1,6 @@
 import { ChannelTypes, Client, type ClientOptions, DiscordRESTError } from 'oceanic.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEFAULT_WORLD, type Emulator } from '../src/index.ts'
+import { DEFAULT_WORLD, type Emulator, shardOf } from '../src/index.ts'
 import { startTestEmulator, W, waitFor } from './support/helpers.ts'
 
 /*
@@ -243,5 +243,29 @@ describe('Oceanic.js against the emulator', () => {
     const { c } = await connect({ removeDisallowedIntents: true })
     expect(c.shards.options.intents).toBe(131 & ~2)
     expect(c.guilds.has(W.guild)).toBe(true)
+  })
+
+  it('shards by GET /gateway/bot: each guild arrives on the shard that owns it', async () => {
+    emu = await startTestEmulator({
+      heartbeatIntervalMs: 300,
+      guildsPerShard: 3,
+      maxConcurrency: 2,
+    })
+    for (const name of ['Two', 'Three', 'Four', 'Five']) {
+      emu.control.createGuild({ name: `Table ${name}`, ownerId: W.owner, members: [W.memberA] })
+    }
+    const { c, seen } = await connect({ maxShards: 'auto', concurrency: 'auto' })
+    await waitFor(() => c.guilds.size === 5, 10_000, 'five guilds')
+    expect(c.shards.size).toBe(2)
+    for (const g of emu.control.state().guilds) {
+      expect(c.guildShardMap.get(g.id)).toBe(shardOf(g.id, 2))
+    }
+    const readies = seen.packets.filter((p) => p.t === 'READY')
+    expect(readies.map((p) => (p.d as { shard: number[] }).shard).sort()).toEqual([
+      [0, 2],
+      [1, 2],
+    ])
+    expect(emu.control.stats().identifies).toBe(2)
+    expect(seen.errors).toEqual([])
   })
 })

@@ -8,7 +8,7 @@ import { RateLimiter, tooManyRequests } from '../src/rest/rate-limiter.ts'
 
 describe('gateway session buffer', () => {
   it('returns missed dispatches after seq, or null when gone or bogus', () => {
-    const s = new GatewaySession('id', 1, [0, 1], true, 3)
+    const s = new GatewaySession('id', 1, [0, 1], 3)
     for (let i = 0; i < 5; i++) s.dispatch('VOICE_STATE_UPDATE' as never, i)
     expect(s.missedSince(5)).toEqual([])
     expect(s.missedSince(3)?.map((e) => e.s)).toEqual([4, 5])

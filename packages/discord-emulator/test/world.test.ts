@@ -19,7 +19,7 @@ const newWorld = () => {
   })
   const events: WorldDispatch[] = []
   world.onDispatch = (e) => events.push(e)
-  return { world, events }
+  return { world: world.defaultGuild, events }
 }
 
 describe('snowflakes', () => {

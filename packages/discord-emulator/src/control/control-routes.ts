@@ -10,8 +10,18 @@ type Handler = (c: EmulatorControl, body: Record<string, unknown>) => unknown
 const POST_ROUTES: Record<string, Handler> = {
   '/_emulator/users': (c, b) => c.createUser(b as Parameters<EmulatorControl['createUser']>[0]),
   '/_emulator/voice': (c, b) => c.setVoice(b as Parameters<EmulatorControl['setVoice']>[0]),
-  '/_emulator/members/remove': (c, b) => c.removeMember(b.userId as string),
-  '/_emulator/gateway/close': (c, b) => c.closeGateway(b.code as number),
+  '/_emulator/members/remove': (c, b) =>
+    c.removeMember(b.userId as string, b.guildId as string | undefined),
+  '/_emulator/members': (c, b) => c.addMember(b as Parameters<EmulatorControl['addMember']>[0]),
+  '/_emulator/members/roles': (c, b) =>
+    c.setMemberRoles(b as Parameters<EmulatorControl['setMemberRoles']>[0]),
+  '/_emulator/roles': (c, b) => c.createRole(b as Parameters<EmulatorControl['createRole']>[0]),
+  '/_emulator/guilds': (c, b) => c.createGuild(b as Parameters<EmulatorControl['createGuild']>[0]),
+  '/_emulator/guilds/availability': (c, b) =>
+    c.setGuildAvailable(b as Parameters<EmulatorControl['setGuildAvailable']>[0]),
+  '/_emulator/gateway/sharding': (c, b) => c.setSharding(b),
+  '/_emulator/gateway/close': (c, b) =>
+    c.closeGateway(b.code as number, b.shard as number | undefined),
   '/_emulator/gateway/reconnect': (c) => c.reconnect(),
   '/_emulator/gateway/invalidate': (c, b) => c.invalidate(b.resumable as boolean),
   '/_emulator/gateway/heartbeat-acks': (c, b) => c.setHeartbeatAcks(b.enabled as boolean),

@@ -2,10 +2,24 @@ import { z } from 'zod'
 import { EmulatorError } from '../errors.ts'
 import type { RestFault } from '../rest/faults.ts'
 import type { RestLogEntry, Runtime } from '../runtime.ts'
+import { shardOf } from '../world/sharding.ts'
 import type { VoiceFlags } from '../world/world.ts'
+import {
+  createGuildControl,
+  type GuildControl,
+  type GuildState,
+  guildOf,
+  guildState,
+  type ShardingState,
+  shardingState,
+} from './guild-control.ts'
 import { type ApplicationSetup, createSetupControl, type SetupControl } from './setup-control.ts'
 
-/** Snapshot of the emulated world, for tests, the panel and the app's dev tooling. */
+/**
+ * Snapshot of the emulated world, for tests, the panel and the app's dev tooling. `guildId`,
+ * `guildName`, `botInGuild`, `users[].member`, `channels` and `voiceStates` describe the default
+ * guild (as before there were several); `guilds` lists every guild.
+ */
 export interface EmulatorState {
   guildId: string
   guildName: string
@@ -37,7 +51,22 @@ export interface EmulatorState {
     userLimit: number
   }[]
   voiceStates: ({ userId: string; channelId: string } & Required<VoiceFlags>)[]
+  /** Every guild, the default one first. */
+  guilds: GuildState[]
+  /** The sharding rules in effect and the shard count GET /gateway/bot recommends. */
+  sharding: ShardingState
   stats: EmulatorStats
+}
+
+/** Gateway sessions of one `[shard_id, num_shards]`. */
+export interface ShardStats {
+  shard: [number, number]
+  /** Sessions of this shard still known (live or resumable). */
+  sessions: number
+  /** Of them, sessions with a live connection. */
+  activeSessions: number
+  /** Guilds the bot is in whose events this shard receives. */
+  guildIds: string[]
 }
 
 /** Counters useful to tests. */
@@ -59,15 +88,27 @@ export interface EmulatorStats {
   invalidRequests: number
   sessionStartRemaining: number
   pendingFaults: number
+  /** Guilds the bot is in. */
+  guilds: number
+  /** GET /gateway/bot's `shards` right now. */
+  recommendedShards: number
+  /** Known sessions grouped by shard, ordered by shard count then id. */
+  shards: ShardStats[]
 }
 
 /** Test / dev control surface (also served over HTTP under /_emulator). */
-export interface EmulatorControl extends SetupControl {
+export interface EmulatorControl extends SetupControl, GuildControl {
   state(): EmulatorState
   createUser(input: { username: string; globalName?: string | null }): { id: string }
+  /**
+   * Voice in any guild: the channel names its guild; `channelId: null` leaves voice in `guildId`,
+   * or wherever the user is connected when it is left out.
+   */
   setVoice(input: SetVoiceInput): void
-  removeMember(userId: string): void
-  closeGateway(code: number): void
+  /** Removes a member from `guildId` (default: the default guild). */
+  removeMember(userId: string, guildId?: string): void
+  /** Closes every connection (only those of shard `shard` when given) with `code`. */
+  closeGateway(code: number, shard?: number): void
   reconnect(): void
   invalidate(resumable: boolean): void
   setHeartbeatAcks(enabled: boolean): void
@@ -110,6 +151,7 @@ export const ControlSchemas = {
   setVoice: z.object({
     userId: SnowflakeInput,
     channelId: SnowflakeInput.nullable(),
+    guildId: SnowflakeInput.optional(),
     selfMute: z.boolean().optional(),
     selfDeaf: z.boolean().optional(),
     selfVideo: z.boolean().optional(),
@@ -117,8 +159,9 @@ export const ControlSchemas = {
     mute: z.boolean().optional(),
     deaf: z.boolean().optional(),
   }),
-  removeMember: z.object({ userId: SnowflakeInput }),
+  removeMember: z.object({ userId: SnowflakeInput, guildId: SnowflakeInput.optional() }),
   closeGateway: z.object({
+    shard: z.number().int().min(0).optional(),
     code: z
       .number()
       .int()
@@ -165,6 +208,23 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 
 /** Builds the control handle over a runtime. `resetWorld` rebuilds the world from its seed. */
 export function createControl(rt: Runtime, resetWorld: () => void): EmulatorControl {
+  const shardStats = (): ShardStats[] => {
+    const byShard = new Map<string, ShardStats>()
+    const botGuilds = rt.world.botGuilds().map((g) => g.id)
+    for (const session of rt.gateway.sessions.values()) {
+      const [id, count] = session.shard
+      const key = `${count}:${id}`
+      let entry = byShard.get(key)
+      if (!entry) {
+        const guildIds = botGuilds.filter((g) => shardOf(g, count) === id)
+        entry = { shard: [id, count], sessions: 0, activeSessions: 0, guildIds }
+        byShard.set(key, entry)
+      }
+      entry.sessions++
+      if (session.sink !== null) entry.activeSessions++
+    }
+    return [...byShard.values()].sort((a, b) => a.shard[1] - b.shard[1] || a.shard[0] - b.shard[0])
+  }
   const stats = (): EmulatorStats => {
     const sessions = [...rt.gateway.sessions.values()]
     return {
@@ -180,15 +240,22 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
       invalidRequests: rt.limiter.invalidCount(),
       sessionStartRemaining: rt.gateway.sessionStartLimit().remaining,
       pendingFaults: rt.faults.pending(),
+      guilds: rt.world.botGuilds().length,
+      recommendedShards: shardingState(rt).recommendedShards,
+      shards: shardStats(),
     }
   }
   return {
     ...createSetupControl(rt),
+    ...createGuildControl(rt),
     state() {
       const w = rt.world
+      const g = w.defaultGuild
+      const sharding = shardingState(rt)
+      const others = [...w.guilds.values()].filter((x) => x !== g)
       return {
-        guildId: w.guildId,
-        guildName: w.guildName,
+        guildId: g.id,
+        guildName: g.name,
         botUserId: w.botUserId,
         botToken: w.botToken,
         clientId: w.botUserId,
@@ -197,14 +264,14 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
         webUrl: rt.urls.webUrl,
         gatewayUrl: rt.urls.gatewayUrl,
         resumeGatewayUrl: rt.urls.resumeUrl,
-        botInGuild: w.botInGuild,
+        botInGuild: g.botInGuild,
         application: {
           redirectUris: [...w.application.redirectUris],
           privilegedIntents: [...w.application.privilegedIntents],
           approximateGuildCount: w.application.approximateGuildCount,
         },
-        users: [...w.users.values()].map((u) => ({ ...u, member: w.members.has(u.id) })),
-        channels: [...w.channels.values()].map((c) => ({
+        users: [...w.users.values()].map((u) => ({ ...u, member: g.members.has(u.id) })),
+        channels: [...g.channels.values()].map((c) => ({
           id: c.id,
           name: c.name,
           type: c.type,
@@ -212,7 +279,9 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
           position: c.position,
           userLimit: c.userLimit,
         })),
-        voiceStates: [...w.voice.values()].map(({ sessionId: _s, ...v }) => v),
+        voiceStates: [...g.voice.values()].map(({ sessionId: _s, ...v }) => v),
+        guilds: [g, ...others].map((x) => guildState(x, sharding.recommendedShards)),
+        sharding,
         stats: stats(),
       }
     },
@@ -221,26 +290,32 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
       return { id: rt.world.createUser(d.username, d.globalName ?? null).id }
     },
     setVoice(input) {
-      const { userId, channelId, ...flags } = parse(ControlSchemas.setVoice, input)
+      const { userId, channelId, guildId, ...flags } = parse(ControlSchemas.setVoice, input)
       const w = rt.world
       if (!w.users.has(userId)) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
-      if (channelId !== null && w.channels.get(channelId)?.type !== 2) {
+      if (channelId === null) {
+        const where = guildId === undefined ? [...w.guilds.values()] : [guildOf(rt, guildId)]
+        for (const g of where) if (g.voice.has(userId)) g.setVoice(userId, null)
+        return
+      }
+      const g = w.channelGuild(channelId)
+      const isVoice = g?.channels.get(channelId)?.type === 2
+      if (!g || !isVoice || (guildId !== undefined && g.id !== guildId)) {
         throw new EmulatorError('UNKNOWN_CHANNEL', `${channelId} is not a voice channel`)
       }
-      if (!w.members.has(userId)) {
-        if (channelId === null) return
-        w.addMember(userId)
-      }
-      w.setVoice(userId, channelId, flags)
+      if (!g.members.has(userId)) g.addMember(userId)
+      g.setVoice(userId, channelId, flags)
     },
-    removeMember(userId) {
-      const d = parse(ControlSchemas.removeMember, { userId })
-      if (!rt.world.removeMember(d.userId)) {
+    removeMember(userId, guildId) {
+      const d = parse(ControlSchemas.removeMember, { userId, guildId })
+      const g = guildOf(rt, d.guildId)
+      if (!g.removeMember(d.userId)) {
         throw new EmulatorError('UNKNOWN_USER', `${d.userId} is not a member`)
       }
     },
-    closeGateway(code) {
-      rt.gateway.closeAll(parse(ControlSchemas.closeGateway, { code }).code)
+    closeGateway(code, shard) {
+      const d = parse(ControlSchemas.closeGateway, { code, shard })
+      rt.gateway.closeAll(d.code, d.shard)
     },
     reconnect: () => rt.gateway.reconnectAll(),
     invalidate(resumable) {

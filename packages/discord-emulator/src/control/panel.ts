@@ -8,15 +8,22 @@ export function renderPanel(s: EmulatorState): string {
     const u = s.users.find((x) => x.id === id)
     return u ? esc(u.globalName ?? u.username) : id
   }
-  const voiceChannels = s.channels.filter((c) => c.type === 2)
+  const voiceChannels = s.guilds.flatMap((g) =>
+    g.channels.filter((c) => c.type === 2).map((c) => ({ ...c, guild: g.name })),
+  )
+  const many = s.guilds.length > 1
   const channelOptions = voiceChannels
-    .map((c) => `<option value="${c.id}">${esc(c.name)}</option>`)
+    .map(
+      (c) => `<option value="${c.id}">${many ? `${esc(c.guild)} / ` : ''}${esc(c.name)}</option>`,
+    )
     .join('')
+  const channelName = (id: string) =>
+    voiceChannels.find((c) => c.id === id)?.name ?? s.channels.find((c) => c.id === id)?.name
   const userRows = s.users
     .filter((u) => !u.bot)
     .map((u) => {
-      const v = s.voiceStates.find((x) => x.userId === u.id)
-      const where = v ? esc(s.channels.find((c) => c.id === v.channelId)?.name ?? v.channelId) : '—'
+      const v = s.guilds.flatMap((g) => g.voiceStates).find((x) => x.userId === u.id)
+      const where = v ? esc(channelName(v.channelId) ?? v.channelId) : '—'
       return `<tr><td>${esc(u.globalName ?? u.username)}</td><td><code>${u.id}</code></td>
 <td>${u.member ? 'yes' : 'no'}</td><td>${where}</td>
 <td><select aria-label="Channel for ${esc(u.username)}" id="ch-${u.id}">${channelOptions}</select>
@@ -38,8 +45,20 @@ export function renderPanel(s: EmulatorState): string {
 <td>${c.type === 2 ? `<a href="/channels/${s.guildId}/${c.id}">open</a>` : ''}</td></tr>`,
     )
     .join('')
+  const guildRows = s.guilds
+    .map(
+      (
+        g,
+      ) => `<tr><td>${esc(g.name)}</td><td><code>${g.id}</code></td><td>${g.shard[0]} / ${g.shard[1]}</td>
+<td>${g.botInGuild ? 'yes' : 'no'}</td><td>${g.available ? 'yes' : 'outage'}</td><td>${g.members.length}</td>
+<td><button class="secondary" onclick="call('/_emulator/bot/membership',{guildId:'${g.id}',member:${!g.botInGuild}})">${g.botInGuild ? 'Remove bot' : 'Add bot'}</button>
+<button class="secondary" onclick="call('/_emulator/guilds/availability',{guildId:'${g.id}',available:${!g.available}})">${g.available ? 'Start outage' : 'End outage'}</button></td></tr>`,
+    )
+    .join('')
   const body = `<p>Guild <code>${s.guildId}</code> · bot <code>${s.botUserId}</code> · REST <code>${esc(s.restBase)}</code></p>
 <p>identifies ${s.stats.identifies} · resumes ${s.stats.resumes} · live sessions ${s.stats.activeSessions} · REST requests ${s.stats.restRequests}</p>
+<h2>Guilds</h2><p>${s.sharding.recommendedShards} recommended shard(s), ${s.sharding.guildsPerShard} guilds per shard, max_concurrency ${s.sharding.maxConcurrency}</p>
+<table><tr><th>name</th><th>id</th><th>shard</th><th>bot</th><th>available</th><th>members</th><th></th></tr>${guildRows}</table>
 <h2>Users</h2><table><tr><th>name</th><th>id</th><th>member</th><th>voice</th><th></th></tr>${userRows}</table>
 <p><input id="newuser" aria-label="New username" placeholder="username">
 <button onclick="call('/_emulator/users',{username:document.getElementById('newuser').value})">Create user</button></p>

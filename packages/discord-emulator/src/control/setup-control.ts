@@ -5,6 +5,7 @@ import { EmulatorError } from '../errors.ts'
 import type { Runtime } from '../runtime.ts'
 import { addBotToGuild, removeBotFromGuild, setRolePermissions } from '../world/bot-membership.ts'
 import { deleteOverwrite, putOverwrite } from '../world/channel-ops.ts'
+import { guildOf } from './guild-control.ts'
 
 /*
  * Control calls that change how the bot's application and guild are set up: what a person does in
@@ -23,7 +24,11 @@ export const SetupSchemas = {
       .optional(),
     approximateGuildCount: z.number().int().min(0).optional(),
   }),
-  setBotMembership: z.object({ member: z.boolean(), permissions: Bitfield.optional() }),
+  setBotMembership: z.object({
+    member: z.boolean(),
+    permissions: Bitfield.optional(),
+    guildId: Snowflake.optional(),
+  }),
   setRolePermissions: z.object({ roleId: Snowflake, permissions: Bitfield }),
   setChannelOverwrite: z.object({
     channelId: Snowflake,
@@ -54,7 +59,10 @@ export interface SetupControl {
   setApplication(input: SetApplicationInput): ApplicationSetup
   /** "Reset Token": the old token gets 401 / 4004 from now on; live connections close with 4004. */
   resetBotToken(): { token: string }
-  /** Installs (GUILD_CREATE) or removes (GUILD_DELETE) the bot; `permissions` sets its managed role. */
+  /**
+   * Installs (GUILD_CREATE) or removes (GUILD_DELETE) the bot in `guildId` (default: the default
+   * guild); `permissions` sets its managed role.
+   */
   setBotMembership(input: SetBotMembershipInput): void
   /** Changes a role's permissions (GUILD_ROLE_UPDATE). */
   setRolePermissions(input: SetRolePermissionsInput): void
@@ -80,10 +88,10 @@ function newBotToken(botId: string): string {
 
 /** Builds the setup control calls over a runtime. */
 export function createSetupControl(rt: Runtime): SetupControl {
-  const channel = (id: string) => {
-    if (!rt.world.channels.has(id)) {
-      throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${id}`)
-    }
+  const channelGuild = (id: string) => {
+    const guild = rt.world.channelGuild(id)
+    if (!guild) throw new EmulatorError('UNKNOWN_CHANNEL', `unknown channel ${id}`)
+    return guild
   }
   return {
     setApplication(input) {
@@ -107,23 +115,22 @@ export function createSetupControl(rt: Runtime): SetupControl {
     },
     setBotMembership(input) {
       const d = parse(SetupSchemas.setBotMembership, input)
+      const guild = guildOf(rt, d.guildId)
       if (d.member) {
-        addBotToGuild(rt.world, d.permissions === undefined ? undefined : BigInt(d.permissions))
+        addBotToGuild(guild, d.permissions === undefined ? undefined : BigInt(d.permissions))
       } else {
-        removeBotFromGuild(rt.world)
+        removeBotFromGuild(guild)
       }
     },
     setRolePermissions(input) {
       const d = parse(SetupSchemas.setRolePermissions, input)
-      if (!rt.world.roles.has(d.roleId)) {
-        throw new EmulatorError('INVALID_INPUT', `unknown role ${d.roleId}`)
-      }
-      setRolePermissions(rt.world, d.roleId, BigInt(d.permissions))
+      const guild = rt.world.roleGuild(d.roleId)
+      if (!guild) throw new EmulatorError('INVALID_INPUT', `unknown role ${d.roleId}`)
+      setRolePermissions(guild, d.roleId, BigInt(d.permissions))
     },
     setChannelOverwrite(input) {
       const d = parse(SetupSchemas.setChannelOverwrite, input)
-      channel(d.channelId)
-      putOverwrite(rt.world, d.channelId, {
+      putOverwrite(channelGuild(d.channelId), d.channelId, {
         id: d.id,
         type: d.type,
         allow: BigInt(d.allow),
@@ -132,8 +139,7 @@ export function createSetupControl(rt: Runtime): SetupControl {
     },
     deleteChannelOverwrite(input) {
       const d = parse(SetupSchemas.deleteChannelOverwrite, input)
-      channel(d.channelId)
-      deleteOverwrite(rt.world, d.channelId, d.id)
+      deleteOverwrite(channelGuild(d.channelId), d.channelId, d.id)
     },
   }
 }

@@ -31,7 +31,9 @@ export function handleRequestMembers(
     return
   }
   const d = parsed.data
-  if (d.guild_id !== world.guildId) return
+  const guild = world.guild(d.guild_id)
+  // A guild the bot is not in, or that another shard owns, gets no answer.
+  if (!guild?.botInGuild || !session.owns(guild.id)) return
   const all = d.user_ids === undefined && d.query === '' && (d.limit ?? 0) === 0
   if (all && (session.intents & I.GuildMembers) === 0) {
     conn.close(C.DisallowedIntents, 'Disallowed intent(s).')
@@ -55,20 +57,20 @@ export function handleRequestMembers(
   const notFound: string[] = []
   if (d.user_ids !== undefined) {
     const wanted = Array.isArray(d.user_ids) ? d.user_ids : [d.user_ids]
-    ids = wanted.filter((id) => world.members.has(id))
-    for (const id of wanted) if (!world.members.has(id)) notFound.push(id)
+    ids = wanted.filter((id) => guild.members.has(id))
+    for (const id of wanted) if (!guild.members.has(id)) notFound.push(id)
   } else {
     const q = (d.query ?? '').toLowerCase()
     const limit = all ? Number.POSITIVE_INFINITY : Math.min(d.limit || 100, 100)
-    ids = [...world.members.keys()]
+    ids = [...guild.members.keys()]
       .filter((id) => world.users.get(id)?.username.toLowerCase().startsWith(q))
       .slice(0, limit)
   }
-  const members = ids.map((id) => world.apiMember(id)).filter((m) => m !== null)
+  const members = ids.map((id) => guild.apiMember(id)).filter((m) => m !== null)
   const chunkCount = Math.max(1, Math.ceil(members.length / 1000))
   for (let i = 0; i < chunkCount; i++) {
     session.dispatch(E.GuildMembersChunk, {
-      guild_id: world.guildId,
+      guild_id: guild.id,
       members: members.slice(i * 1000, (i + 1) * 1000),
       chunk_index: i,
       chunk_count: chunkCount,
@@ -85,7 +87,7 @@ export function handleRequestMembers(
 export function handleVoiceUpdate(
   world: World,
   conn: GatewayConnection,
-  _session: GatewaySession,
+  session: GatewaySession,
   raw: unknown,
 ): void {
   const parsed = VoiceUpdateSchema.safeParse(raw)
@@ -94,19 +96,20 @@ export function handleVoiceUpdate(
     return
   }
   const d = parsed.data
-  if (d.guild_id !== world.guildId) return
+  const guild = world.guild(d.guild_id)
+  if (!guild?.botInGuild || !session.owns(guild.id)) return
   const bot = world.botUserId
   if (d.channel_id === null) {
-    world.setVoice(bot, null)
+    guild.setVoice(bot, null)
     return
   }
-  const channel = world.channels.get(d.channel_id)
+  const channel = guild.channels.get(d.channel_id)
   if (channel?.type !== 2) return
-  const perms = world.channelPermissions(bot, channel.id)
+  const perms = guild.channelPermissions(bot, channel.id)
   if (!has(perms, P.ViewChannel | P.Connect)) return
-  const full = channel.userLimit > 0 && world.occupants(channel.id).length >= channel.userLimit
+  const full = channel.userLimit > 0 && guild.occupants(channel.id).length >= channel.userLimit
   if (full && !has(perms, P.MoveMembers)) return
-  world.setVoice(bot, channel.id, { selfMute: d.self_mute, selfDeaf: d.self_deaf })
+  guild.setVoice(bot, channel.id, { selfMute: d.self_mute, selfDeaf: d.self_deaf })
 }
 
 /**
@@ -126,11 +129,12 @@ export function handleRequestChannelInfo(
     return
   }
   const { guild_id: guildId, fields } = parsed.data
-  if (guildId !== world.guildId || !world.botInGuild) return
-  const channels = [...world.channels.values()]
+  const guild = world.guild(guildId)
+  if (!guild?.botInGuild || !session.owns(guildId)) return
+  const channels = [...guild.channels.values()]
     .filter((c) => c.type === 2)
     .map((c) => {
-      const started = world.voiceStartedAt.get(c.id)
+      const started = guild.voiceStartedAt.get(c.id)
       return {
         id: c.id,
         ...(fields.includes('status') ? { status: null } : {}),

@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
-  type ApplicationFlags,
   GatewayCloseCodes as C,
   GatewayDispatchEvents as E,
   type GatewayGuildCreateDispatchData,
-  type GatewayReadyDispatchData,
   GatewayIntentBits as I,
 } from 'discord-api-types/v10'
 import { WebSocketServer } from 'ws'
 import type { Logger } from '../log.ts'
-import { applicationFlags } from '../world/application.ts'
+import { shardOf } from '../world/sharding.ts'
+import type { WorldDispatch } from '../world/types.ts'
 import type { World } from '../world/world.ts'
 import {
   handleRequestChannelInfo,
@@ -19,7 +18,14 @@ import {
   handleVoiceUpdate,
 } from './client-requests.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
-import { forIntents, IdentifySchema, identifyRefusal, ResumeSchema } from './payloads.ts'
+import { IdentifyLimits } from './identify-limits.ts'
+import {
+  forIntents,
+  IdentifySchema,
+  identifyRefusal,
+  ResumeSchema,
+  readyPayload,
+} from './payloads.ts'
 import { GatewaySession } from './session.ts'
 
 /** Gateway settings. */
@@ -28,7 +34,6 @@ export interface GatewayOptions {
   resumeWindowMs: number
   identifyIntervalMs: number
   sessionStartLimit: number
-  maxConcurrency: number
   sendLimit: { count: number; windowMs: number }
   /** ws:// URL handed out in READY's resume_gateway_url. */
   resumeUrl: () => string
@@ -58,18 +63,16 @@ export class GatewayServer implements ConnectionHost {
   heartbeats = 0
   /** WebSockets opened on each origin since start (or reset). */
   readonly originConnections: Record<GatewayOrigin, number> = { gateway: 0, resume: 0 }
-  startRemaining: number
-  startResetAt = Date.now() + 86_400_000
+  readonly limits: IdentifyLimits
   #acks = true
   #refuseUntil = 0
-  #lastIdentify = new Map<number, number>()
   readonly lastAllMembersRequest = new Map<string, number>()
 
   constructor(
     private readonly world: () => World,
     readonly options: GatewayOptions,
   ) {
-    this.startRemaining = options.sessionStartLimit
+    this.limits = new IdentifyLimits(options.sessionStartLimit, options.identifyIntervalMs)
   }
 
   get heartbeatIntervalMs() {
@@ -84,16 +87,7 @@ export class GatewayServer implements ConnectionHost {
 
   /** Remaining identifies and time to reset, as GET /gateway/bot reports them. */
   sessionStartLimit() {
-    if (Date.now() >= this.startResetAt) {
-      this.startRemaining = this.options.sessionStartLimit
-      this.startResetAt = Date.now() + 86_400_000
-    }
-    return {
-      total: this.options.sessionStartLimit,
-      remaining: this.startRemaining,
-      reset_after: Math.max(0, this.startResetAt - Date.now()),
-      max_concurrency: this.options.maxConcurrency,
-    }
+    return this.limits.sessionStartLimit(this.world().sharding.maxConcurrency)
   }
 
   /**
@@ -144,56 +138,51 @@ export class GatewayServer implements ConnectionHost {
       return
     }
     const shard = d.shard ?? [0, 1]
-    const bucket = shard[0] % this.options.maxConcurrency
-    const now = Date.now()
-    const last = this.#lastIdentify.get(bucket) ?? 0
-    if (now - last < this.options.identifyIntervalMs) {
-      // Over max_concurrency: Discord answers op 9 (not resumable).
+    // Sharding formula: shard_id = (guild_id >> 22) % num_shards (docs events/gateway "Sharding").
+    const botGuilds = world.botGuilds()
+    const owned = botGuilds.filter((g) => shardOf(g.id, shard[1]) === shard[0])
+    if (owned.length > world.sharding.guildsPerShard) {
+      // "The session would have handled too many guilds" (4011 Sharding required).
+      conn.close(C.ShardingRequired, 'Sharding required.')
+      return
+    }
+    // One IDENTIFY per 5 s per bucket `shard_id % max_concurrency` (docs "Max Concurrency").
+    const refused = this.limits.take(shard[0], world.sharding.maxConcurrency)
+    if (refused === 'concurrency') {
+      // Over max_concurrency: Discord answers op 9 (docs events/gateway "Identifying").
       conn.invalidSession(false)
       return
     }
-    this.sessionStartLimit()
-    if (this.startRemaining <= 0) {
+    if (refused === 'quota') {
       // Quota exhausted: Discord terminates sessions and resets the token.
       conn.close(C.AuthenticationFailed, 'Authentication failed.')
       return
     }
-    this.startRemaining--
-    this.#lastIdentify.set(bucket, now)
     this.identifies++
-    // sharding formula: shard_id = (guild_id >> 22) % num_shards (docs events/gateway "Sharding")
-    const ownsGuild = Number((BigInt(world.guildId) >> 22n) % BigInt(shard[1])) === shard[0]
-    const session = new GatewaySession(
-      randomBytes(16).toString('hex'),
-      d.intents,
-      shard,
-      ownsGuild,
-      5000,
-    )
+    const session = new GatewaySession(randomBytes(16).toString('hex'), d.intents, shard, 5000)
     this.sessions.set(session.id, session)
     conn.session = session
     session.sink = conn
-    const inGuild = ownsGuild && world.botInGuild
-    const flags = applicationFlags(world.application)
-    const ready = {
-      v: 10,
-      // READY's user object includes the (for a bot, null) email (docs events/gateway-events "Ready").
-      user: { ...world.apiUser(world.botUserId)!, verified: true, mfa_enabled: false, email: null },
-      guilds: inGuild ? [{ id: world.guildId, unavailable: true }] : [],
-      session_id: session.id,
-      resume_gateway_url: this.options.resumeUrl(),
-      shard: [shard[0], shard[1]],
-      application: {
-        id: world.botUserId,
-        flags: flags as ApplicationFlags,
-        flags_new: String(flags),
-      },
-    } satisfies GatewayReadyDispatchData
+    const ready = readyPayload(
+      world,
+      session,
+      d.shard !== undefined,
+      owned,
+      this.options.resumeUrl(),
+    )
     session.dispatch(E.Ready, ready)
-    if (inGuild && (d.intents & I.Guilds) !== 0) {
-      session.dispatch(E.GuildCreate, forIntents(world.guildCreate(), d.intents))
+    if ((d.intents & I.Guilds) !== 0) {
+      // One GUILD_CREATE per guild of this shard; one in an outage gets GUILD_DELETE
+      // `unavailable: true` instead (docs events/gateway-events "Guild Create").
+      for (const g of owned) {
+        if (g.available) session.dispatch(E.GuildCreate, forIntents(g.guildCreate(), d.intents))
+        else session.dispatch(E.GuildDelete, { id: g.id, unavailable: true })
+      }
     }
-    this.options.log.info({ session: session.id, intents: d.intents }, 'identified')
+    this.options.log.info(
+      { session: session.id, intents: d.intents, shard, guilds: owned.length },
+      'identified',
+    )
   }
 
   resume(conn: GatewayConnection, raw: unknown): void {
@@ -275,14 +264,17 @@ export class GatewayServer implements ConnectionHost {
   }
 
   /**
-   * Fans a world dispatch out to every session whose intents allow it and whose shard owns the
-   * guild (every world event is a guild event), while the bot is in the guild.
+   * Fans a guild's dispatch out to every session whose intents allow it and whose shard owns the
+   * guild, while the bot is in the guild (its own removal, GUILD_DELETE, excepted) and the guild is
+   * available (the outage's GUILD_DELETE and the GUILD_CREATE that ends it excepted).
    */
-  dispatch(t: E, d: unknown, intent: number): void {
-    // A bot outside the guild hears nothing from it (its own removal, GUILD_DELETE, excepted).
-    if (t !== E.GuildDelete && !this.world().botInGuild) return
+  dispatch(event: WorldDispatch): void {
+    const { t, d, intent, guildId } = event
+    const guild = this.world().guild(guildId)
+    const membership = t === E.GuildDelete || t === E.GuildCreate
+    if (!membership && (!guild?.botInGuild || !guild.available)) return
     for (const session of this.sessions.values()) {
-      if (!session.ownsGuild) continue
+      if (!session.owns(guildId)) continue
       if (intent !== 0 && (session.intents & intent) === 0) continue
       session.dispatch(
         t,
@@ -293,8 +285,12 @@ export class GatewayServer implements ConnectionHost {
 
   // ---- fault injection -----------------------------------------------------------------------
 
-  closeAll(code: number): void {
-    for (const conn of [...this.connections]) conn.close(code, 'Closed by the emulator')
+  /** Closes every connection (of shard `shardId` only, when given) with `code`. */
+  closeAll(code: number, shardId?: number): void {
+    for (const conn of [...this.connections]) {
+      if (shardId !== undefined && conn.session?.shard[0] !== shardId) continue
+      conn.close(code, 'Closed by the emulator')
+    }
   }
 
   reconnectAll(): void {
@@ -345,7 +341,6 @@ export class GatewayServer implements ConnectionHost {
     this.restart()
     this.#acks = true
     this.#refuseUntil = 0
-    this.#lastIdentify.clear()
     this.lastAllMembersRequest.clear()
     this.identifies = 0
     this.resumes = 0
@@ -353,8 +348,7 @@ export class GatewayServer implements ConnectionHost {
     this.heartbeats = 0
     this.originConnections.gateway = 0
     this.originConnections.resume = 0
-    this.startRemaining = this.options.sessionStartLimit
-    this.startResetAt = Date.now() + 86_400_000
+    this.limits.reset()
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,13 @@
 import {
+  type ApplicationFlags,
   GatewayCloseCodes as C,
   type GatewayGuildCreateDispatchData,
   GatewayIntentBits,
+  type GatewayReadyDispatchData,
 } from 'discord-api-types/v10'
 import { z } from 'zod'
+import { applicationFlags } from '../world/application.ts'
+import { isValidShard } from '../world/sharding.ts'
 import type { World } from '../world/world.ts'
 
 /** Every intent bit Discord defines. */
@@ -69,8 +73,7 @@ export function identifyRefusal(
   if ((d.intents & privileged & ~enabled) !== 0) {
     return { code: C.DisallowedIntents, reason: 'Disallowed intent(s).' }
   }
-  const [id, count] = d.shard ?? [0, 1]
-  if (count < 1 || id < 0 || id >= count) return { code: C.InvalidShard, reason: 'Invalid shard.' }
+  if (!isValidShard(d.shard ?? [0, 1])) return { code: C.InvalidShard, reason: 'Invalid shard.' }
   return null
 }
 
@@ -113,5 +116,36 @@ export function forIntents(
   intents: number,
 ): GatewayGuildCreateDispatchData {
   if ((intents & GatewayIntentBits.GuildVoiceStates) !== 0) return guild
+  // An unavailable guild (`{id, unavailable: true}`) has no voice states to hide.
+  if (!('voice_states' in guild)) return guild
   return { ...guild, voice_states: [] }
+}
+
+/**
+ * READY for a new session: the bot user, the guilds of its shard (all unavailable at first, their
+ * GUILD_CREATEs follow), the resume URL, the application, and `shard` "if sent when identifying"
+ * (docs events/gateway-events "Ready").
+ */
+export function readyPayload(
+  world: World,
+  session: { id: string; shard: readonly [number, number] },
+  identifiedWithShard: boolean,
+  guilds: readonly { id: string }[],
+  resumeUrl: string,
+): GatewayReadyDispatchData {
+  const flags = applicationFlags(world.application)
+  return {
+    v: 10,
+    // READY's user object includes the (for a bot, null) email (docs events/gateway-events "Ready").
+    user: { ...world.apiUser(world.botUserId)!, verified: true, mfa_enabled: false, email: null },
+    guilds: guilds.map((g) => ({ id: g.id, unavailable: true as const })),
+    session_id: session.id,
+    resume_gateway_url: resumeUrl,
+    ...(identifiedWithShard ? { shard: [session.shard[0], session.shard[1]] } : {}),
+    application: {
+      id: world.botUserId,
+      flags: flags as ApplicationFlags,
+      flags_new: String(flags),
+    },
+  } satisfies GatewayReadyDispatchData
 }

@@ -1,4 +1,5 @@
 import type { GatewayDispatchEvents } from 'discord-api-types/v10'
+import { shardOf } from '../world/sharding.ts'
 
 /** One buffered dispatch of a gateway session. */
 export interface BufferedDispatch {
@@ -26,10 +27,13 @@ export class GatewaySession {
     readonly id: string,
     readonly intents: number,
     readonly shard: readonly [number, number],
-    /** Whether the guild routes to this session's shard. */
-    readonly ownsGuild: boolean,
     private readonly bufferLimit: number,
   ) {}
+
+  /** Whether a guild's events route to this session's shard (docs events/gateway "Sharding"). */
+  owns(guildId: string): boolean {
+    return shardOf(guildId, this.shard[1]) === this.shard[0]
+  }
 
   /** Numbers and buffers a dispatch, and sends it if a connection is attached. */
   dispatch(t: GatewayDispatchEvents, d: unknown): void {

@@ -67,9 +67,10 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
     return
   }
   const permissions = q.get('permissions') ?? '0'
+  // The guild to install the bot in: `guild_id` (any emulated guild), else the default guild.
+  const target = rt.world.guild(q.get('guild_id') ?? rt.world.guildId)
   if (scopes.includes('bot')) {
-    const wrongGuild = q.has('guild_id') && q.get('guild_id') !== rt.world.guildId
-    if (app.id !== rt.world.botUserId || !/^\d{1,30}$/.test(permissions) || wrongGuild) {
+    if (app.id !== rt.world.botUserId || !/^\d{1,30}$/.test(permissions) || !target) {
       fail('invalid_request', 'Invalid bot authorization request.')
       return
     }
@@ -90,9 +91,9 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
   }
   const cookie = { 'set-cookie': `${USER_COOKIE}=${userId}; Path=/; SameSite=Lax` }
   let installed: Record<string, string> = {}
-  if (scopes.includes('bot')) {
+  if (scopes.includes('bot') && target) {
     // Adding a bot needs Manage Server in the guild (docs resources/application "Server Context").
-    if (!has(rt.world.basePermissions(userId), PermissionFlagsBits.ManageGuild)) {
+    if (!has(target.basePermissions(userId), PermissionFlagsBits.ManageGuild)) {
       sendHtml(
         res,
         403,
@@ -100,11 +101,12 @@ export function handleAuthorize(rt: Runtime, req: IncomingMessage, res: ServerRe
       )
       return
     }
-    addBotToGuild(rt.world, BigInt(permissions))
-    installed = { guild_id: rt.world.guildId, permissions }
+    addBotToGuild(target, BigInt(permissions))
+    installed = { guild_id: target.id, permissions }
   }
   if (redirectUri === null) {
-    const body = `<p><strong>${esc(app.name)}</strong> was added to <strong>${esc(rt.world.guildName)}</strong>.</p>`
+    const where = target?.name ?? ''
+    const body = `<p><strong>${esc(app.name)}</strong> was added to <strong>${esc(where)}</strong>.</p>`
     sendHtml(res, 200, page('Authorized', body), cookie)
     return
   }
@@ -146,9 +148,20 @@ function showPicker(
         `${esc(u.globalName ?? u.username)} <small>@${esc(u.username)}</small></button></li>`,
     )
     .join('')
+  // The bot authorization flow without `guild_id` lets the person pick the server, as Discord's does.
+  const guilds = [
+    rt.world.defaultGuild,
+    ...[...rt.world.guilds.values()].filter((g) => g.id !== rt.world.guildId),
+  ]
+  const guildSelect =
+    scopes.includes('bot') && !q.has('guild_id')
+      ? `<p><label>Add to server <select name="guild_id" aria-label="Add to server">${guilds
+          .map((g) => `<option value="${g.id}">${esc(g.name)}</option>`)
+          .join('')}</select></label></p>`
+      : ''
   const body = `<p><strong>${esc(appName)}</strong> wants to access your account.</p>
 <p>Scopes: ${scopes.map((s) => `<code>${esc(s)}</code>`).join(' ')}</p>
-<form method="get" action="/oauth2/authorize">${hidden}<p>Continue as:</p><ul>${users}</ul></form>
+<form method="get" action="/oauth2/authorize">${hidden}${guildSelect}<p>Continue as:</p><ul>${users}</ul></form>
 <form method="get" action="/oauth2/authorize">${hidden}<button name="deny" value="1">Cancel</button></form>`
   sendHtml(res, 200, page('Authorize', body))
 }

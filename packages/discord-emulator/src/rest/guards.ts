@@ -1,34 +1,38 @@
 import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { z } from 'zod'
+import type { Guild } from '../world/guild.ts'
 import { has } from '../world/permissions.ts'
 import type { ChannelRecord } from '../world/types.ts'
 import { Errors, zodFormError } from './errors.ts'
 import type { RestContext } from './route.ts'
 
 /**
- * 404 10004 unless the path's guild is the emulated one; 403 50001 when the bot is not in it
- * (a guild's sub-resources answer Missing Access to an app outside the guild).
+ * The path's guild: 404 10004 for an unknown one; 403 50001 when the bot is not in it (a guild's
+ * sub-resources answer Missing Access to an app outside the guild).
  */
-export function requireGuild(ctx: RestContext): void {
-  if (ctx.params.guildId !== ctx.rt.world.guildId) throw Errors.unknownGuild()
-  if (!ctx.rt.world.botInGuild) throw Errors.missingAccess()
+export function requireGuild(ctx: RestContext): Guild {
+  const guild = ctx.rt.world.guild(ctx.params.guildId ?? '')
+  if (!guild) throw Errors.unknownGuild()
+  if (!guild.botInGuild) throw Errors.missingAccess()
+  return guild
 }
 
-/** The path's channel, or 404 10003; 403 50001 when the bot cannot see it. */
-export function requireChannel(ctx: RestContext): ChannelRecord {
-  const channel = ctx.rt.world.channels.get(ctx.params.channelId ?? '')
-  if (!channel) throw Errors.unknownChannel()
-  const perms = ctx.rt.world.channelPermissions(ctx.rt.world.botUserId, channel.id)
+/** The path's channel and its guild, or 404 10003; 403 50001 when the bot cannot see it. */
+export function requireChannel(ctx: RestContext): { guild: Guild; channel: ChannelRecord } {
+  const id = ctx.params.channelId ?? ''
+  const guild = ctx.rt.world.channelGuild(id)
+  const channel = guild?.channels.get(id)
+  if (!guild || !channel) throw Errors.unknownChannel()
+  const perms = guild.channelPermissions(guild.botUserId, channel.id)
   if (!has(perms, P.ViewChannel)) throw Errors.missingAccess()
-  return channel
+  return { guild, channel }
 }
 
 /** 403 50013 unless the bot holds `needed` in the channel (or guild-wide when no channel). */
-export function requireBotPermission(ctx: RestContext, needed: bigint, channelId?: string): void {
-  const world = ctx.rt.world
+export function requireBotPermission(guild: Guild, needed: bigint, channelId?: string): void {
   const perms = channelId
-    ? world.channelPermissions(world.botUserId, channelId)
-    : world.basePermissions(world.botUserId)
+    ? guild.channelPermissions(guild.botUserId, channelId)
+    : guild.basePermissions(guild.botUserId)
   if (!has(perms, needed)) throw Errors.missingPermissions()
 }
 
@@ -73,15 +77,15 @@ export const OverwriteField = z.object({
  * holds itself (in the parent channel, or guild-wide), and MANAGE_ROLES needs ADMINISTRATOR.
  */
 export function checkOverwritesGrantable(
-  ctx: RestContext,
+  guild: Guild,
   overwrites: { allow: bigint; deny: bigint }[],
   scopeChannelId: string | null,
 ): void {
-  const world = ctx.rt.world
+  const bot = guild.botUserId
   const held = scopeChannelId
-    ? world.channelPermissions(world.botUserId, scopeChannelId)
-    : world.basePermissions(world.botUserId)
-  const admin = has(world.basePermissions(world.botUserId), P.Administrator)
+    ? guild.channelPermissions(bot, scopeChannelId)
+    : guild.basePermissions(bot)
+  const admin = has(guild.basePermissions(bot), P.Administrator)
   for (const o of overwrites) {
     const bits = o.allow | o.deny
     if ((bits & ~held) !== 0n) throw Errors.missingPermissions()

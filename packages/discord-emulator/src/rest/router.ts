@@ -106,8 +106,9 @@ export class RestRouter {
       const { headers, body } = tooManyRequests(globalWait / 1000, 'global', null)
       return { status: 429, headers, body }
     }
-    const now = Date.now()
     const state = this.#takeBucket(def, params, identity)
+    // Read the clock after the bucket did, so that Reset-After never exceeds the window.
+    const now = Date.now()
     const rlHeaders = rateLimitHeaders(state, now)
     if (state.exceeded) {
       const { headers, body } = tooManyRequests((state.resetAt - now) / 1000, 'user', state, now)

@@ -7,8 +7,8 @@ import {
   putOverwrite,
   updateChannel,
 } from '../world/channel-ops.ts'
+import type { Guild } from '../world/guild.ts'
 import { toApiInvite } from '../world/serialize.ts'
-import type { World } from '../world/world.ts'
 import { Errors, formError } from './errors.ts'
 import {
   BitfieldField,
@@ -52,13 +52,12 @@ const CreateInviteBody = z.object({
 /** Channel, overwrite and invite routes. */
 export const channelRoutes: RouteDef[] = [
   route('GET', '/channels/:channelId', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    return { status: 200, body: ctx.rt.world.apiChannel(channel.id) }
+    const { guild, channel } = requireChannel(ctx)
+    return { status: 200, body: guild.apiChannel(channel.id) }
   }),
   route('PATCH', '/channels/:channelId', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    const world = ctx.rt.world
-    requireBotPermission(ctx, P.ManageChannels, channel.id)
+    const { guild, channel } = requireChannel(ctx)
+    requireBotPermission(guild, P.ManageChannels, channel.id)
     const body = parseBody(ctx, EditChannelBody, {})
     const patch: Parameters<typeof updateChannel>[2] = {}
     if (body.name !== undefined) patch.name = body.name
@@ -66,7 +65,7 @@ export const channelRoutes: RouteDef[] = [
     if (channel.type === 2 && body.user_limit != null) patch.userLimit = body.user_limit
     if (channel.type === 2 && body.bitrate != null) patch.bitrate = body.bitrate
     if (body.parent_id !== undefined && channel.type !== 4) {
-      const parent = body.parent_id === null ? null : world.channels.get(body.parent_id)
+      const parent = body.parent_id === null ? null : guild.channels.get(body.parent_id)
       if (parent !== null && parent?.type !== 4) {
         throw formError([
           {
@@ -78,75 +77,72 @@ export const channelRoutes: RouteDef[] = [
       patch.parentId = parent?.id ?? null
     }
     if (body.permission_overwrites != null) {
-      requireBotPermission(ctx, P.ManageRoles, channel.id)
-      checkOverwritesGrantable(ctx, body.permission_overwrites, channel.id)
+      requireBotPermission(guild, P.ManageRoles, channel.id)
+      checkOverwritesGrantable(guild, body.permission_overwrites, channel.id)
       patch.overwrites = body.permission_overwrites
     }
-    updateChannel(world, channel.id, patch)
-    return { status: 200, body: world.apiChannel(channel.id) }
+    updateChannel(guild, channel.id, patch)
+    return { status: 200, body: guild.apiChannel(channel.id) }
   }),
   route('DELETE', '/channels/:channelId', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    requireBotPermission(ctx, P.ManageChannels, channel.id)
-    return { status: 200, body: deleteChannel(ctx.rt.world, channel.id) }
+    const { guild, channel } = requireChannel(ctx)
+    requireBotPermission(guild, P.ManageChannels, channel.id)
+    return { status: 200, body: deleteChannel(guild, channel.id) }
   }),
   route('PUT', '/channels/:channelId/permissions/:overwriteId', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    requireBotPermission(ctx, P.ManageRoles, channel.id)
+    const { guild, channel } = requireChannel(ctx)
+    requireBotPermission(guild, P.ManageRoles, channel.id)
     const body = parseBody(ctx, PutOverwriteBody)
     const id = ctx.params.overwriteId ?? ''
-    const world = ctx.rt.world
-    if (body.type === 0 && !world.roles.has(id)) throw Errors.unknownRole()
-    if (body.type === 1 && !world.users.has(id)) throw Errors.unknownUser()
-    checkOverwritesGrantable(ctx, [body], channel.id)
-    putOverwrite(world, channel.id, { id, type: body.type, allow: body.allow, deny: body.deny })
+    if (body.type === 0 && !guild.roles.has(id)) throw Errors.unknownRole()
+    if (body.type === 1 && !ctx.rt.world.users.has(id)) throw Errors.unknownUser()
+    checkOverwritesGrantable(guild, [body], channel.id)
+    putOverwrite(guild, channel.id, { id, type: body.type, allow: body.allow, deny: body.deny })
     return { status: 204 }
   }),
   route('DELETE', '/channels/:channelId/permissions/:overwriteId', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    requireBotPermission(ctx, P.ManageRoles, channel.id)
-    deleteOverwrite(ctx.rt.world, channel.id, ctx.params.overwriteId ?? '')
+    const { guild, channel } = requireChannel(ctx)
+    requireBotPermission(guild, P.ManageRoles, channel.id)
+    deleteOverwrite(guild, channel.id, ctx.params.overwriteId ?? '')
     return { status: 204 }
   }),
   // Get Channel Invites: MANAGE_CHANNELS, invites with their metadata (docs resources/channel).
   route('GET', '/channels/:channelId/invites', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
-    requireBotPermission(ctx, P.ManageChannels, channel.id)
-    const world = ctx.rt.world
-    const codes = [...world.invites.values()].filter((i) => i.channelId === channel.id)
-    return { status: 200, body: codes.map((i) => inviteBody(world, i.code)) }
+    const { guild, channel } = requireChannel(ctx)
+    requireBotPermission(guild, P.ManageChannels, channel.id)
+    const codes = [...guild.invites.values()].filter((i) => i.channelId === channel.id)
+    return { status: 200, body: codes.map((i) => inviteBody(guild, i.code)) }
   }),
   route('POST', '/channels/:channelId/invites', 'bot', (ctx) => {
-    const channel = requireChannel(ctx)
+    const { guild, channel } = requireChannel(ctx)
     if (channel.type === 4) throw Errors.wrongChannelType()
-    requireBotPermission(ctx, P.CreateInstantInvite, channel.id)
+    requireBotPermission(guild, P.CreateInstantInvite, channel.id)
     const body = parseBody(ctx, CreateInviteBody)
-    const world = ctx.rt.world
     const invite = createInvite(
-      world,
+      guild,
       {
         channelId: channel.id,
-        inviterId: world.botUserId,
+        inviterId: guild.botUserId,
         maxAge: body.max_age ?? 86400,
         maxUses: body.max_uses ?? 0,
         temporary: body.temporary ?? false,
       },
       body.unique ?? false,
     )
-    return { status: 200, body: inviteBody(ctx.rt.world, invite.code) }
+    return { status: 200, body: inviteBody(guild, invite.code) }
   }),
   route('GET', '/invites/:code', 'none', (ctx) => {
-    const world = ctx.rt.world
-    const invite = world.invites.get(ctx.params.code ?? '')
-    if (!invite) throw Errors.unknownInvite()
-    return { status: 200, body: inviteBody(world, invite.code) }
+    const code = ctx.params.code ?? ''
+    const guild = [...ctx.rt.world.guilds.values()].find((g) => g.invites.has(code))
+    if (!guild) throw Errors.unknownInvite()
+    return { status: 200, body: inviteBody(guild, code) }
   }),
 ]
 
-function inviteBody(world: World, code: string) {
-  const invite = world.invites.get(code)
-  const channel = invite ? world.channels.get(invite.channelId) : undefined
-  const inviter = invite ? world.apiUser(invite.inviterId) : null
+function inviteBody(guild: Guild, code: string) {
+  const invite = guild.invites.get(code)
+  const channel = invite ? guild.channels.get(invite.channelId) : undefined
+  const inviter = invite ? guild.apiUser(invite.inviterId) : null
   if (!invite || !channel || !inviter) throw Errors.unknownInvite()
-  return toApiInvite(invite, { id: world.guildId, name: world.guildName }, channel, inviter)
+  return toApiInvite(invite, { id: guild.id, name: guild.name }, channel, inviter)
 }

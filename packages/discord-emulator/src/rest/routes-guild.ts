@@ -36,31 +36,30 @@ export const guildRoutes: RouteDef[] = [
   route('GET', '/guilds/:guildId', 'bot', (ctx) => {
     // A guild the bot is not in answers Unknown Guild here, like one that does not exist
     // (discord/discord-api-docs#5840); its sub-resources answer Missing Access (requireGuild).
-    if (!ctx.rt.world.botInGuild) throw Errors.unknownGuild()
-    requireGuild(ctx)
-    const body: Record<string, unknown> = { ...ctx.rt.world.apiGuild() }
+    if (!ctx.rt.world.guild(ctx.params.guildId ?? '')?.botInGuild) throw Errors.unknownGuild()
+    const guild = requireGuild(ctx)
+    const body: Record<string, unknown> = { ...guild.apiGuild() }
     if (ctx.query.get('with_counts') === 'true') {
-      body.approximate_member_count = ctx.rt.world.members.size
-      body.approximate_presence_count = ctx.rt.world.voice.size
+      body.approximate_member_count = guild.members.size
+      body.approximate_presence_count = guild.voice.size
     }
     return { status: 200, body }
   }),
   route('GET', '/guilds/:guildId/channels', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
-    const visible = world
+    const guild = requireGuild(ctx)
+    const visible = guild
       .apiChannels()
-      .filter((c) => (world.channelPermissions(world.botUserId, c.id) & P.ViewChannel) !== 0n)
+      .filter((c) => (guild.channelPermissions(guild.botUserId, c.id) & P.ViewChannel) !== 0n)
     return { status: 200, body: visible }
   }),
   route('POST', '/guilds/:guildId/channels', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
+    const guild = requireGuild(ctx)
+    const limits = ctx.rt.world.limits
     const body = parseBody(ctx, CreateChannelBody)
     const type = body.type ?? 0
     const parentId = body.parent_id ?? null
     if (parentId !== null) {
-      const parent = world.channels.get(parentId)
+      const parent = guild.channels.get(parentId)
       if (type === 4) {
         throw formError([
           {
@@ -81,13 +80,13 @@ export const guildRoutes: RouteDef[] = [
         ])
       }
     }
-    requireBotPermission(ctx, P.ManageChannels, parentId ?? undefined)
+    requireBotPermission(guild, P.ManageChannels, parentId ?? undefined)
     const overwrites = (body.permission_overwrites ?? []).map((o) => ({ ...o }))
-    checkOverwritesGrantable(ctx, overwrites, parentId)
-    const max = world.limits.channelsPerGuild
-    if (world.channels.size >= max) throw Errors.maxChannels(max)
-    if (parentId !== null && world.childCount(parentId) >= world.limits.channelsPerCategory) {
-      const n = world.limits.channelsPerCategory
+    checkOverwritesGrantable(guild, overwrites, parentId)
+    const max = limits.channelsPerGuild
+    if (guild.channels.size >= max) throw Errors.maxChannels(max)
+    if (parentId !== null && guild.childCount(parentId) >= limits.channelsPerCategory) {
+      const n = limits.channelsPerCategory
       throw formError([
         {
           path: ['parent_id'],
@@ -98,15 +97,15 @@ export const guildRoutes: RouteDef[] = [
         },
       ])
     }
-    const created = createChannel(world, {
+    const created = createChannel(guild, {
       name: body.name,
       type,
       parentId: type === 4 ? null : parentId,
-      position: body.position ?? world.channels.size,
+      position: body.position ?? guild.channels.size,
       userLimit: type === 2 ? (body.user_limit ?? 0) : 0,
       bitrate: type === 2 ? (body.bitrate ?? 64000) : 0,
       overwrites,
     })
-    return { status: 201, body: world.apiChannel(created.id) }
+    return { status: 201, body: guild.apiChannel(created.id) }
   }),
 ]

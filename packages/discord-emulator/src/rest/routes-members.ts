@@ -1,9 +1,10 @@
 import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { z } from 'zod'
+import type { Guild } from '../world/guild.ts'
 import { has } from '../world/permissions.ts'
 import { Errors, formError, zodFormError } from './errors.ts'
 import { parseBody, requireBotPermission, requireGuild, SnowflakeField } from './guards.ts'
-import { type RestContext, type RouteDef, route } from './route.ts'
+import { type RouteDef, route } from './route.ts'
 
 const AddMemberBody = z.object({
   access_token: z.string().min(1),
@@ -43,20 +44,13 @@ const EditMemberBody = z.object({
   communication_disabled_until: z.string().nullish(),
 })
 
-/** Highest role position the bot holds (it can only manage roles below it). */
-function botTopPosition(ctx: RestContext): number {
-  const world = ctx.rt.world
-  const roles = world.members.get(world.botUserId)?.roles ?? []
-  return Math.max(0, ...roles.map((id) => world.roles.get(id)?.position ?? 0))
-}
-
-function checkAssignableRoles(ctx: RestContext, roleIds: string[]): void {
-  const world = ctx.rt.world
-  requireBotPermission(ctx, P.ManageRoles)
-  const top = botTopPosition(ctx)
+/** The bot can only assign roles below its highest one, never managed ones. */
+function checkAssignableRoles(guild: Guild, roleIds: string[]): void {
+  requireBotPermission(guild, P.ManageRoles)
+  const top = guild.topRolePosition(guild.botUserId)
   roleIds.forEach((id, i) => {
-    const role = world.roles.get(id)
-    if (!role || id === world.guildId) {
+    const role = guild.roles.get(id)
+    if (!role || id === guild.id) {
       throw formError([
         { path: ['roles', i], error: { code: 'UNKNOWN_ROLE', message: 'Unknown role' } },
       ])
@@ -68,113 +62,109 @@ function checkAssignableRoles(ctx: RestContext, roleIds: string[]): void {
 /** Guild member and voice-state routes. */
 export const memberRoutes: RouteDef[] = [
   route('GET', '/guilds/:guildId/members', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
-    if (!world.application.privilegedIntents.includes('GUILD_MEMBERS')) throw Errors.missingAccess()
+    const guild = requireGuild(ctx)
+    if (!ctx.rt.world.application.privilegedIntents.includes('GUILD_MEMBERS'))
+      throw Errors.missingAccess()
     const query = ListMembersQuery.safeParse(Object.fromEntries(ctx.query))
     if (!query.success) throw zodFormError(query.error.issues, Object.fromEntries(ctx.query))
     const limit = query.data.limit
     const after = BigInt(query.data.after)
-    const members = [...world.members.keys()]
+    const members = [...guild.members.keys()]
       .filter((id) => BigInt(id) > after)
       .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))
       .slice(0, limit)
-      .map((id) => world.apiMember(id))
+      .map((id) => guild.apiMember(id))
     return { status: 200, body: members }
   }),
   // Search Guild Members: username or nickname starting with `query` (docs resources/guild).
   route('GET', '/guilds/:guildId/members/search', 'bot', (ctx) => {
-    requireGuild(ctx)
+    const guild = requireGuild(ctx)
     const raw = Object.fromEntries(ctx.query)
     const query = SearchMembersQuery.safeParse(raw)
     if (!query.success) throw zodFormError(query.error.issues, raw)
-    const world = ctx.rt.world
     const needle = query.data.query.toLowerCase()
-    const found = [...world.members.values()]
+    const found = [...guild.members.values()]
       .filter((m) => {
-        const names = [world.users.get(m.userId)?.username, m.nick]
+        const names = [ctx.rt.world.users.get(m.userId)?.username, m.nick]
         return names.some((n) => n?.toLowerCase().startsWith(needle))
       })
       .slice(0, query.data.limit)
-      .map((m) => world.apiMember(m.userId))
+      .map((m) => guild.apiMember(m.userId))
     return { status: 200, body: found }
   }),
   route('GET', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const member = ctx.rt.world.apiMember(ctx.params.userId ?? '')
+    const guild = requireGuild(ctx)
+    const member = guild.apiMember(ctx.params.userId ?? '')
     if (!member) throw Errors.unknownMember()
     return { status: 200, body: member }
   }),
   route('PUT', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
+    const guild = requireGuild(ctx)
     const userId = ctx.params.userId ?? ''
     const body = parseBody(ctx, AddMemberBody)
-    if (!world.users.has(userId)) throw Errors.unknownUser()
-    requireBotPermission(ctx, P.CreateInstantInvite)
+    if (!ctx.rt.world.users.has(userId)) throw Errors.unknownUser()
+    requireBotPermission(guild, P.CreateInstantInvite)
     const grant = ctx.rt.oauth.lookup(body.access_token)
     const valid =
       grant !== null &&
       grant.userId === userId &&
-      grant.clientId === world.botUserId &&
+      grant.clientId === guild.botUserId &&
       grant.scopes.includes('guilds.join')
     if (!valid) throw Errors.invalidOAuthToken()
-    if (world.members.has(userId)) return { status: 204 }
-    if (body.roles?.length) checkAssignableRoles(ctx, body.roles)
-    if (body.nick) requireBotPermission(ctx, P.ManageNicknames)
-    if (body.mute) requireBotPermission(ctx, P.MuteMembers)
-    if (body.deaf) requireBotPermission(ctx, P.DeafenMembers)
-    world.addMember(userId, {
+    if (guild.members.has(userId)) return { status: 204 }
+    if (body.roles?.length) checkAssignableRoles(guild, body.roles)
+    if (body.nick) requireBotPermission(guild, P.ManageNicknames)
+    if (body.mute) requireBotPermission(guild, P.MuteMembers)
+    if (body.deaf) requireBotPermission(guild, P.DeafenMembers)
+    guild.addMember(userId, {
       nick: body.nick ?? null,
       mute: body.mute ?? false,
       deaf: body.deaf ?? false,
+      roles: body.roles ?? [],
     })
-    if (body.roles?.length) world.members.get(userId)!.roles = [...body.roles]
-    return { status: 201, body: world.apiMember(userId) }
+    return { status: 201, body: guild.apiMember(userId) }
   }),
   // Modify Current Member: the bot's own nickname, with CHANGE_NICKNAME.
   route('PATCH', '/guilds/:guildId/members/@me', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
+    const guild = requireGuild(ctx)
     const body = parseBody(ctx, EditCurrentMemberBody, {})
     if (body.nick !== undefined) {
-      requireBotPermission(ctx, P.ChangeNickname)
-      world.updateMember(world.botUserId, { nick: body.nick || null })
+      requireBotPermission(guild, P.ChangeNickname)
+      guild.updateMember(guild.botUserId, { nick: body.nick || null })
     }
-    return { status: 200, body: world.apiMember(world.botUserId) }
+    return { status: 200, body: guild.apiMember(guild.botUserId) }
   }),
   route('PATCH', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
+    const guild = requireGuild(ctx)
     const userId = ctx.params.userId ?? ''
-    const member = world.members.get(userId)
+    const member = guild.members.get(userId)
     if (!member) throw Errors.unknownMember()
     const body = parseBody(ctx, EditMemberBody, {})
-    const voice = world.voice.get(userId)
-    const bot = world.botUserId
-    if (body.nick !== undefined) requireBotPermission(ctx, P.ManageNicknames)
-    if (body.roles != null) checkAssignableRoles(ctx, body.roles)
+    const voice = guild.voice.get(userId)
+    const bot = guild.botUserId
+    if (body.nick !== undefined) requireBotPermission(guild, P.ManageNicknames)
+    if (body.roles != null) checkAssignableRoles(guild, body.roles)
     if (body.mute != null || body.deaf != null) {
-      if (body.mute != null) requireBotPermission(ctx, P.MuteMembers)
-      if (body.deaf != null) requireBotPermission(ctx, P.DeafenMembers)
+      if (body.mute != null) requireBotPermission(guild, P.MuteMembers)
+      if (body.deaf != null) requireBotPermission(guild, P.DeafenMembers)
       if (!voice && body.channel_id === undefined) throw Errors.notInVoice()
     }
     let move: { target: string | null } | null = null
     if (body.channel_id !== undefined) {
       if (!voice) throw Errors.notInVoice()
-      const source = world.channelPermissions(bot, voice.channelId)
+      const source = guild.channelPermissions(bot, voice.channelId)
       if (!has(source, P.MoveMembers)) throw Errors.missingPermissions()
       if (body.channel_id !== null) {
-        const target = world.channels.get(body.channel_id)
+        const target = guild.channels.get(body.channel_id)
         if (!target) throw Errors.unknownChannel()
         if (target.type !== 2) throw Errors.wrongChannelType()
         // Moving someone into a channel they can't see is allowed; the bot itself needs CONNECT.
-        if (!has(world.channelPermissions(bot, target.id), P.Connect))
+        if (!has(guild.channelPermissions(bot, target.id), P.Connect))
           throw Errors.missingPermissions()
       }
       move = { target: body.channel_id }
     }
-    const patch: Parameters<typeof world.updateMember>[1] = {}
+    const patch: Parameters<typeof guild.updateMember>[1] = {}
     if (body.nick !== undefined) patch.nick = body.nick || null
     if (body.roles != null) patch.roles = [...body.roles]
     if (body.mute != null) patch.mute = body.mute
@@ -183,43 +173,41 @@ export const memberRoutes: RouteDef[] = [
       ...(body.mute != null ? { mute: body.mute } : {}),
       ...(body.deaf != null ? { deaf: body.deaf } : {}),
     }
-    if (move) world.setVoice(userId, move.target, flags)
+    if (move) guild.setVoice(userId, move.target, flags)
     else if (voice && (body.mute != null || body.deaf != null))
-      world.setVoice(userId, voice.channelId, flags)
-    world.updateMember(userId, patch)
-    return { status: 200, body: world.apiMember(userId) }
+      guild.setVoice(userId, voice.channelId, flags)
+    guild.updateMember(userId, patch)
+    return { status: 200, body: guild.apiMember(userId) }
   }),
   route('DELETE', '/guilds/:guildId/members/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
+    const guild = requireGuild(ctx)
     const userId = ctx.params.userId ?? ''
-    if (!ctx.rt.world.members.has(userId)) throw Errors.unknownMember()
-    requireBotPermission(ctx, P.KickMembers)
-    ctx.rt.world.removeMember(userId)
+    if (!guild.members.has(userId)) throw Errors.unknownMember()
+    requireBotPermission(guild, P.KickMembers)
+    guild.removeMember(userId)
     return { status: 204 }
   }),
   // Modify (Current) User Voice State works on stage channels only (docs resources/voice
   // "Caveats"); the emulator has none, so a voice channel gets 50024 once the rest is valid.
   route('PATCH', '/guilds/:guildId/voice-states/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
-    const userId = ctx.params.userId === '@me' ? world.botUserId : (ctx.params.userId ?? '')
+    const guild = requireGuild(ctx)
+    const userId = ctx.params.userId === '@me' ? guild.botUserId : (ctx.params.userId ?? '')
     const body = parseBody(ctx, EditVoiceStateBody, {})
-    if (ctx.params.userId !== '@me') requireBotPermission(ctx, P.MuteMembers)
-    const voice = world.voice.get(userId)
+    if (ctx.params.userId !== '@me') requireBotPermission(guild, P.MuteMembers)
+    const voice = guild.voice.get(userId)
     if (!voice) throw Errors.unknownVoiceState()
-    const channel = world.channels.get(body.channel_id ?? voice.channelId)
+    const channel = guild.channels.get(body.channel_id ?? voice.channelId)
     if (!channel) throw Errors.unknownChannel()
     throw Errors.wrongChannelType()
   }),
   route('GET', '/guilds/:guildId/voice-states/:userId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const world = ctx.rt.world
-    const userId = ctx.params.userId === '@me' ? world.botUserId : (ctx.params.userId ?? '')
-    const voice = world.voice.get(userId)
+    const guild = requireGuild(ctx)
+    const userId = ctx.params.userId === '@me' ? guild.botUserId : (ctx.params.userId ?? '')
+    const voice = guild.voice.get(userId)
     if (!voice) throw Errors.unknownVoiceState()
-    if (!has(world.channelPermissions(world.botUserId, voice.channelId), P.Connect)) {
+    if (!has(guild.channelPermissions(guild.botUserId, voice.channelId), P.Connect)) {
       throw Errors.missingAccess()
     }
-    return { status: 200, body: world.apiVoiceState(userId) }
+    return { status: 200, body: guild.apiVoiceState(userId) }
   }),
 ]

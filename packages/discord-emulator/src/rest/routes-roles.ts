@@ -1,5 +1,11 @@
-import { GatewayDispatchEvents, PermissionFlagsBits as P } from 'discord-api-types/v10'
+import {
+  GatewayDispatchEvents as E,
+  GatewayIntentBits as I,
+  PermissionFlagsBits as P,
+} from 'discord-api-types/v10'
 import { z } from 'zod'
+import type { Guild } from '../world/guild.ts'
+import { createRole } from '../world/guild-ops.ts'
 import { toApiRole } from '../world/serialize.ts'
 import { Errors } from './errors.ts'
 import { BitfieldField, parseBody, requireBotPermission, requireGuild } from './guards.ts'
@@ -13,64 +19,45 @@ const CreateRoleBody = z.object({
   mentionable: z.boolean().nullish(),
 })
 
-function botTop(ctx: RestContext): number {
-  const w = ctx.rt.world
-  const roles = w.members.get(w.botUserId)?.roles ?? []
-  return Math.max(0, ...roles.map((id) => w.roles.get(id)?.position ?? 0))
-}
-
-function manageableRole(ctx: RestContext, roleId: string) {
-  const role = ctx.rt.world.roles.get(roleId)
-  if (!role || roleId === ctx.rt.world.guildId) throw Errors.unknownRole()
-  if (role.managed || role.position >= botTop(ctx)) throw Errors.missingPermissions()
+/** A role the bot may manage: below its highest role and not managed. */
+function manageableRole(guild: Guild, roleId: string) {
+  const role = guild.roles.get(roleId)
+  if (!role || roleId === guild.id) throw Errors.unknownRole()
+  if (role.managed || role.position >= guild.topRolePosition(guild.botUserId)) {
+    throw Errors.missingPermissions()
+  }
   return role
 }
 
 /** Role routes (a private room may use a role per game). */
 export const roleRoutes: RouteDef[] = [
   route('GET', '/guilds/:guildId/roles', 'bot', (ctx) => {
-    requireGuild(ctx)
-    const w = ctx.rt.world
-    return { status: 200, body: [...w.roles.values()].map((r) => toApiRole(r, w.botUserId)) }
+    const guild = requireGuild(ctx)
+    const roles = [...guild.roles.values()].map((r) => toApiRole(r, guild.botUserId))
+    return { status: 200, body: roles }
   }),
   route('POST', '/guilds/:guildId/roles', 'bot', (ctx) => {
-    requireGuild(ctx)
-    requireBotPermission(ctx, P.ManageRoles)
-    const w = ctx.rt.world
+    const guild = requireGuild(ctx)
+    requireBotPermission(guild, P.ManageRoles)
     const body = parseBody(ctx, CreateRoleBody, {})
-    if ((body.permissions & ~w.basePermissions(w.botUserId)) !== 0n)
+    if ((body.permissions & ~guild.basePermissions(guild.botUserId)) !== 0n) {
       throw Errors.missingPermissions()
-    const id = w.ids.next()
+    }
     // New roles go right above @everyone, like Discord.
-    for (const r of w.roles.values()) if (r.id !== w.guildId) r.position++
-    w.roles.set(id, {
-      id,
+    const role = createRole(guild, {
       name: body.name || 'new role',
       permissions: body.permissions,
-      position: 1,
       color: body.color ?? 0,
-      managed: false,
     })
-    const role = toApiRole(w.roles.get(id)!, w.botUserId)
-    w.onDispatch({
-      t: GatewayDispatchEvents.GuildRoleCreate,
-      d: { guild_id: w.guildId, role },
-      intent: 1,
-    })
-    return { status: 200, body: role }
+    return { status: 200, body: toApiRole(role, guild.botUserId) }
   }),
   route('DELETE', '/guilds/:guildId/roles/:roleId', 'bot', (ctx) => {
-    requireGuild(ctx)
-    requireBotPermission(ctx, P.ManageRoles)
-    const w = ctx.rt.world
-    const role = manageableRole(ctx, ctx.params.roleId ?? '')
-    w.roles.delete(role.id)
-    for (const m of w.members.values()) m.roles = m.roles.filter((r) => r !== role.id)
-    w.onDispatch({
-      t: GatewayDispatchEvents.GuildRoleDelete,
-      d: { guild_id: w.guildId, role_id: role.id },
-      intent: 1,
-    })
+    const guild = requireGuild(ctx)
+    requireBotPermission(guild, P.ManageRoles)
+    const role = manageableRole(guild, ctx.params.roleId ?? '')
+    guild.roles.delete(role.id)
+    for (const m of guild.members.values()) m.roles = m.roles.filter((r) => r !== role.id)
+    guild.emit(E.GuildRoleDelete, { guild_id: guild.id, role_id: role.id }, I.Guilds)
     return { status: 204 }
   }),
   route('PUT', '/guilds/:guildId/members/:userId/roles/:roleId', 'bot', (ctx) =>
@@ -82,15 +69,15 @@ export const roleRoutes: RouteDef[] = [
 ]
 
 function memberRole(ctx: RestContext, add: boolean) {
-  requireGuild(ctx)
-  requireBotPermission(ctx, P.ManageRoles)
-  const w = ctx.rt.world
-  const member = w.members.get(ctx.params.userId ?? '')
+  const guild = requireGuild(ctx)
+  requireBotPermission(guild, P.ManageRoles)
+  const member = guild.members.get(ctx.params.userId ?? '')
   if (!member) throw Errors.unknownMember()
-  const role = manageableRole(ctx, ctx.params.roleId ?? '')
+  const role = manageableRole(guild, ctx.params.roleId ?? '')
   const has = member.roles.includes(role.id)
-  if (add && !has) w.updateMember(member.userId, { roles: [...member.roles, role.id] })
-  if (!add && has)
-    w.updateMember(member.userId, { roles: member.roles.filter((r) => r !== role.id) })
+  if (add && !has) guild.updateMember(member.userId, { roles: [...member.roles, role.id] })
+  if (!add && has) {
+    guild.updateMember(member.userId, { roles: member.roles.filter((r) => r !== role.id) })
+  }
   return { status: 204 }
 }

@@ -3,6 +3,7 @@ import { PermissionFlagsBits as P } from 'discord-api-types/v10'
 import { page, USER_COOKIE } from '../oauth/authorize-page.ts'
 import { esc, parseCookies, readBody, redirect, send, sendHtml } from '../rest/http.ts'
 import type { Runtime } from '../runtime.ts'
+import type { Guild } from '../world/guild.ts'
 import { has } from '../world/permissions.ts'
 
 const PATH = /^\/channels\/(\d{17,20})\/(\d{17,20})(?:\/(join|leave|user|flags|state))?\/?$/
@@ -11,8 +12,7 @@ const PATH = /^\/channels\/(\d{17,20})\/(\d{17,20})(?:\/(join|leave|user|flags|s
  * Why a user may not join a voice channel, as the Discord client would refuse it: not a member,
  * no CONNECT, or the channel is full (MOVE_MEMBERS bypasses user_limit).
  */
-export function joinRefusal(rt: Runtime, userId: string, channelId: string): string | null {
-  const w = rt.world
+export function joinRefusal(w: Guild, userId: string, channelId: string): string | null {
   if (!w.members.has(userId)) return 'You are not a member of this server.'
   const perms = w.channelPermissions(userId, channelId)
   if (!has(perms, P.ViewChannel | P.Connect))
@@ -43,15 +43,16 @@ export async function handleClientPage(
   const m = PATH.exec(url.pathname)
   if (!m) return false
   const [, guildId, channelId, action] = m
-  const w = rt.world
-  const channel = w.channels.get(channelId ?? '')
-  if (guildId !== w.guildId || !channel || channel.type !== 2) {
+  const w = rt.world.guild(guildId ?? '')
+  const channel = w?.channels.get(channelId ?? '')
+  if (!w || !channel || channel.type !== 2) {
     sendHtml(res, 404, page('Unknown channel', '<p>No such voice channel.</p>'))
     return true
   }
   const self = `/channels/${guildId}/${channel.id}`
   const cookieUser = parseCookies(req.headers.cookie)[USER_COOKIE]
-  const userId = cookieUser && w.users.has(cookieUser) ? cookieUser : null
+  const users = rt.world.users
+  const userId = cookieUser && users.has(cookieUser) ? cookieUser : null
   if (req.method === 'GET' && action === 'state') {
     send(res, 200, { occupants: w.occupants(channel.id).map((id) => w.apiVoiceState(id)) })
     return true
@@ -60,7 +61,7 @@ export async function handleClientPage(
     const form = new URLSearchParams((await readBody(req)).toString('utf8'))
     if (action === 'user') {
       const picked = form.get('user_id') ?? ''
-      const ok = w.users.has(picked) && !w.users.get(picked)?.bot
+      const ok = users.has(picked) && !users.get(picked)?.bot
       redirect(
         res,
         self,
@@ -75,7 +76,7 @@ export async function handleClientPage(
     }
     let error: string | null = null
     if (action === 'join') {
-      error = joinRefusal(rt, userId, channel.id)
+      error = joinRefusal(w, userId, channel.id)
       if (!error) w.setVoice(userId, channel.id)
     } else if (action === 'leave') {
       if (w.voice.get(userId)?.channelId === channel.id) w.setVoice(userId, null)
@@ -89,16 +90,21 @@ export async function handleClientPage(
     redirect(res, error ? `${self}?error=${encodeURIComponent(error)}` : self, 303)
     return true
   }
-  sendHtml(res, 200, renderClient(rt, channel.id, userId, url.searchParams.get('error')))
+  sendHtml(res, 200, renderClient(rt, w, channel.id, userId, url.searchParams.get('error')))
   return true
 }
 
-function renderClient(rt: Runtime, channelId: string, userId: string | null, error: string | null) {
-  const w = rt.world
+function renderClient(
+  rt: Runtime,
+  w: Guild,
+  channelId: string,
+  userId: string | null,
+  error: string | null,
+) {
   const channel = w.channels.get(channelId)!
-  const self = `/channels/${w.guildId}/${channelId}`
+  const self = `/channels/${w.id}/${channelId}`
   const name = (id: string) => {
-    const u = w.users.get(id)
+    const u = rt.world.users.get(id)
     return esc(u?.globalName ?? u?.username ?? id)
   }
   const inHere = userId !== null && w.voice.get(userId)?.channelId === channelId
@@ -110,7 +116,7 @@ function renderClient(rt: Runtime, channelId: string, userId: string | null, err
       return `<li data-user-id="${id}">${name(id)}${icons}</li>`
     })
     .join('')
-  const options = [...w.users.values()]
+  const options = [...rt.world.users.values()]
     .filter((u) => !u.bot)
     .map(
       (u) =>
@@ -119,7 +125,7 @@ function renderClient(rt: Runtime, channelId: string, userId: string | null, err
     .join('')
   const others = [...w.channels.values()]
     .filter((c) => c.type === 2)
-    .map((c) => `<li><a href="/channels/${w.guildId}/${c.id}">🔊 ${esc(c.name)}</a></li>`)
+    .map((c) => `<li><a href="/channels/${w.id}/${c.id}">🔊 ${esc(c.name)}</a></li>`)
     .join('')
   const actions = !userId
     ? '<p>Pick who you are to join.</p>'
@@ -128,7 +134,7 @@ function renderClient(rt: Runtime, channelId: string, userId: string | null, err
 <form method="post" action="${self}/flags"><input type="hidden" name="flag" value="selfMute"><button class="secondary">Toggle mute</button></form>
 <form method="post" action="${self}/flags"><input type="hidden" name="flag" value="selfVideo"><button class="secondary">Toggle camera</button></form>`
       : `<form method="post" action="${self}/join"><button aria-label="Join voice">Join voice</button></form>`
-  const body = `<p>${esc(w.guildName)} · 🔊 <strong>${esc(channel.name)}</strong>${channel.userLimit ? ` (max ${channel.userLimit})` : ''}</p>
+  const body = `<p>${esc(w.name)} · 🔊 <strong>${esc(channel.name)}</strong>${channel.userLimit ? ` (max ${channel.userLimit})` : ''}</p>
 ${error ? `<p role="alert">${esc(error)}</p>` : ''}
 <form method="post" action="${self}/user"><label>You are <select name="user_id" aria-label="User">${options}</select></label> <button class="secondary">Switch user</button></form>
 <p>${userId ? `Signed in as <strong>${name(userId)}</strong>` : 'No user selected.'}</p>

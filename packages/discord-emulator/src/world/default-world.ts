@@ -13,6 +13,36 @@ const USERS = [id(10), id(11), id(12), id(13), id(14), id(15)] as const
 
 const bits = (...flags: bigint[]): string => flags.reduce((a, b) => a | b, 0n).toString()
 
+/** @everyone's permissions in the default guild, and in new guilds that do not set their own. */
+export const DEFAULT_EVERYONE_PERMISSIONS = bits(
+  P.CreateInstantInvite,
+  P.ViewChannel,
+  P.SendMessages,
+  P.ReadMessageHistory,
+  P.AddReactions,
+  P.Connect,
+  P.Speak,
+  P.Stream,
+  P.UseVAD,
+  P.ChangeNickname,
+)
+
+/**
+ * The bot's managed role's permissions in the default guild, and in guilds it is added to without
+ * explicit permissions: what Table Voice's install link asks for.
+ */
+export const DEFAULT_BOT_PERMISSIONS = bits(
+  P.ViewChannel,
+  P.Connect,
+  P.ManageChannels,
+  P.ManageRoles,
+  P.MoveMembers,
+  P.CreateInstantInvite,
+  P.Speak,
+  P.MuteMembers,
+  P.DeafenMembers,
+)
+
 /** The built-in world: one guild "Kitchen Table", a bot, six users, voice channels and a category. */
 export const DEFAULT_WORLD = {
   guild: { id: GUILD, name: 'Kitchen Table', ownerId: USERS[0] },
@@ -39,35 +69,14 @@ export const DEFAULT_WORLD = {
       id: GUILD,
       name: '@everyone',
       position: 0,
-      permissions: bits(
-        P.CreateInstantInvite,
-        P.ViewChannel,
-        P.SendMessages,
-        P.ReadMessageHistory,
-        P.AddReactions,
-        P.Connect,
-        P.Speak,
-        P.Stream,
-        P.UseVAD,
-        P.ChangeNickname,
-      ),
+      permissions: DEFAULT_EVERYONE_PERMISSIONS,
     },
     {
       id: BOT_ROLE,
       name: 'Table Voice',
       position: 1,
       managed: true,
-      permissions: bits(
-        P.ViewChannel,
-        P.Connect,
-        P.ManageChannels,
-        P.ManageRoles,
-        P.MoveMembers,
-        P.CreateInstantInvite,
-        P.Speak,
-        P.MuteMembers,
-        P.DeafenMembers,
-      ),
+      permissions: DEFAULT_BOT_PERMISSIONS,
     },
   ],
   channels: [

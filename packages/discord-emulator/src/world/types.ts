@@ -70,10 +70,14 @@ export interface InviteRecord {
   createdAt: string
 }
 
-/** A dispatch the world wants delivered to gateway sessions whose intents include `intent`. */
+/**
+ * A dispatch the world wants delivered to gateway sessions whose intents include `intent`, on the
+ * shard that owns `guildId` (every emulated event belongs to a guild).
+ */
 export interface WorldDispatch {
   t: GatewayDispatchEvents
   d: unknown
   /** Intent bit required to receive it (0 = always). */
   intent: number
+  guildId: string
 }
