@@ -254,6 +254,29 @@ export class World {
     return user
   }
 
+  /**
+   * Changes a user's profile (username, global display name, avatar hash), as when they edit it in
+   * Discord. A guild member's change reaches the bot as GUILD_MEMBER_UPDATE (GUILD_MEMBERS intent);
+   * while they are in voice, a VOICE_STATE_UPDATE with the new `member` follows (voice intent).
+   */
+  updateUserProfile(
+    userId: string,
+    patch: Partial<Pick<UserRecord, 'username' | 'globalName' | 'avatar'>>,
+  ): void {
+    const user = this.users.get(userId)
+    if (!user) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
+    Object.assign(user, patch)
+    if (!this.members.has(userId)) return
+    this.emit(
+      E.GuildMemberUpdate,
+      { ...this.apiMember(userId), guild_id: this.guildId },
+      userId === this.botUserId ? 0 : I.GuildMembers,
+    )
+    if (this.voice.has(userId)) {
+      this.emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
+    }
+  }
+
   /** Adds a user to the guild (GUILD_MEMBER_ADD). Returns false if already a member. */
   addMember(userId: string, opts: { nick?: string | null; mute?: boolean; deaf?: boolean } = {}) {
     if (!this.users.has(userId)) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
