@@ -131,21 +131,27 @@ describe('seats held through drops (controllable clock)', () => {
     expect(t.room.ownerId).toBe(P3.userId)
   })
 
-  it('the last seat freed abandons the room', async () => {
-    const t = table([P1])
-    t.leave(P1.userId)
+  it('at a table everyone left, no seat is freed: the first player back finds the ended graces freed', async () => {
+    const t = table()
+    for (const p of [P1, P2, P3]) t.leave(p.userId)
     t.review()
     await t.clock.advance(5_000)
-    t.review()
-    await t.clock.advance(10 * 60_000)
+    expect(t.review().held).toEqual([P1.userId, P2.userId, P3.userId])
+    expect(t.deadline()).toBeNull()
+    await t.clock.advance(30 * 60_000)
+    expect(t.review().freed).toEqual([])
+    expect(t.room.players).toHaveLength(3)
+    t.come(P3.userId)
     const review = t.review()
-    expect(review).toMatchObject({ freed: [P1.userId], abandoned: true })
+    expect(review).toMatchObject({ restored: [P3.userId], freed: [P1.userId, P2.userId] })
+    expect(t.room.players.map((p) => p.userId)).toEqual([P3.userId])
+    expect(t.room.ownerId).toBe(P3.userId)
   })
 
   it('no room, nothing to review', () => {
     expect(reviewSeats(null, () => ({ here: false, awaySince: 0 }), 1, TIMING)).toMatchObject({
       room: null,
-      abandoned: false,
+      freed: [],
     })
   })
 })

@@ -12,7 +12,7 @@ import { roomState } from './room-view'
  *   open ──(idle for idleMs − warningMs)──▶ closing ──(closesAt passes)──▶ closed
  *     ▲                                        │
  *     └──────────────(activity seen)───────────┘
- *   any ──(close requested, channel gone, every seat freed)──▶ closed
+ *   any ──(close requested, channel gone)──▶ closed
  *
  * A closed room leaves the store (it is `null` after the transition) with its Discord channel;
  * `room.deleted` tells its browsers why.
@@ -30,8 +30,6 @@ export type LifecycleEvent =
   | { type: 'closeRequested' }
   /** The room's Discord channel no longer exists. */
   | { type: 'channelGone' }
-  /** Every seat was freed after its grace period (seat-holds.ts): nobody is left to play. */
-  | { type: 'abandoned' }
 
 /** The room frames the lifecycle publishes. */
 export type LifecycleFrame = Extract<
@@ -116,8 +114,6 @@ export function transition(
       return close(room, 'closed')
     case 'channelGone':
       return close(room, 'channel_gone')
-    case 'abandoned':
-      return close(room, 'inactive')
   }
 }
 

@@ -12,8 +12,11 @@ import { nextHost } from './seat-rules'
  *     ▲                                   │
  *     └───────────(page or voice back)────┘   (silently: the seat was never given away)
  *
- * A freed host hands the room to the longest-seated player who is here; when the last seat is
- * freed the room is abandoned (the runner closes it).
+ * A seat is freed only while someone else is at the table (a player who is here): the grace is
+ * there so the others need not wait for a player who is not coming back. A table everyone left
+ * keeps its seats, held, and is closed by the idle cleanup (an hour with nobody in voice or on
+ * the page, room-lifecycle.ts); the first player back finds the seats whose grace ended freed. A
+ * freed host hands the room to the longest-seated player who is here.
  */
 
 export interface SeatTiming {
@@ -43,10 +46,8 @@ export interface SeatReview {
   held: string[]
   /** Dropped players who came back in time. */
   restored: string[]
-  /** Players whose grace ran out: their seat is free. */
+  /** Players whose grace ran out, with someone else at the table: their seat is free. */
   freed: string[]
-  /** The last seat was freed: nobody is left to play or to host, the room closes. */
-  abandoned: boolean
 }
 
 export function reviewSeats(
@@ -55,9 +56,10 @@ export function reviewSeats(
   now: number,
   timing: SeatTiming = DEFAULT_SEAT_TIMING,
 ): SeatReview {
-  const review: SeatReview = { room, held: [], restored: [], freed: [], abandoned: false }
+  const review: SeatReview = { room, held: [], restored: [], freed: [] }
   if (!room) return review
   let changed = false
+  const someoneHere = room.players.some((p) => whereabouts(p.userId).here)
   const players = room.players.flatMap((player) => {
     const where = whereabouts(player.userId)
     if (player.heldUntil !== undefined) {
@@ -67,7 +69,7 @@ export function reviewSeats(
         const { heldUntil: _back, ...restored } = player
         return [restored]
       }
-      if (now >= player.heldUntil) {
+      if (someoneHere && now >= player.heldUntil) {
         review.freed.push(player.userId)
         changed = true
         return []
@@ -82,10 +84,6 @@ export function reviewSeats(
     return [player]
   })
   if (!changed) return review
-  if (players.length === 0) {
-    review.abandoned = true
-    return review
-  }
   const ownerId = review.freed.includes(room.ownerId)
     ? (nextHost(players) ?? room.ownerId)
     : room.ownerId
@@ -95,7 +93,8 @@ export function reviewSeats(
 
 /**
  * When the room's seats next need a review (a drop to confirm or a grace to end), epoch ms; null
- * when every player is here. `awaySince` is what the keeper noticed (undefined: here).
+ * when every player is here. `awaySince` is what the keeper noticed (undefined: here). A grace
+ * that ended at an empty table is not a deadline: the next player back triggers the review.
  */
 export function nextSeatDeadline(
   room: RoomRecord,
@@ -103,11 +102,16 @@ export function nextSeatDeadline(
   timing: SeatTiming = DEFAULT_SEAT_TIMING,
 ): number | null {
   let next: number | null = null
+  const someoneHere = room.players.some(
+    (p) => p.heldUntil === undefined && awaySince(p.userId) === undefined,
+  )
   for (const player of room.players) {
     const since = awaySince(player.userId)
     const at =
       player.heldUntil !== undefined
-        ? player.heldUntil
+        ? someoneHere
+          ? player.heldUntil
+          : null
         : since !== undefined
           ? since + timing.dropAfterMs
           : null
