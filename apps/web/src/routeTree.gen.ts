@@ -25,6 +25,7 @@ import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
 import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
+import { Route as RoomsRoomIdWatchRouteImport } from './routes/rooms.$roomId.watch'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -106,6 +107,11 @@ const RoomsRoomIdJoinRoute = RoomsRoomIdJoinRouteImport.update({
   path: '/rooms/$roomId/join',
   getParentRoute: () => rootRouteImport,
 } as any)
+const RoomsRoomIdWatchRoute = RoomsRoomIdWatchRouteImport.update({
+  id: '/rooms/$roomId/watch',
+  path: '/rooms/$roomId/watch',
+  getParentRoute: () => rootRouteImport,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -123,6 +129,7 @@ export interface FileRoutesByFullPath {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesByTo {
@@ -141,6 +148,7 @@ export interface FileRoutesByTo {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesById {
@@ -160,6 +168,7 @@ export interface FileRoutesById {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRouteTypes {
@@ -180,6 +189,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
   fileRoutesByTo: FileRoutesByTo
   to:
@@ -198,6 +208,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId'
   id:
     | '__root__'
@@ -216,6 +227,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
   fileRoutesById: FileRoutesById
 }
@@ -233,6 +245,7 @@ export interface RootRouteChildren {
   AuthLogoutRoute: typeof AuthLogoutRoute
   ApiInternalVoiceEventsRoute: typeof ApiInternalVoiceEventsRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
+  RoomsRoomIdWatchRoute: typeof RoomsRoomIdWatchRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
 }
 
@@ -350,6 +363,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof RoomsRoomIdJoinRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/rooms/$roomId/watch': {
+      id: '/rooms/$roomId/watch'
+      path: '/rooms/$roomId/watch'
+      fullPath: '/rooms/$roomId/watch'
+      preLoaderRoute: typeof RoomsRoomIdWatchRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -381,6 +401,7 @@ const rootRouteChildren: RootRouteChildren = {
   AuthLogoutRoute: AuthLogoutRoute,
   ApiInternalVoiceEventsRoute: ApiInternalVoiceEventsRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
+  RoomsRoomIdWatchRoute: RoomsRoomIdWatchRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,
 }
 export const routeTree = rootRouteImport

@@ -129,6 +129,8 @@ export const RoomViewSchema = z.object({
   code: z.string().nullable(),
   /** The watch link for spectators; null when there is none, and for spectators. */
   watch: SignedLinkSchema.nullable(),
+  /** The links' revision (RoomState.linksRev): a page fetches them again when it changes. */
+  linksRev: z.number().int().nonnegative(),
 })
 export type RoomView = z.infer<typeof RoomViewSchema>
 

@@ -92,6 +92,7 @@ export function roomView(room: RoomRecord, links: RoomLinks, role: RoomRole = 'p
         : { url: inviteUrl(room, links), expiresAt: room.inviteExpiresAt },
     code: mine?.code ?? null,
     watch: mine?.watch ?? null,
+    linksRev: room.linksRev,
   }
 }
 
