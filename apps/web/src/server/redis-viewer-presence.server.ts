@@ -185,6 +185,8 @@ export class RedisViewerPresence implements ViewerRegistry {
   }
 
   async #flush(): Promise<void> {
+    // Stopping: its entry is deleted and its rooms announced empty; nothing may be written after.
+    if (this.#stopped) return
     const rooms: Record<string, string[]> = {}
     for (const roomId of this.#dirty) rooms[roomId] = [...this.#local.users(roomId)]
     this.#dirty.clear()

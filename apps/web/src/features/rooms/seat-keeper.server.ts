@@ -91,8 +91,13 @@ export class SeatKeeper {
     }, 0)
   }
 
-  /** Reviews every room (the sweep's pass). */
+  /** Reviews every room (the sweep's pass), and forgets what it noted about rooms that are gone. */
   async reviewAll(roomIds: readonly string[]): Promise<SeatReport> {
+    const open = new Set(roomIds)
+    for (const roomId of [...this.#awaySince.keys()])
+      if (!open.has(roomId)) this.#awaySince.delete(roomId)
+    for (const roomId of [...this.#deadlines.keys()])
+      if (!open.has(roomId)) this.#deadlines.delete(roomId)
     return this.#reviewEach(roomIds)
   }
 
