@@ -126,13 +126,11 @@ export function LiveRoomPanel({
           ),
         )}
       </ol>
-      <h3 className="members-title" id="spectators-title">
-        Spectators ({live.spectators.length})
-      </h3>
+      <h3 className="members-title">Spectators ({live.spectators.length})</h3>
       {live.spectators.length === 0 ? (
         <p className="muted">Nobody is watching.</p>
       ) : (
-        <ul className="spectators" aria-labelledby="spectators-title">
+        <ul className="spectators" aria-label="Spectators">
           {live.spectators.map((s) => (
             <li key={s.userId} className="spectator" data-testid={`spectator-${s.userId}`}>
               <Avatar userId={s.userId} avatar={s.avatar} name={displayName(s)} />
