@@ -11,7 +11,8 @@ export function linksOf(room: RoomView): RoomLinks | null {
 /**
  * The players' links (invite link, room code, watch link), kept current: fetched again whenever
  * the room's live `linksRev` moves past the one they were fetched at (the host rotated or made a
- * link, an expired one was renewed). Spectators never ask (the server would refuse them).
+ * link, an expired one was renewed), or when a spectator on this page became a player. Spectators
+ * never ask (the server would refuse them).
  */
 export function useRoomLinks(
   room: RoomView,
@@ -20,8 +21,10 @@ export function useRoomLinks(
 ): [RoomLinks | null, (links: RoomLinks) => void] {
   const [links, setLinks] = useState<RoomLinks | null>(() => linksOf(room))
   const fetchedAt = useRef(room.linksRev)
+  const missing = links === null
   useEffect(() => {
-    if (!isPlayer || linksRev === fetchedAt.current) return
+    // A spectator who took a seat (in another tab) has no links yet: fetch them then too.
+    if (!isPlayer || (linksRev === fetchedAt.current && !missing)) return
     fetchedAt.current = linksRev
     let cancelled = false
     getRoomLinks({ data: { roomId: room.id } }).then(
@@ -36,6 +39,6 @@ export function useRoomLinks(
     return () => {
       cancelled = true
     }
-  }, [room.id, linksRev, isPlayer])
+  }, [room.id, linksRev, isPlayer, missing])
   return [links, setLinks]
 }
