@@ -23,6 +23,13 @@ LOG="$ROOT/.test-results/e2e-server.log"
 export E2E_SERVER_LOG=$LOG # what the server writes, for tests of its logging
 mkdir -p "$(dirname "$LOG")"
 
+# The table's settings for the browser tests: a dropped player's seat is held for a short grace
+# (tests/e2e/table-*.e2e.mjs wait it out), the gateway asks for the Server Members intent (names
+# change live for players out of voice too), and one trusted proxy hop, so a test can give a
+# browser its own address with X-Forwarded-For (the room code attempt limit is per address).
+export SEAT_GRACE_SECONDS=${SEAT_GRACE_SECONDS:-15}
+export DISCORD_GUILD_MEMBERS_INTENT=1 TRUSTED_PROXY_HOPS=1
+
 # Its own process group, so cleanup stops the emulator and the server together.
 DISCORD_EMULATOR=1 PORT=$E2E_PORT HOST=127.0.0.1 DATA_DIR=$DATA_DIR LOG_LEVEL=${LOG_LEVEL:-warn} \
   PUBLIC_URL=$BASE_URL setsid "$ROOT/node_modules/.bin/node" scripts/start.mjs >"$LOG" 2>&1 &

@@ -50,8 +50,9 @@ export async function startLocalDiscord(env) {
 
 /**
  * Points `env` at the local Discord emulator (`discordEnv` from startLocalDiscord): its values
- * replace any NAME_FILE variable for the same names, and a stable local SESSION_SECRET is used
- * unless one is configured (directly or as SESSION_SECRET_FILE).
+ * replace any NAME_FILE variable for the same names, a stable local SESSION_SECRET is used
+ * unless one is configured (directly or as SESSION_SECRET_FILE), and the Server Members intent is
+ * asked for unless configured.
  */
 export function useLocalDiscord(env, discordEnv) {
   for (const [name, value] of Object.entries(discordEnv)) {
@@ -61,4 +62,7 @@ export function useLocalDiscord(env, discordEnv) {
   if (!env.SESSION_SECRET && !env.SESSION_SECRET_FILE) {
     env.SESSION_SECRET = localSessionSecret(env.DATA_DIR)
   }
+  // The emulator's application has the Server Members intent on: names change live on the pages
+  // even for players out of voice (GUILD_MEMBER_UPDATE), as with a real bot configured for it.
+  env.DISCORD_GUILD_MEMBERS_INTENT ??= '1'
 }

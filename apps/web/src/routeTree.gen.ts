@@ -26,6 +26,7 @@ import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
 import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
+import { Route as RoomsRoomIdWatchRouteImport } from './routes/rooms.$roomId.watch'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -112,6 +113,11 @@ const RoomsRoomIdJoinRoute = RoomsRoomIdJoinRouteImport.update({
   path: '/rooms/$roomId/join',
   getParentRoute: () => rootRouteImport,
 } as any)
+const RoomsRoomIdWatchRoute = RoomsRoomIdWatchRouteImport.update({
+  id: '/rooms/$roomId/watch',
+  path: '/rooms/$roomId/watch',
+  getParentRoute: () => rootRouteImport,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -130,6 +136,7 @@ export interface FileRoutesByFullPath {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesByTo {
@@ -149,6 +156,7 @@ export interface FileRoutesByTo {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesById {
@@ -169,6 +177,7 @@ export interface FileRoutesById {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
+  '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRouteTypes {
@@ -190,6 +199,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
   fileRoutesByTo: FileRoutesByTo
   to:
@@ -209,6 +219,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId'
   id:
     | '__root__'
@@ -228,6 +239,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
+    | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
   fileRoutesById: FileRoutesById
 }
@@ -246,6 +258,7 @@ export interface RootRouteChildren {
   AuthLogoutEverywhereRoute: typeof AuthLogoutEverywhereRoute
   ApiInternalVoiceEventsRoute: typeof ApiInternalVoiceEventsRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
+  RoomsRoomIdWatchRoute: typeof RoomsRoomIdWatchRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
 }
 
@@ -370,6 +383,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof RoomsRoomIdJoinRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/rooms/$roomId/watch': {
+      id: '/rooms/$roomId/watch'
+      path: '/rooms/$roomId/watch'
+      fullPath: '/rooms/$roomId/watch'
+      preLoaderRoute: typeof RoomsRoomIdWatchRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -402,6 +422,7 @@ const rootRouteChildren: RootRouteChildren = {
   AuthLogoutEverywhereRoute: AuthLogoutEverywhereRoute,
   ApiInternalVoiceEventsRoute: ApiInternalVoiceEventsRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
+  RoomsRoomIdWatchRoute: RoomsRoomIdWatchRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,
 }
 export const routeTree = rootRouteImport

@@ -61,8 +61,12 @@ describe('voice state applied in place', () => {
     })
     expect(state.profiles.get(user(0))).not.toBe(profile)
     expect(state.profiles.get(user(0))?.username).toBe('renamed')
-    // A new name alone is no voice change: nothing is emitted, and the member follows on its next update.
-    expect(r.events).toEqual([])
+    // A new name alone is no voice change, but a profile change: the member in voice takes it at
+    // once and profile.updated says so (issue 21: names live on every page).
+    expect(r.events).toMatchObject([
+      { type: 'profile.updated', userId: user(0), channelId: channel(0) },
+    ])
+    expect(state.members.get(user(0))).toMatchObject({ selfMute: true, username: 'renamed' })
     applyDispatch(state, {
       payload: vsu(5, voiceState(user(0), channel(0), {}, 'renamed')),
       receivedAt: 7,

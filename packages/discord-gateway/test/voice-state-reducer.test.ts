@@ -52,7 +52,7 @@ describe('voice state reducer', () => {
   })
 
   it('emits a leave with reason left when channel_id is null', () => {
-    const { state, events } = run(seeded().state, vsu(3, voiceState(A, null)))
+    const { state, events } = run(seeded().state, vsu(3, voiceState(A, null, {}, 'alice')))
     expect(state.members.size).toBe(0)
     expect(events).toMatchObject([
       { type: 'voice.left', userId: A, channelId: C1, reason: 'left', feedSeq: 2 },
@@ -71,7 +71,7 @@ describe('voice state reducer', () => {
   it('reports a mute as voice.updated with the changed flags, never as a join', () => {
     const { events } = run(
       seeded().state,
-      vsu(3, voiceState(A, C1, { selfMute: true, selfVideo: true })),
+      vsu(3, voiceState(A, C1, { selfMute: true, selfVideo: true }, 'alice')),
     )
     expect(events).toMatchObject([{ type: 'voice.updated', changed: ['selfMute', 'selfVideo'] }])
   })

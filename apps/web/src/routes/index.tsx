@@ -1,6 +1,8 @@
 import {
   MAX_ROOM_NAME_LENGTH,
   normaliseRoomName,
+  RoomCodeSchema,
+  type RoomSummary,
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import { createFileRoute, Link, useNavigate, useRouter } from '@tanstack/react-router'
@@ -10,7 +12,8 @@ import {
   SignOutButton,
   SignOutEverywhereButton,
 } from '../features/auth/ui/auth-forms'
-import { createRoom, getHome } from '../features/rooms/rooms.functions'
+import { useMyRooms, useVoiceChannelMembersFromEvents } from '../features/presence/use-presence'
+import { createRoom, getHome, joinByCode } from '../features/rooms/rooms.functions'
 import { useAction } from '../ui/use-action'
 
 export const Route = createFileRoute('/')({
@@ -42,8 +45,9 @@ function Home() {
               </div>
             </div>
             <CreateRoomForm />
+            <JoinByCodeForm />
           </section>
-          <MyRooms rooms={rooms} />
+          <MyRooms initial={rooms} />
         </>
       )}
     </main>
@@ -80,8 +84,77 @@ function CreateRoomForm() {
   )
 }
 
-function MyRooms({ rooms }: { rooms: RoomView[] }) {
+/** Joining by the six-character room code a host read out, instead of the invite link. */
+function JoinByCodeForm() {
+  const navigate = useNavigate()
+  const inputId = useId()
+  const action = useAction((code: string) => joinByCode({ data: { code } }))
+  const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault()
+    const typed = String(new FormData(event.currentTarget).get('code') ?? '')
+    const code = RoomCodeSchema.safeParse(typed)
+    // A malformed code is sent anyway: the server's answer is the one message for it.
+    const result = await action.run(code.success ? code.data : typed)
+    if (result) await navigate({ to: '/rooms/$roomId', params: { roomId: result.room.id } })
+  }
+  return (
+    <form className="join-code" onSubmit={onSubmit}>
+      <label htmlFor={inputId}>Room code</label>
+      <div className="row">
+        <input
+          id={inputId}
+          name="code"
+          maxLength={16}
+          autoComplete="off"
+          autoCapitalize="characters"
+          spellCheck={false}
+          placeholder="K7MQ2X"
+          className="code-input"
+        />
+        <button type="submit" className="button" disabled={action.disabled}>
+          {action.pending ? 'Joining…' : 'Join with code'}
+        </button>
+      </div>
+      {action.error && (
+        <p role="alert" className="error-text">
+          {action.error.message}
+          {action.error.retryAfter !== undefined &&
+            ` (about ${Math.ceil(action.error.retryAfter / 60)} min)`}
+        </p>
+      )}
+    </form>
+  )
+}
+
+/** A loader room as a line of the list, until the live list comes. */
+function summaryOf(room: RoomView, userId: string | undefined): RoomSummary {
+  return {
+    id: room.id,
+    name: room.name,
+    role: room.ownerId === userId ? 'host' : 'player',
+    players: room.players.length,
+    maxPlayers: room.maxPlayers,
+    spectators: room.spectators.length,
+    inVoice: 0,
+    status: room.status,
+    locked: room.locked,
+    createdAt: room.createdAt,
+  }
+}
+
+/** Rooms whose counts are followed live (a socket follows at most 8 rooms; the rest show the list's). */
+const LIVE_LINES = 8
+
+/**
+ * "Your rooms": the rooms the user hosts or sits in, live. The list comes from the server's
+ * rooms.list (it changes when a room is created, closed, joined or left anywhere); each line's
+ * seat and voice counts come from that room's own stream, as on its page, so both agree.
+ */
+function MyRooms({ initial }: { initial: RoomView[] }) {
   const router = useRouter()
+  const { user } = Route.useLoaderData()
+  const live = useMyRooms()
+  const rooms = live ?? initial.map((room) => summaryOf(room, user?.userId))
   return (
     <section className="card" aria-labelledby="my-rooms-title">
       <div className="row spread">
@@ -93,19 +166,53 @@ function MyRooms({ rooms }: { rooms: RoomView[] }) {
       {rooms.length === 0 ? (
         <p className="muted">No open rooms yet. Create one and share its invite link.</p>
       ) : (
-        <ul className="room-list">
-          {rooms.map((room) => (
-            <li key={room.id}>
-              <Link to="/rooms/$roomId" params={{ roomId: room.id }}>
-                {room.name}
-              </Link>
-              <span className="muted">
-                {room.players.length}/{room.maxPlayers} players
-              </span>
-            </li>
-          ))}
+        <ul className="room-list" aria-labelledby="my-rooms-title">
+          {rooms.map((room, i) =>
+            i < LIVE_LINES ? (
+              <LiveRoomLine key={room.id} room={room} />
+            ) : (
+              <RoomLine key={room.id} room={room} />
+            ),
+          )}
         </ul>
       )}
     </section>
+  )
+}
+
+/** A line whose counts follow the room's stream (a summary subscription: it is not "here"). */
+function LiveRoomLine({ room }: { room: RoomSummary }) {
+  const { stream } = useVoiceChannelMembersFromEvents(room.id, 'summary')
+  const state = stream.state
+  return (
+    <RoomLine
+      room={{
+        ...room,
+        players: state?.players.length ?? room.players,
+        spectators: state ? (state.spectators?.length ?? 0) : room.spectators,
+        inVoice: stream.synced ? stream.members.length : room.inVoice,
+        locked: state ? (state.locked ?? false) : room.locked,
+        status: state?.status ?? room.status,
+      }}
+    />
+  )
+}
+
+function RoomLine({ room }: { room: RoomSummary }) {
+  return (
+    <li data-testid={`my-room-${room.id}`}>
+      <span className="room-line-name">
+        <Link to="/rooms/$roomId" params={{ roomId: room.id }}>
+          {room.name}
+        </Link>
+        {room.role === 'host' && <span className="tag">host</span>}
+        {room.locked && <span className="tag">locked</span>}
+      </span>
+      <span className="muted" data-testid="room-counts">
+        {room.players}/{room.maxPlayers} players · {room.inVoice} in voice
+        {room.spectators > 0 && ` · ${room.spectators} watching`}
+        {room.status === 'closing' && ' · closing'}
+      </span>
+    </li>
   )
 }

@@ -84,6 +84,11 @@ function JoinForm({ invite }: { invite: Invite }) {
         >
           {action.pending ? 'Joining…' : 'Join room'}
         </button>
+        {invite.locked && (
+          <p className="notice" data-testid="locked-notice">
+            {APP_ERRORS.ROOM_LOCKED.message}
+          </p>
+        )}
         {full && (
           <p className="muted">The room looks full, but you can still try: seats free up.</p>
         )}

@@ -14,6 +14,10 @@ export const SECRET_FILE_VARIABLES = [
   'REDIS_URL',
 ] as const
 
+const booleanish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
 /**
  * The server's configuration, parsed once from the environment at start-up.
  * A bad or missing value stops the server with a message naming every problem.
@@ -34,14 +38,6 @@ const EnvSchema = z
     DISCORD_CLIENT_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_CLIENT_ID must be a snowflake'),
     DISCORD_CLIENT_SECRET: z.string().min(8, 'DISCORD_CLIENT_SECRET looks too short'),
     DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_GUILD_ID must be a snowflake'),
-    /**
-     * Also ask the gateway for the privileged Server Members intent (it must then be switched on
-     * in the Developer Portal). Rooms do not need it. The hub process reads the same variable.
-     */
-    DISCORD_GUILD_MEMBERS_INTENT: z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'])
-      .default('false')
-      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
     /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
@@ -50,6 +46,20 @@ const EnvSchema = z
     LEADER_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
     DATA_DIR: z.string().min(1).default('.data'),
     GATEWAY_MODE: z.enum(['in-process', 'hub']).default('in-process'),
+    /**
+     * Ask for the privileged Server Members intent (it must be switched on in the Developer
+     * Portal, or the gateway is closed with 4014): then a player's new name or avatar reaches the
+     * pages even while they are not in voice (GUILD_MEMBER_UPDATE); without it, only through their
+     * voice state. Rooms work without it.
+     */
+    DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+    /** How long a dropped player (page and voice both gone) keeps their seat, in seconds. */
+    SEAT_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+    /**
+     * Reverse proxies in front of the server that append the client's address to X-Forwarded-For
+     * (0: none, the socket's peer is the client). Per-address limits (room code attempts) read it.
+     */
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
     HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters').optional(),
     /**
      * Bearer token for /metrics and the detailed /api/health. Unset: they answer only requests

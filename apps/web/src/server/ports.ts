@@ -1,6 +1,7 @@
 import type {
   RoomEventFrame,
   RoomState,
+  RoomSummary,
   VoiceEvent,
   VoiceMember,
 } from '@repo/discord-integration/contracts'
@@ -22,8 +23,25 @@ export interface VoicePresence {
 export interface RoomDirectory {
   /** The open room that owns this voice channel, if any. */
   roomForChannel(channelId: string): string | null
-  /** The room's channel and state when `userId` is one of its players; null otherwise (or unknown room). */
+  /**
+   * The room's channel and state when `userId` is one of its players or spectators; null
+   * otherwise (or unknown room).
+   */
   roomAccess(roomId: string, userId: string): RoomAccess | null
+  /** The open rooms `userId` hosts, sits in or watches, newest first (home page, profile routing). */
+  roomsOfUser?(userId: string): UserRoom[]
+  /**
+   * `listener` gets the users whose rooms changed (a room created, closed, joined or left, or one
+   * of theirs changed), on whichever node the change was made. Returns the unsubscribe.
+   */
+  onUserRoomsChange?(listener: (userIds: readonly string[]) => void): () => void
+}
+/** One of a user's rooms. */
+export interface UserRoom {
+  summary: RoomSummary
+  /** What they are in it (a spectator's rooms are not on their home page). */
+  role: 'host' | 'player' | 'spectator'
+  channelId: string
 }
 export interface RoomAccess {
   channelId: string
@@ -40,6 +58,32 @@ export interface RoomEvents {
   publish(roomId: string, frame: RoomFrameBody): void
   /** How many sockets are currently subscribed to the room (its viewers). */
   viewerCount(roomId: string): number
+}
+
+/**
+ * Who has which room page open, over every node: the presence layer reports its page
+ * subscriptions, and anyone reads the union ("who is here", seats held through drops). In memory
+ * on one node; on Redis with a heartbeat per node, so a dead node's viewers expire
+ * (viewer-presence.ts, redis-viewer-presence.server.ts).
+ */
+export interface ViewerPresence {
+  /** Users with the room's page open on any node, sorted. */
+  viewers(roomId: string): readonly string[]
+  isViewing(roomId: string, userId: string): boolean
+  /** False until the other nodes' viewers are known (right after start): decide nothing on it. */
+  readonly synced: boolean
+  /** `listener(roomId)` after a room's viewers changed, whichever node changed them. */
+  onChange(listener: (roomId: string) => void): () => void
+}
+
+/** A node's side of ViewerPresence: its own page subscriptions (counted per socket). */
+export interface ViewerRegistry extends ViewerPresence {
+  /** A socket of `userId` opened the room's page on this node. */
+  open(roomId: string, userId: string): void
+  /** That socket closed the page (unsubscribed, closed, dropped). */
+  close(roomId: string, userId: string): void
+  start(): Promise<void>
+  stop(): Promise<void>
 }
 
 /** The signed-in user as the server knows them (from the encrypted session cookie). */

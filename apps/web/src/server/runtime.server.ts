@@ -29,7 +29,11 @@ import { RestDiscordRooms } from '../features/rooms/discord-rooms.server'
 import { FileRoomStore } from '../features/rooms/file-room-store.server'
 import { InviteTokens } from '../features/rooms/invite-token.server'
 import { RedisRoomStore } from '../features/rooms/redis-room-store.server'
-import { RoomService } from '../features/rooms/room-service.server'
+import {
+  CODE_ATTEMPTS_PER_ADDRESS,
+  CODE_ATTEMPTS_PER_USER,
+  RoomService,
+} from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
@@ -37,8 +41,11 @@ import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
-import type { RoomEvents, VoicePresence } from './ports'
+import type { RoomEvents, ViewerRegistry, VoicePresence } from './ports'
+import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
+import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { checkDiscord } from './setup-checks.server'
+import { MemoryViewerPresence } from './viewer-presence'
 
 /** Everything the server process runs, created once. */
 export interface Runtime {
@@ -56,6 +63,8 @@ export interface Runtime {
   rooms: RoomService
   scheduler: CleanupScheduler
   presence: PresenceService
+  /** Who has which room page open, over every node (Redis) or on this one. */
+  viewers: ViewerRegistry
   redis: Redis | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
@@ -151,6 +160,13 @@ export function createRuntime(
     publish: (roomId, frame) => presence?.publish(roomId, frame),
     viewerCount: (roomId) => presence?.viewerCount(roomId) ?? 0,
   }
+  const viewers: ViewerRegistry = redis
+    ? new RedisViewerPresence({
+        redis,
+        prefix,
+        logger: logger.child({ component: 'viewers' }),
+      })
+    : new MemoryViewerPresence()
   const discord = new RestDiscordRooms({
     rest,
     guildId: config.DISCORD_GUILD_ID,
@@ -170,6 +186,24 @@ export function createRuntime(
     isLeader: () => leadership.isLeader,
     // Nodes create rooms concurrently: a fresh channel may not have its room stored yet.
     orphanGraceMs: redis ? 120_000 : 0,
+    viewers,
+    seatTiming: { graceMs: config.SEAT_GRACE_SECONDS * 1000 },
+    ...(redis
+      ? {
+          codeAttempts: {
+            perUser: new RedisAttemptLimiter({
+              redis,
+              prefix: `${prefix}code-attempts:`,
+              limits: CODE_ATTEMPTS_PER_USER,
+            }),
+            perAddress: new RedisAttemptLimiter({
+              redis,
+              prefix: `${prefix}code-attempts:`,
+              limits: CODE_ATTEMPTS_PER_ADDRESS,
+            }),
+          },
+        }
+      : {}),
   })
   presence = createPresenceService({
     voice,
@@ -177,6 +211,7 @@ export function createRuntime(
       ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: `${prefix}presence:` })
       : undefined,
     rooms,
+    viewers,
     logger: logger.child({ component: 'presence' }),
     config,
     authenticate: (request) => readSocketUser(auth, request.headers.get('cookie')),
@@ -203,6 +238,7 @@ export function createRuntime(
     rooms,
     scheduler,
     presence,
+    viewers,
     redis,
     callerLimit,
     discord,
@@ -224,6 +260,8 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   }
   await runtime.auth.start()
   await feed?.start()
+  // Who has which page open on the other nodes, before a seat is judged on it.
+  await runtime.viewers.start()
   // Leadership first: only the leader reconciles below.
   await runtime.leadership.start()
   await rooms.start()
@@ -280,6 +318,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   runtime.rooms.stop()
   await runtime.presence.stop()
   await runtime.auth.stop()
+  await runtime.viewers.stop()
   await runtime.feed?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)

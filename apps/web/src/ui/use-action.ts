@@ -21,7 +21,12 @@ export function useHydrated(): boolean {
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
   const hydrated = useHydrated()
   const [pending, setPending] = useState(false)
-  const [error, setError] = useState<{ code: AppErrorCode; message: string } | null>(null)
+  const [error, setError] = useState<{
+    code: AppErrorCode
+    message: string
+    /** Seconds to wait, when the refusal said (RATE_LIMITED, CODE_ATTEMPTS). */
+    retryAfter?: number
+  } | null>(null)
   const run = useCallback(
     async (...args: A): Promise<R | undefined> => {
       setPending(true)
@@ -34,7 +39,12 @@ export function useAction<A extends unknown[], R>(action: (...args: A) => Promis
           window.location.assign(loginUrl(`${window.location.pathname}${window.location.search}`))
           return undefined
         }
-        setError({ code, message: errorMessageOf(caught) })
+        const retryAfter = (caught as { retryAfter?: unknown } | null)?.retryAfter
+        setError({
+          code,
+          message: errorMessageOf(caught),
+          ...(typeof retryAfter === 'number' ? { retryAfter } : {}),
+        })
         return undefined
       } finally {
         setPending(false)

@@ -1,5 +1,16 @@
-import type { RoomState, VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
-import type { RoomAccess, RoomDirectory, SessionUser, VoicePresence } from '../../src/server/ports'
+import type {
+  Profile,
+  RoomState,
+  VoiceEvent,
+  VoiceMember,
+} from '@repo/discord-integration/contracts'
+import type {
+  RoomAccess,
+  RoomDirectory,
+  SessionUser,
+  UserRoom,
+  VoicePresence,
+} from '../../src/server/ports'
 import { GUILD, member } from './fixtures'
 
 /**
@@ -55,6 +66,23 @@ export class VoiceWorld implements VoicePresence {
     })
   }
 
+  /** The user's display data changes (profile.updated; their member in voice follows). */
+  rename(userId: string, profile: Profile) {
+    const previous = this.#members.get(userId)
+    if (previous) this.#members.set(userId, { ...previous, ...profile })
+    const event = {
+      v: 1,
+      guildId: GUILD,
+      feedSeq: ++this.#feedSeq,
+      type: 'profile.updated',
+      userId,
+      channelId: previous?.channelId ?? null,
+      receivedAt: Date.now(),
+      profile,
+    } as VoiceEvent
+    for (const listener of this.#listeners) listener(event)
+  }
+
   #emit(
     partial:
       | {
@@ -88,9 +116,55 @@ export class VoiceWorld implements VoicePresence {
 /** A small, real RoomDirectory over a map of rooms. */
 export class RoomTable implements RoomDirectory {
   readonly rooms = new Map<string, { channelId: string; state: RoomState }>()
+  readonly #changes = new Set<(userIds: readonly string[]) => void>()
 
   add(roomId: string, channelId: string, state: RoomState) {
+    const before = this.rooms.get(roomId)
     this.rooms.set(roomId, { channelId, state })
+    this.#announce(before?.state, state)
+  }
+  remove(roomId: string) {
+    const before = this.rooms.get(roomId)
+    this.rooms.delete(roomId)
+    this.#announce(before?.state, undefined)
+  }
+  #announce(before: RoomState | undefined, after: RoomState | undefined) {
+    const ids = (s?: RoomState) => [
+      ...(s?.players.map((p) => p.userId) ?? []),
+      ...(s?.spectators?.map((p) => p.userId) ?? []),
+    ]
+    const users = [...new Set([...ids(before), ...ids(after)])]
+    for (const listener of this.#changes) listener(users)
+  }
+  onUserRoomsChange(listener: (userIds: readonly string[]) => void): () => void {
+    this.#changes.add(listener)
+    return () => this.#changes.delete(listener)
+  }
+  roomsOfUser(userId: string): UserRoom[] {
+    const out: UserRoom[] = []
+    for (const [id, { channelId, state }] of this.rooms) {
+      const seated = state.players.some((p) => p.userId === userId)
+      const watching = state.spectators?.some((p) => p.userId === userId) ?? false
+      if (!seated && !watching) continue
+      const role = !seated ? 'spectator' : state.ownerId === userId ? 'host' : 'player'
+      out.push({
+        role,
+        channelId,
+        summary: {
+          id,
+          name: `Room ${id}`,
+          role: role === 'host' ? 'host' : 'player',
+          players: state.players.length,
+          maxPlayers: 4,
+          spectators: state.spectators?.length ?? 0,
+          inVoice: 0,
+          status: state.status,
+          locked: state.locked ?? false,
+          createdAt: 1,
+        },
+      })
+    }
+    return out
   }
   roomForChannel(channelId: string): string | null {
     for (const [roomId, room] of this.rooms) if (room.channelId === channelId) return roomId
@@ -100,7 +174,11 @@ export class RoomTable implements RoomDirectory {
     const room = this.rooms.get(roomId)
     if (!room) return null
     const { state } = room
-    if (state.ownerId !== userId && !state.players.some((p) => p.userId === userId)) return null
+    const member =
+      state.ownerId === userId ||
+      state.players.some((p) => p.userId === userId) ||
+      (state.spectators?.some((p) => p.userId === userId) ?? false)
+    if (!member) return null
     return { channelId: room.channelId, state }
   }
 }

@@ -27,6 +27,13 @@ export function roomRecord(overrides: Partial<RoomRecord> = {}): RoomRecord {
     inviteExpiresAt: 2,
     inviteToken: 'token',
     lastActivityAt: 1,
+    spectators: [],
+    locked: false,
+    code: null,
+    linksRev: 0,
+    watchVersion: 0,
+    watchToken: null,
+    watchExpiresAt: null,
     ...overrides,
   }
 }

@@ -9,6 +9,8 @@ type Handler = (c: EmulatorControl, body: Record<string, unknown>) => unknown
 /** POST /_emulator/* operations; each maps a JSON body onto the control handle. */
 const POST_ROUTES: Record<string, Handler> = {
   '/_emulator/users': (c, b) => c.createUser(b as Parameters<EmulatorControl['createUser']>[0]),
+  '/_emulator/users/profile': (c, b) =>
+    c.updateUserProfile(b as Parameters<EmulatorControl['updateUserProfile']>[0]),
   '/_emulator/voice': (c, b) => c.setVoice(b as Parameters<EmulatorControl['setVoice']>[0]),
   '/_emulator/members/remove': (c, b) =>
     c.removeMember(b.userId as string, b.guildId as string | undefined),

@@ -100,6 +100,8 @@ export interface EmulatorStats {
 export interface EmulatorControl extends SetupControl, GuildControl {
   state(): EmulatorState
   createUser(input: { username: string; globalName?: string | null }): { id: string }
+  /** Changes a user's username, display name or avatar: GUILD_MEMBER_UPDATE, and a VSU while in voice. */
+  updateUserProfile(input: UpdateProfileInput): void
   /**
    * Voice in any guild: the channel names its guild; `channelId: null` leaves voice in `guildId`,
    * or wherever the user is connected when it is left out.
@@ -139,15 +141,33 @@ export interface EmulatorControl extends SetupControl, GuildControl {
 export const SnowflakeInput = z.string().regex(/^\d{17,20}$/, 'must be a snowflake string')
 
 /** Control inputs, validated on every call (in-process and HTTP). */
+const UsernameInput = z
+  .string()
+  .min(2)
+  .max(32)
+  .regex(/^[a-z0-9_.]+$/, 'lowercase letters, digits, _ and . only')
+
 export const ControlSchemas = {
   createUser: z.object({
-    username: z
-      .string()
-      .min(2)
-      .max(32)
-      .regex(/^[a-z0-9_.]+$/, 'lowercase letters, digits, _ and . only'),
+    username: UsernameInput,
     globalName: z.string().min(1).max(32).nullish(),
   }),
+  updateUserProfile: z
+    .object({
+      userId: SnowflakeInput,
+      username: UsernameInput.optional(),
+      globalName: z.string().min(1).max(32).nullable().optional(),
+      /** An avatar hash as Discord has them (`a_` for animated), or null for the default avatar. */
+      avatar: z
+        .string()
+        .regex(/^(a_)?[0-9a-f]{32}$/, 'an avatar hash: 32 hex digits, a_ first if animated')
+        .nullable()
+        .optional(),
+    })
+    .refine(
+      (d) => d.username !== undefined || d.globalName !== undefined || d.avatar !== undefined,
+      'change at least one of username, globalName, avatar',
+    ),
   setVoice: z.object({
     userId: SnowflakeInput,
     channelId: SnowflakeInput.nullable(),
@@ -197,6 +217,7 @@ export const ControlSchemas = {
 }
 
 export type SetVoiceInput = z.input<typeof ControlSchemas.setVoice>
+export type UpdateProfileInput = z.input<typeof ControlSchemas.updateUserProfile>
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input)
@@ -288,6 +309,10 @@ export function createControl(rt: Runtime, resetWorld: () => void): EmulatorCont
     createUser(input) {
       const d = parse(ControlSchemas.createUser, input)
       return { id: rt.world.createUser(d.username, d.globalName ?? null).id }
+    },
+    updateUserProfile(input) {
+      const { userId, ...patch } = parse(ControlSchemas.updateUserProfile, input)
+      rt.world.updateUserProfile(userId, patch)
     },
     setVoice(input) {
       const { userId, channelId, guildId, ...flags } = parse(ControlSchemas.setVoice, input)

@@ -277,6 +277,19 @@ export class Guild {
     )
   }
 
+  /** A member's user profile changed: GUILD_MEMBER_UPDATE, and a VSU with it while in voice. */
+  profileChanged(userId: string): void {
+    if (!this.members.has(userId)) return
+    this.emit(
+      E.GuildMemberUpdate,
+      { ...this.apiMember(userId), guild_id: this.id },
+      userId === this.host.botUserId ? 0 : I.GuildMembers,
+    )
+    if (this.voice.has(userId)) {
+      this.emit(E.VoiceStateUpdate, this.apiVoiceState(userId), I.GuildVoiceStates)
+    }
+  }
+
   // ---- voice ---------------------------------------------------------------------------------
 
   /**

@@ -132,6 +132,22 @@ export class World implements GuildHost {
   }
 
   /**
+   * Changes a user's profile (username, global display name, avatar hash), as when they edit it in
+   * Discord. Every guild they are a member of reports it to the bot as GUILD_MEMBER_UPDATE
+   * (GUILD_MEMBERS intent); a guild where they are in voice follows it with a VOICE_STATE_UPDATE
+   * carrying the new `member` (voice states intent).
+   */
+  updateUserProfile(
+    userId: string,
+    patch: Partial<Pick<UserRecord, 'username' | 'globalName' | 'avatar'>>,
+  ): void {
+    const user = this.users.get(userId)
+    if (!user) throw new EmulatorError('UNKNOWN_USER', `unknown user ${userId}`)
+    Object.assign(user, patch)
+    for (const guild of this.userGuilds(userId)) guild.profileChanged(userId)
+  }
+
+  /**
    * A snowflake for a new guild. Each one is at least 1 ms after the previous one, so that guilds
    * created in a burst spread over the shards as Discord's do (`(id >> 22) % num_shards` reads the
    * timestamp), instead of all landing on one shard.

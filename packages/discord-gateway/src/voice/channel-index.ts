@@ -27,6 +27,12 @@ export class ChannelIndex {
       case 'voice.left':
         if (this.#channelOf.get(event.userId) === event.channelId) this.#remove(event.userId)
         return
+      case 'profile.updated': {
+        const channelId = this.#channelOf.get(event.userId)
+        const member = channelId && this.#byChannel.get(channelId)?.get(event.userId)
+        if (member) this.#put({ ...member, ...event.profile })
+        return
+      }
     }
   }
 

@@ -7,7 +7,8 @@ import {
 
 /**
  * The events that turn `before` into `after`: leaves (reason resync) for members
- * gone or moved, joins for new or moved ones, updates for changed flags. They carry
+ * gone or moved, joins for new or moved ones, updates for changed flags, profile updates for
+ * changed display data. They carry
  * the snapshot's feed sequence, since they stand for the stretch it covers.
  */
 export function diffMembers(
@@ -46,6 +47,20 @@ export function diffMembers(
         userId,
         member: now,
         changed,
+      })
+    }
+    if (
+      old.username !== now.username ||
+      old.globalName !== now.globalName ||
+      old.avatar !== now.avatar
+    ) {
+      const { username, globalName, avatar } = now
+      events.push({
+        ...base,
+        type: 'profile.updated',
+        channelId: now.channelId,
+        userId,
+        profile: { username, globalName, avatar },
       })
     }
   }

@@ -64,3 +64,22 @@ export function toVoiceMember(
 export function changedFlags(before: VoiceMember, after: VoiceMember): VoiceFlag[] {
   return VOICE_FLAGS.filter((flag) => before[flag] !== after[flag])
 }
+
+/** Whether `member` shows exactly `profile`'s display data. */
+export function hasProfile(member: VoiceMember, profile: Profile): boolean {
+  return (
+    member.username === profile.username &&
+    member.globalName === profile.globalName &&
+    member.avatar === profile.avatar
+  )
+}
+
+/** `member` with `profile`'s display data (a new object; members are never mutated). */
+export function withProfile(member: VoiceMember, profile: Profile): VoiceMember {
+  return {
+    ...member,
+    username: profile.username,
+    globalName: profile.globalName,
+    avatar: profile.avatar,
+  }
+}

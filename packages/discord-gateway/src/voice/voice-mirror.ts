@@ -29,6 +29,12 @@ export function applyVoiceEvent(members: Map<string, VoiceMember>, event: VoiceE
     case 'voice.left':
       if (members.get(event.userId)?.channelId === event.channelId) members.delete(event.userId)
       return
+    case 'profile.updated': {
+      // The member in voice shows the new display data (the feed's member already does).
+      const member = members.get(event.userId)
+      if (member) members.set(event.userId, { ...member, ...event.profile })
+      return
+    }
   }
 }
 

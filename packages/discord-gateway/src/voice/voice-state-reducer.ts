@@ -3,7 +3,14 @@ import { PROTOCOL_VERSION } from '@repo/discord-integration/contracts'
 import type { APIBaseVoiceState, APIUser, GatewayDispatchPayload } from 'discord-api-types/v10'
 import { GatewayDispatchEvents } from 'discord-api-types/v10'
 import type { Profile } from './voice-member'
-import { changedFlags, profileOf, toVoiceMember, UNKNOWN_PROFILE } from './voice-member'
+import {
+  changedFlags,
+  hasProfile,
+  profileOf,
+  toVoiceMember,
+  UNKNOWN_PROFILE,
+  withProfile,
+} from './voice-member'
 
 /**
  * The voice state of one guild plus the position in the gateway stream it reflects.
@@ -115,6 +122,23 @@ class EventBuilder {
     })
   }
 
+  profileUpdated(userId: string, channelId: string | null, profile: Profile): void {
+    this.events.push({
+      v: PROTOCOL_VERSION,
+      type: 'profile.updated',
+      guildId: this.guildId,
+      channelId,
+      userId,
+      feedSeq: ++this.feedSeq,
+      receivedAt: this.receivedAt,
+      profile: {
+        username: profile.username,
+        globalName: profile.globalName,
+        avatar: profile.avatar,
+      },
+    })
+  }
+
   /** Emits the transition from `before` (may be absent) to `after`; returns false if nothing we report changed. */
   transition(
     before: VoiceMember | undefined,
@@ -148,15 +172,37 @@ class EventBuilder {
 }
 
 /**
- * Records `user`'s display data, keeping the stored profile when nothing in it changed; returns
- * true when it stored a new one.
+ * Records `user`'s display data, keeping the stored profile when nothing in it changed. Returns
+ * what changed: `changed` when a profile the store already knew is different now, `new` for a
+ * first sighting, `same` otherwise.
  */
-function rememberProfile(profiles: Map<string, Profile>, userId: string, user: APIUser): boolean {
+function rememberProfile(
+  profiles: Map<string, Profile>,
+  userId: string,
+  user: APIUser,
+): 'same' | 'new' | 'changed' {
   const known = profiles.get(userId)
   const profile = profileOf(user, known)
-  if (profile === known) return false
+  if (profile === known) return 'same'
   profiles.set(userId, profile)
-  return true
+  return known ? 'changed' : 'new'
+}
+
+/**
+ * A user's profile changed: their member in voice (if any) takes the new display data, and a
+ * `profile.updated` event goes out with the channel they are in (null when not in voice).
+ */
+function announceProfile(
+  members: Map<string, VoiceMember>,
+  profiles: Map<string, Profile>,
+  out: EventBuilder,
+  userId: string,
+): void {
+  const profile = profiles.get(userId)
+  if (!profile) return
+  const member = members.get(userId)
+  if (member && !hasProfile(member, profile)) members.set(userId, withProfile(member, profile))
+  out.profileUpdated(userId, member?.channelId ?? null, profile)
 }
 
 function hasSeq(payload: GatewayDispatchPayload): number {
@@ -174,6 +220,10 @@ function hasSeq(payload: GatewayDispatchPayload): number {
  *   `resync`, updates): this seeds the store and reconciles it after every fresh session.
  * - VOICE_STATE_UPDATE: join, leave, move (leave `moved` + join) or flag update; nothing if nothing reported changed.
  * - GUILD_MEMBER_REMOVE and CHANNEL_DELETE end the voice states they touch.
+ * - A user's display data that changed (GUILD_MEMBER_UPDATE, a voice state's `member.user`, a fresh
+ *   GUILD_CREATE) is recorded, their member in voice takes it, and `profile.updated` follows the
+ *   dispatch's voice events. Only changes are reported: a first sighting is not, except in a
+ *   GUILD_MEMBER_UPDATE (the user changed something, and the store had not seen them yet).
  * - Dispatches for other guilds are ignored (but still advance the sequence).
  */
 export function applyDispatch(state: VoiceStoreState, input: DispatchInput): ApplyResult {
@@ -201,8 +251,11 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
   const { members, profiles } = state
   const out = new EventBuilder(state.guildId, state.feedSeq, receivedAt)
   const profilesChanged: string[] = []
-  const remember = (userId: string, user: APIUser): void => {
-    if (rememberProfile(profiles, userId, user)) profilesChanged.push(userId)
+  /** Records a user's display data (see rememberProfile); a stored change is listed for persistence. */
+  const remember = (userId: string, user: APIUser): 'same' | 'new' | 'changed' => {
+    const seen = rememberProfile(profiles, userId, user)
+    if (seen !== 'same') profilesChanged.push(userId)
+    return seen
   }
   const done = (synced = false): ApplyResult => {
     state.feedSeq = out.lastFeedSeq
@@ -217,11 +270,17 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
       const d = payload.d
       if (d.id !== state.guildId) return skip('other_guild')
       if (d.unavailable === true) return skip('irrelevant')
-      for (const member of d.members ?? []) remember(member.user.id, member.user)
+      // Profiles the store knew that are different now (first sightings are not news).
+      const renamed = new Set<string>()
+      for (const member of d.members ?? []) {
+        if (remember(member.user.id, member.user) === 'changed') renamed.add(member.user.id)
+      }
       const snapshot = new Map<string, VoiceMember>()
       for (const vs of d.voice_states ?? []) {
         if (vs.channel_id === null) continue
-        if (vs.member?.user) remember(vs.user_id, vs.member.user)
+        if (vs.member?.user && remember(vs.user_id, vs.member.user) === 'changed') {
+          renamed.add(vs.user_id)
+        }
         const profile = profiles.get(vs.user_id) ?? UNKNOWN_PROFILE
         const member = toVoiceMember(
           { ...vs, channel_id: vs.channel_id },
@@ -242,19 +301,22 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
         if (!fresh) continue
         if (out.transition(members.get(userId), fresh, 'resync')) members.set(userId, fresh)
       }
+      for (const userId of [...renamed].sort()) announceProfile(members, profiles, out, userId)
       return done(true)
     }
 
     case GatewayDispatchEvents.VoiceStateUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.member?.user) remember(d.user_id, d.member.user)
+      const renamed =
+        d.member?.user !== undefined && remember(d.user_id, d.member.user) === 'changed'
       const known = members.get(d.user_id)
       if (d.channel_id === null) {
         if (known) {
           out.left(known, 'left')
           members.delete(d.user_id)
         }
+        if (renamed) announceProfile(members, profiles, out, d.user_id)
         return done()
       }
       const profile =
@@ -264,6 +326,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
           : UNKNOWN_PROFILE)
       const fresh = toVoiceMember(d as APIBaseVoiceState & { channel_id: string }, profile, known)
       if (out.transition(known, fresh, 'moved')) members.set(d.user_id, fresh)
+      if (renamed) announceProfile(members, profiles, out, d.user_id)
       return done()
     }
 
@@ -282,7 +345,15 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     case GatewayDispatchEvents.GuildMemberUpdate: {
       const d = payload.d
       if (d.guild_id !== state.guildId) return skip('other_guild')
-      if (d.user) remember(d.user.id, d.user)
+      if (d.user) {
+        const seen = remember(d.user.id, d.user)
+        // An update is news even when the store had not seen the user yet (a player who was
+        // never in voice); a new member is not, unless the store knew them under another name.
+        const news =
+          seen === 'changed' ||
+          (seen === 'new' && payload.t === GatewayDispatchEvents.GuildMemberUpdate)
+        if (news) announceProfile(members, profiles, out, d.user.id)
+      }
       return done()
     }
 

@@ -155,3 +155,21 @@ export function resumed(s: number): GatewayDispatchPayload {
     d: undefined,
   } as unknown as GatewayDispatchPayload
 }
+
+/** GUILD_MEMBER_UPDATE (or ADD) for `userId` with the given username (GUILD_MEMBERS intent). */
+export function memberUpdate(
+  s: number,
+  userId: string,
+  username: string,
+  t:
+    | GatewayDispatchEvents.GuildMemberUpdate
+    | GatewayDispatchEvents.GuildMemberAdd = GatewayDispatchEvents.GuildMemberUpdate,
+  guildId = GUILD,
+): GatewayDispatchPayload {
+  return {
+    op: GatewayOpcodes.Dispatch,
+    t,
+    s,
+    d: { ...member(userId, username), guild_id: guildId },
+  } as unknown as GatewayDispatchPayload
+}

@@ -80,7 +80,7 @@ export async function startGatewayWorker(options: GatewayWorkerOptions): Promise
 export interface ExpectedEvent {
   readonly type: VoiceEvent['type']
   readonly userId: string
-  readonly channelId: string
+  readonly channelId: string | null
   readonly detail: string
 }
 

@@ -20,15 +20,31 @@ export const APP_ERRORS = {
   FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
   ROOM_NOT_FOUND: { status: 404, message: 'This room does not exist or has been closed.' },
   ROOM_FULL: { status: 409, message: 'This room already has four players.' },
+  ROOM_LOCKED: {
+    status: 409,
+    message: 'The host has locked this room: no new players can join for now.',
+  },
+  SPECTATORS_FULL: {
+    status: 409,
+    message: 'This room already has the most spectators allowed.',
+  },
   TOO_MANY_ROOMS: {
     status: 409,
     message: 'You already host the most open rooms allowed. Close one first.',
+  },
+  CODE_INVALID: {
+    status: 404,
+    message: 'No open room has this code. Check it, or ask the host for the current one.',
   },
   TOKEN_EXPIRED: {
     status: 410,
     message: 'This invite link has expired. Ask the host for a new one.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many requests. Try again in a moment.' },
+  CODE_ATTEMPTS: {
+    status: 429,
+    message: 'Too many room codes tried. Wait a few minutes, then try again.',
+  },
   INTERNAL: { status: 500, message: 'Something went wrong on our side.' },
   DISCORD_UNAVAILABLE: { status: 502, message: 'Discord did not answer as expected. Try again.' },
   NO_CAPACITY: { status: 503, message: 'The Discord server has no room for more voice channels.' },
@@ -60,7 +76,7 @@ export const AppErrorCodeSchema = z.enum(
 export const AppErrorBodySchema = z.object({
   code: AppErrorCodeSchema,
   message: z.string(),
-  /** Seconds to wait, for RATE_LIMITED. */
+  /** Seconds to wait, for RATE_LIMITED and CODE_ATTEMPTS. */
   retryAfter: z.number().optional(),
 })
 export type AppErrorBody = z.infer<typeof AppErrorBodySchema>

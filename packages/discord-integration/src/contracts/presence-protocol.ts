@@ -1,11 +1,29 @@
 import { z } from 'zod'
 import { EpochMsSchema, PROTOCOL_VERSION, RoomIdSchema, SnowflakeSchema } from './common'
-import { PlayerSchema, RoomStatusSchema } from './rooms'
+import {
+  MAX_PLAYERS,
+  PlayerSchema,
+  ProfileSchema,
+  RoomNameSchema,
+  RoomStatusSchema,
+  SpectatorSchema,
+} from './rooms'
 import { VOICE_FLAGS, VoiceLeftReasonSchema, VoiceMemberSchema } from './voice'
 
 /**
  * The browser <-> server WebSocket protocol at `/api/ws` (version 1).
  * Documented in specs/017-discord-gateway-real/contracts/websocket-protocol.md.
+ *
+ * Version rule: v1 grows by compatible additions only, and every addition since the first
+ * release is one of them:
+ * - a new optional field on an existing frame (a client that does not know it ignores it: the
+ *   schemas strip unknown keys), and a field that is left out when it has its default value;
+ * - a new server frame outside the numbered room stream (`seq: 0`, like `error` and `pong`),
+ *   which an older client drops without touching its stream position;
+ * - a new client frame type or optional client field (an older server answers BAD_FRAME and
+ *   keeps the socket).
+ * A new type of numbered room frame is not compatible (an older client would drop it, then take
+ * every later frame for a gap and resubscribe forever): it needs PROTOCOL_VERSION 2.
  */
 
 /** Identifies one life of a room stream; it changes whenever the stream's history was lost. */
@@ -28,6 +46,11 @@ export const SubscribeFrameSchema = z.object({
    * epoch differs (history lost, e.g. a restart), it answers with a snapshot instead of a replay.
    */
   epoch: StreamEpochSchema.optional(),
+  /**
+   * `page` (the default): the room page is open, which counts as "here" (room.viewers) and keeps
+   * a dropped seat; `summary`: the same stream for a list of rooms (the home page), which does not.
+   */
+  mode: z.enum(['page', 'summary']).optional(),
 })
 export const UnsubscribeFrameSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
@@ -39,10 +62,21 @@ export const PingFrameSchema = z.object({
   type: z.literal('ping'),
   id: z.number().int().nonnegative().optional(),
 })
+/** Follow the caller's own rooms (hosted or seated): `rooms.list` now and on every change. */
+export const RoomsFollowFrameSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('rooms.follow'),
+})
+export const RoomsUnfollowFrameSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('rooms.unfollow'),
+})
 export const ClientFrameSchema = z.discriminatedUnion('type', [
   SubscribeFrameSchema,
   UnsubscribeFrameSchema,
   PingFrameSchema,
+  RoomsFollowFrameSchema,
+  RoomsUnfollowFrameSchema,
 ])
 export type ClientFrame = z.infer<typeof ClientFrameSchema>
 
@@ -59,13 +93,30 @@ const RoomFrame = z.object({
   ts: EpochMsSchema,
 })
 
+/**
+ * What every subscriber of a room knows of it (room.updated, snapshots). Never the invite link,
+ * the room code or the watch link: spectators receive this too. The fields added after the first
+ * release are left out while they have their default (no spectators, unlocked, links revision 0).
+ */
 export const RoomStateSchema = z.object({
   ownerId: SnowflakeSchema,
   players: z.array(PlayerSchema),
   status: RoomStatusSchema,
   closesAt: EpochMsSchema.nullable(),
+  /** Default: none. */
+  spectators: z.array(SpectatorSchema).optional(),
+  /** Default: false. */
+  locked: z.boolean().optional(),
+  /**
+   * Bumped whenever the players' links change (invite or code rotated or renewed, watch link
+   * made, rotated or revoked): a player's page fetches them again (getRoomLinks). Default: 0.
+   */
+  linksRev: z.number().int().nonnegative().optional(),
 })
 export type RoomState = z.infer<typeof RoomStateSchema>
+
+/** Users with the room's page open (on any node), players and spectators, sorted. */
+const ViewersSchema = z.array(SnowflakeSchema).max(64)
 
 export const SubscribedFrameSchema = RoomFrame.extend({
   type: z.literal('subscribed'),
@@ -73,6 +124,8 @@ export const SubscribedFrameSchema = RoomFrame.extend({
   recovered: z.boolean(),
   /** The room stream's current epoch; send it back with `since` when resuming. */
   epoch: StreamEpochSchema.optional(),
+  /** Who has the room page open now (on a resume: the snapshot has them otherwise). */
+  viewers: ViewersSchema.optional(),
 })
 export const PresenceSnapshotFrameSchema = RoomFrame.extend({
   type: z.literal('presence.snapshot'),
@@ -81,6 +134,8 @@ export const PresenceSnapshotFrameSchema = RoomFrame.extend({
   state: RoomStateSchema,
   /** The room stream's epoch; frames with seq > this frame's seq follow. */
   epoch: StreamEpochSchema.optional(),
+  /** Who has the room page open now. */
+  viewers: ViewersSchema.optional(),
 })
 export const VoiceJoinedFrameSchema = RoomFrame.extend({
   type: z.literal('voice.joined'),
@@ -112,6 +167,63 @@ export const RoomClosingFrameSchema = RoomFrame.extend({
 export const RoomDeletedFrameSchema = RoomFrame.extend({
   type: z.literal('room.deleted'),
   reason: z.enum(['closed', 'inactive', 'channel_gone']),
+})
+
+/** A room frame outside the numbered stream: never replayed, applied as it comes. */
+const UnnumberedRoomFrame = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  room: RoomIdSchema,
+  seq: z.literal(0),
+  ts: EpochMsSchema,
+})
+
+/**
+ * The users with the room page open changed (a page opened or closed on any node, or a node
+ * died). The whole list, so the latest frame is the truth; the next `subscribed` or snapshot
+ * carries it again after a reconnect.
+ */
+export const RoomViewersFrameSchema = UnnumberedRoomFrame.extend({
+  type: z.literal('room.viewers'),
+  viewers: ViewersSchema,
+})
+
+/**
+ * A player's, spectator's or voice member's Discord display data changed: update it wherever the
+ * user appears. The players' and spectators' copies in the room state follow in a room.updated.
+ */
+export const ProfileUpdatedFrameSchema = UnnumberedRoomFrame.extend({
+  type: z.literal('profile.updated'),
+  userId: SnowflakeSchema,
+  profile: ProfileSchema,
+})
+
+/** One of the caller's rooms, for the home page's list. */
+export const RoomSummarySchema = z.object({
+  id: RoomIdSchema,
+  name: RoomNameSchema,
+  role: z.enum(['host', 'player']),
+  players: z.number().int().min(0).max(MAX_PLAYERS),
+  maxPlayers: z.literal(MAX_PLAYERS),
+  spectators: z.number().int().nonnegative(),
+  /** People in the room's voice channel when the list was sent (the room's stream keeps it live). */
+  inVoice: z.number().int().nonnegative(),
+  status: RoomStatusSchema,
+  locked: z.boolean(),
+  createdAt: EpochMsSchema,
+})
+export type RoomSummary = z.infer<typeof RoomSummarySchema>
+
+/**
+ * The caller's rooms (hosted or seated), newest first: the answer to `rooms.follow`, sent again
+ * whenever a room is created, closed, joined or left, anywhere.
+ */
+export const RoomsListFrameSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  type: z.literal('rooms.list'),
+  room: z.null(),
+  seq: z.literal(0),
+  ts: EpochMsSchema,
+  rooms: z.array(RoomSummarySchema),
 })
 
 export const WsErrorCodeSchema = z.enum([
@@ -162,6 +274,9 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   RoomUpdatedFrameSchema,
   RoomClosingFrameSchema,
   RoomDeletedFrameSchema,
+  RoomViewersFrameSchema,
+  ProfileUpdatedFrameSchema,
+  RoomsListFrameSchema,
   ErrorFrameSchema,
   PongFrameSchema,
 ])

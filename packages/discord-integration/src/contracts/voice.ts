@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { EpochMsSchema, PROTOCOL_VERSION, SnowflakeSchema } from './common'
+import { ProfileSchema } from './rooms'
 
 /**
  * One user's presence in a voice channel, as the gateway feed knows it.
@@ -69,13 +70,28 @@ export const VoiceUpdatedEventSchema = FeedEventBase.extend({
   changed: z.array(z.enum(VOICE_FLAGS)).min(1),
 })
 
+/**
+ * A user's display data (username, global name, avatar) changed, as Discord reported it in
+ * GUILD_MEMBER_UPDATE (GUILD_MEMBERS intent), a voice state's `member.user`, or a fresh
+ * GUILD_CREATE. `channelId` is the voice channel the user is in now (their member there carries
+ * the new data from now on), or null when they are not in voice. Only changes of a profile the
+ * feed already knew are reported, not first sightings.
+ */
+export const ProfileUpdatedEventSchema = FeedEventBase.extend({
+  type: z.literal('profile.updated'),
+  channelId: SnowflakeSchema.nullable(),
+  profile: ProfileSchema,
+})
+
 /** A domain event of the voice feed. Discord's raw dispatches never leave the gateway package. */
 export const VoiceEventSchema = z.discriminatedUnion('type', [
   VoiceJoinedEventSchema,
   VoiceLeftEventSchema,
   VoiceUpdatedEventSchema,
+  ProfileUpdatedEventSchema,
 ])
 export type VoiceJoinedEvent = z.infer<typeof VoiceJoinedEventSchema>
 export type VoiceLeftEvent = z.infer<typeof VoiceLeftEventSchema>
 export type VoiceUpdatedEvent = z.infer<typeof VoiceUpdatedEventSchema>
+export type ProfileUpdatedEvent = z.infer<typeof ProfileUpdatedEventSchema>
 export type VoiceEvent = z.infer<typeof VoiceEventSchema>

@@ -4,39 +4,47 @@ import {
   PresenceCloseCode,
   type RoomView,
   type ServerFrame,
+  type Spectator,
   type VoiceMember,
 } from '@repo/discord-integration/contracts'
 import { useNavigate } from '@tanstack/react-router'
 import { type ReactNode, useCallback, useEffect, useState } from 'react'
 import { loginUrl } from '../../lib/return-to'
+import { displayName, type LiveRoom } from './live-room'
 import { getPresenceClient } from './presence-client'
-import { useVoiceChannelEvents, useVoiceChannelMembersFromEvents } from './use-presence'
+import { useNow, useVoiceChannelEvents } from './use-presence'
 import { VoiceDropoutModal } from './VoiceDropoutModal'
 import { CameraIcon, DeafenedIcon, MutedIcon, StreamIcon } from './voice-icons'
 import './presence.css'
 
 /** Props of {@link LiveRoomPanel}. */
 export interface LiveRoomPanelProps {
+  /** The room as the page loaded it (its channel and voice link). */
   room: RoomView
+  /** The one live state of the room (useLiveRoom): everything shown comes from it. */
+  live: LiveRoom
   selfUserId: string
   renderSeatActions?: (player: Player) => ReactNode
+  renderSpectatorActions?: (spectator: Spectator) => ReactNode
   /** "Leave game" in the dropout dialog. @defaultValue navigate home */
   onLeaveGame?: () => void
 }
 
 /**
- * The live part of a room page: the four seats with who is in voice, the voice member list
+ * The live part of a room page: the four seats (who sits, who has the page open, who dropped and
+ * how long their seat is held, who is in voice), the spectators apart, the voice member list
  * (mute, deafen, camera, stream), a live/reconnecting indicator, the closing warning, and the
  * dialog shown when the current user drops out of voice. Returns home when the room is deleted.
  */
 export function LiveRoomPanel({
   room,
+  live,
   selfUserId,
   renderSeatActions,
+  renderSpectatorActions,
   onLeaveGame,
 }: LiveRoomPanelProps) {
   const navigate = useNavigate()
-  const { stream, live, status } = useVoiceChannelMembersFromEvents(room.id)
   const [droppedOut, setDroppedOut] = useState(false)
 
   const onFrame = useCallback(
@@ -56,47 +64,58 @@ export function LiveRoomPanel({
     [selfUserId, room.channelId, navigate],
   )
   useVoiceChannelEvents(room.id, onFrame)
-  const stoppedBy = useStoppedBy(status)
-  useSignInWhenSessionLost(live, stoppedBy)
+  const stoppedBy = useStoppedBy(live.connection)
+  useSignInWhenSessionLost(live.live, stoppedBy)
   useEffect(() => {
-    if (stream.deleted) void navigate({ to: '/' })
-  }, [stream.deleted, navigate])
+    if (live.deleted) void navigate({ to: '/' })
+  }, [live.deleted, navigate])
 
-  const players = stream.state?.players ?? room.players
-  const ownerId = stream.state?.ownerId ?? room.ownerId
-  const closesAt = stream.state ? stream.closesAt : room.closesAt
-  const inVoice = new Map(stream.members.map((m) => [m.userId, m]))
-  const seats = Array.from({ length: MAX_PLAYERS }, (_, i) => players[i] ?? null)
+  const inVoice = new Map(live.members.map((m) => [m.userId, m]))
+  const spectatorIds = new Set(live.spectators.map((s) => s.userId))
+  const seats = Array.from({ length: MAX_PLAYERS }, (_, i) => live.players[i] ?? null)
 
   return (
     <div className="live-room">
       <div className="live-room-bar">
         <span
-          className={live ? 'live-indicator live' : 'live-indicator reconnecting'}
+          className={live.live ? 'live-indicator live' : 'live-indicator reconnecting'}
           data-testid="live-indicator"
           role="status"
         >
-          {live ? 'Live' : stoppedBy !== null ? 'Disconnected' : 'Reconnecting…'}
+          {live.live ? 'Live' : stoppedBy !== null ? 'Disconnected' : 'Reconnecting…'}
         </span>
       </div>
       {stoppedBy !== null && <StoppedNotice code={stoppedBy} />}
-      {closesAt !== null && <ClosingWarning closesAt={closesAt} />}
-      {stream.forbidden && (
+      {live.closesAt !== null && <ClosingWarning closesAt={live.closesAt} />}
+      {live.forbidden && (
         <p role="alert" className="error-text">
-          You are no longer a player of this room.
+          You are no longer in this room.
         </p>
       )}
       <ol className="seats" aria-label="Seats">
         {seats.map((player, i) =>
           player ? (
-            <li key={player.userId} className="seat" data-testid={`seat-${player.userId}`}>
+            <li
+              key={player.userId}
+              className={player.heldUntil === undefined ? 'seat' : 'seat dropped'}
+              data-testid={`seat-${player.userId}`}
+            >
               <Avatar userId={player.userId} avatar={player.avatar} name={displayName(player)} />
-              <span className="seat-name">
-                {displayName(player)}
-                {player.userId === ownerId && <span className="tag">host</span>}
-                {player.userId === selfUserId && <span className="tag">you</span>}
+              <span className="seat-main">
+                <span className="seat-name">
+                  {displayName(player)}
+                  {player.userId === live.ownerId && <span className="tag">host</span>}
+                  {player.userId === selfUserId && <span className="tag">you</span>}
+                </span>
+                <span className="seat-presence">
+                  {player.heldUntil !== undefined ? (
+                    <HeldFor until={player.heldUntil} />
+                  ) : (
+                    <PageBadge open={live.viewers?.has(player.userId)} />
+                  )}
+                  <VoiceBadge member={inVoice.get(player.userId)} />
+                </span>
               </span>
-              <VoiceBadge member={inVoice.get(player.userId)} />
               {renderSeatActions?.(player)}
             </li>
           ) : (
@@ -107,17 +126,43 @@ export function LiveRoomPanel({
           ),
         )}
       </ol>
-      <h3 className="members-title">In voice</h3>
-      {stream.members.length === 0 ? (
+      <h3 className="members-title">Spectators ({live.spectators.length})</h3>
+      {live.spectators.length === 0 ? (
+        <p className="muted">Nobody is watching.</p>
+      ) : (
+        <ul className="spectators" aria-label="Spectators">
+          {live.spectators.map((s) => (
+            <li key={s.userId} className="spectator" data-testid={`spectator-${s.userId}`}>
+              <Avatar userId={s.userId} avatar={s.avatar} name={displayName(s)} />
+              <span className="seat-main">
+                <span className="seat-name">
+                  {displayName(s)}
+                  {s.userId === selfUserId && <span className="tag">you</span>}
+                </span>
+                <span className="seat-presence">
+                  <PageBadge open={live.viewers?.has(s.userId)} />
+                  <VoiceBadge member={inVoice.get(s.userId)} listenOnly />
+                </span>
+              </span>
+              {renderSpectatorActions?.(s)}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3 className="members-title">In voice ({live.members.length})</h3>
+      {live.members.length === 0 ? (
         <p className="muted">
-          {live ? 'Nobody is in the voice channel.' : 'Waiting for live presence…'}
+          {live.live ? 'Nobody is in the voice channel.' : 'Waiting for live presence…'}
         </p>
       ) : (
         <ul className="voice-members" aria-label="Voice channel members">
-          {stream.members.map((m) => (
+          {live.members.map((m) => (
             <li key={m.userId} className="voice-member" data-testid={`voice-member-${m.userId}`}>
               <Avatar userId={m.userId} avatar={m.avatar} name={displayName(m)} />
-              <span className="member-name">{displayName(m)}</span>
+              <span className="member-name">
+                {displayName(m)}
+                {spectatorIds.has(m.userId) && <span className="tag">spectator</span>}
+              </span>
               <VoiceFlags member={m} />
             </li>
           ))}
@@ -136,10 +181,6 @@ export function LiveRoomPanel({
   )
 }
 
-function displayName(user: { globalName: string | null; username: string }): string {
-  return user.globalName ?? user.username
-}
-
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean)
   const letters =
@@ -148,8 +189,8 @@ function initials(name: string): string {
 }
 
 function Avatar({ userId, avatar, name }: { userId: string; avatar: string | null; name: string }) {
-  const [failed, setFailed] = useState(false)
-  if (!avatar || failed) {
+  const [failed, setFailed] = useState<string | null>(null)
+  if (!avatar || failed === avatar) {
     return (
       <span className="avatar initials" aria-hidden="true">
         {initials(name)}
@@ -163,16 +204,43 @@ function Avatar({ userId, avatar, name }: { userId: string; avatar: string | nul
       alt=""
       width={32}
       height={32}
-      onError={() => setFailed(true)}
+      onError={() => setFailed(avatar)}
     />
   )
 }
 
-function VoiceBadge({ member }: { member: VoiceMember | undefined }) {
+/** "Who is here": whether the player has the room page open (unknown until the stream says). */
+function PageBadge({ open }: { open: boolean | undefined }) {
+  if (open === undefined) return null
+  return (
+    <span className={open ? 'page-badge open' : 'page-badge closed'}>
+      {open ? 'Page open' : 'Page closed'}
+    </span>
+  )
+}
+
+/** A dropped player's seat, and how long it is still theirs (m:ss). */
+function HeldFor({ until }: { until: number }) {
+  const now = useNow()
+  const left = Math.max(0, Math.ceil((until - now) / 1000))
+  const text =
+    left > 0
+      ? `Dropped, seat held for ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`
+      : 'Dropped, seat held until someone is back'
+  return <span className="seat-dropped">{text}</span>
+}
+
+function VoiceBadge({
+  member,
+  listenOnly = false,
+}: {
+  member: VoiceMember | undefined
+  listenOnly?: boolean
+}) {
   if (!member) return <span className="voice-badge out">Not in voice</span>
   return (
     <span className="voice-badge in">
-      In voice <VoiceFlags member={member} />
+      {listenOnly ? 'Listening' : 'In voice'} <VoiceFlags member={member} />
     </span>
   )
 }
@@ -204,11 +272,7 @@ function VoiceFlags({ member }: { member: VoiceMember }) {
 }
 
 function ClosingWarning({ closesAt }: { closesAt: number }) {
-  const [now, setNow] = useState(() => Date.now())
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 1000)
-    return () => clearInterval(timer)
-  }, [])
+  const now = useNow()
   const seconds = Math.max(0, Math.ceil((closesAt - now) / 1000))
   return (
     <div role="alert" className="closing-warning" data-testid="closing-warning">

@@ -2,6 +2,7 @@ import {
   type ClientFrame,
   PROTOCOL_VERSION,
   PresenceCloseCode,
+  type RoomSummary,
   type ServerFrame,
   ServerFrameSchema,
 } from '@repo/discord-integration/contracts'
@@ -41,8 +42,15 @@ export interface PresenceClientOptions {
   watchNetwork?: boolean
 }
 
+/** How a room is shown: its page (the user is "here"), or a line in a list of rooms. */
+export type RoomMode = 'page' | 'summary'
+
 interface RoomEntry {
   refs: number
+  /** Of `refs`, those showing the room's page: any makes the subscription a page one. */
+  pageRefs: number
+  /** The mode the room was last subscribed in. */
+  mode: RoomMode
   stream: RoomStream
   readonly streamListeners: Set<() => void>
   readonly frameListeners: Set<(frame: ServerFrame) => void>
@@ -65,6 +73,10 @@ export class PresenceClient {
   #lastMessageAt = 0
   readonly #rooms = new Map<string, RoomEntry>()
   readonly #statusListeners = new Set<() => void>()
+  /** Components following the user's own rooms (rooms.follow), and the last list. */
+  #followers = 0
+  #roomsList: readonly RoomSummary[] | null = null
+  readonly #roomsListeners = new Set<() => void>()
   readonly #detachNetwork: () => void
 
   constructor(options: PresenceClientOptions) {
@@ -103,20 +115,64 @@ export class PresenceClient {
     return this.#machine.stoppedBy
   }
 
-  /** Shows `roomId` on this page: subscribes it (connecting if needed). Returns the release. */
-  retain(roomId: string): () => void {
+  /**
+   * Shows `roomId` on this page: subscribes it (connecting if needed). `page` (the default) is the
+   * room page, which tells the others the user is here; `summary` a line in a list of rooms.
+   * Returns the release.
+   */
+  retain(roomId: string, mode: RoomMode = 'page'): () => void {
     const entry = this.#entry(roomId)
     entry.refs++
-    if (entry.refs === 1 && this.#machine.status === 'connected') this.#subscribe(roomId)
+    if (mode === 'page') entry.pageRefs++
+    const wanted = this.#modeOf(entry)
+    if ((entry.refs === 1 || wanted !== entry.mode) && this.#machine.status === 'connected') {
+      this.#subscribe(roomId)
+    }
+    entry.mode = wanted
     this.#dispatch({ type: 'connect' })
     let released = false
     return () => {
       if (released) return
       released = true
       entry.refs--
+      if (mode === 'page') entry.pageRefs--
       // Deferred, so an unmount immediately followed by a mount (React StrictMode, route
       // transitions) keeps the subscription and the socket instead of churning them.
       setTimeout(() => this.#collect(roomId), 0)
+    }
+  }
+
+  /**
+   * Follows the user's own rooms (hosted or seated): `rooms.list` now and on every change, on
+   * any node. Returns the release.
+   */
+  followRooms(): () => void {
+    this.#followers++
+    if (this.#followers === 1) this.#send({ v: PROTOCOL_VERSION, type: 'rooms.follow' })
+    this.#dispatch({ type: 'connect' })
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.#followers--
+      setTimeout(() => {
+        if (this.#followers > 0) return
+        this.#send({ v: PROTOCOL_VERSION, type: 'rooms.unfollow' })
+        this.#disconnectIfUnused()
+      }, 0)
+    }
+  }
+
+  /** The last rooms.list (null before the first), a stable array until it changes. */
+  getRoomsList(): readonly RoomSummary[] | null {
+    return this.#roomsList
+  }
+
+  /** Subscribes to rooms.list changes (for useSyncExternalStore). */
+  subscribeRoomsList(listener: () => void): () => void {
+    this.#roomsListeners.add(listener)
+    return () => {
+      this.#roomsListeners.delete(listener)
     }
   }
 
@@ -165,6 +221,8 @@ export class PresenceClient {
     if (!entry) {
       entry = {
         refs: 0,
+        pageRefs: 0,
+        mode: 'summary',
         stream: EMPTY_STREAM,
         streamListeners: new Set(),
         frameListeners: new Set(),
@@ -174,14 +232,32 @@ export class PresenceClient {
     return entry
   }
 
+  #modeOf(entry: RoomEntry): RoomMode {
+    return entry.pageRefs > 0 ? 'page' : 'summary'
+  }
+
   #collect(roomId: string) {
     const entry = this.#rooms.get(roomId)
-    if (!entry || entry.refs > 0) return
+    if (!entry) return
+    if (entry.refs > 0) {
+      // A page left but a list still shows the room: it is no longer "here".
+      const wanted = this.#modeOf(entry)
+      if (wanted !== entry.mode) {
+        entry.mode = wanted
+        if (this.#machine.status === 'connected') this.#subscribe(roomId)
+      }
+      return
+    }
     if (entry.streamListeners.size === 0 && entry.frameListeners.size === 0)
       this.#rooms.delete(roomId)
     else entry.stream = EMPTY_STREAM
     this.#send({ v: PROTOCOL_VERSION, type: 'unsubscribe', room: roomId })
-    if (![...this.#rooms.values()].some((e) => e.refs > 0)) this.#dispatch({ type: 'disconnect' })
+    this.#disconnectIfUnused()
+  }
+
+  #disconnectIfUnused() {
+    if (this.#followers > 0 || [...this.#rooms.values()].some((e) => e.refs > 0)) return
+    this.#dispatch({ type: 'disconnect' })
   }
 
   #dispatch(event: MachineEvent) {
@@ -225,6 +301,7 @@ export class PresenceClient {
         return
       case 'subscribeAll':
         for (const [roomId, entry] of this.#rooms) if (entry.refs > 0) this.#subscribe(roomId)
+        if (this.#followers > 0) this.#send({ v: PROTOCOL_VERSION, type: 'rooms.follow' })
         return
       case 'deliver':
         this.#deliver(effect.frame)
@@ -309,11 +386,14 @@ export class PresenceClient {
     if (!entry) return
     this.#setStream(entry, unsynced(entry.stream))
     const { epoch, seq } = entry.stream
+    entry.mode = this.#modeOf(entry)
     this.#send({
       v: PROTOCOL_VERSION,
       type: 'subscribe',
       room: roomId,
       ...(epoch === null ? {} : { since: seq, epoch }),
+      // The first protocol release had only pages: the field is sent only when it differs.
+      ...(entry.mode === 'summary' ? { mode: 'summary' as const } : {}),
     })
   }
 
@@ -324,6 +404,11 @@ export class PresenceClient {
   }
 
   #deliver(frame: ServerFrame) {
+    if (frame.type === 'rooms.list') {
+      this.#roomsList = frame.rooms
+      for (const listener of this.#roomsListeners) listener()
+      return
+    }
     if (frame.room === null) return
     const entry = this.#rooms.get(frame.room)
     if (!entry) return

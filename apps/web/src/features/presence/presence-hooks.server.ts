@@ -8,6 +8,7 @@ import type { Hooks } from 'crossws'
 import type { Logger } from 'pino'
 import type { SessionUser } from '../../server/ports'
 import type { PresenceSocket } from './presence-socket'
+import type { RoomFollowers } from './room-followers.server'
 import type { RoomSubscriptions } from './room-subscriptions.server'
 import { pongFrame } from './server-frames'
 import type { SocketRegistry } from './socket-registry.server'
@@ -17,6 +18,8 @@ import { releaseUpgradeRequest } from './upgrade-request'
 export interface PresenceHooksDeps {
   sockets: SocketRegistry
   subscriptions: RoomSubscriptions
+  /** Sockets following their user's rooms (rooms.follow). */
+  followers: RoomFollowers
   /**
    * Reads the signed-in user from the upgrade request (the session cookie), with the id of their
    * login session when there is one (its end closes the socket); null = 401.
@@ -112,13 +115,19 @@ export function createPresenceHooks(deps: PresenceHooksDeps): Partial<Hooks> {
     const frame = parsed.data
     switch (frame.type) {
       case 'subscribe':
-        void subscriptions.subscribe(socket, frame.room, frame.since, frame.epoch)
+        void subscriptions.subscribe(socket, frame.room, frame.since, frame.epoch, frame.mode)
         return
       case 'unsubscribe':
         subscriptions.unsubscribe(socket, frame.room)
         return
       case 'ping':
         sockets.send(socket, pongFrame(frame.id, deps.now()))
+        return
+      case 'rooms.follow':
+        deps.followers.follow(socket)
+        return
+      case 'rooms.unfollow':
+        deps.followers.unfollow(socket)
         return
     }
   }

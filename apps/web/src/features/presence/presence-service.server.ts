@@ -1,11 +1,19 @@
 import type { Hooks } from 'crossws'
 import type { Logger } from 'pino'
-import type { RoomDirectory, RoomEvents, RoomFrameBody, VoicePresence } from '../../server/ports'
+import type {
+  RoomDirectory,
+  RoomEvents,
+  RoomFrameBody,
+  ViewerRegistry,
+  VoicePresence,
+} from '../../server/ports'
+import { MemoryViewerPresence } from '../../server/viewer-presence'
 import { type EventBus, type PublishOptions, voiceDedupeKey } from './event-bus'
 import { createMemoryEventBus } from './memory-event-bus.server'
 import { createPresenceHooks, type SocketUser } from './presence-hooks.server'
 import { type LatencySummary, PresenceMetrics } from './presence-metrics.server'
 import { DEFAULT_PRESENCE_OPTIONS, type PresenceServiceOptions } from './presence-options'
+import { RoomFollowers } from './room-followers.server'
 import { RoomSubscriptions } from './room-subscriptions.server'
 import { SocketRegistry } from './socket-registry.server'
 import { VoiceRouter } from './voice-router'
@@ -23,6 +31,11 @@ export interface PresenceServiceDeps {
   authenticate: (request: Request) => Promise<SocketUser | null>
   /** The event bus; defaults to an in-memory bus owned (and closed) by the service. */
   bus?: EventBus
+  /**
+   * Where page subscriptions are counted ("who is here", seats held through drops); defaults to
+   * one in memory (a single node). The runtime hands in the shared one (Redis with several nodes).
+   */
+  viewers?: ViewerRegistry
   options?: Partial<PresenceServiceOptions>
 }
 
@@ -63,13 +76,17 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const { voice, rooms, logger } = deps
   const ownsBus = deps.bus === undefined
   const bus = deps.bus ?? createMemoryEventBus()
+  const viewers = deps.viewers ?? new MemoryViewerPresence()
   const metrics = new PresenceMetrics()
   const router = new VoiceRouter(rooms)
   const sockets = new SocketRegistry({
     metrics,
     options: opts,
     // A socket that goes (closed, dropped) leaves its rooms first.
-    onForget: (socket) => subscriptions.removeAll(socket),
+    onForget: (socket) => {
+      subscriptions.removeAll(socket)
+      followers.unfollow(socket)
+    },
   })
   const subscriptions = new RoomSubscriptions({
     bus,
@@ -80,10 +97,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     logger,
     maxPerSocket: opts.maxSubscriptionsPerSocket,
     now: opts.now,
+    viewers,
   })
+  const followers = new RoomFollowers({ rooms, voice, sockets, now: opts.now })
   const hooks = createPresenceHooks({
     sockets,
     subscriptions,
+    followers,
     authenticate: deps.authenticate,
     expectedOrigin: new URL(deps.config.PUBLIC_URL).origin,
     maxBadFrames: opts.maxBadFrames,
@@ -102,6 +122,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
 
   const unsubscribeVoice = voice.subscribe((event) => {
     try {
+      if (event.type === 'profile.updated') {
+        // To this node's sockets of every room where the user sits, watches or is in voice
+        // (each node does the same for its own; the stored copies follow in a room.updated).
+        const targets = new Set((rooms.roomsOfUser?.(event.userId) ?? []).map((r) => r.summary.id))
+        const voiceRoom = event.channelId === null ? null : rooms.roomForChannel(event.channelId)
+        if (voiceRoom !== null) targets.add(voiceRoom)
+        for (const roomId of targets) subscriptions.sendProfile(roomId, event.userId, event.profile)
+        return
+      }
       // Every node routes the same event: the dedupe key lets the shared bus publish it once.
       for (const { roomId, body } of router.route(event))
         publish(roomId, body, { dedupeKey: voiceDedupeKey(event, body.type) })
@@ -128,6 +157,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       if (stopped) return
       stopped = true
       unsubscribeVoice()
+      followers.stop()
+      subscriptions.stop()
       sockets.stop()
       if (ownsBus) await bus.close()
     },

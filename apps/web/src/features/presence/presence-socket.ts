@@ -25,6 +25,9 @@ export interface PresenceSocket {
   closing: boolean
   /** Which group of the ping schedule the socket is in. */
   readonly pingSlot: number
+  /** It follows its user's rooms (rooms.follow); the rooms of the last rooms.list it was sent. */
+  following: boolean
+  roomsSent: string | null
 }
 
 /** One socket's subscription to one room (room-subscriptions.server.ts). */
@@ -35,4 +38,8 @@ export interface RoomSubscription {
   buffer: BusFrame[] | null
   /** The last seq the socket was given (snapshot or frame) for this room. */
   lastSeq: number
+  /** `page`: the room page is open (the user counts as here); `summary`: a list of rooms. */
+  readonly mode: 'page' | 'summary'
+  /** The viewers (joined ids) the socket was last told for this room. */
+  viewersSent: string | null
 }

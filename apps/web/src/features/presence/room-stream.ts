@@ -1,4 +1,9 @@
-import type { RoomState, ServerFrame, VoiceMember } from '@repo/discord-integration/contracts'
+import type {
+  Profile,
+  RoomState,
+  ServerFrame,
+  VoiceMember,
+} from '@repo/discord-integration/contracts'
 
 /** What the browser knows of one room's live stream. Immutable: each change is a new object. */
 export interface RoomStream {
@@ -14,6 +19,8 @@ export interface RoomStream {
   readonly deleted: boolean
   /** The server refused the subscription (not a player of this room). */
   readonly forbidden: boolean
+  /** Who has the room page open (any node), sorted; null until the server said. */
+  readonly viewers: readonly string[] | null
 }
 
 export const EMPTY_STREAM: RoomStream = Object.freeze({
@@ -26,6 +33,7 @@ export const EMPTY_STREAM: RoomStream = Object.freeze({
   closesAt: null,
   deleted: false,
   forbidden: false,
+  viewers: null,
 })
 
 /** The result of applying a frame: the new stream and whether a gap was detected. */
@@ -40,6 +48,22 @@ const upsert = (members: readonly VoiceMember[], member: VoiceMember) => {
   return [...rest, member]
 }
 
+/** The stream with `userId`'s new display data wherever they appear (voice, seat, spectators). */
+function withProfile(stream: RoomStream, userId: string, profile: Profile): RoomStream {
+  const patch = <T extends { userId: string }>(list: readonly T[]): T[] =>
+    list.map((m) => (m.userId === userId ? { ...m, ...profile } : m))
+  const state = stream.state
+  return {
+    ...stream,
+    members: patch(stream.members),
+    state: state && {
+      ...state,
+      players: patch(state.players),
+      ...(state.spectators ? { spectators: patch(state.spectators) } : {}),
+    },
+  }
+}
+
 /**
  * Applies one server frame to a room stream. Frames at or below the applied seq are ignored
  * (replays and snapshots overlap by design); joins and updates are upserts by user id, so a
@@ -49,7 +73,13 @@ export function applyFrame(stream: RoomStream, frame: ServerFrame): ApplyResult 
   const ok = (next: RoomStream): ApplyResult => ({ stream: next, gap: false })
   switch (frame.type) {
     case 'pong':
+    case 'rooms.list':
       return ok(stream)
+    // Unnumbered frames: applied as they come, outside the sequence.
+    case 'room.viewers':
+      return ok({ ...stream, viewers: frame.viewers })
+    case 'profile.updated':
+      return ok(withProfile(stream, frame.userId, frame.profile))
     case 'error':
       return ok(frame.code === 'FORBIDDEN' ? { ...stream, forbidden: true, synced: false } : stream)
     case 'subscribed':
@@ -58,6 +88,7 @@ export function applyFrame(stream: RoomStream, frame: ServerFrame): ApplyResult 
         epoch: frame.epoch ?? stream.epoch,
         synced: frame.recovered,
         forbidden: false,
+        viewers: frame.viewers ?? stream.viewers,
       })
     case 'presence.snapshot':
       return ok({
@@ -70,6 +101,7 @@ export function applyFrame(stream: RoomStream, frame: ServerFrame): ApplyResult 
         members: frame.members,
         state: frame.state,
         closesAt: frame.state.closesAt,
+        viewers: frame.viewers ?? stream.viewers,
       })
     default:
       break

@@ -1,10 +1,17 @@
+import type { Profile } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
-import type { RoomDirectory, VoicePresence } from '../../server/ports'
+import type { RoomDirectory, ViewerRegistry, VoicePresence } from '../../server/ports'
 import type { BusFrame, BusSubscription, EventBus, ReplayFrame } from './event-bus'
 import type { PresenceMetrics } from './presence-metrics.server'
 import type { PresenceSocket, RoomSubscription } from './presence-socket'
-import { snapshotFrame, subscribedFrame } from './server-frames'
+import { profileFrame, snapshotFrame, subscribedFrame, viewersFrame } from './server-frames'
 import type { SocketRegistry } from './socket-registry.server'
+
+/**
+ * Viewer changes of one room are sent together, this long after the first: a reconnect storm
+ * changes a room's viewers many times, its browsers need only the outcome.
+ */
+const VIEWERS_COALESCE_MS = 100
 
 /** What {@link RoomSubscriptions} needs. */
 export interface RoomSubscriptionsDeps {
@@ -18,12 +25,16 @@ export interface RoomSubscriptionsDeps {
   maxPerSocket: number
   /** Epoch-ms clock for ts and latency. */
   now: () => number
+  /** Where page subscriptions are counted (who is here, across nodes). */
+  viewers: ViewerRegistry
 }
 
 /** The room's subscriptions on this node, sharing one bus subscription. */
 interface LocalRoom {
   readonly subs: Set<RoomSubscription>
   readonly subscription: BusSubscription
+  /** Page subscriptions among `subs` (the room's viewers on this node). */
+  pages: number
 }
 
 /**
@@ -35,6 +46,11 @@ interface LocalRoom {
 export class RoomSubscriptions {
   readonly #local = new Map<string, LocalRoom>()
   #count = 0
+  readonly #viewers: ViewerRegistry
+  /** Rooms whose viewers changed and are to be told to this node's sockets. */
+  readonly #viewersDirty = new Set<string>()
+  #viewersTimer: ReturnType<typeof setTimeout> | null = null
+  readonly #unwatchViewers: () => void
   readonly #bus: EventBus
   readonly #rooms: RoomDirectory
   readonly #voice: Pick<VoicePresence, 'channelMembers'>
@@ -53,6 +69,19 @@ export class RoomSubscriptions {
     this.#logger = deps.logger
     this.#maxPerSocket = deps.maxPerSocket
     this.#now = deps.now
+    this.#viewers = deps.viewers
+    this.#unwatchViewers = this.#viewers.onChange((roomId) => {
+      if (!this.#local.has(roomId)) return
+      this.#viewersDirty.add(roomId)
+      this.#viewersTimer ??= setTimeout(() => this.#flushViewers(), VIEWERS_COALESCE_MS)
+    })
+  }
+
+  /** Stops telling viewer changes (the service is stopping). */
+  stop(): void {
+    this.#unwatchViewers()
+    if (this.#viewersTimer) clearTimeout(this.#viewersTimer)
+    this.#viewersTimer = null
   }
 
   /** Active subscriptions over all sockets. */
@@ -60,9 +89,9 @@ export class RoomSubscriptions {
     return this.#count
   }
 
-  /** Sockets on this node subscribed to the room. */
+  /** Sockets on this node with the room's page open (summary subscriptions do not count). */
   viewerCount(roomId: string): number {
-    return this.#local.get(roomId)?.subs.size ?? 0
+    return this.#local.get(roomId)?.pages ?? 0
   }
 
   /**
@@ -74,6 +103,7 @@ export class RoomSubscriptions {
     roomId: string,
     since: number | undefined,
     epoch: string | undefined,
+    mode: 'page' | 'summary' = 'page',
   ): Promise<void> {
     const userId = socket.user.userId
     if (!this.#rooms.roomAccess(roomId, userId)) {
@@ -85,7 +115,7 @@ export class RoomSubscriptions {
       return
     }
     // Live frames are buffered from here on, so nothing published from now on can be missed.
-    const { sub, ready } = this.#add(socket, roomId)
+    const { sub, ready } = this.#add(socket, roomId, mode)
     const current = () => !socket.closing && socket.subs.includes(sub)
     try {
       await ready
@@ -94,9 +124,10 @@ export class RoomSubscriptions {
         const history = await this.#bus.history(roomId, since, epoch)
         if (!current()) return
         if (history.ok) {
+          const viewers = this.#viewersOf(sub)
           this.#sockets.send(
             socket,
-            subscribedFrame(roomId, since, this.#now(), true, history.epoch),
+            subscribedFrame(roomId, since, this.#now(), true, history.epoch, viewers),
           )
           sub.lastSeq = since
           for (const frame of history.frames) this.#sendInOrder(sub, frame)
@@ -118,8 +149,12 @@ export class RoomSubscriptions {
       const members = this.#voice.channelMembers(access.channelId)
       const ts = this.#now()
       const { seq } = position
+      const viewers = this.#viewersOf(sub)
       this.#sockets.send(socket, subscribedFrame(roomId, seq, ts, false, position.epoch))
-      this.#sockets.send(socket, snapshotFrame(roomId, seq, ts, position.epoch, access, members))
+      this.#sockets.send(
+        socket,
+        snapshotFrame(roomId, seq, ts, position.epoch, access, members, viewers),
+      )
       sub.lastSeq = seq
       this.#goLive(sub)
       this.#metrics.subscribes.inc({ mode: 'snapshot' })
@@ -169,8 +204,9 @@ export class RoomSubscriptions {
     if (frame.type === 'room.deleted') {
       for (const sub of [...local.subs]) this.#remove(sub)
     } else if (frame.type === 'room.updated') {
-      // A player who was removed stops receiving the room's stream at once.
+      // A player or spectator who was removed stops receiving the room's stream at once.
       const allowed = new Set(frame.state.players.map((p) => p.userId))
+      for (const spectator of frame.state.spectators ?? []) allowed.add(spectator.userId)
       allowed.add(frame.state.ownerId)
       for (const sub of [...local.subs]) {
         if (!allowed.has(sub.socket.user.userId)) {
@@ -186,10 +222,21 @@ export class RoomSubscriptions {
     }
   }
 
-  #add(socket: PresenceSocket, roomId: string): { sub: RoomSubscription; ready: Promise<void> } {
+  #add(
+    socket: PresenceSocket,
+    roomId: string,
+    mode: 'page' | 'summary',
+  ): { sub: RoomSubscription; ready: Promise<void> } {
     const previous = this.#find(socket, roomId)
     if (previous) this.#remove(previous)
-    const sub: RoomSubscription = { roomId, socket, buffer: [], lastSeq: 0 }
+    const sub: RoomSubscription = {
+      roomId,
+      socket,
+      buffer: [],
+      lastSeq: 0,
+      mode,
+      viewersSent: null,
+    }
     socket.subs.push(sub)
     this.#count++
     this.#metrics.subscriptions.set(this.#count)
@@ -198,10 +245,15 @@ export class RoomSubscriptions {
       local = {
         subs: new Set(),
         subscription: this.#bus.subscribe(roomId, (frame) => this.#deliver(roomId, frame)),
+        pages: 0,
       }
       this.#local.set(roomId, local)
     }
     local.subs.add(sub)
+    if (mode === 'page') {
+      local.pages++
+      this.#viewers.open(roomId, socket.user.userId)
+    }
     return { sub, ready: local.subscription.ready }
   }
 
@@ -219,9 +271,54 @@ export class RoomSubscriptions {
     const local = this.#local.get(sub.roomId)
     if (!local) return
     local.subs.delete(sub)
+    if (sub.mode === 'page') {
+      local.pages--
+      this.#viewers.close(sub.roomId, sub.socket.user.userId)
+    }
     if (local.subs.size === 0) {
       this.#local.delete(sub.roomId)
       local.subscription.unsubscribe()
+    }
+  }
+
+  /** The room's viewers for a subscription's subscribed/snapshot frame, noted as told. */
+  #viewersOf(sub: RoomSubscription): readonly string[] {
+    const viewers = this.#viewers.viewers(sub.roomId)
+    sub.viewersSent = viewers.join(',')
+    return viewers
+  }
+
+  /** Tells this node's live subscriptions of the changed rooms who is here now. */
+  #flushViewers(): void {
+    this.#viewersTimer = null
+    const rooms = [...this.#viewersDirty]
+    this.#viewersDirty.clear()
+    for (const roomId of rooms) {
+      const local = this.#local.get(roomId)
+      if (!local) continue
+      const viewers = this.#viewers.viewers(roomId)
+      const key = viewers.join(',')
+      let text: string | undefined
+      for (const sub of local.subs) {
+        // Still setting up: its subscribed or snapshot frame will carry the viewers.
+        if (sub.buffer !== null || sub.viewersSent === key) continue
+        sub.viewersSent = key
+        text ??= JSON.stringify(viewersFrame(roomId, this.#now(), viewers))
+        this.#sockets.sendText(sub.socket, text, 'room.viewers')
+      }
+    }
+  }
+
+  /**
+   * A user's new display data to this node's live subscriptions of a room (unnumbered: every node
+   * routes the same feed event to its own sockets, nothing goes through the bus).
+   */
+  sendProfile(roomId: string, userId: string, profile: Profile): void {
+    const local = this.#local.get(roomId)
+    if (!local) return
+    const text = JSON.stringify(profileFrame(roomId, this.#now(), userId, profile))
+    for (const sub of local.subs) {
+      if (sub.buffer === null) this.#sockets.sendText(sub.socket, text, 'profile.updated')
     }
   }
 

@@ -1,5 +1,7 @@
 import {
   PROTOCOL_VERSION,
+  type Profile,
+  type RoomSummary,
   type ServerFrame,
   type VoiceMember,
   type WsErrorCode,
@@ -50,6 +52,7 @@ export function subscribedFrame(
   ts: number,
   recovered: boolean,
   epoch: string,
+  viewers?: readonly string[],
 ) {
   return {
     v: PROTOCOL_VERSION,
@@ -59,10 +62,11 @@ export function subscribedFrame(
     ts,
     recovered,
     epoch,
+    ...(viewers === undefined ? {} : { viewers: [...viewers] }),
   } satisfies ServerFrameOf<'subscribed'>
 }
 
-/** The room's voice members and state at stream position `seq`. */
+/** The room's voice members and state at stream position `seq` (and who has its page open). */
 export function snapshotFrame(
   room: string,
   seq: number,
@@ -70,6 +74,7 @@ export function snapshotFrame(
   epoch: string,
   access: RoomAccess,
   members: VoiceMember[],
+  viewers?: readonly string[],
 ) {
   return {
     v: PROTOCOL_VERSION,
@@ -81,5 +86,43 @@ export function snapshotFrame(
     members,
     state: access.state,
     epoch,
+    ...(viewers === undefined ? {} : { viewers: [...viewers] }),
   } satisfies ServerFrameOf<'presence.snapshot'>
+}
+
+/** Who has the room page open now (unnumbered: not part of the room stream). */
+export function viewersFrame(room: string, ts: number, viewers: readonly string[]) {
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'room.viewers',
+    room,
+    seq: 0,
+    ts,
+    viewers: [...viewers],
+  } satisfies ServerFrameOf<'room.viewers'>
+}
+
+/** A user's new display data, for a room where they sit, watch or are in voice (unnumbered). */
+export function profileFrame(room: string, ts: number, userId: string, profile: Profile) {
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'profile.updated',
+    room,
+    seq: 0,
+    ts,
+    userId,
+    profile,
+  } satisfies ServerFrameOf<'profile.updated'>
+}
+
+/** The caller's rooms (the answer to rooms.follow, and every change after it). */
+export function roomsListFrame(ts: number, rooms: RoomSummary[]) {
+  return {
+    v: PROTOCOL_VERSION,
+    type: 'rooms.list',
+    room: null,
+    seq: 0,
+    ts,
+    rooms,
+  } satisfies ServerFrameOf<'rooms.list'>
 }

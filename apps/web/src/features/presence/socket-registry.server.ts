@@ -118,6 +118,8 @@ export class SocketRegistry {
       alive: true,
       closing: false,
       pingSlot: this.#nextSlot,
+      following: false,
+      roomsSent: null,
     }
     // After a flaky network the old sockets are usually dead but not yet detected, and the newest
     // is the one in use. (Dropping one removes it from `mine`, and the user's entry when that

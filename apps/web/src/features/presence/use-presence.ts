@@ -1,6 +1,7 @@
-import type { ServerFrame } from '@repo/discord-integration/contracts'
-import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react'
-import { getPresenceClient } from './presence-client'
+import type { RoomSummary, RoomView, ServerFrame } from '@repo/discord-integration/contracts'
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { type LiveRoom, liveRoom } from './live-room'
+import { getPresenceClient, type RoomMode } from './presence-client'
 import type { ConnectionStatus } from './presence-machine'
 import { EMPTY_STREAM, type RoomStream } from './room-stream'
 
@@ -50,8 +51,11 @@ export interface VoiceChannelMembersView {
  * The members in the room's voice channel, built from the presence stream (snapshot + events)
  * with useSyncExternalStore. Safe under StrictMode: the page shares one socket.
  */
-export function useVoiceChannelMembersFromEvents(roomId: string): VoiceChannelMembersView {
-  useEffect(() => getPresenceClient().retain(roomId), [roomId])
+export function useVoiceChannelMembersFromEvents(
+  roomId: string,
+  mode: RoomMode = 'page',
+): VoiceChannelMembersView {
+  useEffect(() => getPresenceClient().retain(roomId, mode), [roomId, mode])
   const subscribe = useCallback(
     (listener: () => void) =>
       inBrowser ? getPresenceClient().subscribeStream(roomId, listener) : noop,
@@ -64,4 +68,37 @@ export function useVoiceChannelMembersFromEvents(roomId: string): VoiceChannelMe
   const stream = useSyncExternalStore(subscribe, getStream, emptyStream)
   const status = usePresenceStatus()
   return { stream, status, live: status === 'connected' && stream.synced }
+}
+
+const noRooms = () => null
+const subscribeRoomsList = (listener: () => void) =>
+  inBrowser ? getPresenceClient().subscribeRoomsList(listener) : noop
+const getRoomsList = () => (inBrowser ? getPresenceClient().getRoomsList() : null)
+
+/**
+ * The signed-in user's own rooms (hosted or seated), live: the server's `rooms.list` as soon as
+ * it comes (it follows creations, closings, joins and leaves on any node), null until then.
+ */
+export function useMyRooms(): readonly RoomSummary[] | null {
+  useEffect(() => getPresenceClient().followRooms(), [])
+  return useSyncExternalStore(subscribeRoomsList, getRoomsList, noRooms)
+}
+
+/** The current time, updated every `everyMs` (for countdowns). */
+export function useNow(everyMs = 1000): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs)
+    return () => clearInterval(timer)
+  }, [everyMs])
+  return now
+}
+
+/**
+ * The one client-side state of a room page (see live-room.ts): its page subscription's stream
+ * over the loader's room, for the signed-in user.
+ */
+export function useLiveRoom(initial: RoomView, userId: string): LiveRoom {
+  const { stream, status } = useVoiceChannelMembersFromEvents(initial.id)
+  return useMemo(() => liveRoom(initial, stream, status, userId), [initial, stream, status, userId])
 }

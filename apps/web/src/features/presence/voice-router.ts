@@ -19,6 +19,8 @@ export class VoiceRouter {
   constructor(private readonly rooms: Pick<RoomDirectory, 'roomForChannel'>) {}
 
   route(event: VoiceEvent): RoutedFrame[] {
+    // A profile change is not a room stream frame: the presence service tells its own sockets.
+    if (event.type === 'profile.updated') return []
     const out: RoutedFrame[] = []
     const { userId, channelId, receivedAt } = event
     switch (event.type) {

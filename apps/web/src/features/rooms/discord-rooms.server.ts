@@ -27,6 +27,10 @@ export const PLAYER_ALLOW = bits(
   PermissionFlagsBits.Speak,
   PermissionFlagsBits.Stream,
 )
+/** A spectator: see and join the channel, and listen only. */
+export const SPECTATOR_ALLOW = bits(PermissionFlagsBits.ViewChannel, PermissionFlagsBits.Connect)
+/** A spectator may neither talk nor turn on their camera or a stream ("Video" in Discord). */
+export const SPECTATOR_DENY = bits(PermissionFlagsBits.Speak, PermissionFlagsBits.Stream)
 /** The bot: see and join the channel (needed to move people in) and move members. */
 export const BOT_ALLOW = bits(
   PermissionFlagsBits.ViewChannel,
@@ -71,6 +75,10 @@ export interface DiscordRoomsPort {
   deleteChannel(channelId: string): Promise<void>
   /** PUT /channels/{id}/permissions/{user}: lets a player see and join. */
   allowMember(channelId: string, userId: string): Promise<void>
+  /** PUT /channels/{id}/permissions/{user}: lets a spectator see, join and listen, not talk or show video. */
+  allowSpectator(channelId: string, userId: string): Promise<void>
+  /** PATCH /channels/{id} `user_limit`: the players' four seats plus the spectators watching. */
+  setUserLimit(channelId: string, limit: number): Promise<void>
   /** DELETE /channels/{id}/permissions/{user}; missing overwrite or channel is success. */
   removeMember(channelId: string, userId: string): Promise<void>
   /**
@@ -188,6 +196,20 @@ export class RestDiscordRooms implements DiscordRoomsPort {
       this.#rest.put(Routes.channelPermission(channelId, userId), {
         body: { type: OverwriteType.Member, allow: PLAYER_ALLOW, deny: '0' },
       }),
+    )
+  }
+
+  async allowSpectator(channelId: string, userId: string): Promise<void> {
+    await this.#call('allow spectator', () =>
+      this.#rest.put(Routes.channelPermission(channelId, userId), {
+        body: { type: OverwriteType.Member, allow: SPECTATOR_ALLOW, deny: SPECTATOR_DENY },
+      }),
+    )
+  }
+
+  async setUserLimit(channelId: string, limit: number): Promise<void> {
+    await this.#call('set user limit', () =>
+      this.#rest.patch(Routes.channel(channelId), { body: { user_limit: limit } }),
     )
   }
 

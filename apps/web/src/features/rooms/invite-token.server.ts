@@ -5,7 +5,12 @@ import { z } from 'zod'
 import { AppError, isAppError } from '../../server/app-error'
 
 const ISSUER = 'table-voice'
-const AUDIENCE = 'room-invite'
+/** Invite links seat a player; watch links make a spectator. Neither passes for the other. */
+const KINDS = {
+  invite: { audience: 'room-invite', keyLabel: 'room-invite-v1' },
+  watch: { audience: 'room-watch', keyLabel: 'room-watch-v1' },
+} as const
+export type LinkKind = keyof typeof KINDS
 
 const InviteClaimsSchema = z.object({
   room: z.string().min(1),
@@ -21,19 +26,30 @@ export interface InviteClaims {
 }
 
 /**
- * Signs and verifies room invite links: HS256 JWTs bound to one room and one
- * invite version, valid for 24 hours. The key is derived from the session secret
- * with a distinct label, so a session cookie can never pass as an invite.
+ * Signs and verifies room invite links (and, with `kind: 'watch'`, watch links): HS256 JWTs
+ * bound to one room and one link version, valid for 24 hours. The key is derived from the
+ * session secret with a distinct label per kind, and the audience differs too, so a session
+ * cookie can never pass as a link, nor an invite as a watch link or the other way round.
  */
 export class InviteTokens {
   readonly #key: Uint8Array
   readonly #now: () => number
   readonly #ttlMs: number
+  readonly #audience: string
+  readonly #options: { secret: string; now: () => number; ttlMs?: number; kind?: LinkKind }
 
-  constructor(options: { secret: string; now: () => number; ttlMs?: number }) {
-    this.#key = deriveKey(options.secret, 'room-invite-v1')
+  constructor(options: { secret: string; now: () => number; ttlMs?: number; kind?: LinkKind }) {
+    this.#options = options
+    const kind = KINDS[options.kind ?? 'invite']
+    this.#key = deriveKey(options.secret, kind.keyLabel)
+    this.#audience = kind.audience
     this.#now = options.now
     this.#ttlMs = options.ttlMs ?? INVITE_TTL_MS
+  }
+
+  /** Tokens of another kind of link, from the same secret and clock. */
+  forKind(kind: LinkKind): InviteTokens {
+    return new InviteTokens({ ...this.#options, kind })
   }
 
   /** Signs an invite for `roomId` at `version`, issued now. */
@@ -43,7 +59,7 @@ export class InviteTokens {
     const token = await new SignJWT({ room: roomId, ver: version })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
+      .setAudience(this.#audience)
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAt / 1000)
       .sign(this.#key)
@@ -59,7 +75,7 @@ export class InviteTokens {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
         issuer: ISSUER,
-        audience: AUDIENCE,
+        audience: this.#audience,
         currentDate: new Date(this.#now()),
       })
       const claims = InviteClaimsSchema.parse(payload)

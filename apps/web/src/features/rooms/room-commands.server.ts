@@ -2,39 +2,49 @@ import { randomBytes } from 'node:crypto'
 import {
   type ConnectVoiceResult,
   MAX_PLAYERS,
+  type RoomLinks as PlayerLinks,
+  type RoomRole,
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
 import { AppError } from '../../server/app-error'
+import type { AttemptLimiter } from '../../server/attempt-limiter'
 import type { Clock } from '../../server/clock'
-import type { Actor, RoomEvents, SessionUser, VoicePresence } from '../../server/ports'
+import type { Actor, SessionUser } from '../../server/ports'
 import type { CategoryAllocator } from './category-allocator.server'
 import type { DiscordRoomsPort } from './discord-rooms.server'
 import type { KeyedMutex } from './keyed-mutex'
 import type { LifecycleRunner } from './lifecycle-runner.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import type { RoomInvites } from './room-invites.server'
+import type { RoomOps } from './room-ops.server'
 import { GUILD_CHANNELS_LOCK } from './room-reconciler.server'
 import type { InsertResult, RoomRecord, RoomStore } from './room-store'
-import { type RoomLinks, roomState, roomView, voiceJoinUrl } from './room-view'
-import { playerFrom, removePlayer, takeSeat } from './seat-rules'
+import { playerLinks, type RoomLinks } from './room-view'
+import { playerFrom, takeSeat } from './seat-rules'
+
+/** Room code attempts are limited per user and per address (a guesser has both to spend). */
+export interface CodeAttemptLimits {
+  perUser: AttemptLimiter
+  perAddress: AttemptLimiter
+}
 
 export interface RoomCommandsOptions {
   store: RoomStore
   discord: DiscordRoomsPort
-  voice: VoicePresence
-  events: RoomEvents
   clock: Clock
   logger: Logger
   directory: CachedRoomDirectory
   lifecycle: LifecycleRunner
   invites: RoomInvites
   categories: CategoryAllocator
+  ops: RoomOps
   /** Serialises the commands of one user, and room creation with reconciliation. */
   mutex: KeyedMutex
   links: RoomLinks
   /** Open rooms one user may host at once. */
   maxRoomsPerOwner: number
+  codeAttempts: CodeAttemptLimits
 }
 
 /** What an invite link shows before joining. */
@@ -43,6 +53,14 @@ export interface InvitePreview {
   name: string
   players: number
   maxPlayers: number
+  /** A locked room takes no new player (the page says so before they try). */
+  locked: boolean
+}
+
+/** The result of a join (by link or by code). */
+export interface JoinResult {
+  room: RoomView
+  voice: ConnectVoiceResult
 }
 
 /**
@@ -57,7 +75,7 @@ export class RoomCommands {
     this.#o = options
   }
 
-  /** Creates a room owned by the actor, with its private voice channel. */
+  /** Creates a room owned by the actor, with its private voice channel, invite link and code. */
   createRoom(actor: Actor, name: string): Promise<RoomView> {
     const { store, discord, mutex, maxRoomsPerOwner } = this.#o
     return mutex.run(`user:${actor.userId}`, async () => {
@@ -93,6 +111,13 @@ export class RoomCommands {
           inviteToken: invite.token,
           inviteExpiresAt: invite.expiresAt,
           lastActivityAt: now,
+          spectators: [],
+          locked: false,
+          code: invite.code,
+          linksRev: 0,
+          watchVersion: 0,
+          watchToken: null,
+          watchExpiresAt: null,
         }
         let inserted: InsertResult
         try {
@@ -108,111 +133,138 @@ export class RoomCommands {
         }
         return record
       })
-      this.#o.directory.remember(room)
+      this.#o.ops.remember(room)
       const { channelId } = room
       this.#o.logger.info({ roomId: id, channelId, ownerId: actor.userId }, 'room created')
-      return this.#view(room)
+      return this.#o.ops.view(room, 'host')
     })
   }
 
-  /** The room as one of its players sees it. */
-  async getRoom(actor: SessionUser, roomId: string): Promise<RoomView> {
-    const room = await this.#requirePlayer(actor, roomId)
-    return this.#view(await this.#o.invites.refreshIfExpired(room))
+  /** The room as one of its players or spectators sees it, and what the caller is in it. */
+  async openRoom(actor: SessionUser, roomId: string): Promise<{ room: RoomView; role: RoomRole }> {
+    const { room, role } = await this.#o.ops.requireMember(actor, roomId)
+    const current = role === 'spectator' ? room : await this.#o.invites.refreshIfExpired(room)
+    if (current !== room) this.#o.ops.publishState(current)
+    return { room: this.#o.ops.view(current, role), role }
   }
 
-  /** Public facts about a room an invite points to (name, seats), after checking the link. */
+  /** The links only players see (invite link, room code, watch link), renewed if they expired. */
+  async getRoomLinks(actor: SessionUser, roomId: string): Promise<PlayerLinks> {
+    const room = await this.#o.ops.requirePlayer(actor, roomId)
+    const current = await this.#o.invites.refreshIfExpired(room)
+    if (current !== room) this.#o.ops.publishState(current)
+    const links = playerLinks(current, this.#o.links)
+    if (!links) throw new AppError('INTERNAL')
+    return links
+  }
+
+  /** Public facts about a room an invite points to (name, seats, lock), after checking the link. */
   async previewInvite(roomId: string, token: string): Promise<InvitePreview> {
     const room = await this.#o.invites.check(roomId, token)
-    return { roomId, name: room.name, players: room.players.length, maxPlayers: MAX_PLAYERS }
+    return {
+      roomId,
+      name: room.name,
+      players: room.players.length,
+      maxPlayers: MAX_PLAYERS,
+      locked: room.locked,
+    }
   }
 
   /**
-   * Joins a room with an invite link: takes a seat atomically (ROOM_FULL when
-   * four are taken; a current player is a no-op), adds the user to the guild,
-   * grants channel access, then tries to connect their voice.
+   * Joins a room with an invite link: takes a seat atomically (ROOM_LOCKED while the host has
+   * locked it, ROOM_FULL when four are taken; a current player is a no-op), adds the user to the
+   * guild, grants channel access, then tries to connect their voice.
    */
-  joinRoom(
-    actor: Actor,
-    roomId: string,
-    token: string,
-  ): Promise<{ room: RoomView; voice: ConnectVoiceResult }> {
+  joinRoom(actor: Actor, roomId: string, token: string): Promise<JoinResult> {
     return this.#o.mutex.run(`user:${actor.userId}`, async () => {
       await this.#o.invites.check(roomId, token)
-      const seat = takeSeat(playerFrom(actor, this.#o.clock.now()))
-      const outcome = await this.#o.store.mutate(roomId, seat)
-      if (outcome === 'missing') throw new AppError('ROOM_NOT_FOUND')
-      if (outcome === 'full') throw new AppError('ROOM_FULL')
-      const room = await this.#reload(roomId)
-      if (outcome === 'added') {
-        try {
-          await this.#o.discord.addGuildMember(actor.userId, actor.accessToken)
-          await this.#o.discord.allowMember(room.channelId, actor.userId)
-        } catch (error) {
-          await this.#removePlayer(roomId, actor.userId)
-          throw error
-        }
-        this.#publishState(room)
-        this.#o.logger.info({ roomId, userId: actor.userId }, 'player joined')
-      }
-      const voice = await this.#connect(actor.userId, room)
-      return { room: this.#view(await this.#reload(roomId)), voice }
+      return this.#seat(actor, roomId)
     })
   }
 
-  /** Leaves a room. The owner leaving hands the room to the longest-seated player, or closes it when alone. */
+  /**
+   * Joins a room by its code, with the same rules as the invite link. Every attempt counts against
+   * the caller and their address (CODE_ATTEMPTS with the seconds to wait once either is spent), so
+   * codes cannot be guessed: an unknown or expired code is CODE_INVALID.
+   */
+  joinByCode(actor: Actor, code: string, address: string | null): Promise<JoinResult> {
+    return this.#o.mutex.run(`user:${actor.userId}`, async () => {
+      const { perUser, perAddress } = this.#o.codeAttempts
+      const verdicts = await Promise.all([
+        perUser.hit(`user:${actor.userId}`),
+        address === null ? { ok: true as const } : perAddress.hit(`addr:${address}`),
+      ])
+      const waits = verdicts.flatMap((v) => (v.ok ? [] : [v.retryAfter]))
+      if (waits.length > 0) {
+        this.#o.logger.info({ userId: actor.userId, address }, 'room code attempts refused')
+        throw new AppError('CODE_ATTEMPTS', { retryAfter: Math.max(...waits) })
+      }
+      const room = await this.#o.invites.checkCode(code)
+      return this.#seat(actor, room.id)
+    })
+  }
+
+  /**
+   * Leaves a room: a player's seat is freed at once (a deliberate leave is no drop; the owner
+   * hands the room to the longest-seated player who is here, or closes it when alone); a
+   * spectator stops watching.
+   */
   leaveRoom(actor: SessionUser, roomId: string): Promise<void> {
     return this.#o.mutex.run(`user:${actor.userId}`, async () => {
-      const room = await this.#requirePlayer(actor, roomId)
+      const { room, role } = await this.#o.ops.requireMember(actor, roomId)
+      if (role === 'spectator') {
+        await this.#o.ops.removeSpectator(room, actor.userId)
+        this.#o.logger.info({ roomId, userId: actor.userId }, 'spectator left')
+        return
+      }
       if (room.players.length === 1) {
         await this.#o.lifecycle.close(roomId, 'closed')
         return
       }
-      await this.#removePlayer(roomId, actor.userId)
-      await this.#evict(room, actor.userId)
+      await this.#o.ops.removePlayer(roomId, actor.userId)
+      await this.#o.ops.evict(room, actor.userId)
       this.#o.logger.info({ roomId, userId: actor.userId }, 'player left')
     })
   }
 
   /** Closes a room now (owner only). */
   async closeRoom(actor: SessionUser, roomId: string): Promise<void> {
-    const room = await this.#requirePlayer(actor, roomId)
-    if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
+    await this.#o.ops.requireHost(actor, roomId)
     await this.#o.lifecycle.close(roomId, 'closed')
   }
 
   /** Removes a player (owner only): their seat, their channel access and their voice connection. */
   kickPlayer(actor: SessionUser, roomId: string, userId: string): Promise<RoomView> {
     return this.#o.mutex.run(`user:${userId}`, async () => {
-      const room = await this.#requirePlayer(actor, roomId)
-      if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
+      const room = await this.#o.ops.requireHost(actor, roomId)
       if (userId === actor.userId) throw new AppError('INVALID_INPUT')
       if (!room.players.some((p) => p.userId === userId)) throw new AppError('INVALID_INPUT')
-      await this.#removePlayer(roomId, userId)
-      await this.#evict(room, userId)
-      // The kicked player still holds the invite link: a new one keeps them out.
+      await this.#o.ops.removePlayer(roomId, userId)
+      await this.#o.ops.evict(room, userId)
+      // The kicked player still holds the invite link and code: new ones keep them out.
       const next = await this.#o.invites.rotate(roomId)
+      this.#o.ops.publishState(next)
       this.#o.logger.info({ roomId, userId, by: actor.userId }, 'player kicked')
-      return this.#view(next)
+      return this.#o.ops.view(next, 'host')
     })
   }
 
-  /** Issues a new invite link; earlier links stop working (owner only). */
+  /** Issues a new invite link and code; earlier ones stop working (owner only). */
   async rotateInvite(actor: SessionUser, roomId: string): Promise<RoomView> {
-    const room = await this.#requirePlayer(actor, roomId)
-    if (room.ownerId !== actor.userId) throw new AppError('FORBIDDEN')
-    return this.#view(await this.#o.invites.rotate(roomId))
+    await this.#o.ops.requireHost(actor, roomId)
+    const next = await this.#o.invites.rotate(roomId)
+    this.#o.ops.publishState(next)
+    return this.#o.ops.view(next, 'host')
   }
 
   /**
-   * Puts the actor in the room's voice channel if Discord allows: moved when
-   * they are in another voice channel of the guild, otherwise not_in_voice with
-   * the link to open the channel in Discord.
+   * Puts the actor (a player or a spectator) in the room's voice channel if Discord allows: moved
+   * when they are in another voice channel of the guild, otherwise not_in_voice with the link.
    */
   connectVoice(actor: SessionUser, roomId: string): Promise<ConnectVoiceResult> {
     return this.#o.mutex.run(`user:${actor.userId}`, async () => {
-      const room = await this.#requirePlayer(actor, roomId)
-      return this.#connect(actor.userId, room)
+      const { room } = await this.#o.ops.requireMember(actor, roomId)
+      return this.#o.ops.connect(actor.userId, room)
     })
   }
 
@@ -222,61 +274,39 @@ export class RoomCommands {
     return rooms
       .filter((room) => room.players.some((p) => p.userId === actor.userId))
       .sort((a, b) => b.createdAt - a.createdAt)
-      .map((room) => this.#view(room))
+      .map((room) => this.#o.ops.view(room, room.ownerId === actor.userId ? 'host' : 'player'))
   }
 
   // ---------------------------------------------------------------------------
-  // Internals
-  // ---------------------------------------------------------------------------
 
-  async #requirePlayer(actor: SessionUser, roomId: string): Promise<RoomRecord> {
-    const room = await this.#o.store.get(roomId)
-    if (!room) throw new AppError('ROOM_NOT_FOUND')
-    if (!room.players.some((p) => p.userId === actor.userId)) throw new AppError('FORBIDDEN')
-    return room
-  }
-
-  async #reload(roomId: string): Promise<RoomRecord> {
-    const room = await this.#o.store.get(roomId)
-    if (!room) {
-      this.#o.directory.forget(roomId)
-      throw new AppError('ROOM_NOT_FOUND')
+  /** Takes a seat (by link or code, already checked), then the Discord side, then voice. */
+  async #seat(actor: Actor, roomId: string): Promise<JoinResult> {
+    const { store, discord, ops } = this.#o
+    const seat = takeSeat(playerFrom(actor, this.#o.clock.now()))
+    const wasWatching = this.#o.directory
+      .get(roomId)
+      ?.spectators.some((s) => s.userId === actor.userId)
+    const outcome = await store.mutate(roomId, seat)
+    if (outcome === 'missing') throw new AppError('ROOM_NOT_FOUND')
+    if (outcome === 'full') throw new AppError('ROOM_FULL')
+    if (outcome === 'locked') throw new AppError('ROOM_LOCKED')
+    const room = await ops.reload(roomId)
+    if (outcome === 'added') {
+      try {
+        await discord.addGuildMember(actor.userId, actor.accessToken)
+        // A spectator's listen-only overwrite is replaced by a player's.
+        await discord.allowMember(room.channelId, actor.userId)
+      } catch (error) {
+        await ops.removePlayer(roomId, actor.userId)
+        throw error
+      }
+      ops.publishState(room)
+      if (wasWatching) await ops.fitUserLimit(room)
+      this.#o.logger.info({ roomId, userId: actor.userId }, 'player joined')
     }
-    this.#o.directory.remember(room)
-    return room
-  }
-
-  async #removePlayer(roomId: string, userId: string): Promise<void> {
-    const updated = await this.#o.store.mutate(roomId, removePlayer(userId))
-    if (updated) {
-      this.#o.directory.remember(updated)
-      this.#publishState(updated)
-    }
-  }
-
-  /** Takes away channel access and, if they are in the room's channel, disconnects them. */
-  async #evict(room: RoomRecord, userId: string): Promise<void> {
-    await this.#o.discord.removeMember(room.channelId, userId)
-    if (this.#o.voice.memberChannel(userId) === room.channelId) {
-      await this.#o.discord.moveMember(userId, null)
-    }
-  }
-
-  async #connect(userId: string, room: RoomRecord): Promise<ConnectVoiceResult> {
-    const joinUrl = voiceJoinUrl(room, this.#o.links)
-    const current = this.#o.voice.memberChannel(userId)
-    if (current === room.channelId) return { status: 'already_in_channel', joinUrl }
-    if (current === null) return { status: 'not_in_voice', joinUrl }
-    const outcome = await this.#o.discord.moveMember(userId, room.channelId)
-    return { status: outcome, joinUrl }
-  }
-
-  #publishState(room: RoomRecord): void {
-    this.#o.events.publish(room.id, { type: 'room.updated', state: roomState(room) })
-  }
-
-  #view(room: RoomRecord): RoomView {
-    return roomView(room, this.#o.links)
+    const voice = await ops.connect(actor.userId, room)
+    const latest = await ops.reload(roomId)
+    return { room: ops.view(latest, latest.ownerId === actor.userId ? 'host' : 'player'), voice }
   }
 }
 

@@ -1,7 +1,20 @@
+import { MAX_PLAYERS } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
-import type { RoomAccess, RoomDirectory } from '../../server/ports'
+import type { RoomAccess, RoomDirectory, UserRoom } from '../../server/ports'
 import type { RoomRecord, RoomStore } from './room-store'
-import { roomState } from './room-view'
+import { roleIn, roomState } from './room-view'
+
+/** Everyone in a room: its players and its spectators. */
+function membersOf(room: RoomRecord | undefined): string[] {
+  if (!room) return []
+  return [...room.players.map((p) => p.userId), ...room.spectators.map((s) => s.userId)]
+}
+
+/** What a user's list of rooms shows of a room: a change of it is news to its members. */
+function listingOf(room: RoomRecord | undefined): string {
+  if (!room) return ''
+  return JSON.stringify([room.name, room.ownerId, membersOf(room), room.status, room.locked])
+}
 
 /**
  * The open rooms of this process, mirrored from the store, for the synchronous lookups the
@@ -15,9 +28,12 @@ import { roomState } from './room-view'
 export class CachedRoomDirectory implements RoomDirectory {
   readonly #store: RoomStore
   readonly #logger: Logger
-  /** Open rooms by id, and by voice channel id. */
+  /** Open rooms by id, by voice channel id, by room code, and by member (player or spectator). */
   readonly #rooms = new Map<string, RoomRecord>()
   readonly #byChannel = new Map<string, string>()
+  readonly #byCode = new Map<string, string>()
+  readonly #byUser = new Map<string, Set<string>>()
+  readonly #userRoomsListeners = new Set<(userIds: readonly string[]) => void>()
   /** Bumped on every cache write, so a slow full reload never overwrites a newer entry. */
   readonly #version = new Map<string, number>()
   #clock = 0
@@ -107,8 +123,51 @@ export class CachedRoomDirectory implements RoomDirectory {
 
   roomAccess(roomId: string, userId: string): RoomAccess | null {
     const room = this.#rooms.get(roomId)
-    if (!room?.players.some((p) => p.userId === userId)) return null
+    if (!room || roleIn(room, userId) === null) return null
     return { channelId: room.channelId, state: roomState(room) }
+  }
+
+  roomsOfUser(userId: string): UserRoom[] {
+    const out: UserRoom[] = []
+    for (const roomId of this.#byUser.get(userId) ?? []) {
+      const room = this.#rooms.get(roomId)
+      const role = room && roleIn(room, userId)
+      if (!room || !role) continue
+      out.push({
+        role,
+        channelId: room.channelId,
+        summary: {
+          id: room.id,
+          name: room.name,
+          role: role === 'host' ? 'host' : 'player',
+          players: Math.min(room.players.length, MAX_PLAYERS),
+          maxPlayers: MAX_PLAYERS,
+          spectators: room.spectators.length,
+          inVoice: 0,
+          status: room.status,
+          locked: room.locked,
+          createdAt: room.createdAt,
+        },
+      })
+    }
+    return out.sort((a, b) => b.summary.createdAt - a.summary.createdAt)
+  }
+
+  onUserRoomsChange(listener: (userIds: readonly string[]) => void): () => void {
+    this.#userRoomsListeners.add(listener)
+    return () => {
+      this.#userRoomsListeners.delete(listener)
+    }
+  }
+
+  /** Ids of the open rooms where the user sits or watches (O(their rooms)). */
+  roomIdsOfUser(userId: string): string[] {
+    return [...(this.#byUser.get(userId) ?? [])]
+  }
+
+  /** The open room with this code, as far as this node knows (the store's copy decides). */
+  roomForCode(code: string): string | null {
+    return this.#byCode.get(code) ?? null
   }
 
   // ---------------------------------------------------------------------------
@@ -145,9 +204,20 @@ export class CachedRoomDirectory implements RoomDirectory {
     const previous = this.#rooms.get(room.id)
     if (previous && previous.channelId !== room.channelId)
       this.#byChannel.delete(previous.channelId)
+    this.#unindex(previous)
     this.#rooms.set(room.id, room)
     this.#byChannel.set(room.channelId, room.id)
+    if (room.code !== null) this.#byCode.set(room.code, room.id)
+    for (const userId of membersOf(room)) {
+      let rooms = this.#byUser.get(userId)
+      if (!rooms) {
+        rooms = new Set()
+        this.#byUser.set(userId, rooms)
+      }
+      rooms.add(room.id)
+    }
     this.#version.set(room.id, ++this.#clock)
+    this.#announce(previous, room)
   }
 
   /** Drops a room the store no longer has. */
@@ -155,7 +225,34 @@ export class CachedRoomDirectory implements RoomDirectory {
     const room = this.#rooms.get(roomId)
     if (room && this.#byChannel.get(room.channelId) === roomId)
       this.#byChannel.delete(room.channelId)
+    this.#unindex(room)
     this.#rooms.delete(roomId)
     this.#version.set(roomId, ++this.#clock)
+    this.#announce(room, undefined)
+  }
+
+  /** Removes a room's code and members from the indexes (before it is replaced or dropped). */
+  #unindex(room: RoomRecord | undefined): void {
+    if (!room) return
+    if (room.code !== null && this.#byCode.get(room.code) === room.id)
+      this.#byCode.delete(room.code)
+    for (const userId of membersOf(room)) {
+      const rooms = this.#byUser.get(userId)
+      rooms?.delete(room.id)
+      if (rooms?.size === 0) this.#byUser.delete(userId)
+    }
+  }
+
+  /** Tells the members of a room whose listing changed (created, closed, joined, left, …). */
+  #announce(before: RoomRecord | undefined, after: RoomRecord | undefined): void {
+    if (this.#userRoomsListeners.size === 0 || listingOf(before) === listingOf(after)) return
+    const users = [...new Set([...membersOf(before), ...membersOf(after)])]
+    for (const listener of this.#userRoomsListeners) {
+      try {
+        listener(users)
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'a rooms-of-user listener failed')
+      }
+    }
   }
 }

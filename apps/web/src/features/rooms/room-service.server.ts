@@ -1,10 +1,13 @@
 import {
   type ConnectVoiceResult,
+  type RoomLinks as PlayerLinks,
   ROOM_CLOSING_WARNING_MS,
   ROOM_IDLE_MS,
+  type RoomRole,
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
+import { type AttemptLimits, MemoryAttemptLimiter } from '../../server/attempt-limiter'
 import type { Clock } from '../../server/clock'
 import type {
   Actor,
@@ -12,23 +15,44 @@ import type {
   RoomDirectory,
   RoomEvents,
   SessionUser,
+  UserRoom,
+  ViewerPresence,
   VoicePresence,
 } from '../../server/ports'
 import { CategoryAllocator, ROOM_CATEGORY_PREFIX } from './category-allocator.server'
 import type { DiscordRoomsPort } from './discord-rooms.server'
+import { HostCommands } from './host-commands.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
 import { LifecycleRunner } from './lifecycle-runner.server'
-import { type InvitePreview, RoomCommands } from './room-commands.server'
+import { ProfileSync } from './profile-sync.server'
+import {
+  type CodeAttemptLimits,
+  type InvitePreview,
+  type JoinResult,
+  RoomCommands,
+} from './room-commands.server'
 import { CachedRoomDirectory } from './room-directory.server'
 import { RoomInvites } from './room-invites.server'
 import { DEFAULT_TIMING } from './room-lifecycle'
+import { RoomOps } from './room-ops.server'
 import { type ReconcileReport, RoomReconciler } from './room-reconciler.server'
 import type { RoomStore } from './room-store'
 import { RoomSweeper, type SweepReport } from './room-sweeper.server'
+import { DEFAULT_SEAT_TIMING, type SeatTiming } from './seat-holds'
+import { SeatKeeper } from './seat-keeper.server'
+import { WatchCommands, type WatchPreview } from './watch-commands.server'
 
 /** Open rooms one user may host at once, unless configured otherwise. */
 export const MAX_ROOMS_PER_OWNER = 3
+
+/**
+ * Room code attempts: ten per user and thirty per address in ten minutes. Codes are drawn from
+ * about 595 million; with 500 rooms open, a guesser needs over a million tries per hit, that is
+ * years for one account.
+ */
+export const CODE_ATTEMPTS_PER_USER: AttemptLimits = { limit: 10, windowMs: 10 * 60_000 }
+export const CODE_ATTEMPTS_PER_ADDRESS: AttemptLimits = { limit: 30, windowMs: 10 * 60_000 }
 
 /** Dependencies and options of {@link RoomService}. */
 export interface RoomServiceOptions {
@@ -76,21 +100,35 @@ export interface RoomServiceOptions {
    * (a closing room is reopened at once). @defaultValue 5_000
    */
   activityFlushMs?: number
+  /**
+   * Who has which room page open, over every node. Seats are held through drops only with it
+   * (without it a player's seat is theirs until they leave or are kicked).
+   */
+  viewers?: ViewerPresence
+  /** How long a dropped player keeps the seat, and how long away counts as a drop. */
+  seatTiming?: Partial<SeatTiming>
+  /** Room code attempt counters. @defaultValue in memory, CODE_ATTEMPTS_PER_USER / _PER_ADDRESS */
+  codeAttempts?: CodeAttemptLimits
 }
 
 /**
  * Rooms: each owns one private Discord voice channel. This composes the parts and is what the
  * runtime hands out (server functions, the presence layer, the cleanup scheduler):
  * - {@link CachedRoomDirectory}: the open rooms in memory, for synchronous lookups;
- * - {@link RoomCommands}: create, join, leave, kick, close, rotate, connect voice, read;
+ * - {@link RoomCommands}: create, join (by link or code), leave, kick, close, rotate, connect
+ *   voice, read; {@link HostCommands}: lock, hand over, free a held seat; {@link WatchCommands}:
+ *   spectators and their watch link;
  * - {@link LifecycleRunner} over room-lifecycle.ts: every open → closing → closed rule;
- * - {@link RoomSweeper}: activity (batched writes) and the cleanup pass;
+ * - {@link RoomSweeper}: activity (batched writes) and the cleanup pass, with its
+ *   {@link SeatKeeper} (seats held through drops, the leader's) and {@link ProfileSync};
  * - {@link RoomReconciler} and {@link CategoryAllocator}: the rooms' side of Discord's channels.
  */
 export class RoomService implements RoomDirectory {
   readonly #directory: CachedRoomDirectory
   readonly #lifecycle: LifecycleRunner
   readonly #commands: RoomCommands
+  readonly #host: HostCommands
+  readonly #watch: WatchCommands
   readonly #sweeper: RoomSweeper
   readonly #reconciler: RoomReconciler
 
@@ -113,19 +151,27 @@ export class RoomService implements RoomDirectory {
       },
     })
     const categoryPrefix = options.categoryPrefix ?? ROOM_CATEGORY_PREFIX
+    const links = { publicUrl: options.publicUrl, discordWebUrl: options.discordWebUrl }
+    const ops = new RoomOps({ store, directory, discord, voice, events, logger, links })
+    const invites = new RoomInvites({
+      store,
+      tokens: options.invites,
+      watchTokens: options.invites.forKind('watch'),
+      directory,
+      clock,
+    })
     this.#directory = directory
     this.#lifecycle = lifecycle
     this.#commands = new RoomCommands({
       store,
       discord,
-      voice,
-      events,
       clock,
       logger,
       directory,
       lifecycle,
       mutex,
-      invites: new RoomInvites({ store, tokens: options.invites, directory, clock }),
+      ops,
+      invites,
       categories: new CategoryAllocator({
         store,
         discord,
@@ -133,9 +179,31 @@ export class RoomService implements RoomDirectory {
         guildChannelLimit: options.guildChannelLimit ?? 500,
         categoryPrefix,
       }),
-      links: { publicUrl: options.publicUrl, discordWebUrl: options.discordWebUrl },
+      links,
       maxRoomsPerOwner: options.maxRoomsPerOwner ?? MAX_ROOMS_PER_OWNER,
+      codeAttempts: options.codeAttempts ?? {
+        perUser: new MemoryAttemptLimiter(CODE_ATTEMPTS_PER_USER, { now: () => clock.now() }),
+        perAddress: new MemoryAttemptLimiter(CODE_ATTEMPTS_PER_ADDRESS, { now: () => clock.now() }),
+      },
     })
+    this.#host = new HostCommands({ store, ops, mutex, logger })
+    this.#watch = new WatchCommands({ store, discord, invites, ops, mutex, clock, logger, links })
+    const voiceReady = options.voiceReady ?? (() => true)
+    const seats = options.viewers
+      ? new SeatKeeper({
+          store,
+          directory,
+          discord,
+          voice,
+          viewers: options.viewers,
+          ops,
+          clock,
+          logger,
+          timing: { ...DEFAULT_SEAT_TIMING, ...options.seatTiming },
+          isLeader,
+          voiceReady,
+        })
+      : null
     this.#sweeper = new RoomSweeper({
       store,
       directory,
@@ -144,9 +212,11 @@ export class RoomService implements RoomDirectory {
       events,
       clock,
       logger,
-      voiceReady: options.voiceReady ?? (() => true),
+      voiceReady,
       isLeader,
       activityFlushMs: options.activityFlushMs ?? 5_000,
+      seats,
+      profiles: new ProfileSync({ store, directory, ops, logger }),
     })
     this.#reconciler = new RoomReconciler({
       store,
@@ -191,6 +261,14 @@ export class RoomService implements RoomDirectory {
     return this.#directory.roomAccess(roomId, userId)
   }
 
+  roomsOfUser(userId: string): UserRoom[] {
+    return this.#directory.roomsOfUser(userId)
+  }
+
+  onUserRoomsChange(listener: (userIds: readonly string[]) => void): () => void {
+    return this.#directory.onUserRoomsChange(listener)
+  }
+
   /** Number of open rooms (for health). */
   get openRooms(): number {
     return this.#directory.size
@@ -202,20 +280,30 @@ export class RoomService implements RoomDirectory {
     return this.#commands.createRoom(actor, name)
   }
 
-  getRoom(actor: SessionUser, roomId: string): Promise<RoomView> {
-    return this.#commands.getRoom(actor, roomId)
+  /** The room as its player or spectator sees it. */
+  async getRoom(actor: SessionUser, roomId: string): Promise<RoomView> {
+    return (await this.#commands.openRoom(actor, roomId)).room
+  }
+
+  openRoom(actor: SessionUser, roomId: string): Promise<{ room: RoomView; role: RoomRole }> {
+    return this.#commands.openRoom(actor, roomId)
+  }
+
+  getRoomLinks(actor: SessionUser, roomId: string): Promise<PlayerLinks> {
+    return this.#commands.getRoomLinks(actor, roomId)
   }
 
   previewInvite(roomId: string, token: string): Promise<InvitePreview> {
     return this.#commands.previewInvite(roomId, token)
   }
 
-  joinRoom(
-    actor: Actor,
-    roomId: string,
-    token: string,
-  ): Promise<{ room: RoomView; voice: ConnectVoiceResult }> {
+  joinRoom(actor: Actor, roomId: string, token: string): Promise<JoinResult> {
     return this.#commands.joinRoom(actor, roomId, token)
+  }
+
+  /** `address`: the caller's (see clientAddress), for the per-address attempt limit. */
+  joinByCode(actor: Actor, code: string, address: string | null): Promise<JoinResult> {
+    return this.#commands.joinByCode(actor, code, address)
   }
 
   leaveRoom(actor: SessionUser, roomId: string): Promise<void> {
@@ -240,6 +328,40 @@ export class RoomService implements RoomDirectory {
 
   listMyRooms(actor: SessionUser): Promise<RoomView[]> {
     return this.#commands.listMyRooms(actor)
+  }
+
+  // The host's controls (see HostCommands) and spectators (see WatchCommands)
+
+  setLocked(actor: SessionUser, roomId: string, locked: boolean): Promise<RoomView> {
+    return this.#host.setLocked(actor, roomId, locked)
+  }
+
+  transferHost(actor: SessionUser, roomId: string, userId: string): Promise<RoomView> {
+    return this.#host.transferHost(actor, roomId, userId)
+  }
+
+  freeSeat(actor: SessionUser, roomId: string, userId: string): Promise<RoomView> {
+    return this.#host.freeSeat(actor, roomId, userId)
+  }
+
+  rotateWatchLink(actor: SessionUser, roomId: string): Promise<PlayerLinks> {
+    return this.#watch.rotateWatchLink(actor, roomId)
+  }
+
+  revokeWatchLink(actor: SessionUser, roomId: string): Promise<PlayerLinks> {
+    return this.#watch.revokeWatchLink(actor, roomId)
+  }
+
+  previewWatch(roomId: string, token: string): Promise<WatchPreview> {
+    return this.#watch.previewWatch(roomId, token)
+  }
+
+  watchRoom(actor: Actor, roomId: string, token: string): Promise<RoomView> {
+    return this.#watch.watchRoom(actor, roomId, token)
+  }
+
+  removeSpectator(actor: SessionUser, roomId: string, userId: string): Promise<RoomView> {
+    return this.#watch.removeSpectator(actor, roomId, userId)
   }
 
   // Closing, cleanup and reconciliation

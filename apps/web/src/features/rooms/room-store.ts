@@ -1,7 +1,14 @@
-import { PlayerSchema, RoomStatusSchema } from '@repo/discord-integration/contracts'
+import {
+  PlayerSchema,
+  RoomStatusSchema,
+  SpectatorSchema,
+} from '@repo/discord-integration/contracts'
 import { z } from 'zod'
 
-/** A room as persisted. The browser sees a RoomView derived from it. */
+/**
+ * A room as persisted. The browser sees a RoomView derived from it. The fields added by issue 21
+ * have defaults, so rooms stored before them load unchanged.
+ */
 export const RoomRecordSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -19,6 +26,21 @@ export const RoomRecordSchema = z.object({
   inviteToken: z.string(),
   /** Last time someone was in voice or viewing the page (epoch ms). */
   lastActivityAt: z.number(),
+  /** Watching without a seat (listen-only in voice), at most MAX_SPECTATORS. */
+  spectators: z.array(SpectatorSchema).default([]),
+  /** No new players by invite link or code while set. */
+  locked: z.boolean().default(false),
+  /**
+   * The room code, valid until inviteExpiresAt; rotated and renewed with the invite link. Null
+   * until one is minted (rooms stored before codes get theirs when a player next asks).
+   */
+  code: z.string().nullable().default(null),
+  /** Bumped whenever the players' links change (RoomState.linksRev). */
+  linksRev: z.number().int().nonnegative().default(0),
+  /** The watch link: its version (rotation and revocation bump it), token and expiry; null = none. */
+  watchVersion: z.number().int().nonnegative().default(0),
+  watchToken: z.string().nullable().default(null),
+  watchExpiresAt: z.number().nullable().default(null),
 })
 export type RoomRecord = z.infer<typeof RoomRecordSchema>
 

@@ -3,9 +3,11 @@ import type { Logger } from 'pino'
 import type { Clock } from '../../server/clock'
 import type { RoomEvents, VoicePresence } from '../../server/ports'
 import type { LifecycleRunner } from './lifecycle-runner.server'
+import type { ProfileSync } from './profile-sync.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import { activityDue, type LifecycleEvent, nextDeadline, transition } from './room-lifecycle'
 import type { RoomRecord, RoomStore } from './room-store'
+import type { SeatKeeper, SeatReport } from './seat-keeper.server'
 
 /**
  * Rooms a cleanup pass looks at, and activity writes it starts, between turns of the event loop.
@@ -15,11 +17,13 @@ import type { RoomRecord, RoomStore } from './room-store'
  */
 export const SWEEP_BATCH = 256
 
-/** What one cleanup pass did, by room id. */
+/** What one cleanup pass did, by room id (and, for seats, by user id). */
 export interface SweepReport {
   warned: string[]
   closed: string[]
   reopened: string[]
+  /** What the seat keeper did, when it did anything. */
+  seats?: SeatReport
 }
 
 export interface RoomSweeperOptions {
@@ -36,6 +40,10 @@ export interface RoomSweeperOptions {
   isLeader: () => boolean
   /** Voice activity is written to the store in batches, at most this long after it happened. */
   activityFlushMs: number
+  /** Holds seats through drops (the leader's); none without a ViewerPresence to tell who is here. */
+  seats: SeatKeeper | null
+  /** Keeps players' and spectators' names and avatars current. */
+  profiles: ProfileSync
 }
 
 const IDLE_TICK: LifecycleEvent = { type: 'idleTick' }
@@ -44,7 +52,9 @@ const ACTIVITY_SEEN: LifecycleEvent = { type: 'activitySeen' }
 /**
  * Runs the room lifecycle over the cached rooms: records the activity it sees (voice events in
  * batches, viewers and voice members on each pass) and, on the cleanup leader, warns and closes
- * idle rooms. A room is active while someone is in its voice channel or viewing its page.
+ * idle rooms and holds, restores and frees dropped players' seats (its SeatKeeper: the one place
+ * that expires held seats). A room is active while someone is in its voice channel or viewing its
+ * page. It also hands profile changes to the ProfileSync.
  */
 export class RoomSweeper {
   readonly #o: RoomSweeperOptions
@@ -57,15 +67,25 @@ export class RoomSweeper {
     this.#o = options
   }
 
-  /** Starts counting voice events in the rooms' channels as activity. */
+  /** Starts counting voice events in the rooms' channels as activity, and watching seats. */
   start(): void {
+    this.#o.seats?.start()
     this.#unsubscribeVoice ??= this.#o.voice.subscribe((event) => {
+      if (event.type === 'profile.updated') {
+        void this.#o.profiles.apply(event)
+        return
+      }
       const roomId = this.#o.directory.roomForChannel(event.channelId)
-      if (roomId) this.#noteActivity(roomId)
+      if (!roomId) return
+      this.#noteActivity(roomId)
+      // A player arriving in or leaving the room's voice may end or start a drop. (Mute and
+      // camera changes, most of the events, cannot: one comparison and done.)
+      if (event.type !== 'voice.updated' && this.#o.seats) this.#noteSeat(roomId, event.userId)
     })
   }
 
   stop(): void {
+    this.#o.seats?.stop()
     this.#unsubscribeVoice?.()
     this.#unsubscribeVoice = null
     if (this.#activityTimer !== null) this.#o.clock.clearTimeout(this.#activityTimer)
@@ -93,6 +113,12 @@ export class RoomSweeper {
       this.#pendingActivity.clear()
       void this.#touchAll(rooms)
     }, this.#o.activityFlushMs)
+  }
+
+  #noteSeat(roomId: string, userId: string): void {
+    if (this.#o.directory.get(roomId)?.players.some((p) => p.userId === userId)) {
+      this.#o.seats?.note(roomId)
+    }
   }
 
   /**
@@ -134,10 +160,17 @@ export class RoomSweeper {
     }
     // Together, so a file store writes its file once for all of them, not once per room.
     await this.#touchAll(active)
+    if (leader && this.#o.seats) {
+      const seats = await this.#o.seats.reviewAll(this.#o.directory.ids())
+      if (Object.values(seats).some((ids) => ids.length > 0)) report.seats = seats
+    }
     return report
   }
 
-  /** When the next sweep has something to do (a warning or a closing), epoch ms; null if no rooms. */
+  /**
+   * When the next sweep has something to do (a warning, a closing, a held seat's grace ending),
+   * epoch ms; null if no rooms.
+   */
   nextDeadline(): number | null {
     if (!this.#o.isLeader()) return null
     let next: number | null = null
@@ -145,7 +178,8 @@ export class RoomSweeper {
       const at = nextDeadline(room, this.#o.lifecycle.timing)
       next = next === null ? at : Math.min(next, at)
     }
-    return next
+    const seat = this.#o.seats?.nextDeadline(this.#o.directory.rooms()) ?? null
+    return seat !== null && (next === null || seat < next) ? seat : next
   }
 
   #due(room: RoomRecord, now: number): boolean {

@@ -1,12 +1,16 @@
 import {
   CreateRoomInputSchema,
+  JoinByCodeInputSchema,
   JoinRoomInputSchema,
   KickPlayerInputSchema,
+  RoomMemberInputSchema,
   RoomRefInputSchema,
+  SetLockedInputSchema,
 } from '@repo/discord-integration/contracts'
 import { createServerFn } from '@tanstack/react-start'
 import { z } from 'zod'
 import { validateWith } from '../../lib/server-fn-errors'
+import { withClientAddress } from '../../server/middleware/client-address'
 import { maybeSignedIn, signedIn } from '../../server/middleware/server-fn'
 
 /**
@@ -21,18 +25,29 @@ export const createRoom = createServerFn({ method: 'POST' })
   .validator(validateWith(CreateRoomInputSchema))
   .handler(({ data, context }) => context.rooms.createRoom(context.actor, data.name))
 
+/** The room page's data: the room as the caller sees it, who they are and what they are in it. */
 export const getRoom = createServerFn({ method: 'POST' })
   .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
-  .handler(async ({ data, context: { rooms, actor } }) => ({
-    room: await rooms.getRoom(actor, data.roomId),
-    self: {
-      userId: actor.userId,
-      username: actor.username,
-      globalName: actor.globalName,
-      avatar: actor.avatar,
-    },
-  }))
+  .handler(async ({ data, context: { rooms, actor } }) => {
+    const { room, role } = await rooms.openRoom(actor, data.roomId)
+    return {
+      room,
+      role,
+      self: {
+        userId: actor.userId,
+        username: actor.username,
+        globalName: actor.globalName,
+        avatar: actor.avatar,
+      },
+    }
+  })
+
+/** The players' links (invite link, room code, watch link); spectators get FORBIDDEN. */
+export const getRoomLinks = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomRefInputSchema))
+  .handler(({ data, context }) => context.rooms.getRoomLinks(context.actor, data.roomId))
 
 export const previewInvite = createServerFn({ method: 'POST' })
   .middleware([signedIn])
@@ -44,6 +59,15 @@ export const joinRoom = createServerFn({ method: 'POST' })
   .validator(validateWith(JoinRoomInputSchema))
   .handler(({ data, context }) => context.rooms.joinRoom(context.actor, data.roomId, data.token))
 
+/** Joins the room a code belongs to (rate limited per user and per address: CODE_ATTEMPTS). */
+export const joinByCode = createServerFn({ method: 'POST' })
+  .middleware([signedIn, withClientAddress])
+  .validator(validateWith(JoinByCodeInputSchema))
+  .handler(({ data, context }) =>
+    context.rooms.joinByCode(context.actor, data.code, context.clientAddress),
+  )
+
+/** Leaves the room: a player's seat is freed at once; a spectator stops watching. */
 export const leaveRoom = createServerFn({ method: 'POST' })
   .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
@@ -69,6 +93,52 @@ export const rotateInvite = createServerFn({ method: 'POST' })
   .middleware([signedIn])
   .validator(validateWith(RoomRefInputSchema))
   .handler(({ data, context }) => context.rooms.rotateInvite(context.actor, data.roomId))
+
+export const setRoomLocked = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(SetLockedInputSchema))
+  .handler(({ data, context }) => context.rooms.setLocked(context.actor, data.roomId, data.locked))
+
+export const transferHost = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomMemberInputSchema))
+  .handler(({ data, context }) =>
+    context.rooms.transferHost(context.actor, data.roomId, data.userId),
+  )
+
+export const freeSeat = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomMemberInputSchema))
+  .handler(({ data, context }) => context.rooms.freeSeat(context.actor, data.roomId, data.userId))
+
+/** Makes the watch link, or a new one (the old one stops working). */
+export const rotateWatchLink = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomRefInputSchema))
+  .handler(({ data, context }) => context.rooms.rotateWatchLink(context.actor, data.roomId))
+
+export const revokeWatchLink = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomRefInputSchema))
+  .handler(({ data, context }) => context.rooms.revokeWatchLink(context.actor, data.roomId))
+
+export const previewWatch = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(JoinRoomInputSchema))
+  .handler(({ data, context }) => context.rooms.previewWatch(data.roomId, data.token))
+
+/** Watches a room by its watch link (SPECTATORS_FULL past eight). */
+export const watchRoom = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(JoinRoomInputSchema))
+  .handler(({ data, context }) => context.rooms.watchRoom(context.actor, data.roomId, data.token))
+
+export const removeSpectator = createServerFn({ method: 'POST' })
+  .middleware([signedIn])
+  .validator(validateWith(RoomMemberInputSchema))
+  .handler(({ data, context }) =>
+    context.rooms.removeSpectator(context.actor, data.roomId, data.userId),
+  )
 
 export const connectVoice = createServerFn({ method: 'POST' })
   .middleware([signedIn])
