@@ -97,6 +97,12 @@ describe('seats held through drops, several nodes', () => {
     // Both pages are open on the follower only.
     followerViewers.viewers.open(room.id, host.userId)
     followerViewers.viewers.open(room.id, guest.userId)
+    // The leader hears of them through Redis: a sweep before that would hold both seats.
+    await until(
+      () =>
+        leaderViewers.viewers.isViewing(room.id, host.userId) &&
+        leaderViewers.viewers.isViewing(room.id, guest.userId),
+    )
     await clock.advance(DROP * 2)
     await leader.service.sweep()
     await clock.advance(DROP * 2)

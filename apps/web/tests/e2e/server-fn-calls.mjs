@@ -25,8 +25,8 @@ export async function serverFnIds() {
   )
 }
 
-/** POSTs a call of server function `id` with `data` and an optional Cookie header. */
-export async function callServerFn(id, data, cookieHeader) {
+/** POSTs a call of server function `id` with `data`, an optional Cookie header and more headers. */
+export async function callServerFn(id, data, cookieHeader, headers = {}) {
   return fetch(`${BASE_URL}/_serverFn/${id}`, {
     method: 'POST',
     headers: {
@@ -34,6 +34,7 @@ export async function callServerFn(id, data, cookieHeader) {
       'x-tsr-serverfn': 'true',
       origin: BASE_URL,
       ...(cookieHeader ? { cookie: cookieHeader } : {}),
+      ...headers,
     },
     body: JSON.stringify(await toJSONAsync({ data })),
   })

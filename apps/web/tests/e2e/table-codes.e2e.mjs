@@ -5,74 +5,36 @@
 // X-Forwarded-For, as a reverse proxy would set it.
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { sealData } from 'iron-session'
-import { fromCrossJSON, toJSONAsync } from 'seroval'
+import { fromCrossJSON } from 'seroval'
 import { BASE_URL, emulator, launchBrowser } from './browser.mjs'
+import { signInOverHttp } from './http-sign-in.mjs'
+import { callServerFn, serverFnIds } from './server-fn-calls.mjs'
 
-const ssrDir = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '.output',
-  'server',
-  '_ssr',
-)
 const ALPHABET = 'ABCDEFGHJKMNPQRSTWXYZ23456789'
 let ids
 let browser
 
-async function serverFnIds() {
-  const file = (await readdir(ssrDir)).find((name) => name.startsWith('rooms.functions-'))
-  assert.ok(file, `no rooms.functions chunk in ${ssrDir}: build first`)
-  const source = await readFile(join(ssrDir, file), 'utf8')
-  return new Map(
-    [...source.matchAll(/id: "([0-9a-f_]+)",\s*name: "(\w+)"/g)].map(([, id, name]) => [name, id]),
-  )
-}
-
-/** A new emulated user signed in to the app (a session cookie sealed as the app seals it). */
+/** A new emulated user, signed in to the app through the real OAuth flow. */
 async function signedInUser(name) {
   const { id } = await emulator('/users', { username: `${name}${Date.now().toString(36)}` })
-  const tokens = await emulator('/oauth/tokens', {
-    userId: id,
-    scopes: ['identify', 'guilds.join'],
-  })
-  const sealed = await sealData(
-    {
-      v: 1,
-      user: { userId: id, username: name, globalName: null, avatar: null },
-      accessToken: tokens.accessToken,
-      refreshToken: tokens.refreshToken,
-      expiresAt: Date.now() + 3_600_000,
-    },
-    { password: process.env.SESSION_SECRET, ttl: 30 * 24 * 3600 },
-  )
-  return { id, cookie: sealed }
+  return { id, cookie: (await signInOverHttp(id)).cookie }
 }
 
+/** A server-function call as the browser makes it, from `address` (X-Forwarded-For) when given. */
 async function call(name, data, user, address) {
-  return fetch(`${BASE_URL}/_serverFn/${ids.get(name)}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-tsr-serverfn': 'true',
-      origin: BASE_URL,
-      cookie: `tv_session=${encodeURIComponent(user.cookie)}`,
-      ...(address ? { 'x-forwarded-for': address } : {}),
-    },
-    body: JSON.stringify(await toJSONAsync({ data })),
-  })
+  return callServerFn(
+    ids.get(name),
+    data,
+    user.cookie,
+    address ? { 'x-forwarded-for': address } : {},
+  )
 }
 
 /** A random well-formed code (guessing one that exists is what the limit is for). */
 const guess = () => Array.from({ length: 6 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
 
 before(async () => {
-  assert.ok(process.env.SESSION_SECRET, 'scripts/e2e.sh exports SESSION_SECRET')
   ids = await serverFnIds()
   assert.ok(ids.has('joinByCode'), 'joinByCode is in the build')
   browser = await launchBrowser()
@@ -132,14 +94,12 @@ test('in the browser, the refusal says so on the home page', async () => {
   const address = '192.0.2.44'
   for (let i = 0; i < 10; i++) await call('joinByCode', { code: guess() }, flooder, address)
   const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': address } })
-  await context.addCookies([
-    {
-      name: 'tv_session',
-      value: encodeURIComponent(flooder.cookie),
-      url: BASE_URL,
-      httpOnly: true,
-    },
-  ])
+  await context.addCookies(
+    flooder.cookie.split('; ').map((pair) => {
+      const at = pair.indexOf('=')
+      return { name: pair.slice(0, at), value: pair.slice(at + 1), url: BASE_URL, httpOnly: true }
+    }),
+  )
   const page = await context.newPage()
   try {
     await page.goto(BASE_URL)
