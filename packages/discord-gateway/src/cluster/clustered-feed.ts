@@ -201,11 +201,13 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
     status() {
       const m = mirror.status()
       const c = candidate?.status() ?? null
+      // While this node leads, its lease knows better than the last read (once a second).
+      const current = c?.isLeader && c.leader ? c.leader : leader
       const own: ClusterHandover | null =
         c?.lastHandover && candidate ? { ...c.lastHandover, holderId: candidate.holderId } : null
       const now = Date.now()
       const reasons: string[] = []
-      if (noLeaderSince !== null && now - noLeaderSince > options.leaseMs) {
+      if (!current && noLeaderSince !== null && now - noLeaderSince > options.leaseMs) {
         reasons.push(`no gateway leader for ${now - noLeaderSince} ms`)
       }
       if (!m.ready) reasons.push('no complete voice snapshot yet')
@@ -217,9 +219,9 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
       return {
         health: reasons.length === 0 ? 'ok' : 'degraded',
         reasons,
-        leader,
-        noLeaderSince,
-        fencingToken: leader?.token ?? null,
+        leader: current,
+        noLeaderSince: current ? null : noLeaderSince,
+        fencingToken: current?.token ?? null,
         isLeader: c?.isLeader ?? false,
         lastHandover: own && (!handover || own.token >= handover.token) ? own : handover,
         leaderChanges,
