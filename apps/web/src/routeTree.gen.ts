@@ -22,7 +22,6 @@ import { Route as AuthLoginRouteImport } from './routes/auth/login'
 import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
 import { Route as ApiHealthLiveRouteImport } from './routes/api/health.live'
 import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
-import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
 
@@ -91,11 +90,6 @@ const ApiHealthReadyRoute = ApiHealthReadyRouteImport.update({
   path: '/ready',
   getParentRoute: () => ApiHealthRoute,
 } as any)
-const ApiInternalVoiceEventsRoute = ApiInternalVoiceEventsRouteImport.update({
-  id: '/api/internal/voice-events',
-  path: '/api/internal/voice-events',
-  getParentRoute: () => rootRouteImport,
-} as any)
 const RoomsRoomIdIndexRoute = RoomsRoomIdIndexRouteImport.update({
   id: '/rooms/$roomId/',
   path: '/rooms/$roomId/',
@@ -121,7 +115,6 @@ export interface FileRoutesByFullPath {
   '/auth/logout': typeof AuthLogoutRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
@@ -139,7 +132,6 @@ export interface FileRoutesByTo {
   '/auth/logout': typeof AuthLogoutRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
 }
@@ -158,7 +150,6 @@ export interface FileRoutesById {
   '/auth/logout': typeof AuthLogoutRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
@@ -178,7 +169,6 @@ export interface FileRouteTypes {
     | '/auth/logout'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/'
   fileRoutesByTo: FileRoutesByTo
@@ -196,7 +186,6 @@ export interface FileRouteTypes {
     | '/auth/logout'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId'
   id:
@@ -214,7 +203,6 @@ export interface FileRouteTypes {
     | '/auth/logout'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/'
   fileRoutesById: FileRoutesById
@@ -231,7 +219,6 @@ export interface RootRouteChildren {
   AuthCallbackRoute: typeof AuthCallbackRoute
   AuthLoginRoute: typeof AuthLoginRoute
   AuthLogoutRoute: typeof AuthLogoutRoute
-  ApiInternalVoiceEventsRoute: typeof ApiInternalVoiceEventsRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
 }
@@ -329,13 +316,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ApiHealthReadyRouteImport
       parentRoute: typeof ApiHealthRoute
     }
-    '/api/internal/voice-events': {
-      id: '/api/internal/voice-events'
-      path: '/api/internal/voice-events'
-      fullPath: '/api/internal/voice-events'
-      preLoaderRoute: typeof ApiInternalVoiceEventsRouteImport
-      parentRoute: typeof rootRouteImport
-    }
     '/rooms/$roomId/': {
       id: '/rooms/$roomId/'
       path: '/rooms/$roomId'
@@ -379,7 +359,6 @@ const rootRouteChildren: RootRouteChildren = {
   AuthCallbackRoute: AuthCallbackRoute,
   AuthLoginRoute: AuthLoginRoute,
   AuthLogoutRoute: AuthLogoutRoute,
-  ApiInternalVoiceEventsRoute: ApiInternalVoiceEventsRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,
 }

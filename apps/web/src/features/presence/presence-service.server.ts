@@ -53,7 +53,8 @@ export interface PresenceService extends RoomEvents {
 
 /**
  * Creates the presence service. It routes voice feed events to rooms (RoomDirectory.roomForChannel)
- * and stamps them on the event bus; the room subscriptions (room-subscriptions.server.ts) fan each
+ * and stamps them on the event bus (several nodes: each voice stream entry under one dedupe key,
+ * and the differences of a voice snapshot reload as fresh snapshots to this node's sockets); the room subscriptions (room-subscriptions.server.ts) fan each
  * frame out to the sockets of that room (socket-registry.server.ts), which the crossws hooks
  * (presence-hooks.server.ts) open, feed with client frames and close.
  */
@@ -96,18 +97,42 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     metrics.framesPublished.inc()
     bus.publish(roomId, body, options).catch((error: unknown) => {
       logger.error({ err: error, roomId, type: body.type }, 'presence publish failed')
+      // The frame never made it into the room stream (Redis unreachable): once the bus works
+      // again, this node's sockets in the room get a snapshot (every node does so for its own).
+      subscriptions.resyncSoon(roomId)
     })
   }
 
-  const unsubscribeVoice = voice.subscribe((event) => {
+  // Rooms touched by the differences of a voice snapshot reload (several nodes), until onResync.
+  const resyncedRooms = new Set<string>()
+  const unsubscribeVoice = voice.subscribe((event, origin) => {
     try {
-      // Every node routes the same event: the dedupe key lets the shared bus publish it once.
-      for (const { roomId, body } of router.route(event))
-        publish(roomId, body, { dedupeKey: voiceDedupeKey(event, body.type) })
+      const routed = router.route(event)
+      if (origin?.kind === 'resync') {
+        // A difference this node computed after reloading the voice snapshot: other nodes compute
+        // their own, so it is never published; this node's sockets in the room get a snapshot.
+        for (const { roomId } of routed) resyncedRooms.add(roomId)
+        return
+      }
+      for (const { roomId, body } of routed) {
+        // A stream entry is the same on every node: its key lets the shared bus publish it once.
+        publish(
+          roomId,
+          body,
+          origin ? { dedupeKey: voiceDedupeKey(origin, body.type, event.userId) } : undefined,
+        )
+      }
     } catch (error) {
       logger.error({ err: error }, 'presence voice routing failed')
     }
   })
+  const offResync = voice.onResync?.(() => {
+    const rooms = [...resyncedRooms]
+    resyncedRooms.clear()
+    if (rooms.length > 0) void subscriptions.resync(rooms, 'snapshot')
+  })
+  // Live frames may have been missed while the bus's subscriber was reconnecting.
+  const offGap = bus.onGap?.(() => void subscriptions.resync('all', 'resume'))
 
   return {
     hooks,
@@ -125,6 +150,9 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       if (stopped) return
       stopped = true
       unsubscribeVoice()
+      offResync?.()
+      offGap?.()
+      subscriptions.stop()
       sockets.stop()
       if (ownsBus) await bus.close()
     },

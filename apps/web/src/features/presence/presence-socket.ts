@@ -33,4 +33,8 @@ export interface RoomSubscription {
   buffer: BusFrame[] | null
   /** The last seq the socket was given (snapshot or frame) for this room. */
   lastSeq: number
+  /** The room stream's epoch that `lastSeq` belongs to ('' until the first sync). */
+  epoch: string
+  /** Counts the syncs (subscribe, server resync): only the latest one may finish. */
+  sync: number
 }
