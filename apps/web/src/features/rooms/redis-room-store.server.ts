@@ -54,6 +54,33 @@ redis.call('PUBLISH', ARGV[6], ARGV[2])
 return 1
 `
 
+/**
+ * Writes back rooms after the store lost its data, once. KEYS: marker, index, categories.
+ * ARGV: room key prefix, changes channel, then (id, json, categoryId) per room. The marker is a
+ * key that exists as long as Redis holds this store's data: when it is there, nothing is written
+ * (-1). When it is gone but the index still lists rooms (a store older than the marker), only
+ * the marker is set (-1). Otherwise every room absent from the store is written (SET NX),
+ * indexed with its category and announced, and the marker set: the count of rooms written.
+ */
+const RESTORE_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+if redis.call('SCARD', KEYS[2]) > 0 then
+  redis.call('SET', KEYS[1], '1')
+  return -1
+end
+local written = 0
+for i = 3, #ARGV, 3 do
+  if redis.call('SET', ARGV[1] .. ARGV[i], ARGV[i + 1], 'NX') then
+    redis.call('SADD', KEYS[2], ARGV[i])
+    if ARGV[i + 2] ~= '' then redis.call('SADD', KEYS[3], ARGV[i + 2]) end
+    redis.call('PUBLISH', ARGV[2], ARGV[i])
+    written = written + 1
+  end
+end
+redis.call('SET', KEYS[1], '1')
+return written
+`
+
 const MAX_CAS_ATTEMPTS = 50
 
 /**
@@ -191,6 +218,21 @@ export class RedisRoomStore implements RoomStore {
         // One watcher's failure must not starve the others.
       }
     }
+  }
+
+  async restore(rooms: readonly RoomRecord[]): Promise<number> {
+    const args = rooms.flatMap((room) => [room.id, JSON.stringify(room), room.categoryId])
+    const result = await this.#redis.eval(
+      RESTORE_SCRIPT,
+      3,
+      `${this.#prefix}rooms:whole`,
+      this.#indexKey,
+      this.#categoriesKey,
+      this.#roomKey(''),
+      this.changesChannel,
+      ...args,
+    )
+    return Math.max(0, Number(result))
   }
 
   listCategories(): Promise<string[]> {
