@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `pnpm test`: everything, from a fresh clone. Installs what it needs (dependencies,
 # Debian's Chromium, a Redis server when none answers), then runs typecheck, lint,
-# unit + integration tests (Vitest), the production build, the browser e2e tests
-# against it and a quick benchmark run (a smoke test of `pnpm bench`). Ends with the
-# line `N passed, N failed` (totals over every runner).
+# the production build, unit + integration tests (Vitest; the multi-node ones run that build),
+# the browser e2e tests against it and a quick benchmark run (a smoke test of `pnpm bench`).
+# Ends with the line `N passed, N failed` (totals over every runner).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -55,6 +55,11 @@ check typecheck "$BIN/turbo" run typecheck --output-logs=errors-only
 step "lint"
 check lint "$BIN/biome" check .
 
+# Before the Vitest run: the multi-node failover tests (apps/web/test/cluster) start web nodes
+# from this build, and fail (never skip) without it.
+step "production build"
+check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
+
 step "unit and integration tests (vitest)"
 # Shuffled order (vitest.config.ts); the seed replays this run's order: VITEST_SEED=<seed> pnpm test
 export VITEST_SEED=${VITEST_SEED:-$RANDOM$RANDOM}
@@ -71,9 +76,6 @@ if [ -f "$OUT/vitest.json" ]; then
 else
   failed=$((failed + 1))
 fi
-
-step "production build"
-check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
 
 step "container files (no Docker daemon here: the Dockerfile's steps run outside Docker)"
 # scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and hub images.
