@@ -76,12 +76,13 @@ export function requireFreshBuild(): void {
   }
 }
 
-/** A seeded room: its channel and the user who owns it (and only watches). */
+/** A seeded room: its channel, the user who owns it and its other players. */
 export interface SeededRoom {
   readonly roomId: string
   readonly channelId: string
   readonly ownerId: string
   readonly ownerName: string
+  readonly guests: readonly { readonly userId: string; readonly username: string }[]
 }
 
 /** What a web node's GET /api/health answers (the parts the tests read). */
@@ -139,6 +140,8 @@ export interface ClusterWorld {
   startWorker(name: string): Promise<GatewayWorker>
   /** The Cookie header of `userId`'s session (sealed with the nodes' SESSION_SECRET). */
   cookie(userId: string): Promise<string>
+  /** The nodes' secrets (to check none reaches a browser). */
+  readonly secrets: readonly string[]
   close(): Promise<void>
 }
 
@@ -146,7 +149,7 @@ export interface ClusterWorld {
 let nextId = 1_400_000_000_000_000_000n
 const snowflake = () => String(nextId++)
 
-function seedWorld(roomCount: number, trafficUsers: number) {
+function seedWorld(roomCount: number, trafficUsers: number, guestsPerRoom: number) {
   const categoryId = snowflake()
   const users: WorldSeed['users'] = [...DEFAULT_WORLD.users]
   const channels: WorldSeed['channels'] = [
@@ -160,11 +163,19 @@ function seedWorld(roomCount: number, trafficUsers: number) {
     const ownerId = snowflake()
     const ownerName = `owner${r}`
     users.push({ id: ownerId, username: ownerName, member: true })
+    const guests = Array.from({ length: guestsPerRoom }, (_, g) => ({
+      userId: snowflake(),
+      username: `guest${r}x${g}`,
+    }))
+    for (const guest of guests) {
+      users.push({ id: guest.userId, username: guest.username, member: true })
+    }
     rooms.push({
       roomId: `cluster_room_${String(r).padStart(4, '0')}`,
       channelId,
       ownerId,
       ownerName,
+      guests,
     })
   }
   const traffic: string[] = []
@@ -198,15 +209,15 @@ function roomRecord(room: SeededRoom, guildId: string, categoryId: string): Room
     channelId: room.channelId,
     categoryId,
     ownerId: room.ownerId,
-    players: [
-      {
-        userId: room.ownerId,
-        username: room.ownerName,
+    players: [{ userId: room.ownerId, username: room.ownerName }, ...room.guests].map(
+      ({ userId, username }) => ({
+        userId,
+        username,
         globalName: null,
         avatar: null,
         joinedAt: now,
-      },
-    ],
+      }),
+    ),
     status: 'open',
     createdAt: now,
     closesAt: null,
@@ -219,14 +230,15 @@ function roomRecord(room: SeededRoom, guildId: string, categoryId: string): Room
 
 /**
  * Starts Redis, the emulator (HELLO every 3 s, sessions resumable for 60 s) and seeds `rooms`
- * rooms and `users` traffic players. Nothing runs until `startNode` / `startWorker`.
+ * rooms (with `guests` players besides the owner) and `users` traffic players. Nothing runs
+ * until `startNode` / `startWorker`.
  */
 export async function clusterWorld(
-  options: { rooms?: number; users?: number; leaseMs?: number } = {},
+  options: { rooms?: number; users?: number; guests?: number; leaseMs?: number } = {},
 ): Promise<ClusterWorld> {
   requireFreshBuild()
   const leaseMs = options.leaseMs ?? 1_500
-  const world = seedWorld(options.rooms ?? 4, options.users ?? 8)
+  const world = seedWorld(options.rooms ?? 4, options.users ?? 8, options.guests ?? 0)
   const emu = await startEmulator({
     port: 0,
     quiet: true,
@@ -317,6 +329,7 @@ export async function clusterWorld(
     users: world.traffic,
     channels: world.rooms.map((r) => r.channelId),
     leaseMs,
+    secrets: [secret, emu.botToken, emu.clientSecret],
     startNode,
     startWorker: (name) =>
       startGatewayWorker({ name, emulator: emu, redisUrl: redis.url, prefix, leaseMs }),
