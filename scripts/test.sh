@@ -37,10 +37,11 @@ if ! command -v ss >/dev/null; then
 fi
 
 step "redis"
+# redis-server itself too: the failover tests and the Dockerfile check start their own.
+if ! command -v redis-server >/dev/null; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >"$OUT/apt-redis.log" 2>&1
+fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  if ! command -v redis-server >/dev/null; then
-    as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >"$OUT/apt-redis.log" 2>&1
-  fi
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
     --dir /tmp --logfile "$OUT/redis.log"
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -78,7 +79,7 @@ else
 fi
 
 step "container files (no Docker daemon here: the Dockerfile's steps run outside Docker)"
-# scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and hub images.
+# scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and worker images.
 check dockerfile-steps bash -c "'$BIN/node' scripts/check-dockerfile.mjs >'$OUT/dockerfile.log' 2>&1 \
   || { tail -40 '$OUT/dockerfile.log'; exit 1; }"
 # The compose files are validated by Compose itself (`config` needs no daemon).
@@ -86,9 +87,9 @@ compose() { if docker compose version >/dev/null 2>&1; then docker compose "$@";
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
   as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >"$OUT/apt-compose.log" 2>&1
 fi
-for file in compose.yaml compose.multinode.yaml; do
-  check "compose config $file" env PUBLIC_URL=https://rooms.example DISCORD_CLIENT_ID=1 DISCORD_GUILD_ID=2 \
-    bash -c "$(declare -f compose); compose -f $file config -q"
+for files in compose.yaml compose.multinode.yaml "compose.multinode.yaml -f compose.workers.yaml"; do
+  check "compose config -f $files" env PUBLIC_URL=https://rooms.example DISCORD_CLIENT_ID=1 DISCORD_GUILD_ID=2 \
+    bash -c "$(declare -f compose); compose -f $files config -q"
 done
 
 step "browser e2e (playwright-core + Chromium, production build)"
