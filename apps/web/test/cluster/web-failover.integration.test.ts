@@ -236,6 +236,31 @@ describe('web nodes failing over (real processes, production build)', () => {
     expect(list.every((x) => x.sockets === 1)).toBe(true)
   }, 120_000)
 
+  it('a 10 s Redis outage (redis-server frozen) under traffic: no crash, the nodes keep their sockets, and once it is back every room stream on every node has every change exactly once, no IDENTIFY', async () => {
+    const w = await world()
+    const all = await nodes(w, 2)
+    const list = await watchers(w, all, all)
+    const before = w.emu.control.stats()
+    const traffic = new VoiceTraffic(w.emu, w.users, w.channels, 31)
+    cleanups.push(() => traffic.stop())
+    traffic.start(RATE)
+    await sleep(1_000)
+    w.redis.process.pause()
+    cleanups.push(() => w.redis.process.resume())
+    await sleep(8_000)
+    // Every node still answers, and says what is wrong.
+    const during = await Promise.all(all.map((n) => n.health(3_000)))
+    expect(during.map((h) => h?.status)).toEqual(all.map(() => 'degraded'))
+    await sleep(2_000)
+    w.redis.process.resume()
+    await sleep(2_000)
+    traffic.stop()
+    await expectExactlyOnce(w, traffic, list)
+    expect(w.emu.control.stats().identifies).toBe(before.identifies)
+    expect(list.every((x) => x.sockets === 1)).toBe(true)
+    for (const node of all) expect(node.process.alive, node.name).toBe(true)
+  }, 120_000)
+
   it('Redis killed and restarted empty under traffic: no process crashes, the nodes keep their sockets, and every browser converges to the truth with nothing doubled', async () => {
     const w = await world()
     const all = await nodes(w, 2)
