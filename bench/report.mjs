@@ -315,8 +315,9 @@ sockets move to the last one. Lost and doubled are counted per client from the r
 numbers, as in every scenario. The handover is from the kill to the new leader's RESUMED (or READY),
 as its \`/api/health\` reports it (\`lastHandover\`: when it took the lease, and how long from
 there). A fault's window lasts from 1 s before the kill (events on their way through the killed
-leader) to its last socket resynced and the handover, plus 1 s; the p99 outside them is over the
-events due elsewhere in the window.
+leader) to its last socket resynced and the handover, plus 2 s (the backlog Discord replays to the
+new leader drains within about a second); the p99 outside them is over the events due elsewhere in
+the window.
 
 | | value |
 |---|---|

@@ -703,9 +703,10 @@ async function phaseFailover(ctx, results) {
         const second = await kill(victim)
         const secondSockets = await second.sockets
         const leaderStatus = newLeader ? (await nodeHealth(newLeader.port))?.gateway : null
-        // Each fault's window ends when its last socket was resynced (and the handover), + 1 s.
+        // Each fault's window ends 2 s after its last socket was resynced and the handover (the
+        // backlog Discord replays to the new leader drains within about a second).
         const end = (f, s, extraMs = 0) =>
-          f.killedAt + Math.max(s.resyncMs?.max ?? 0, extraMs, 0) + 1000
+          f.killedAt + Math.max(s.resyncMs?.max ?? 0, extraMs, 0) + 2000
         return {
           leaseMs: g.leaseMs,
           handover,
