@@ -243,7 +243,14 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
     logger.warn({ err: error }, 'reconciliation with discord failed')
   }
   scheduler.start()
-  logger.info({ rooms: rooms.openRooms }, 'runtime started')
+  logger.info(
+    {
+      rooms: rooms.openRooms,
+      layout: cluster ? 'cluster' : 'single',
+      gatewayMode: runtime.config.GATEWAY_MODE,
+    },
+    'runtime started',
+  )
 }
 
 /** Stops a runtime gracefully: the feed keeps its session resumable, stores are flushed. */
