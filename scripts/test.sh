@@ -56,8 +56,8 @@ check typecheck "$BIN/turbo" run typecheck --output-logs=errors-only
 step "lint"
 check lint "$BIN/biome" check .
 
-# Before the Vitest run: the multi-node failover tests (apps/web/test/cluster) start web nodes
-# from this build, and fail (never skip) without it.
+# Before the Vitest run: the multi-node failover tests (the web:cluster project, apps/web/test/cluster)
+# start web nodes from this build, and fail (never skip) without it.
 step "production build"
 check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
 

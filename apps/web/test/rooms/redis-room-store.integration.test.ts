@@ -90,12 +90,17 @@ describe('RedisRoomStore (real Redis)', () => {
     const b = roomRecord({ categoryId: '300000000000000002' })
     await store.insert(a)
     await store.insert(b)
-    // The store holds its data: nothing is written (and it is marked whole).
-    expect(await store.restore([a, roomRecord()])).toBe(0)
-    expect((await store.list()).map((r) => r.id).sort()).toEqual([a.id, b.id].sort())
+    // The first call remembers the store's life; while it lasts nothing is written, whatever the
+    // node holds (a room deleted since is not brought back).
+    expect(await store.restore([])).toBe(0)
+    expect(await other.restore([])).toBe(0)
+    await store.mutate(b.id, () => ({ next: null, result: null }))
+    expect(await store.restore([a, b, roomRecord()])).toBe(0)
+    expect((await store.list()).map((r) => r.id)).toEqual([a.id])
+    await store.insert(b)
     // Redis restarts empty: every key of the deployment is gone.
-    const keys = await redis.keys(`${storePrefix}*`)
-    await redis.del(...keys)
+    const wipe = async () => redis.del(...(await redis.keys(`${storePrefix}*`)))
+    await wipe()
     expect(await store.list()).toEqual([])
     const changed: (string | null)[] = []
     other.watch((roomId) => changed.push(roomId))
@@ -108,8 +113,16 @@ describe('RedisRoomStore (real Redis)', () => {
     expect((await store.get(a.id))?.name).toBe(a.name)
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(changed.sort()).toEqual([a.id, b.id].sort()) // the other nodes reload them
+    // A node that started after another loss (a fresh life) does not keep the others from
+    // writing their rooms back.
+    await wipe()
+    const late = new RedisRoomStore(redis, storePrefix)
+    expect(await late.restore([])).toBe(0)
+    expect(await store.restore([a, b])).toBe(2)
+    expect(await late.restore([])).toBe(0)
     await store.close()
     await other.close()
+    await late.close()
   })
 
   it('a node holding rooms gives them back to a store that lost its data when it refreshes', async () => {

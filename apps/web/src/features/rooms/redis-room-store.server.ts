@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import {
   type InsertOptions,
@@ -55,30 +56,40 @@ return 1
 `
 
 /**
- * Writes back rooms after the store lost its data, once. KEYS: marker, index, categories.
- * ARGV: room key prefix, changes channel, then (id, json, categoryId) per room. The marker is a
- * key that exists as long as Redis holds this store's data: when it is there, nothing is written
- * (-1). When it is gone but the index still lists rooms (a store older than the marker), only
- * the marker is set (-1). Otherwise every room absent from the store is written (SET NX),
- * indexed with its category and announced, and the marker set: the count of rooms written.
+ * The store's life: a marker key that exists as long as Redis holds this store's data. Its value
+ * is `fresh:<id>` when a node started with no earlier life to go on (a new deployment, or a
+ * node that started after Redis lost the data), `restored:<id>` once a node wrote its rooms back
+ * after a loss. KEYS: marker. ARGV: a fresh id. Returns the current marker (set if missing).
+ */
+const JOIN_LIFE_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`
+
+/**
+ * Writes back rooms after the store lost its data. KEYS: marker, index, categories. ARGV: the
+ * life this node knows, a new `restored:` id, room key prefix, changes channel, then
+ * (id, json, categoryId) per room. Nothing is written while the marker is the known life, or when
+ * another node already restored (`restored:` of another life): {-1, marker}. Otherwise (the
+ * marker is gone, or a node began a fresh life after the loss) every room absent from the store
+ * is written (SET NX), indexed with its category and announced, and the marker becomes the new
+ * `restored:` id: {written, marker}.
  */
 const RESTORE_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-if redis.call('SCARD', KEYS[2]) > 0 then
-  redis.call('SET', KEYS[1], '1')
-  return -1
-end
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then return {-1, current} end
+if current and string.sub(current, 1, 9) == 'restored:' then return {-1, current} end
 local written = 0
-for i = 3, #ARGV, 3 do
-  if redis.call('SET', ARGV[1] .. ARGV[i], ARGV[i + 1], 'NX') then
+for i = 5, #ARGV, 3 do
+  if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[i + 1], 'NX') then
     redis.call('SADD', KEYS[2], ARGV[i])
     if ARGV[i + 2] ~= '' then redis.call('SADD', KEYS[3], ARGV[i + 2]) end
-    redis.call('PUBLISH', ARGV[2], ARGV[i])
+    redis.call('PUBLISH', ARGV[4], ARGV[i])
     written = written + 1
   end
 end
-redis.call('SET', KEYS[1], '1')
-return written
+redis.call('SET', KEYS[1], ARGV[2])
+return {written, ARGV[2]}
 `
 
 const MAX_CAS_ATTEMPTS = 50
@@ -96,6 +107,8 @@ export class RedisRoomStore implements RoomStore {
   readonly #watchers = new Set<(roomId: string | null) => void>()
   #sub: Redis | null = null
   #subscribed: Promise<void> = Promise.resolve()
+  /** The store's life this node knows (see restore), null before the first call. */
+  #life: string | null = null
 
   constructor(redis: Redis, prefix = 'tv:') {
     this.#redis = redis
@@ -221,18 +234,28 @@ export class RedisRoomStore implements RoomStore {
   }
 
   async restore(rooms: readonly RoomRecord[]): Promise<number> {
+    const marker = `${this.#prefix}rooms:life`
+    if (this.#life === null) {
+      this.#life = String(
+        await this.#redis.eval(JOIN_LIFE_SCRIPT, 1, marker, `fresh:${randomUUID()}`),
+      )
+      return 0
+    }
     const args = rooms.flatMap((room) => [room.id, JSON.stringify(room), room.categoryId])
-    const result = await this.#redis.eval(
+    const [written, life] = (await this.#redis.eval(
       RESTORE_SCRIPT,
       3,
-      `${this.#prefix}rooms:whole`,
+      marker,
       this.#indexKey,
       this.#categoriesKey,
+      this.#life,
+      `restored:${randomUUID()}`,
       this.#roomKey(''),
       this.changesChannel,
       ...args,
-    )
-    return Math.max(0, Number(result))
+    )) as [number, string]
+    this.#life = life
+    return Math.max(0, Number(written))
   }
 
   listCategories(): Promise<string[]> {

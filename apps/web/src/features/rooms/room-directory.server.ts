@@ -38,6 +38,8 @@ export class CachedRoomDirectory implements RoomDirectory {
         else this.#reload(roomId)
       })
     }
+    // A shared store: remember which life of its data this node starts from (see refresh).
+    await this.#store.restore?.([])
     for (const room of await this.#store.list()) this.remember(room)
   }
 
