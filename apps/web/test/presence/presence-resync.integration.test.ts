@@ -207,4 +207,25 @@ describe('the server resyncs connected browsers', () => {
     await until(() => !members(presence).includes(sf(54)), 3_000)
     expect(presence.getStream(ROOM).seq).toBe(position.seq + 1)
   })
+
+  it('for a voice stream entry older than the bus remembers (the node was far behind): a snapshot, never a frame that could double it', async () => {
+    const redis = await redisServer()
+    let lag = 0
+    const voice = new VoiceWorld({
+      stream: { epoch: 'voice-epoch-2', time: () => Date.now() - lag },
+    })
+    const harness = await node(bus(redis.url), voice)
+    voice.join(PLAYER, CH)
+    await published(harness, 1)
+    const presence = await browser(harness)
+    lag = 90_000 // entries written a minute and a half ago, read only now
+    voice.join(sf(55), CH)
+    voice.toggleMute(PLAYER)
+    await until(() => members(presence).join() === truth(voice).join(), 5_000)
+    expect((await harness.service.bus.position(ROOM)).seq).toBe(1) // nothing published
+    lag = 0
+    voice.leave(sf(55))
+    await until(() => !members(presence).includes(sf(55)), 3_000)
+    expect(presence.getStream(ROOM).seq).toBe(2)
+  })
 })

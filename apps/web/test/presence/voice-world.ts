@@ -20,11 +20,12 @@ export class VoiceWorld implements VoicePresence {
   readonly #members = new Map<string, VoiceMember>()
   readonly #listeners = new Set<(event: VoiceEvent, origin?: VoiceEventOrigin) => void>()
   readonly #resyncListeners = new Set<() => void>()
-  readonly #stream: { epoch: string } | null
+  readonly #stream: { epoch: string; time?: () => number } | null
   #resyncing = false
   #feedSeq = 0
 
-  constructor(options: { stream?: { epoch: string } } = {}) {
+  /** `stream.time`: the clock of the entry ids (`ms-seq`), Date.now by default. */
+  constructor(options: { stream?: { epoch: string; time?: () => number } } = {}) {
     this.#stream = options.stream ?? null
   }
 
@@ -120,7 +121,7 @@ export class VoiceWorld implements VoicePresence {
       ? {
           kind: this.#resyncing ? 'resync' : 'stream',
           epoch: this.#stream.epoch,
-          id: `${Date.now()}-${event.feedSeq}`,
+          id: `${(this.#stream.time ?? Date.now)()}-${event.feedSeq}`,
         }
       : undefined
     for (const listener of this.#listeners) listener(event, origin)

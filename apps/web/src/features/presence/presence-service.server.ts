@@ -16,6 +16,19 @@ import { RoomSubscriptions } from './room-subscriptions.server'
 import { SocketRegistry } from './socket-registry.server'
 import { VoiceRouter } from './voice-router'
 
+/**
+ * A voice stream entry older than this is not published (several nodes): well inside the Redis
+ * bus's 120 s dedupe window, so a node that fell that far behind never publishes an entry again
+ * after the bus forgot its key.
+ */
+const STALE_ENTRY_MS = 60_000
+
+/** The time (epoch ms) in a Redis stream entry id `ms-seq`. */
+function entryTime(id: string): number {
+  const ms = Number.parseInt(id, 10)
+  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY
+}
+
 /** What {@link createPresenceService} needs. */
 export interface PresenceServiceDeps {
   voice: VoicePresence
@@ -60,6 +73,7 @@ export interface PresenceService extends RoomEvents {
  */
 export function createPresenceService(deps: PresenceServiceDeps): PresenceService {
   const opts: PresenceServiceOptions = { ...DEFAULT_PRESENCE_OPTIONS, ...deps.options }
+  const { now } = opts
   const { voice, rooms, logger } = deps
   const ownsBus = deps.bus === undefined
   const bus = deps.bus ?? createMemoryEventBus()
@@ -112,6 +126,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         // A difference this node computed after reloading the voice snapshot: other nodes compute
         // their own, so it is never published; this node's sockets in the room get a snapshot.
         for (const { roomId } of routed) resyncedRooms.add(roomId)
+        return
+      }
+      if (origin && now() - entryTime(origin.id) > STALE_ENTRY_MS) {
+        // This node is far behind the stream (it was paused): the bus no longer remembers the
+        // entry's key, so publishing it could double it. Other nodes published it when it was
+        // new; this node's sockets in the room get a snapshot instead.
+        for (const { roomId } of routed) subscriptions.resyncSoon(roomId)
         return
       }
       for (const { roomId, body } of routed) {
