@@ -162,7 +162,7 @@ function onText(c, text, t) {
 
 function openWs(c) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, {
+    const ws = new WebSocket(c.url ?? url, {
       perMessageDeflate: false,
       handshakeTimeout: 30_000,
       headers: arm === 'ours' ? { cookie: c.cookie, origin } : {},
@@ -281,6 +281,8 @@ serveRequests({
     rooms = msg.rooms
     clients = msg.clients.map((c, i) => ({
       ...c,
+      // Several nodes (g): each client its own node's URL; else the arm's one.
+      url: c.url ?? msg.url,
       i,
       lastSeq: -1,
       base: 0,
@@ -359,10 +361,19 @@ serveRequests({
     const measuredFrom = dueAt(s, s.warmup)
     const windowMs = lastDue - measuredFrom
     const fromDue = m.samples.latencies((g) => dueAt(s, g))
+    // (g): the events due outside the fault windows ([from, to] monotonic ms) only.
+    const faults = msg.exclude ?? null
+    const outsideFaults = faults
+      ? m.samples.latencies((g) => {
+          const due = dueAt(s, g)
+          return faults.some(([from, to]) => due >= from && due <= to) ? undefined : due
+        }).all
+      : null
     const fromSent = sentAt ? m.samples.latencies((g) => sentAt[g]) : null
     const result = {
       latency: fromDue.all.summary(),
       latencyExcludingStalled: fromDue.kept.summary(),
+      ...(outsideFaults ? { latencyOutsideFaults: outsideFaults.summary() } : {}),
       fromSend: fromSent && {
         latency: fromSent.all.summary(),
         latencyExcludingStalled: fromSent.kept.summary(),
@@ -462,6 +473,52 @@ serveRequests({
         openedPerSecond: perSecond(storm.opened),
         resyncedPerSecond: perSecond(storm.resyncedAt),
       },
+    }
+    storm = null
+    return out
+  },
+
+  /**
+   * (g) A node died (the orchestrator killed it): its clients' sockets are gone. Each reconnects
+   * at once to one of the surviving nodes (`to`, in turn), resuming from its seq as a browser
+   * behind a load balancer would; reports when each was resynced, measured from `t0` (the kill).
+   */
+  failover: async (msg) => {
+    const targets = clients.filter((c) => c.url === msg.from && !c.stalled)
+    const t0 = msg.t0 ?? nowMs()
+    storm = {
+      t0,
+      hist: new LatencyHistogram(),
+      pending: new Set(targets.map((c) => c.i)),
+      recovered: 0,
+      snapshot: 0,
+      opened: [],
+      resyncedAt: [],
+    }
+    const finished = new Promise((r) => {
+      storm.done = r
+    })
+    if (targets.length === 0) storm.done()
+    const gapsBefore = m.gaps
+    const reconnect = async (c, k) => {
+      c.ws?.terminate()
+      c.url = msg.to[k % msg.to.length]
+      let r = await open(c)
+      for (let attempt = 0; !r.ok && attempt < 50 && storm.pending.has(c.i); attempt++) {
+        await sleep(100)
+        r = await open(c)
+      }
+    }
+    await Promise.all(targets.map((c, k) => reconnect(c, k)))
+    await Promise.race([finished, sleep(msg.timeoutMs ?? 15_000)])
+    const out = {
+      clients: targets.length,
+      resynced: targets.length - storm.pending.size,
+      recovered: storm.recovered,
+      snapshot: storm.snapshot,
+      notResynced: storm.pending.size,
+      resyncMs: storm.hist.summary(),
+      gapsDuringFailover: m.gaps - gapsBefore,
     }
     storm = null
     return out

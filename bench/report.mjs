@@ -15,6 +15,7 @@ const SCENARIO_NAMES = {
   d: '(d) 1 in 100 stalled',
   e: '(e) reconnect storm',
   f: '(f) idle memory',
+  g: '(g) failover, 3 nodes',
 }
 
 const fmt = (v, digits = 2) =>
@@ -135,6 +136,45 @@ export function targets(results, config) {
     f ? `${f.perConnectionKiB} KiB` : null,
     (f?.perConnectionKiB ?? Infinity) <= 16,
   )
+  const g = results.g?.ours
+  const ga = g?.action
+  add(
+    'g1',
+    '(g) no event lost or doubled through the kill of the gateway leader and of a web node',
+    g ? `lost ${g.lost}, doubled ${g.dups}` : null,
+    g?.lost === 0 && g?.dups === 0,
+  )
+  add(
+    'g2',
+    '(g) handover within the lease + 2 s',
+    ga?.handover
+      ? `${ga.handover.ms} ms (${ga.handover.mode}; lease ${ga.leaseMs} ms)`
+      : ga
+        ? 'no handover seen'
+        : null,
+    typeof ga?.handover?.ms === 'number' && ga.handover.ms <= ga.leaseMs + 2000,
+  )
+  const resyncMax = (k) => ga?.[k]?.resyncMs?.max
+  add(
+    'g3',
+    '(g) every socket of a killed node resynced on the others within 10 s',
+    ga
+      ? `leader's ${ga.killedLeader?.resynced}/${ga.killedLeader?.clients} in ${fmt(resyncMax('killedLeader'))} ms, other node's ${ga.killedNode?.resynced}/${ga.killedNode?.clients} in ${fmt(resyncMax('killedNode'))} ms`
+      : null,
+    !!ga &&
+      ga.killedLeader?.notResynced === 0 &&
+      ga.killedNode?.notResynced === 0 &&
+      (resyncMax('killedLeader') ?? Infinity) <= 10_000 &&
+      (resyncMax('killedNode') ?? Infinity) <= 10_000,
+  )
+  add(
+    'g4',
+    "(g) p99 outside the fault windows against (a)'s single node (reported)",
+    g?.latencyOutsideFaults
+      ? `${fmt(g.latencyOutsideFaults.p99)} ms vs ${fmt(results.a?.ours?.latency?.p99)} ms`
+      : null,
+    true,
+  )
   // The comparison target names no scenario, so it is judged on every one with a latency:
   // (d) on the clients that keep reading, (e) on the events sent during the storm.
   const p99Of = (s, arm) => judged(s, results[s]?.[arm])?.p99
@@ -249,6 +289,51 @@ function stallTable(results, arms) {
     )
   }
   return rows.join('\n')
+}
+
+/** (g): ours on three nodes, through two kills. */
+function failoverSection(results, config) {
+  const g = results.g?.ours
+  const P = config.scenarios.g
+  if (!g || !P) return ''
+  const a = g.action ?? {}
+  const l = g.latency
+  const out = g.latencyOutsideFaults
+  const single = results.a?.ours?.latency
+  const row = (what, f) =>
+    `| ${what} | ${f?.node ?? '–'} | ${f?.clients ?? '–'} | ${f?.resynced ?? '–'} (${f?.recovered ?? '–'} replayed, ${f?.snapshot ?? '–'} snapshot) | ${fmt(f?.resyncMs?.p50)} | ${fmt(f?.resyncMs?.max)} | ${f?.gapsDuringFailover ?? '–'} |`
+  return `## (g) Failover across three nodes (ours)
+
+Three servers of ours (the production build) on one Redis, each a candidate for the gateway lease
+(\`GATEWAY_MODE=in-process\`, \`GATEWAY_LEASE_MS=${P.leaseMs}\`), all pinned to core 0 with a
+redis-server of the bench's own; (a)'s ${config.small} sockets spread over them (one in three on
+each), (a)'s ${P.rate} ev/s for ${P.seconds} s. After ${P.killLeaderAfterSeconds} s the node
+leading the gateway is killed (\`kill -9\`); its sockets reconnect at once to the two others,
+resuming from their last seq, as browsers behind a load balancer would. After
+${P.killNodeAfterSeconds} s one of the two left that does not lead is killed the same way, and its
+sockets move to the last one. Lost and doubled are counted per client from the room sequence
+numbers, as in every scenario. The handover is from the kill to the new leader's RESUMED (or READY),
+as its \`/api/health\` reports it (\`lastHandover\`: when it took the lease, and how long from
+there). A fault's window lasts from 1 s before the kill (events on their way through the killed
+leader) to its last socket resynced and the handover, plus 2 s (the backlog Discord replays to the
+new leader drains within about a second); the p99 outside them is over the events due elsewhere in
+the window.
+
+| | value |
+|---|---|
+| events lost | ${g.lost} (of ${g.expected}) |
+| events doubled | ${g.dups} |
+| handover | ${a.handover ? `${a.handover.ms} ms, ${a.handover.mode}, to ${a.handover.holderId} (token ${a.handover.token})` : 'not seen'} |
+| p50 / p99 / max, all events | ${fmt(l?.p50)} / ${fmt(l?.p99)} / ${fmt(l?.max)} ms |
+| p50 / p99 / max, outside the fault windows | ${fmt(out?.p50)} / ${fmt(out?.p99)} / ${fmt(out?.max)} ms (${out?.count ?? 0} receipts) |
+| (a), one node, same run: p50 / p99 / max | ${fmt(single?.p50)} / ${fmt(single?.p99)} / ${fmt(single?.max)} ms |
+| kills at (s into the window) | ${(a.faultsAt ?? []).map((ms) => (ms / 1000).toFixed(1)).join(', ') || '–'} |
+
+| fault | node | its sockets | resynced | p50 ms | max ms | gaps seen |
+|---|---|---|---|---|---|---|
+${row('gateway leader killed', a.killedLeader)}
+${row('then a web node killed', a.killedNode)}
+`
 }
 
 function memoryTable(results, arms) {
@@ -372,7 +457,7 @@ Generated by \`pnpm bench${config.quick ? ' --quick' : ''}\` on ${meta.date} (co
 ${config.quick ? '\n> **This is a quick smoke run** (small sizes, seconds-long windows). Its numbers are not the\n> reference results; run `pnpm bench` for those.\n' : ''}
 Reproduce: \`pnpm bench\` (full, ~20 min on 2 cores) or \`pnpm bench --quick\` (< 1 min smoke run).
 Options: \`--cpu-prof\` (writes a V8 CPU profile of each server arm to \`bench/results/\`),
-\`--arms=ours,raw,sio\`, \`--scenarios=a,b,c,d,e,f\`, \`--large=N\` (sockets in the large phase),
+\`--arms=ours,raw,sio\`, \`--scenarios=a,b,c,d,e,f,g\`, \`--large=N\` (sockets in the large phase),
 \`--no-build\` (reuse \`apps/web/.output\`), \`--write-docs\` (let a partial run replace these files).
 Quick runs write \`bench/results/quick.md\` (+ \`.json\`, \`.svg\`), other partial runs
 \`bench/results/partial.*\`; only a full default run writes docs/. With \`BENCH_STALLS=1 BENCH_VERBOSE=1\`
@@ -470,6 +555,7 @@ and subscribed (idle), divided by the number of sockets.
 
 ${memoryTable(results, arms)}
 
+${failoverSection(results, config)}
 ## Method
 
 **Measured segment.** Emulator gateway dispatch -> the server's Discord gateway client ->

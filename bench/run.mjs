@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f]
+ * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f,g]
  *             [--large=10000] [--no-build]`
  *
  * Runs the benchmark end to end on this machine. A full default run writes docs/benchmarks.md,
@@ -11,6 +11,7 @@
  *   emulator-process.ts  core 1     the Discord emulator + the open-loop event generator
  *   server arm           core 0     ours (apps/web production build) | raw ws | Socket.IO
  *   load-process.mjs     core 1     N WebSocket clients, HDR histograms, loss/dup accounting
+ *   (g) only: three servers of ours and a redis-server, all on core 0 (arms/cluster.mjs)
  *
  * See docs/benchmarks.md (written by this script) for the method.
  */
@@ -19,6 +20,14 @@ import { mkdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { serverNodeFlags } from '../scripts/lib/server-flags.mjs'
+import {
+  cleanUp,
+  clusterEnv,
+  nodeHealth,
+  seedRedisRooms,
+  startRedis,
+  waitClusterNode,
+} from './arms/cluster.mjs'
 import {
   freePort,
   hasBuild,
@@ -48,7 +57,7 @@ const opt = (name, fallback) => {
 const QUICK = flag('quick')
 const CPU_PROF = flag('cpu-prof')
 const ARMS = opt('arms', 'ours,raw,sio').split(',')
-const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f').split(','))
+const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f,g').split(','))
 const LARGE = Number(opt('large', QUICK ? 600 : 10_000))
 const SMALL = 100
 const PLAYERS = 4
@@ -61,6 +70,14 @@ const P = QUICK
       c: { events: 1000, repeats: 1 },
       d: { rate: 500, seconds: 1.5, warmupSeconds: 0.5, every: 100 },
       e: { rate: 100, seconds: 1.5, stormAfterSeconds: 0.6 },
+      g: {
+        rate: 100,
+        seconds: 12,
+        warmupSeconds: 1,
+        killLeaderAfterSeconds: 3,
+        killNodeAfterSeconds: 7,
+        leaseMs: 2_000,
+      },
     }
   : {
       // Each arm's (a) runs on a server process started for it, and at 100 ev/s V8 takes about
@@ -82,6 +99,17 @@ const P = QUICK
       // +-30% in both directions for every arm (ours 3.4 and 9.1 ms against (b)'s 7.1 and 6.7).
       d: { rate: 1000, seconds: 65, warmupSeconds: 5, every: 100 },
       e: { rate: 100, seconds: 15, stormAfterSeconds: 3 },
+      // Ours only, on three nodes: (a)'s load (100 sockets, 100 ev/s) so that its p99 outside
+      // the faults compares with (a)'s single node. The gateway leader (a web node) is killed,
+      // then another web node; each fault's window ends when its sockets were resynced.
+      g: {
+        rate: 100,
+        seconds: 75,
+        warmupSeconds: 15,
+        killLeaderAfterSeconds: 25,
+        killNodeAfterSeconds: 45,
+        leaseMs: 5_000,
+      },
     }
 /** Seconds of unrecorded events through a throwaway arm before the first measured one. */
 const WARMUP_SECONDS = QUICK ? 2 : 30
@@ -279,7 +307,7 @@ function medianBurst(bursts) {
  * action (stall, storm) while events flow.
  */
 async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, during) {
-  const roomOffset = name === 'a' ? 0 : ctx.small.length
+  const roomOffset = name === 'a' || name === 'g' ? 0 : ctx.small.length
   // Every window starts with a full collection in every process on the path. The generator and
   // the load process measure every arm: a major collection of theirs was charged to whichever
   // arm's window it happened to fall in (one in the load process put ~20 ms on ours' (c) burst
@@ -312,7 +340,12 @@ async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, 
   const [{ sentAt, ...gen }, actionResult] = await Promise.all([sending, action])
   const res = await load.request(
     'end',
-    { maxDrainMs: 15_000, quietMs: QUICK ? 400 : 700, sentAt },
+    {
+      maxDrainMs: 15_000,
+      quietMs: QUICK ? 400 : 700,
+      sentAt,
+      ...(actionResult?.faultWindows ? { exclude: actionResult.faultWindows } : {}),
+    },
     120_000,
   )
   const proc = sampler.stop(nowMs())
@@ -555,6 +588,158 @@ async function phaseLarge(ctx, arm, results) {
   }
 }
 
+/**
+ * Phase G (ours only): three nodes on Redis with (a)'s sockets spread over them and (a)'s steady
+ * rate. In the window, the node leading the gateway is killed (kill -9; its sockets reconnect to
+ * the others at once, resuming), then one of the two left that does not lead. Reports events
+ * lost and doubled, the handover (kill to the new leader's RESUMED/READY, from its
+ * /api/health), how long each killed node's sockets took to be resynced on the others, and the
+ * p99 of the events due outside the fault windows (against (a)'s single node).
+ */
+async function phaseFailover(ctx, results) {
+  if (!SCENARIOS.has('g') || !ARMS.includes('ours')) return
+  const g = P.g
+  const rooms = ctx.small
+  const redis = await startRedis('0')
+  const nodes = []
+  let load = null
+  try {
+    await seedRedisRooms(redis.client, ctx.emu.guildId, ctx.categoryId, rooms)
+    const ports = [await freePort(), await freePort(), await freePort()]
+    const publicUrl = `http://127.0.0.1:${ports[0]}`
+    const start = async (i) => {
+      const name = `web-${i + 1}`
+      const dataDir = await newDataDir()
+      const child = new Child(`ours-${name}`, NODE, serverArgs('ours', SERVER_ENTRY), {
+        cpu: '0',
+        cwd: WEB_DIR,
+        env: {
+          ...serverEnv({ port: ports[i], secret: ctx.secret, dataDir, emu: ctx.emu }),
+          ...clusterEnv({ name, redisUrl: redis.url, publicUrl, leaseMs: g.leaseMs }),
+        },
+      })
+      const node = {
+        name,
+        child,
+        port: ports[i],
+        url: `ws://127.0.0.1:${ports[i]}/api/ws`,
+        dataDir,
+      }
+      nodes.push(node)
+      await waitClusterNode(node.port, rooms.length, { lead: i === 0, child })
+      return node
+    }
+    // web-1 first, so that it leads; then the two others.
+    await start(0)
+    await Promise.all([start(1), start(2)])
+    load = await startLoad()
+    const clients = clientsFor(rooms, ctx.cookies).map((c, i) => ({
+      ...c,
+      url: nodes[i % nodes.length].url,
+    }))
+    const conn = await load.request(
+      'connect',
+      {
+        arm: 'ours',
+        url: nodes[0].url,
+        origin: publicUrl,
+        rooms: rooms.map((room) => ({ players: room.players })),
+        clients,
+        concurrency: 100,
+      },
+      120_000,
+    )
+    log(`  ours x3: (g) ${conn.connected} sockets over 3 nodes, lease ${g.leaseMs} ms`)
+    const alive = () => nodes.filter((n) => n.child.proc.exitCode === null && !n.killed)
+    const leading = async () => {
+      for (const n of alive()) if ((await nodeHealth(n.port))?.gateway?.isLeader) return n
+      return null
+    }
+    /** Kills `node`, moves its sockets to the others; resolves with the fault's facts. */
+    const kill = async (node) => {
+      const killedAt = nowMs()
+      const killedAtEpoch = Date.now()
+      node.killed = true
+      node.child.proc.kill('SIGKILL')
+      const sockets = load.request(
+        'failover',
+        { from: node.url, to: alive().map((n) => n.url), t0: killedAt, timeoutMs: 20_000 },
+        60_000,
+      )
+      return { node: node.name, killedAt, killedAtEpoch, sockets }
+    }
+    const server = nodes[1]
+    const r = await measure(
+      ctx,
+      server,
+      load,
+      'g',
+      rooms.length,
+      {
+        rate: g.rate,
+        count: Math.round(g.rate * g.seconds),
+        warmup: Math.round(g.rate * g.warmupSeconds),
+      },
+      async (t0) => {
+        await sleep(t0 - nowMs() + g.killLeaderAfterSeconds * 1000)
+        const leader = (await leading()) ?? nodes[0]
+        const first = await kill(leader)
+        // The handover: when a survivor reports a leader that took the lease after the kill and
+        // reached RESUMED or READY (its lastHandover), in epoch ms like the kill.
+        let handover = null
+        const handoverDeadline = nowMs() + g.leaseMs + 20_000
+        while (!handover && nowMs() < handoverDeadline) {
+          for (const n of alive()) {
+            const h = (await nodeHealth(n.port, 500))?.gateway?.lastHandover
+            if (h && h.at >= first.killedAtEpoch - g.leaseMs && h.mode && h.durationMs !== null) {
+              handover = { ...h, ms: Math.round(h.at + h.durationMs - first.killedAtEpoch) }
+              break
+            }
+          }
+          if (!handover) await sleep(50)
+        }
+        const firstSockets = await first.sockets
+        await sleep(Math.max(0, t0 - nowMs() + g.killNodeAfterSeconds * 1000))
+        const newLeader = await leading()
+        const victim = alive().find((n) => n !== newLeader) ?? alive()[0]
+        const second = await kill(victim)
+        const secondSockets = await second.sockets
+        const leaderStatus = newLeader ? (await nodeHealth(newLeader.port))?.gateway : null
+        // Each fault's window ends 2 s after its last socket was resynced and the handover (the
+        // backlog Discord replays to the new leader drains within about a second).
+        const end = (f, s, extraMs = 0) =>
+          f.killedAt + Math.max(s.resyncMs?.max ?? 0, extraMs, 0) + 2000
+        return {
+          leaseMs: g.leaseMs,
+          handover,
+          leaderAfter: leaderStatus
+            ? { holderId: leaderStatus.leader?.holderId, token: leaderStatus.fencingToken }
+            : null,
+          killedLeader: { node: first.node, ...firstSockets },
+          killedNode: { node: second.node, ...secondSockets },
+          // From 1 s before the kill: events due just before it may still have been on their
+          // way through the killed leader (Discord replays them to the next one).
+          faultWindows: [
+            [first.killedAt - 1000, end(first, firstSockets, handover?.ms ?? g.leaseMs + 5_000)],
+            [second.killedAt - 1000, end(second, secondSockets)],
+          ],
+          faultsAt: [first.killedAt - t0, second.killedAt - t0].map(Math.round),
+        }
+      },
+    )
+    results.g.ours = { connect: conn, ...r }
+    const a = r.action
+    log(
+      `  ours x3: (g) lost ${r.lost}, dup ${r.dups}, handover ${a?.handover?.ms ?? '?'} ms (${a?.handover?.mode ?? '?'}), resynced ${a?.killedLeader?.resynced}/${a?.killedLeader?.clients} in ${a?.killedLeader?.resyncMs?.max ?? '?'} ms and ${a?.killedNode?.resynced}/${a?.killedNode?.clients} in ${a?.killedNode?.resyncMs?.max ?? '?'} ms, p99 outside the faults ${r.latencyOutsideFaults?.p99 ?? '?'} ms`,
+    )
+  } finally {
+    await load?.stop()
+    for (const n of nodes) await n.child.stop(5000)
+    await cleanUp(nodes.map((n) => n.dataDir))
+    await redis.stop()
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
@@ -603,7 +788,7 @@ async function main() {
     small: named.slice(0, smallRooms),
     large: named.slice(smallRooms),
   }
-  const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {} }
+  const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {}, g: {} }
   const skipped = {}
   try {
     // Without the warm-up the arms are still measured, but the first one pays for it: say so.
@@ -630,6 +815,18 @@ async function main() {
         log(`arm ${arm} failed:`, skipped[arm])
       }
     }
+    if (SCENARIOS.has('g') && ARMS.includes('ours') && !skipped.ours) {
+      log('ours on three nodes')
+      try {
+        await phaseFailover(ctx, results)
+      } catch (err) {
+        skipped.g = String(err?.message ?? err)
+          .split('\n')
+          .slice(0, 12)
+          .join('\n')
+        log('(g) failed:', skipped.g)
+      }
+    }
   } finally {
     await emuChild.stop()
   }
@@ -648,7 +845,7 @@ async function main() {
     !QUICK &&
     !CPU_PROF &&
     ARMS.join() === 'ours,raw,sio' &&
-    SCENARIOS.size === 6 &&
+    SCENARIOS.size === 7 &&
     LARGE === 10_000
   const output =
     reference || flag('write-docs')

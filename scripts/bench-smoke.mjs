@@ -9,7 +9,9 @@
  *   both the intended and the actual send time, and (f) measured on every socket;
  * - no frame went to the wrong client or arrived twice, in any arm;
  * - ours lost nothing in any scenario (the stalled clients of (d) aside) and resynced every client
- *   after the storm of (e) with no gap.
+ *   after the storm of (e) with no gap;
+ * - ours on three nodes (g) lost and doubled nothing through the kill of the gateway leader and of
+ *   a web node, saw a handover, and resynced every socket of both killed nodes on the others.
  *
  * Usage: node scripts/bench-smoke.mjs [bench/results/quick.json]; exits 1 with the reasons.
  */
@@ -49,9 +51,28 @@ if (storm?.notResynced !== 0 || storm?.gapsDuringStorm !== 0) {
   problems.push(`(e) ours: ${seen}`)
 }
 
+const g = run.results?.g?.ours
+if (!g) problems.push('(g) ours on three nodes: no result')
+else {
+  const a = g.action
+  if (!(g.latency?.count > 0)) problems.push('(g): no receipt recorded')
+  if (g.lost !== 0) problems.push(`(g): lost ${g.lost} frames`)
+  if (g.dups !== 0) problems.push(`(g): ${g.dups} duplicate frames`)
+  if (typeof a?.handover?.ms !== 'number') problems.push('(g): no handover seen')
+  for (const fault of ['killedLeader', 'killedNode']) {
+    const f = a?.[fault]
+    if (!(f?.clients > 0) || f.notResynced !== 0)
+      problems.push(
+        `(g) ${fault}: ${f ? `${f.notResynced} of ${f.clients} not resynced` : 'no result'}`,
+      )
+  }
+}
+
 if (problems.length > 0) {
   console.error(`bench smoke: ${problems.length} problem(s) in ${file}`)
   for (const p of problems) console.error(`  - ${p}`)
   process.exit(1)
 }
-console.log(`bench smoke: every arm ran (a)-(f) on ${run.config.large} sockets; ours lost nothing`)
+console.log(
+  `bench smoke: every arm ran (a)-(f) on ${run.config.large} sockets, ours (g) on three nodes; ours lost nothing`,
+)

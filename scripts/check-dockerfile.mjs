@@ -4,12 +4,14 @@
 // 1. Each stage gets a directory standing for its filesystem. `COPY . .` copies the repository's
 //    files (git ls-files) less what .dockerignore excludes; `COPY --from=stage` copies from that
 //    stage's directory; the build stage's RUN steps run as written in its WORKDIR.
-// 2. The web stage's CMD starts in hub mode with its ENV (HOST, PORT and DATA_DIR pointed at this
-//    machine and a temporary directory), against the bundled Discord emulator. Its HEALTHCHECK
-//    command must fail (the hub has not delivered a snapshot yet), then the hub stage's CMD starts,
-//    and the HEALTHCHECK must pass.
+// 2. The web stage's CMD starts in the gateway workers layout (GATEWAY_MODE=worker, REDIS_URL of a
+//    redis-server this check starts on a free port) with its ENV (HOST, PORT and DATA_DIR pointed
+//    at this machine and a temporary directory), against the bundled Discord emulator. Its
+//    HEALTHCHECK command must fail (no worker has written the voice feed yet), then the worker
+//    stage's CMD starts, and both images' HEALTHCHECKs must pass.
 // 3. Each runtime stage must run as a non-root USER, and its only RUN may create its VOLUME
 //    (mkdir + chown, which needs root: the directory is created, the owner is not changed).
+// Needs `redis-server` on the PATH (pnpm test installs it when missing).
 //
 // What it cannot check: the base image, the USER's permissions, and Docker's own parsing.
 //   node scripts/check-dockerfile.mjs        (exit code 0 when everything held)
@@ -180,7 +182,7 @@ function start(image, env) {
   return { child, output: () => output.slice(-3000) }
 }
 
-/** Runs the web image's HEALTHCHECK command as Docker would (same env); true on exit code 0. */
+/** Runs an image's HEALTHCHECK command as Docker would (same env); true on exit code 0. */
 function healthy(image, env) {
   const [cmd, ...args] = image.health
   return (
@@ -196,28 +198,37 @@ let emulator
 try {
   const images = {}
   for (const stage of stages) images[stage.name] = buildStage(stage)
-  const { web, hub } = images
+  const { web, worker } = images
   if (!web?.cmd || !web.health) fail('the web stage needs CMD and HEALTHCHECK')
-  if (!hub?.cmd) fail('the hub stage needs CMD')
-  for (const image of [web, hub]) {
+  if (!worker?.cmd || !worker.health) fail('the worker stage needs CMD and HEALTHCHECK')
+  for (const image of [web, worker]) {
     if (['root', '0'].includes(image.user)) fail(`${image.dir}: runs as root`)
   }
 
   process.env.EMULATOR_PORT = String(await freePort())
   const local = await startLocalDiscord()
   emulator = local.emulator
+  // The Redis the web nodes and the workers share (one of this check's own).
+  const redisPort = await freePort()
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore', detached: true },
+  )
+  children.push(redis)
+  const redisEnv = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_PREFIX: 'check:' }
   const port = await freePort()
-  const hubSecret = randomBytes(32).toString('hex')
   const dataDir = (image) => join(image.dir, image.volumes[0] ?? fail('no VOLUME'))
   const webEnv = {
     ...local.env,
+    ...redisEnv,
     HOST: '127.0.0.1',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATA_DIR: dataDir(web),
     SESSION_SECRET: randomBytes(32).toString('hex'),
-    GATEWAY_MODE: 'hub',
-    HUB_SECRET: hubSecret,
+    GATEWAY_MODE: 'worker',
+    GATEWAY_LEASE_MS: '2000',
   }
   const server = start(web, webEnv)
   const deadline = Date.now() + 60_000
@@ -233,25 +244,28 @@ try {
     await sleep(250)
   }
   log(
-    'web: CMD is serving; HEALTHCHECK before the hub runs:',
+    'web: CMD is serving; HEALTHCHECK before a worker runs:',
     healthy(web, webEnv) ? 'pass' : 'fail',
   )
-  if (healthy(web, webEnv)) fail('the web image reports ready before the hub delivered a snapshot')
+  if (healthy(web, webEnv)) fail('the web image reports ready before a worker wrote the voice feed')
 
-  const gateway = start(hub, {
-    ...local.env,
+  const workerEnv = {
+    DISCORD_API_URL: local.env.DISCORD_API_URL,
     DISCORD_BOT_TOKEN: local.env.DISCORD_BOT_TOKEN,
-    HUB_URL: `http://127.0.0.1:${port}/api/internal/voice-events`,
-    HUB_SECRET: hubSecret,
-    GATEWAY_SESSION_FILE: join(dataDir(hub), 'gateway-session.json'),
-  })
-  while (!healthy(web, webEnv)) {
-    if (gateway.child.exitCode !== null) fail(`the hub image stopped:\n${gateway.output()}`)
+    DISCORD_GUILD_ID: local.env.DISCORD_GUILD_ID,
+    ...redisEnv,
+    GATEWAY_LEASE_MS: '2000',
+    WORKER_HEALTH_HOST: '127.0.0.1',
+    WORKER_HEALTH_PORT: String(await freePort()),
+  }
+  const gateway = start(worker, workerEnv)
+  while (!healthy(web, webEnv) || !healthy(worker, workerEnv)) {
+    if (gateway.child.exitCode !== null) fail(`the worker image stopped:\n${gateway.output()}`)
     if (server.child.exitCode !== null) fail(`the web image stopped:\n${server.output()}`)
     if (Date.now() > deadline) fail(`never ready:\n${server.output()}\n${gateway.output()}`)
     await sleep(250)
   }
-  log('hub: CMD delivers to the web server; web HEALTHCHECK passes')
+  log('worker: CMD leads the gateway and writes the voice feed; both HEALTHCHECKs pass')
   log('ok: every Dockerfile step ran outside Docker and both images started')
 } finally {
   for (const child of children) {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `pnpm test`: everything, from a fresh clone. Installs what it needs (dependencies,
 # Debian's Chromium, a Redis server when none answers), then runs typecheck, lint,
-# unit + integration tests (Vitest), the production build, the browser e2e tests
-# against it and a quick benchmark run (a smoke test of `pnpm bench`). Ends with the
-# line `N passed, N failed` (totals over every runner).
+# the production build, unit + integration tests (Vitest; the multi-node ones run that build),
+# the browser e2e tests against it and a quick benchmark run (a smoke test of `pnpm bench`).
+# Ends with the line `N passed, N failed` (totals over every runner).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -37,10 +37,11 @@ if ! command -v ss >/dev/null; then
 fi
 
 step "redis"
+# redis-server itself too: the failover tests and the Dockerfile check start their own.
+if ! command -v redis-server >/dev/null; then
+  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >"$OUT/apt-redis.log" 2>&1
+fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  if ! command -v redis-server >/dev/null; then
-    as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >"$OUT/apt-redis.log" 2>&1
-  fi
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
     --dir /tmp --logfile "$OUT/redis.log"
   for _ in $(seq 1 50); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -54,6 +55,11 @@ check typecheck "$BIN/turbo" run typecheck --output-logs=errors-only
 
 step "lint"
 check lint "$BIN/biome" check .
+
+# Before the Vitest run: the multi-node failover tests (the web:cluster project, apps/web/test/cluster)
+# start web nodes from this build, and fail (never skip) without it.
+step "production build"
+check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
 
 step "unit and integration tests (vitest)"
 # Shuffled order (vitest.config.ts); the seed replays this run's order: VITEST_SEED=<seed> pnpm test
@@ -72,11 +78,8 @@ else
   failed=$((failed + 1))
 fi
 
-step "production build"
-check build bash -c "cd apps/web && ./node_modules/.bin/vite build >'$OUT/build.log' 2>&1 || { tail -40 '$OUT/build.log'; exit 1; }"
-
 step "container files (no Docker daemon here: the Dockerfile's steps run outside Docker)"
-# scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and hub images.
+# scripts/check-dockerfile.mjs builds every stage in a temp dir and starts the web and worker images.
 check dockerfile-steps bash -c "'$BIN/node' scripts/check-dockerfile.mjs >'$OUT/dockerfile.log' 2>&1 \
   || { tail -40 '$OUT/dockerfile.log'; exit 1; }"
 # The compose files are validated by Compose itself (`config` needs no daemon).
@@ -84,9 +87,9 @@ compose() { if docker compose version >/dev/null 2>&1; then docker compose "$@";
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
   as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >"$OUT/apt-compose.log" 2>&1
 fi
-for file in compose.yaml compose.multinode.yaml; do
-  check "compose config $file" env PUBLIC_URL=https://rooms.example DISCORD_CLIENT_ID=1 DISCORD_GUILD_ID=2 \
-    bash -c "$(declare -f compose); compose -f $file config -q"
+for files in compose.yaml compose.multinode.yaml "compose.multinode.yaml -f compose.workers.yaml"; do
+  check "compose config -f $files" env PUBLIC_URL=https://rooms.example DISCORD_CLIENT_ID=1 DISCORD_GUILD_ID=2 \
+    bash -c "$(declare -f compose); compose -f $files config -q"
 done
 
 step "browser e2e (playwright-core + Chromium, production build)"

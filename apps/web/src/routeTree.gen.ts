@@ -23,7 +23,6 @@ import { Route as AuthLogoutRouteImport } from './routes/auth/logout'
 import { Route as AuthLogoutEverywhereRouteImport } from './routes/auth/logout-everywhere'
 import { Route as ApiHealthLiveRouteImport } from './routes/api/health.live'
 import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
-import { Route as ApiInternalVoiceEventsRouteImport } from './routes/api/internal/voice-events'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
 import { Route as RoomsRoomIdWatchRouteImport } from './routes/rooms.$roomId.watch'
@@ -98,11 +97,6 @@ const ApiHealthReadyRoute = ApiHealthReadyRouteImport.update({
   path: '/ready',
   getParentRoute: () => ApiHealthRoute,
 } as any)
-const ApiInternalVoiceEventsRoute = ApiInternalVoiceEventsRouteImport.update({
-  id: '/api/internal/voice-events',
-  path: '/api/internal/voice-events',
-  getParentRoute: () => rootRouteImport,
-} as any)
 const RoomsRoomIdIndexRoute = RoomsRoomIdIndexRouteImport.update({
   id: '/rooms/$roomId/',
   path: '/rooms/$roomId/',
@@ -134,7 +128,6 @@ export interface FileRoutesByFullPath {
   '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
@@ -154,7 +147,6 @@ export interface FileRoutesByTo {
   '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
@@ -175,7 +167,6 @@ export interface FileRoutesById {
   '/auth/logout-everywhere': typeof AuthLogoutEverywhereRoute
   '/api/health/live': typeof ApiHealthLiveRoute
   '/api/health/ready': typeof ApiHealthReadyRoute
-  '/api/internal/voice-events': typeof ApiInternalVoiceEventsRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
@@ -197,7 +188,6 @@ export interface FileRouteTypes {
     | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
@@ -217,7 +207,6 @@ export interface FileRouteTypes {
     | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
     | '/rooms/$roomId'
@@ -237,7 +226,6 @@ export interface FileRouteTypes {
     | '/auth/logout-everywhere'
     | '/api/health/live'
     | '/api/health/ready'
-    | '/api/internal/voice-events'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
     | '/rooms/$roomId/'
@@ -256,7 +244,6 @@ export interface RootRouteChildren {
   AuthLoginRoute: typeof AuthLoginRoute
   AuthLogoutRoute: typeof AuthLogoutRoute
   AuthLogoutEverywhereRoute: typeof AuthLogoutEverywhereRoute
-  ApiInternalVoiceEventsRoute: typeof ApiInternalVoiceEventsRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
   RoomsRoomIdWatchRoute: typeof RoomsRoomIdWatchRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
@@ -362,13 +349,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ApiHealthReadyRouteImport
       parentRoute: typeof ApiHealthRoute
     }
-    '/api/internal/voice-events': {
-      id: '/api/internal/voice-events'
-      path: '/api/internal/voice-events'
-      fullPath: '/api/internal/voice-events'
-      preLoaderRoute: typeof ApiInternalVoiceEventsRouteImport
-      parentRoute: typeof rootRouteImport
-    }
     '/rooms/$roomId/': {
       id: '/rooms/$roomId/'
       path: '/rooms/$roomId'
@@ -420,7 +400,6 @@ const rootRouteChildren: RootRouteChildren = {
   AuthLoginRoute: AuthLoginRoute,
   AuthLogoutRoute: AuthLogoutRoute,
   AuthLogoutEverywhereRoute: AuthLogoutEverywhereRoute,
-  ApiInternalVoiceEventsRoute: ApiInternalVoiceEventsRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
   RoomsRoomIdWatchRoute: RoomsRoomIdWatchRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,

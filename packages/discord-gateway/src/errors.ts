@@ -7,7 +7,6 @@ export type GatewayErrorCode =
   | 'STOPPED'
   | 'SESSION_STORE'
   | 'GATEWAY_INFO'
-  | 'HUB_DELIVERY'
 
 /** The one error class of @repo/discord-gateway: a readable message plus a stable `code`. */
 export class GatewayError extends Error {

@@ -1,6 +1,7 @@
 export type {
   ClusteredVoiceFeed,
   ClusteredVoiceFeedOptions,
+  ClusterHandover,
   ClusterStatus,
 } from './cluster/clustered-feed'
 export { createClusteredVoiceFeed } from './cluster/clustered-feed'
@@ -46,12 +47,6 @@ export type {
   IdentifyBudget,
   StatusChange,
 } from './gateway-status'
-export type { HubReceiver, HubReceiverOptions } from './hub/hub-receiver'
-export { createHubReceiver } from './hub/hub-receiver'
-export type { HubSender, HubSenderOptions, HubSenderStats } from './hub/hub-sender'
-export { createHubSender } from './hub/hub-sender'
-export type { HubFanout } from './hub/hub-targets'
-export { createHubFanout, parseHubUrls } from './hub/hub-targets'
 export { FileSessionStore } from './session/file-session-store'
 export type { PersistedGateway } from './session/persisted-gateway'
 export { PersistedGatewaySchema } from './session/persisted-gateway'

@@ -48,7 +48,18 @@ describe('clustered feed health', () => {
       isLeader: false,
       candidate: null,
       lag: { entries: 0, ms: 0 },
+      leaderChanges: 1,
     })
+    // A read-only node learns the handover from Redis (the leader records it, fenced).
+    await eventually(() =>
+      expect(reader.status().lastHandover).toMatchObject({
+        holderId: 'node-a',
+        token,
+        mode: 'identified',
+        durationMs: expect.any(Number),
+        at: expect.any(Number),
+      }),
+    )
     await eventually(() =>
       expect(node.status()).toMatchObject({
         health: 'ok',
@@ -64,5 +75,7 @@ describe('clustered feed health', () => {
       ]),
     )
     expect(reader.status()).toMatchObject({ health: 'degraded', leader: null })
+    // The last handover stays known after the leader is gone.
+    expect(reader.status().lastHandover).toMatchObject({ holderId: 'node-a', token })
   })
 })

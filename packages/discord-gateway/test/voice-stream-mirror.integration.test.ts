@@ -154,6 +154,27 @@ describe('VoiceStreamMirror', () => {
     expect(seen.map((s) => s.origin.kind)).toEqual(['stream', 'stream', 'stream'])
   })
 
+  it('caughtUp() waits until it applied what the stream held when asked, and gives up after its timeout', async () => {
+    const l = await leader()
+    await l.join(2)
+    const proxy = await proxied()
+    const { mirror } = mirrorOn(proxy.port)
+    await mirror.start()
+    await mirror.ready(2_000)
+    expect(await mirror.caughtUp()).toBe(true)
+    proxy.freeze() // the reader falls behind; its commands (the feed's end) still reach Redis
+    await l.join(2)
+    expect(await mirror.caughtUp(300)).toBe(false)
+    expect(mirror.snapshot().feedSeq).toBe(2)
+    // Asked while behind: resolves only once the entries of that moment are applied.
+    const waiting = Promise.all([mirror.caughtUp(5_000), mirror.caughtUp(5_000)])
+    await holdsFor(300, () => expect(mirror.snapshot().feedSeq).toBe(2))
+    proxy.thaw()
+    expect(await waiting).toEqual([true, true])
+    expect(mirror.snapshot().feedSeq).toBe(4)
+    expect(mirror.memberChannel(user(3))).toBe(member(user(3)).channelId)
+  })
+
   it('a stream trimmed past it is a gap: reload, the differences marked resync, onResync', async () => {
     const l = await leader()
     await l.join(5)

@@ -9,7 +9,6 @@ export const SECRET_FILE_VARIABLES = [
   'SESSION_SECRET',
   'DISCORD_BOT_TOKEN',
   'DISCORD_CLIENT_SECRET',
-  'HUB_SECRET',
   'METRICS_TOKEN',
   'REDIS_URL',
 ] as const
@@ -17,6 +16,13 @@ export const SECRET_FILE_VARIABLES = [
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+/** What the removed HTTP hub's settings are told. */
+const REMOVED_HUB =
+  'the HTTP hub (GATEWAY_MODE=hub, HUB_URL, HUB_SECRET, discord-gateway-hub) was removed: set REDIS_URL on every node; each web node is then a candidate for the gateway (GATEWAY_MODE=in-process), or run discord-gateway-worker processes and set GATEWAY_MODE=worker (docs/operations.md#several-nodes)'
+
+/** Variables of the removed hub: set, they stop the server with REMOVED_HUB. */
+const REMOVED_VARIABLES = ['HUB_URL', 'HUB_SECRET', 'HUB_SECRET_FILE'] as const
 
 /**
  * The server's configuration, parsed once from the environment at start-up.
@@ -45,7 +51,33 @@ const EnvSchema = z
     /** How long the cleanup leader's Redis lease outlives its last renewal (ms). */
     LEADER_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
     DATA_DIR: z.string().min(1).default('.data'),
-    GATEWAY_MODE: z.enum(['in-process', 'hub']).default('in-process'),
+    /**
+     * Where the Discord gateway runs. `in-process` (default): in this web server (with REDIS_URL,
+     * every web node is a candidate for the gateway lease). `worker`: in `discord-gateway-worker`
+     * processes; this node only reads the voice stream (needs REDIS_URL).
+     */
+    GATEWAY_MODE: z
+      .string()
+      .default('in-process')
+      .pipe(
+        z.enum(['in-process', 'worker'], {
+          error: (issue) =>
+            issue.input === 'hub'
+              ? REMOVED_HUB
+              : 'must be in-process (the gateway runs in the web nodes) or worker (in discord-gateway-worker processes)',
+        }),
+      ),
+    /** How long the gateway lease outlives its last renewal (ms; the same on every node and worker). */
+    GATEWAY_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
+    /** `XADD … MAXLEN ~` of the guild's voice stream (entries a slow node can fall behind). */
+    GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+    /** This node's stream lag (ms) above which /api/health says degraded. */
+    GATEWAY_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** This node's id in the gateway lease (default: host:pid:random). */
+    GATEWAY_HOLDER_ID: z
+      .string()
+      .regex(/^[\w.:@-]{1,200}$/, 'letters, digits and . : @ _ - only')
+      .optional(),
     /**
      * Ask for the privileged Server Members intent (it must be switched on in the Developer
      * Portal, or the gateway is closed with 4014): then a player's new name or avatar reaches the
@@ -60,7 +92,6 @@ const EnvSchema = z
      * (0: none, the socket's peer is the client). Per-address limits (room code attempts) read it.
      */
     TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
-    HUB_SECRET: z.string().min(32, 'HUB_SECRET must be at least 32 characters').optional(),
     /**
      * Bearer token for /metrics and the detailed /api/health. Unset: they answer only requests
      * made on this machine directly (loopback, no proxy headers); see docs/operations.md.
@@ -68,11 +99,12 @@ const EnvSchema = z
     METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.GATEWAY_MODE === 'hub' && !env.HUB_SECRET) {
+    if (env.GATEWAY_MODE === 'worker' && !env.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',
-        path: ['HUB_SECRET'],
-        message: 'required when GATEWAY_MODE=hub',
+        path: ['GATEWAY_MODE'],
+        message:
+          'worker needs REDIS_URL (the web nodes read the voice stream the discord-gateway-worker processes write there)',
       })
     }
   })
@@ -102,6 +134,9 @@ export function parseConfig(
   const result = EnvSchema.safeParse(cleaned)
   const fileProblems = new Set(files.problems.map((p) => p.name))
   const problems = [
+    ...REMOVED_VARIABLES.filter((name) => cleaned[name] !== undefined).map(
+      (name) => `${name}: ${REMOVED_HUB}`,
+    ),
     ...files.problems.map((p) => p.message),
     // A variable whose file failed is reported once, by the file problem.
     ...(result.error?.issues ?? [])

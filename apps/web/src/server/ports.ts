@@ -12,11 +12,36 @@ import type {
  * real parts one at a time.
  */
 
-/** Read access to live voice presence (implemented by the gateway feed or its hub mirror). */
+/**
+ * Where a voice event comes from on several nodes (the clustered feed): an entry of the guild's
+ * Redis stream (`stream`: the same on every node, so `epoch` + `id` identify it everywhere), or a
+ * difference this node computed after reloading the snapshot (`resync`: local to this node).
+ * The single-node feed gives none.
+ */
+export interface VoiceEventOrigin {
+  readonly kind: 'stream' | 'resync'
+  readonly epoch: string
+  readonly id: string
+}
+
+/**
+ * Read access to live voice presence: the in-process gateway feed (one node) or this node's
+ * mirror of the guild's voice stream (several nodes on Redis).
+ */
 export interface VoicePresence {
-  subscribe(listener: (event: VoiceEvent) => void): () => void
+  subscribe(listener: (event: VoiceEvent, origin?: VoiceEventOrigin) => void): () => void
   channelMembers(channelId: string): VoiceMember[]
   memberChannel(userId: string): string | null
+  /**
+   * Several nodes: called after this node reloaded the voice snapshot because the stream could
+   * not fill a gap (its differences came just before, with origin `resync`).
+   */
+  onResync?(listener: () => void): () => void
+  /**
+   * Several nodes: resolves once this node applied everything the voice stream held when it was
+   * called (false after `timeoutMs`), so a snapshot read next includes what other nodes published.
+   */
+  caughtUp?(timeoutMs?: number): Promise<boolean>
 }
 
 /** What the presence layer needs from the rooms layer. */

@@ -7,10 +7,18 @@ export interface Readiness {
 }
 
 /**
- * Readiness for a load balancer: the runtime has started, live voice presence flows (the gateway
- * is ready or resuming; in hub mode the hub's snapshot arrived) and Redis, when used, answers a
- * PING within `timeoutMs`. A bot lacking permissions is not a reason: every node would lack them
- * alike, and taking them all out of the pool would only hide the pages that say what is wrong.
+ * Readiness for a load balancer: the runtime has started, live voice presence flows and Redis,
+ * when used, answers a PING within `timeoutMs`.
+ *
+ * - One node: the gateway is ready or resuming.
+ * - Several nodes: this node holds a complete voice snapshot, follows the stream and lags less
+ *   than GATEWAY_MAX_LAG_MS. These are the reasons of /api/health's `degraded` that concern this
+ *   node alone. Those that concern every node alike (no gateway leader, the feed gone from Redis)
+ *   make /api/health say degraded but keep the node ready: taking every node out of the pool
+ *   would serve nobody, while the nodes keep serving the last known state and resync browsers
+ *   when the feed is back.
+ *
+ * A bot lacking permissions is not a reason either, for the same reason.
  */
 export async function checkReadiness(
   runtime: Runtime | null,
@@ -18,11 +26,14 @@ export async function checkReadiness(
 ): Promise<Readiness> {
   if (!runtime) return { ready: false, reasons: ['starting'] }
   const reasons: string[] = []
-  if (runtime.feed) {
+  if (runtime.cluster) {
+    const { mirror, lag } = runtime.cluster.status()
+    if (!mirror.ready) reasons.push('no complete voice snapshot')
+    if (mirror.state === 'starting') reasons.push('voice stream not followed yet')
+    if (lag.ms > runtime.config.GATEWAY_MAX_LAG_MS) reasons.push(`voice stream lag ${lag.ms} ms`)
+  } else if (runtime.feed) {
     const { state } = runtime.feed.status()
     if (state !== 'ready' && state !== 'resuming') reasons.push(`gateway ${state}`)
-  } else if (!runtime.hub?.synced) {
-    reasons.push('hub not synced')
   }
   if (runtime.redis && !(await redisAnswers(runtime, timeoutMs))) reasons.push('redis')
   return { ready: reasons.length === 0, reasons }

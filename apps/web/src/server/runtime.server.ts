@@ -1,10 +1,9 @@
 import { join } from 'node:path'
 import {
-  createHubReceiver,
+  type ClusteredVoiceFeed,
+  createClusteredVoiceFeed,
   createVoiceFeed,
   FileSessionStore,
-  type HubReceiver,
-  RedisSessionStore,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
@@ -46,6 +45,7 @@ import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { checkDiscord } from './setup-checks.server'
 import { MemoryViewerPresence } from './viewer-presence'
+import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
 /** Everything the server process runs, created once. */
 export interface Runtime {
@@ -53,12 +53,17 @@ export interface Runtime {
   logger: Logger
   rest: DiscordRest
   auth: AuthService
-  /** The in-process gateway feed (GATEWAY_MODE=in-process), else null. */
+  /** One node (no REDIS_URL): the in-process gateway feed, else null. */
   feed: VoiceFeed | null
-  /** The mirror fed by a separate gateway process (GATEWAY_MODE=hub), else null. */
-  hub: HubReceiver | null
-  /** Live voice presence, from whichever of the two runs. */
+  /**
+   * Several nodes (REDIS_URL): this node's reader of the guild's voice stream, and with
+   * GATEWAY_MODE=in-process a candidate for the gateway lease too; else null.
+   */
+  cluster: ClusteredVoiceFeed | null
+  /** Live voice presence: the read API of whichever of the two runs. */
   voice: VoicePresence
+  /** With `cluster`: its figures for /metrics. */
+  feedMetrics: VoiceFeedMetrics | null
   store: RoomStore
   rooms: RoomService
   scheduler: CleanupScheduler
@@ -128,27 +133,38 @@ export function createRuntime(
         logger: logger.child({ component: 'leader' }),
       })
     : soleLeader
-  const hub =
-    config.GATEWAY_MODE === 'hub' && config.HUB_SECRET
-      ? createHubReceiver({
-          secret: config.HUB_SECRET,
-          guildId: config.DISCORD_GUILD_ID,
-          logger: logThrottle.wrap(logger.child({ component: 'hub' })),
-        })
-      : null
-  const feed = hub
+  const intents = { guildMembers: config.DISCORD_GUILD_MEMBERS_INTENT }
+  const cluster = config.REDIS_URL
+    ? createClusteredVoiceFeed({
+        redisUrl: config.REDIS_URL,
+        prefix,
+        guildId: config.DISCORD_GUILD_ID,
+        leaseMs: config.GATEWAY_LEASE_MS,
+        maxLagMs: config.GATEWAY_MAX_LAG_MS,
+        candidate:
+          config.GATEWAY_MODE === 'in-process'
+            ? {
+                token: config.DISCORD_BOT_TOKEN,
+                apiUrl: config.DISCORD_API_URL,
+                intents,
+                streamMaxLen: config.GATEWAY_STREAM_MAXLEN,
+                ...(config.GATEWAY_HOLDER_ID ? { holderId: config.GATEWAY_HOLDER_ID } : {}),
+              }
+            : false,
+        logger: logger.child({ component: 'gateway' }),
+      })
+    : null
+  const feed = cluster
     ? null
     : createVoiceFeed({
         token: config.DISCORD_BOT_TOKEN,
         guildId: config.DISCORD_GUILD_ID,
         apiUrl: config.DISCORD_API_URL,
-        intents: { guildMembers: config.DISCORD_GUILD_MEMBERS_INTENT },
-        sessionStore: redis
-          ? new RedisSessionStore(redis, `${prefix}gateway-session`)
-          : new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
+        intents,
+        sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  const voice: VoicePresence = (feed ?? hub) as VoicePresence
+  const voice: VoicePresence = (cluster ?? feed) as VoicePresence
   const store: RoomStore = redis
     ? new RedisRoomStore(redis, prefix)
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
@@ -182,7 +198,10 @@ export function createRuntime(
     logger: logger.child({ component: 'rooms' }),
     publicUrl: config.PUBLIC_URL,
     discordWebUrl: config.DISCORD_WEB_URL,
-    voiceReady: () => (feed ? ['ready', 'resuming'].includes(feed.status().state) : !!hub?.synced),
+    voiceReady: () =>
+      cluster
+        ? cluster.status().mirror.ready
+        : ['ready', 'resuming'].includes(feed?.status().state ?? ''),
     isLeader: () => leadership.isLeader,
     // Nodes create rooms concurrently: a fresh channel may not have its room stored yet.
     orphanGraceMs: redis ? 120_000 : 0,
@@ -232,8 +251,9 @@ export function createRuntime(
     rest,
     auth,
     feed,
-    hub,
+    cluster,
     voice,
+    feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
     store,
     rooms,
     scheduler,
@@ -252,14 +272,11 @@ export function createRuntime(
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
 export async function bootRuntime(runtime: Runtime): Promise<void> {
-  const { feed, rooms, scheduler, logger } = runtime
-  if (runtime.redis && runtime.config.GATEWAY_MODE === 'in-process') {
-    logger.warn(
-      'REDIS_URL with GATEWAY_MODE=in-process: fine for one node; several nodes need GATEWAY_MODE=hub and one discord-gateway-hub process',
-    )
-  }
+  const { feed, cluster, rooms, scheduler, logger } = runtime
   await runtime.auth.start()
-  await feed?.start()
+  // With Redis: reads the voice snapshot, follows the stream and (in-process mode) competes for
+  // the gateway lease. Without: connects the one gateway.
+  await (cluster ?? feed)?.start()
   // Who has which page open on the other nodes, before a seat is judged on it.
   await runtime.viewers.start()
   // Leadership first: only the leader reconciles below.
@@ -273,7 +290,14 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
     logger.warn({ err: error }, 'reconciliation with discord failed')
   }
   scheduler.start()
-  logger.info({ rooms: rooms.openRooms }, 'runtime started')
+  logger.info(
+    {
+      rooms: rooms.openRooms,
+      layout: cluster ? 'cluster' : 'single',
+      gatewayMode: runtime.config.GATEWAY_MODE,
+    },
+    'runtime started',
+  )
 }
 
 /**
@@ -319,7 +343,8 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   await runtime.presence.stop()
   await runtime.auth.stop()
   await runtime.viewers.stop()
-  await runtime.feed?.stop()
+  // Closes a gateway it leads with 4200 (resumable by the next leader) and releases the lease.
+  await (runtime.cluster ?? runtime.feed)?.stop()
   await runtime.store.close()
   await runtime.redis?.quit().catch(() => undefined)
   runtime.logThrottle.close()
@@ -338,13 +363,11 @@ export interface RequestServices {
   rooms: RoomService
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
-  /** Hub mode's receiver of signed voice events, else null. */
-  hub: HubReceiver | null
 }
 
 export function requestServices(runtime: Runtime): RequestServices {
-  const { config, logger, auth, rooms, callerLimit, hub } = runtime
-  return { config, logger, auth, rooms, callerLimit, hub }
+  const { config, logger, auth, rooms, callerLimit } = runtime
+  return { config, logger, auth, rooms, callerLimit }
 }
 
 // ---------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import { DEFAULT_WORLD, type Emulator, startEmulator, type WorldSeed } from '@re
 import { PermissionFlagsBits } from 'discord-api-types/v10'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Route as HealthRoute } from '../../src/routes/api/health'
-import { Route as VoiceEventsRoute } from '../../src/routes/api/internal/voice-events'
 import { Route as SessionRoute } from '../../src/routes/api/session'
 import { Route as CallbackRoute } from '../../src/routes/auth/callback'
 import { Route as LoginRoute } from '../../src/routes/auth/login'
@@ -104,7 +103,6 @@ describe('sign-in routes', () => {
       LogoutRoute,
       LogoutEverywhereRoute,
       SessionRoute,
-      VoiceEventsRoute,
     ]) {
       expect(routeMiddleware(route)).toEqual([withRuntime])
     }
@@ -291,6 +289,7 @@ describe('/api/health and /metrics', () => {
     expect(ok.status).toBe(200)
     expect(ok.body).toMatchObject({
       status: 'ok',
+      layout: 'single',
       gatewayMode: 'in-process',
       missingPermissions: [],
       failingChecks: [],
@@ -419,44 +418,5 @@ describe('/api/health and /metrics', () => {
     const text = await response.text()
     expect(text).toContain('presence_frames_sent_total')
     expect(text).toContain('presence_gateway_to_socket_seconds')
-  })
-})
-
-describe('/api/internal/voice-events', () => {
-  it('does not exist without hub mode', async () => {
-    const response = await routeHandler(
-      VoiceEventsRoute,
-      'POST',
-    )({
-      request: new Request(`${PUBLIC_URL}/api/internal/voice-events`, {
-        method: 'POST',
-        body: '{}',
-      }),
-      context: services(),
-    })
-    expect(response.status).toBe(404)
-  })
-
-  it('hands requests to the hub receiver in hub mode, which refuses an unsigned one', async () => {
-    const hub = await startWorld(
-      { GATEWAY_MODE: 'hub', HUB_SECRET: 'hub-secret-for-tests-0123456789abcdef' },
-      false,
-    )
-    try {
-      const response = await routeHandler(
-        VoiceEventsRoute,
-        'POST',
-      )({
-        request: new Request(`${PUBLIC_URL}/api/internal/voice-events`, {
-          method: 'POST',
-          body: '{}',
-        }),
-        context: requestServices(hub.runtime),
-      })
-      expect(response.status).toBe(401)
-      expect(await response.json()).toEqual({ error: 'unauthorized' })
-    } finally {
-      await hub.close()
-    }
   })
 })

@@ -60,9 +60,10 @@ describe('voice frames exactly once across nodes (Redis bus dedupe)', () => {
     expect((await two.position('room-a')).seq).toBe(3)
   })
 
-  it('two nodes routing the same voice events publish each frame once', async () => {
+  it('two nodes routing the same voice stream entries publish each frame once; resync differences never', async () => {
     run = testPrefix()
-    const voice = new VoiceWorld() // what the one hub feeds to both nodes
+    // Both nodes' mirrors of one voice stream: each event with the same epoch and entry id.
+    const voice = new VoiceWorld({ stream: { epoch: 'epoch-1' } })
     const rooms = new RoomTable()
     const owner = sf(1)
     const channel = sf(900)
@@ -93,5 +94,14 @@ describe('voice frames exactly once across nodes (Redis bus dedupe)', () => {
       [3, 'voice.updated'],
       [4, 'voice.left'],
     ])
+    // A difference a node computed after reloading the voice snapshot is local to it: the room
+    // stream gets nothing (each node sends its own sockets a snapshot instead).
+    voice.resync((world) => world.join(owner, channel))
+    voice.join(sf(2), channel) // the next stream entry is published as usual
+    await until(() => received.length >= 5)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(
+      received.slice(4).map((f) => [f.seq, f.type, 'member' in f ? f.member.userId : '']),
+    ).toEqual([[5, 'voice.joined', sf(2)]])
   })
 })

@@ -9,6 +9,7 @@ import type {
   RoomDirectory,
   SessionUser,
   UserRoom,
+  VoiceEventOrigin,
   VoicePresence,
 } from '../../src/server/ports'
 import { GUILD, member } from './fixtures'
@@ -16,15 +17,45 @@ import { GUILD, member } from './fixtures'
 /**
  * A small, real VoicePresence: it keeps who is in which channel and emits the same events a
  * gateway feed does (state first, then listeners), so tests can drive voice activity directly.
+ *
+ * With `stream`, it stands for several nodes' mirrors of one voice stream: every event carries
+ * the same origin (`stream`, the epoch and an entry id) on every service it feeds, and `resync`
+ * plays a snapshot reload (its changes marked `resync`, then the onResync listeners).
  */
 export class VoiceWorld implements VoicePresence {
   readonly #members = new Map<string, VoiceMember>()
-  readonly #listeners = new Set<(event: VoiceEvent) => void>()
+  readonly #listeners = new Set<(event: VoiceEvent, origin?: VoiceEventOrigin) => void>()
+  readonly #resyncListeners = new Set<() => void>()
+  readonly #stream: { epoch: string; time?: () => number } | null
+  #resyncing = false
   #feedSeq = 0
 
-  subscribe(listener: (event: VoiceEvent) => void): () => void {
+  /** `stream.time`: the clock of the entry ids (`ms-seq`), Date.now by default. */
+  constructor(options: { stream?: { epoch: string; time?: () => number } } = {}) {
+    this.#stream = options.stream ?? null
+  }
+
+  subscribe(listener: (event: VoiceEvent, origin?: VoiceEventOrigin) => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+  onResync(listener: () => void): () => void {
+    this.#resyncListeners.add(listener)
+    return () => this.#resyncListeners.delete(listener)
+  }
+
+  /**
+   * A mirror's snapshot reload: the changes `apply` makes are emitted as local `resync`
+   * differences (no stream entry), then the onResync listeners are called.
+   */
+  resync(apply: (world: VoiceWorld) => void): void {
+    this.#resyncing = true
+    try {
+      apply(this)
+    } finally {
+      this.#resyncing = false
+    }
+    for (const listener of this.#resyncListeners) listener()
   }
   channelMembers(channelId: string): VoiceMember[] {
     return [...this.#members.values()].filter((m) => m.channelId === channelId)
@@ -109,7 +140,14 @@ export class VoiceWorld implements VoicePresence {
         },
   ) {
     const event = { v: 1, guildId: GUILD, feedSeq: ++this.#feedSeq, ...partial } as VoiceEvent
-    for (const listener of this.#listeners) listener(event)
+    const origin: VoiceEventOrigin | undefined = this.#stream
+      ? {
+          kind: this.#resyncing ? 'resync' : 'stream',
+          epoch: this.#stream.epoch,
+          id: `${(this.#stream.time ?? Date.now)()}-${event.feedSeq}`,
+        }
+      : undefined
+    for (const listener of this.#listeners) listener(event, origin)
   }
 }
 

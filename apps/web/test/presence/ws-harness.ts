@@ -26,9 +26,9 @@ export interface Harness {
 export async function startHarness(
   options: Partial<PresenceServiceOptions> = {},
   bus?: EventBus,
+  voice: VoiceWorld = new VoiceWorld(),
+  rooms: RoomTable = new RoomTable(),
 ): Promise<Harness> {
-  const voice = new VoiceWorld()
-  const rooms = new RoomTable()
   const service = createPresenceService({
     voice,
     rooms,

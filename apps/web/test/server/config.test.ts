@@ -69,11 +69,61 @@ describe('parseConfig', () => {
     )
   })
 
-  it('requires HUB_SECRET in hub mode', () => {
-    expect(() => parseConfig({ ...valid, GATEWAY_MODE: 'hub' })).toThrow(/HUB_SECRET/)
-    expect(
-      parseConfig({ ...valid, GATEWAY_MODE: 'hub', HUB_SECRET: 'h'.repeat(32) }).GATEWAY_MODE,
-    ).toBe('hub')
+  it('refuses the removed hub and says what replaced it', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig({ ...valid, ...env })
+      } catch (error) {
+        if (error instanceof ConfigError) return error.problems
+        throw error
+      }
+      return []
+    }
+    const removed: Record<string, string>[] = [
+      { GATEWAY_MODE: 'hub' },
+      { HUB_SECRET: 'h'.repeat(40) },
+      { HUB_URL: 'http://web-1:3000/api/internal/voice-events' },
+      { HUB_SECRET_FILE: '/run/secrets/hub_secret' },
+    ]
+    for (const env of removed) {
+      const [problem, ...rest] = problems(env)
+      expect(rest).toEqual([])
+      expect(problem).toMatch(new RegExp(`^${Object.keys(env)[0]}: the HTTP hub .* was removed`))
+      expect(problem).toMatch(/REDIS_URL/)
+      expect(problem).toMatch(/GATEWAY_MODE=in-process/)
+      expect(problem).toMatch(/discord-gateway-worker .* GATEWAY_MODE=worker/)
+    }
+    expect(problems({ GATEWAY_MODE: 'elsewhere' })).toEqual([
+      'GATEWAY_MODE: must be in-process (the gateway runs in the web nodes) or worker (in discord-gateway-worker processes)',
+    ])
+  })
+
+  it('takes GATEWAY_MODE=worker only with REDIS_URL, and the gateway cluster settings', () => {
+    expect(() => parseConfig({ ...valid, GATEWAY_MODE: 'worker' })).toThrow(
+      /GATEWAY_MODE: worker needs REDIS_URL/,
+    )
+    const config = parseConfig({
+      ...valid,
+      GATEWAY_MODE: 'worker',
+      REDIS_URL: 'redis://redis:6379',
+      GATEWAY_LEASE_MS: '5000',
+      GATEWAY_STREAM_MAXLEN: '50000',
+      GATEWAY_HOLDER_ID: 'web-1',
+    })
+    expect(config).toMatchObject({
+      GATEWAY_MODE: 'worker',
+      GATEWAY_LEASE_MS: 5000,
+      GATEWAY_STREAM_MAXLEN: 50000,
+      GATEWAY_MAX_LAG_MS: 5000,
+      GATEWAY_HOLDER_ID: 'web-1',
+      DISCORD_GUILD_MEMBERS_INTENT: false,
+    })
+    expect(parseConfig(valid)).toMatchObject({
+      GATEWAY_LEASE_MS: 15_000,
+      GATEWAY_STREAM_MAXLEN: 10_000,
+    })
+    expect(() => parseConfig({ ...valid, GATEWAY_LEASE_MS: '100' })).toThrow(/GATEWAY_LEASE_MS/)
+    expect(() => parseConfig({ ...valid, GATEWAY_HOLDER_ID: 'a b' })).toThrow(/GATEWAY_HOLDER_ID/)
   })
 
   it('takes METRICS_TOKEN when it is long enough', () => {
@@ -103,14 +153,13 @@ describe('parseConfig with secrets in files', () => {
         SESSION_SECRET: 's'.repeat(40),
         DISCORD_BOT_TOKEN: valid.DISCORD_BOT_TOKEN,
         DISCORD_CLIENT_SECRET: valid.DISCORD_CLIENT_SECRET,
-        HUB_SECRET: 'h'.repeat(40),
         METRICS_TOKEN: 'm'.repeat(40),
         REDIS_URL: 'redis://:p%40ss@redis:6379/0',
       }
       const env: Record<string, string> = {
         DISCORD_CLIENT_ID: valid.DISCORD_CLIENT_ID,
         DISCORD_GUILD_ID: valid.DISCORD_GUILD_ID,
-        GATEWAY_MODE: 'hub',
+        GATEWAY_MODE: 'worker',
       }
       for (const name of SECRET_FILE_VARIABLES) {
         const file = join(dir, name.toLowerCase())

@@ -17,7 +17,6 @@ const secrets = Object.entries({
   DISCORD_BOT_TOKEN: process.env.DISCORD_BOT_TOKEN,
   DISCORD_CLIENT_SECRET: process.env.DISCORD_CLIENT_SECRET,
   SESSION_SECRET: process.env.SESSION_SECRET,
-  HUB_SECRET: process.env.HUB_SECRET,
   METRICS_TOKEN: process.env.METRICS_TOKEN,
 }).filter(([, value]) => typeof value === 'string' && value.length >= 8)
 

@@ -49,6 +49,11 @@ export interface ClusteredVoiceFeedOptions {
   logger?: Logger
 }
 
+/** A handover as every node sees it. */
+export interface ClusterHandover extends Handover {
+  readonly holderId: string
+}
+
 /** What `/api/health` and `/metrics` show for the voice feed of this node. */
 export interface ClusterStatus {
   /** `degraded` when the feed has no leader for longer than a lease, lags beyond the bound, has no snapshot, or Redis fails. */
@@ -63,8 +68,14 @@ export interface ClusterStatus {
   fencingToken: number | null
   /** This node leads the gateway. */
   isLeader: boolean
-  /** The latest handover to this node (null if it never led). */
-  lastHandover: Handover | null
+  /**
+   * The latest handover of the gateway in the deployment (recorded in Redis by the leader that
+   * took it, or this node's own when newer): who, when, how long from taking the lease to
+   * READY/RESUMED, resumed or identified. Null before any was recorded.
+   */
+  lastHandover: ClusterHandover | null
+  /** Leader changes this node has seen (a new holder or token), since it started. */
+  leaderChanges: number
   /** This node's stream lag. */
   lag: { entries: number; ms: number }
   mirror: MirrorStatus
@@ -87,6 +98,8 @@ export interface ClusteredVoiceFeed extends VoiceReadApi {
   memberChannel(userId: string): string | null
   /** Resolves once this node holds a complete snapshot. */
   ready(timeoutMs?: number): Promise<void>
+  /** True once this node applied everything the stream held when called (false after the timeout). */
+  caughtUp(timeoutMs?: number): Promise<boolean>
   status(): ClusterStatus
 }
 
@@ -129,17 +142,25 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
         logger,
       })
     : null
-  const leaseKey = gatewayKeys(options.prefix, shard).lease
+  const keys = gatewayKeys(options.prefix, shard)
   let leader: LeaseHolder | null = null
   let noLeaderSince: number | null = Date.now()
+  let handover: ClusterHandover | null = null
+  let leaderChanges = 0
   let watch: NodeJS.Timeout | null = null
   let stopped = false
 
   const readLeader = async () => {
     try {
-      const value = parseLeaseValue(await commands.get(leaseKey))
+      const results = await commands.multi().get(keys.lease).hgetall(keys.handover).exec()
+      if (!results || results.some(([error]) => error)) return
+      const value = parseLeaseValue(results[0]?.[1])
+      if (value && (value.holderId !== leader?.holderId || value.token !== leader?.token)) {
+        leaderChanges++
+      }
       leader = value ? { ...value, seenAt: Date.now() } : null
       noLeaderSince = value ? null : (noLeaderSince ?? Date.now())
+      handover = parseHandover(results[1]?.[1]) ?? handover
     } catch {
       // Redis unreachable: the mirror reports the error; keep the last answer
     }
@@ -175,13 +196,18 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
     channelMembers: (channelId) => mirror.channelMembers(channelId),
     memberChannel: (userId) => mirror.memberChannel(userId),
     ready: (timeoutMs) => mirror.ready(timeoutMs),
+    caughtUp: (timeoutMs) => mirror.caughtUp(timeoutMs),
 
     status() {
       const m = mirror.status()
       const c = candidate?.status() ?? null
+      // While this node leads, its lease knows better than the last read (once a second).
+      const current = c?.isLeader && c.leader ? c.leader : leader
+      const own: ClusterHandover | null =
+        c?.lastHandover && candidate ? { ...c.lastHandover, holderId: candidate.holderId } : null
       const now = Date.now()
       const reasons: string[] = []
-      if (noLeaderSince !== null && now - noLeaderSince > options.leaseMs) {
+      if (!current && noLeaderSince !== null && now - noLeaderSince > options.leaseMs) {
         reasons.push(`no gateway leader for ${now - noLeaderSince} ms`)
       }
       if (!m.ready) reasons.push('no complete voice snapshot yet')
@@ -193,16 +219,35 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
       return {
         health: reasons.length === 0 ? 'ok' : 'degraded',
         reasons,
-        leader,
-        noLeaderSince,
-        fencingToken: leader?.token ?? null,
+        leader: current,
+        noLeaderSince: current ? null : noLeaderSince,
+        fencingToken: current?.token ?? null,
         isLeader: c?.isLeader ?? false,
-        lastHandover: c?.lastHandover ?? null,
+        lastHandover: own && (!handover || own.token >= handover.token) ? own : handover,
+        leaderChanges,
         lag: { entries: m.lag.entries, ms: m.lag.ms },
         mirror: m,
         candidate: c,
       }
     },
+  }
+}
+
+/** The handover hash RECORD_HANDOVER writes (HGETALL's answer), or null. */
+function parseHandover(value: unknown): ClusterHandover | null {
+  if (!value || typeof value !== 'object') return null
+  const h = value as Record<string, string | undefined>
+  const token = Number(h.token)
+  const at = Number(h.at)
+  const durationMs = Number(h.durationMs)
+  if (!h.holderId || !Number.isSafeInteger(token) || !Number.isFinite(at)) return null
+  if (h.mode !== 'resumed' && h.mode !== 'identified') return null
+  return {
+    holderId: h.holderId,
+    token,
+    at,
+    durationMs: Number.isFinite(durationMs) ? durationMs : null,
+    mode: h.mode,
   }
 }
 

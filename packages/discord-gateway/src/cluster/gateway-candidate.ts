@@ -18,6 +18,7 @@ import { gatewayKeys, ONE_SHARD, voiceFeedKeys } from './keys'
 import { readLeaderState } from './leader-state'
 import type { Handover, TermEnd } from './leader-term'
 import { LeaderTerm } from './leader-term'
+import { RECORD_HANDOVER } from './lease-scripts'
 
 /** Where a candidate is in its lifecycle. */
 export type CandidateState = 'idle' | 'candidate' | 'leading' | 'stepping_down' | 'stopped'
@@ -251,6 +252,7 @@ class Candidate implements GatewayCandidate {
       onEnd: (end) => void this.#enqueue(() => this.#onTermEnd(term, end)),
       onHandover: (handover) => {
         this.#lastHandover = handover
+        void this.#recordHandover(handover)
       },
     })
     this.#term = term
@@ -283,6 +285,25 @@ class Candidate implements GatewayCandidate {
         await this.#stepDown(end.reason)
         await this.#lease.stop()
         this.#setState('stopped')
+    }
+  }
+
+  /** Tells every node (their health reads it) how the gateway came here; fenced, best effort. */
+  async #recordHandover(handover: Handover): Promise<void> {
+    try {
+      await RECORD_HANDOVER.run(
+        this.#o.redis,
+        [this.#keys.gateway.fence, this.#keys.gateway.handover],
+        [
+          handover.token,
+          this.holderId,
+          handover.at,
+          handover.durationMs ?? 0,
+          handover.mode ?? 'identified',
+        ],
+      )
+    } catch (error) {
+      this.#log.debug({ err: error }, 'could not record the handover in Redis')
     }
   }
 

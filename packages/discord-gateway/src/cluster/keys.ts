@@ -14,6 +14,8 @@ export interface GatewayKeys {
   readonly fence: string
   /** Hash: `sessionId`, `seq`, `resumeURL`, `shardId`, `shardCount`, `token`, `updatedAt`. */
   readonly session: string
+  /** Hash: the latest handover (`holderId`, `token`, `at`, `durationMs`, `mode`), for every node's health. */
+  readonly handover: string
 }
 
 /** The Redis keys of one guild's voice feed. */
@@ -35,7 +37,12 @@ export interface VoiceFeedKeys {
  */
 export function gatewayKeys(prefix: string, shard: ShardRef = ONE_SHARD): GatewayKeys {
   const base = `${prefix}gateway:shard:${shard.id}:${shard.count}:`
-  return { lease: `${base}lease`, fence: `${base}fence`, session: `${base}session` }
+  return {
+    lease: `${base}lease`,
+    fence: `${base}fence`,
+    session: `${base}session`,
+    handover: `${base}handover`,
+  }
 }
 
 export function voiceFeedKeys(prefix: string, guildId: string): VoiceFeedKeys {

@@ -66,3 +66,17 @@ export function parseLeaseValue(value: unknown): LeaseValue | null {
   if (!Number.isSafeInteger(token) || token <= 0) return null
   return { holderId: value.slice(0, at), token }
 }
+
+/**
+ * Records the leader's handover (taking the lease to READY/RESUMED) for every node's health, only
+ * while `token` is still the fence. KEYS: fence, handover. ARGV: token, holderId, at, durationMs,
+ * mode. Returns 1 when written, 0 when fenced.
+ */
+export const RECORD_HANDOVER = new LuaScript(
+  'record-handover',
+  `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'token', ARGV[1], 'holderId', ARGV[2], 'at', ARGV[3], 'durationMs', ARGV[4], 'mode', ARGV[5])
+return 1
+`,
+)

@@ -136,6 +136,9 @@ export class VoiceStreamMirror implements VoiceReadApi {
   #loop: Promise<void> | null = null
   #checkTimer: NodeJS.Timeout | null = null
   #checking = false
+  /** The feed's end as read for the callers of caughtUp() that joined before it was sent. */
+  #nextEnd: Promise<{ epoch: string; feedSeq: number } | null> | null = null
+  readonly #catchUpWaiters = new Set<{ epoch: string; feedSeq: number; done: () => void }>()
 
   constructor(options: VoiceStreamMirrorOptions) {
     this.#o = options
@@ -192,6 +195,53 @@ export class VoiceStreamMirror implements VoiceReadApi {
     return () => {
       this.#resyncListeners.delete(listener)
     }
+  }
+
+  /**
+   * Resolves true once this node has applied every entry the stream held when it was called, so
+   * that what it reads next (a browser's snapshot) includes everything another node may already
+   * have published from the stream; false after `timeoutMs` (or when Redis does not answer).
+   * Callers in the same turn of the event loop share one read of the feed's end.
+   */
+  async caughtUp(timeoutMs = 1_000): Promise<boolean> {
+    if (this.#stopped) return false
+    this.#nextEnd ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.#nextEnd = null
+        this.#o.redis.hmget(this.#o.keys.meta, 'epoch', 'feedSeq').then(
+          ([epoch, feedSeq]) =>
+            resolve(epoch ? { epoch, feedSeq: Number(feedSeq ?? 0) } : { epoch: '', feedSeq: 0 }),
+          () => resolve(null),
+        )
+      })
+    })
+    const end = await this.#nextEnd
+    if (!end) return false
+    // No feed in Redis: nothing to wait for (the last state is served, as `stale`).
+    if (end.epoch === '' || this.#reached(end)) return true
+    return new Promise<boolean>((resolve) => {
+      const waiter = {
+        ...end,
+        done: () => {
+          clearTimeout(timer)
+          this.#catchUpWaiters.delete(waiter)
+          resolve(true)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.#catchUpWaiters.delete(waiter)
+        resolve(false)
+      }, timeoutMs)
+      this.#catchUpWaiters.add(waiter)
+    })
+  }
+
+  #reached(end: { epoch: string; feedSeq: number }): boolean {
+    return this.#loaded && this.#epoch === end.epoch && this.#feedSeq >= end.feedSeq
+  }
+
+  #wakeCatchUpWaiters(): void {
+    for (const waiter of this.#catchUpWaiters) if (this.#reached(waiter)) waiter.done()
   }
 
   snapshot(): MirrorSnapshot {
@@ -258,6 +308,7 @@ export class VoiceStreamMirror implements VoiceReadApi {
         failures = 0
         if (reply) {
           for (const raw of reply[0]?.[1] ?? []) if (!this.#applyEntry(raw)) break
+          if (this.#catchUpWaiters.size > 0) this.#wakeCatchUpWaiters()
         } else if (Date.now() - startedAt > blockMs + 1_500) {
           // ioredis gave up on a silent socket: start a fresh one.
           this.#blockingId = null
@@ -314,6 +365,7 @@ export class VoiceStreamMirror implements VoiceReadApi {
     this.#reload = null
     if (!this.#stopped) this.#state = 'following'
     if (meta.synced) this.#setReady()
+    this.#wakeCatchUpWaiters()
     if (reason) {
       this.#resyncs++
       this.#lastResync = { at: Date.now(), reason, changes: changes.length }

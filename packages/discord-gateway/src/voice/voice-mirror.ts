@@ -1,6 +1,6 @@
 import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
 
-/** The read API shared by the in-process feed and the hub receiver's mirror. */
+/** The read API shared by the in-process feed and every node's stream mirror (cluster). */
 export interface VoiceReadApi {
   /** Current truth: all members in voice in the guild, plus the feedSeq it reflects. */
   snapshot(): VoiceSnapshot

@@ -1,4 +1,4 @@
-import type { RoomEventFrame, VoiceEvent } from '@repo/discord-integration/contracts'
+import type { RoomEventFrame } from '@repo/discord-integration/contracts'
 import type { RoomFrameBody } from '../../server/ports'
 
 /**
@@ -8,6 +8,8 @@ import type { RoomFrameBody } from '../../server/ports'
 export interface BusFrame {
   readonly frame: RoomEventFrame
   readonly text: string
+  /** The room stream's epoch the frame's seq belongs to. */
+  readonly epoch: string
   /** True when the publish was a duplicate (same dedupe key): this is the earlier frame, not re-sent. */
   readonly duplicate?: boolean
 }
@@ -34,11 +36,16 @@ export interface PublishOptions {
 }
 
 /**
- * The dedupe key of a frame routed from a voice event: feedSeq and receivedAt come from the one
- * gateway (the hub), so every node computes the same key for the same event.
+ * The dedupe key of a frame routed from an entry of the guild's voice stream (several nodes):
+ * the stream's epoch and the entry id are the same on every node that reads it, so every node
+ * computes the same key for the same voice change, and the room stream gets it once.
  */
-export function voiceDedupeKey(event: VoiceEvent, frameType: string): string {
-  return `${event.feedSeq}:${event.receivedAt}:${frameType}:${event.userId}`
+export function voiceDedupeKey(
+  origin: { readonly epoch: string; readonly id: string },
+  frameType: string,
+  userId: string,
+): string {
+  return `${origin.epoch}:${origin.id}:${frameType}:${userId}`
 }
 
 /** What `history()` answers: the frames after `since`, or why they cannot be replayed. */
@@ -89,6 +96,12 @@ export interface EventBus {
   position(roomId: string): Promise<StreamPosition>
   /** The frames with seq > since, if the bounded history still holds all of them. */
   history(roomId: string, since: number, epoch?: string): Promise<HistoryResult>
+  /**
+   * Calls `listener` when live delivery may have missed frames (the Redis subscriber connection
+   * came back): subscribers compare their position with the stream and catch up. The in-memory
+   * bus never misses any and has none.
+   */
+  onGap?(listener: () => void): () => void
   /** Releases connections and timers. Publishing afterwards rejects with BUS_CLOSED. */
   close(): Promise<void>
 }

@@ -69,7 +69,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       const frame = stampFrame(roomId, body, ts, seq)
       // One flat string per frame: it is written to every subscriber and kept in the history.
       const text = JSON.stringify(frame)
-      const busFrame: BusFrame = { frame, text }
+      const busFrame: BusFrame = { frame, text, epoch }
       room.history.push(seq, frame.type, ts, text)
       prune(room)
       for (const listener of room.listeners) {

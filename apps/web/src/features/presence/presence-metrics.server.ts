@@ -80,6 +80,12 @@ export class PresenceMetrics {
     labelNames: ['mode'] as const,
     registers: [this.registry],
   })
+  readonly resyncs = new Counter({
+    name: 'presence_resyncs_total',
+    help: 'Sockets the server brought back in step on its own (resume: replayed what a bus reconnect missed; snapshot: the room or voice stream restarted, or a publish failed)',
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+  })
   readonly clientErrors = new Counter({
     name: 'presence_client_errors_total',
     help: 'Error frames sent to browsers, by code',

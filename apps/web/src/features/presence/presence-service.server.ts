@@ -18,6 +18,19 @@ import { RoomSubscriptions } from './room-subscriptions.server'
 import { SocketRegistry } from './socket-registry.server'
 import { VoiceRouter } from './voice-router'
 
+/**
+ * A voice stream entry older than this is not published (several nodes): well inside the Redis
+ * bus's 120 s dedupe window, so a node that fell that far behind never publishes an entry again
+ * after the bus forgot its key.
+ */
+const STALE_ENTRY_MS = 60_000
+
+/** The time (epoch ms) in a Redis stream entry id `ms-seq`. */
+function entryTime(id: string): number {
+  const ms = Number.parseInt(id, 10)
+  return Number.isFinite(ms) ? ms : Number.POSITIVE_INFINITY
+}
+
 /** What {@link createPresenceService} needs. */
 export interface PresenceServiceDeps {
   voice: VoicePresence
@@ -67,12 +80,14 @@ export interface PresenceService extends RoomEvents {
 
 /**
  * Creates the presence service. It routes voice feed events to rooms (RoomDirectory.roomForChannel)
- * and stamps them on the event bus; the room subscriptions (room-subscriptions.server.ts) fan each
+ * and stamps them on the event bus (several nodes: each voice stream entry under one dedupe key,
+ * and the differences of a voice snapshot reload as fresh snapshots to this node's sockets); the room subscriptions (room-subscriptions.server.ts) fan each
  * frame out to the sockets of that room (socket-registry.server.ts), which the crossws hooks
  * (presence-hooks.server.ts) open, feed with client frames and close.
  */
 export function createPresenceService(deps: PresenceServiceDeps): PresenceService {
   const opts: PresenceServiceOptions = { ...DEFAULT_PRESENCE_OPTIONS, ...deps.options }
+  const { now } = opts
   const { voice, rooms, logger } = deps
   const ownsBus = deps.bus === undefined
   const bus = deps.bus ?? createMemoryEventBus()
@@ -117,10 +132,15 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     metrics.framesPublished.inc()
     bus.publish(roomId, body, options).catch((error: unknown) => {
       logger.error({ err: error, roomId, type: body.type }, 'presence publish failed')
+      // The frame never made it into the room stream (Redis unreachable): once the bus works
+      // again, this node's sockets in the room get a snapshot (every node does so for its own).
+      subscriptions.resyncSoon(roomId)
     })
   }
 
-  const unsubscribeVoice = voice.subscribe((event) => {
+  // Rooms touched by the differences of a voice snapshot reload (several nodes), until onResync.
+  const resyncedRooms = new Set<string>()
+  const unsubscribeVoice = voice.subscribe((event, origin) => {
     try {
       if (event.type === 'profile.updated') {
         // To this node's sockets of every room where the user sits, watches or is in voice
@@ -131,13 +151,39 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         for (const roomId of targets) subscriptions.sendProfile(roomId, event.userId, event.profile)
         return
       }
-      // Every node routes the same event: the dedupe key lets the shared bus publish it once.
-      for (const { roomId, body } of router.route(event))
-        publish(roomId, body, { dedupeKey: voiceDedupeKey(event, body.type) })
+      const routed = router.route(event)
+      if (origin?.kind === 'resync') {
+        // A difference this node computed after reloading the voice snapshot: other nodes compute
+        // their own, so it is never published; this node's sockets in the room get a snapshot.
+        for (const { roomId } of routed) resyncedRooms.add(roomId)
+        return
+      }
+      if (origin && now() - entryTime(origin.id) > STALE_ENTRY_MS) {
+        // This node is far behind the stream (it was paused): the bus no longer remembers the
+        // entry's key, so publishing it could double it. Other nodes published it when it was
+        // new; this node's sockets in the room get a snapshot instead.
+        for (const { roomId } of routed) subscriptions.resyncSoon(roomId)
+        return
+      }
+      for (const { roomId, body } of routed) {
+        // A stream entry is the same on every node: its key lets the shared bus publish it once.
+        publish(
+          roomId,
+          body,
+          origin ? { dedupeKey: voiceDedupeKey(origin, body.type, event.userId) } : undefined,
+        )
+      }
     } catch (error) {
       logger.error({ err: error }, 'presence voice routing failed')
     }
   })
+  const offResync = voice.onResync?.(() => {
+    const rooms = [...resyncedRooms]
+    resyncedRooms.clear()
+    if (rooms.length > 0) void subscriptions.resync(rooms, 'snapshot')
+  })
+  // Live frames may have been missed while the bus's subscriber was reconnecting.
+  const offGap = bus.onGap?.(() => void subscriptions.resync('all', 'resume'))
 
   return {
     hooks,
@@ -158,6 +204,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       stopped = true
       unsubscribeVoice()
       followers.stop()
+      offResync?.()
+      offGap?.()
       subscriptions.stop()
       sockets.stop()
       if (ownsBus) await bus.close()

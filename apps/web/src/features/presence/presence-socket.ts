@@ -42,4 +42,8 @@ export interface RoomSubscription {
   readonly mode: 'page' | 'summary'
   /** The viewers (joined ids) the socket was last told for this room. */
   viewersSent: string | null
+  /** The room stream's epoch that `lastSeq` belongs to ('' until the first sync). */
+  epoch: string
+  /** Counts the syncs (subscribe, server resync): only the latest one may finish. */
+  sync: number
 }

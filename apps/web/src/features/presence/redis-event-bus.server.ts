@@ -43,7 +43,8 @@ end
 /**
  * KEYS: seq, hist, epoch[, dedupe]. ARGV: epoch candidate, ttl, unstamped json, max frames, channel.
  * With a dedupe key, a frame already published under it is not stamped again: its text is returned
- * with seq 0 as the marker.
+ * with seq 0 as the marker. The message published is the epoch, a newline and the text (JSON has no raw newline), so
+ * every subscriber knows which life of the room stream a seq belongs to.
  */
 const PUBLISH_SCRIPT = `${ENSURE_EPOCH}
 if KEYS[4] then
@@ -57,7 +58,7 @@ redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[2])
-redis.call('PUBLISH', ARGV[5], text)
+redis.call('PUBLISH', ARGV[5], epoch .. '\\n' .. text)
 if KEYS[4] then redis.call('SET', KEYS[4], text, 'EX', 120) end
 return {seq, epoch, text}
 `
@@ -117,16 +118,19 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   const channel = (roomId: string) => `${prefix}room:${roomId}`
   const channelPrefix = `${prefix}room:`
 
-  sub.on('message', (ch: string, text: string) => {
+  sub.on('message', (ch: string, message: string) => {
     if (!ch.startsWith(channelPrefix)) return
     const set = listeners.get(ch.slice(channelPrefix.length))
     if (!set || set.size === 0) return
+    const cut = message.indexOf('\n')
     let busFrame: BusFrame
     try {
-      busFrame = { frame: JSON.parse(text) as RoomEventFrame, text }
+      const text = message.slice(cut + 1)
+      busFrame = { frame: JSON.parse(text) as RoomEventFrame, text, epoch: message.slice(0, cut) }
     } catch {
       return // not ours: something else published under our prefix
     }
+    if (cut <= 0) return
     for (const listener of set) {
       try {
         listener(busFrame)
@@ -137,6 +141,30 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   })
   // Errors are retried by ioredis; swallow the event so an outage never crashes the process.
   sub.on('error', () => {})
+  // After a reconnect ioredis subscribes the rooms again; whatever was published while the
+  // connection was down never reaches us. A PING answered after those SUBSCRIBEs (one connection
+  // answers in order) marks the moment from which delivery is whole again: then tell the
+  // subscribers, who compare their position with the stream and catch up.
+  const gapListeners = new Set<() => void>()
+  let readyBefore = false
+  sub.on('ready', () => {
+    if (!readyBefore) {
+      readyBefore = true
+      return
+    }
+    sub.ping().then(
+      () => {
+        for (const listener of gapListeners) {
+          try {
+            listener()
+          } catch {
+            // One listener's failure must not starve the others.
+          }
+        }
+      },
+      () => {}, // the connection dropped again: its next 'ready' tells
+    )
+  })
   if (ownsClient) client.on('error', () => {})
 
   const read = async (roomId: string, withHistory: boolean) => {
@@ -169,14 +197,16 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
           String(limits.maxFrames),
           channel(roomId),
         )) as [number, string, string]
+        const epoch = String(result[1])
         if (Number(result[0]) === 0) {
           return {
             frame: JSON.parse(result[2]) as RoomEventFrame,
             text: result[2],
+            epoch,
             duplicate: true,
           }
         }
-        return { frame: stampFrame(roomId, body, ts, Number(result[0])), text: result[2] }
+        return { frame: stampFrame(roomId, body, ts, Number(result[0])), text: result[2], epoch }
       } catch (error) {
         throw new PresenceError('BUS_UNAVAILABLE', 'could not publish to Redis', { cause: error })
       }
@@ -230,10 +260,17 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
       if (verdict !== 'ok') return { ok: false, epoch, position: seq, reason: verdict }
       return { ok: true, epoch, position: seq, frames: frames.filter((f) => f.seq > since) }
     },
+    onGap(listener) {
+      gapListeners.add(listener)
+      return () => {
+        gapListeners.delete(listener)
+      }
+    },
     async close() {
       if (closed) return
       closed = true
       listeners.clear()
+      gapListeners.clear()
       sub.disconnect()
       if (ownsClient) client.disconnect()
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import {
   type InsertOptions,
@@ -54,6 +55,43 @@ redis.call('PUBLISH', ARGV[6], ARGV[2])
 return 1
 `
 
+/**
+ * The store's life: a marker key that exists as long as Redis holds this store's data. Its value
+ * is `fresh:<id>` when a node started with no earlier life to go on (a new deployment, or a
+ * node that started after Redis lost the data), `restored:<id>` once a node wrote its rooms back
+ * after a loss. KEYS: marker. ARGV: a fresh id. Returns the current marker (set if missing).
+ */
+const JOIN_LIFE_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`
+
+/**
+ * Writes back rooms after the store lost its data. KEYS: marker, index, categories. ARGV: the
+ * life this node knows, a new `restored:` id, room key prefix, changes channel, then
+ * (id, json, categoryId) per room. Nothing is written while the marker is the known life, or when
+ * another node already restored (`restored:` of another life): {-1, marker}. Otherwise (the
+ * marker is gone, or a node began a fresh life after the loss) every room absent from the store
+ * is written (SET NX), indexed with its category and announced, and the marker becomes the new
+ * `restored:` id: {written, marker}.
+ */
+const RESTORE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then return {-1, current} end
+if current and string.sub(current, 1, 9) == 'restored:' then return {-1, current} end
+local written = 0
+for i = 5, #ARGV, 3 do
+  if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[i + 1], 'NX') then
+    redis.call('SADD', KEYS[2], ARGV[i])
+    if ARGV[i + 2] ~= '' then redis.call('SADD', KEYS[3], ARGV[i + 2]) end
+    redis.call('PUBLISH', ARGV[4], ARGV[i])
+    written = written + 1
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return {written, ARGV[2]}
+`
+
 const MAX_CAS_ATTEMPTS = 50
 
 /**
@@ -69,6 +107,8 @@ export class RedisRoomStore implements RoomStore {
   readonly #watchers = new Set<(roomId: string | null) => void>()
   #sub: Redis | null = null
   #subscribed: Promise<void> = Promise.resolve()
+  /** The store's life this node knows (see restore), null before the first call. */
+  #life: string | null = null
 
   constructor(redis: Redis, prefix = 'tv:') {
     this.#redis = redis
@@ -191,6 +231,31 @@ export class RedisRoomStore implements RoomStore {
         // One watcher's failure must not starve the others.
       }
     }
+  }
+
+  async restore(rooms: readonly RoomRecord[]): Promise<number> {
+    const marker = `${this.#prefix}rooms:life`
+    if (this.#life === null) {
+      this.#life = String(
+        await this.#redis.eval(JOIN_LIFE_SCRIPT, 1, marker, `fresh:${randomUUID()}`),
+      )
+      return 0
+    }
+    const args = rooms.flatMap((room) => [room.id, JSON.stringify(room), room.categoryId])
+    const [written, life] = (await this.#redis.eval(
+      RESTORE_SCRIPT,
+      3,
+      marker,
+      this.#indexKey,
+      this.#categoriesKey,
+      this.#life,
+      `restored:${randomUUID()}`,
+      this.#roomKey(''),
+      this.changesChannel,
+      ...args,
+    )) as [number, string]
+    this.#life = life
+    return Math.max(0, Number(written))
   }
 
   listCategories(): Promise<string[]> {

@@ -54,6 +54,8 @@ export class CachedRoomDirectory implements RoomDirectory {
         else this.#reload(roomId)
       })
     }
+    // A shared store: remember which life of its data this node starts from (see refresh).
+    await this.#store.restore?.([])
     for (const room of await this.#store.list()) this.remember(room)
   }
 
@@ -70,6 +72,17 @@ export class CachedRoomDirectory implements RoomDirectory {
     const startedAt = this.#clock
     let rooms: RoomRecord[]
     try {
+      // A shared store that lost its data (Redis restarted empty) gets back what this node holds
+      // before the list below would make it forget every room.
+      if (this.#store.restore && this.#rooms.size > 0) {
+        const restored = await this.#store.restore([...this.#rooms.values()])
+        if (restored > 0) {
+          this.#logger.warn(
+            { restored },
+            'the room store had lost its data: wrote back the rooms this node holds',
+          )
+        }
+      }
       rooms = await this.#store.list()
     } catch (error) {
       this.#logger.warn({ err: error }, 'room cache refresh failed')

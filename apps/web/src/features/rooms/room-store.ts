@@ -91,4 +91,11 @@ export interface RoomStore {
    * room should be reloaded. Returns an unsubscribe function.
    */
   watch?(listener: (roomId: string | null) => void): () => void
+  /**
+   * Shared stores: when the store lost its data (a Redis that restarted without persistence),
+   * writes back the rooms a node still holds in memory (those absent from the store), once for all
+   * nodes; does nothing while the store holds the data it held when this node first called it
+   * (the first call, at start, only remembers that). Returns how many rooms it wrote back.
+   */
+  restore?(rooms: readonly RoomRecord[]): Promise<number>
 }

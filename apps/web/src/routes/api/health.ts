@@ -6,7 +6,9 @@ const startedAt = Date.now()
 /**
  * The detailed health document for operators: 200 while the server can serve rooms (status ok or
  * degraded), 503 when the gateway stopped or a setup check failed at start-up (`failingChecks`,
- * each with its fix, as `pnpm doctor` prints them) and an operator must act. Not public: it needs
+ * each with its fix, as `pnpm doctor` prints them) and an operator must act. With Redis (several
+ * nodes), `gateway` is this node's view of the clustered voice feed: who leads the gateway, the
+ * fencing token, this node's stream lag, the last handover and why it is degraded. Not public: it needs
  * METRICS_TOKEN, or a direct request on this machine (src/server/ops-access.ts). Load balancers
  * use /api/health/live and /api/health/ready.
  */
@@ -23,6 +25,7 @@ export const Route = createFileRoute('/api/health')({
             status: health.status,
             version: process.env.npm_package_version ?? '0.1.0',
             uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+            layout: health.layout,
             gatewayMode: health.gatewayMode,
             gateway: health.gateway,
             rooms: health.rooms,

@@ -5,7 +5,7 @@ import { runtimeStatus } from '../runtime-status'
 
 /**
  * Request middleware that hands a server function or server route the runtime's parts it may
- * use (`config`, `logger`, `auth`, `rooms`, `callerLimit`, `hub`: RequestServices) in its
+ * use (`config`, `logger`, `auth`, `rooms`, `callerLimit`: RequestServices) in its
  * `context`, once the runtime has started. This and the Nitro pieces in server/ are the only
  * places that reach the process-wide runtime; features get what they need from here.
  */
