@@ -25,6 +25,7 @@ import {
   clusterEnv,
   nodeHealth,
   seedRedisRooms,
+  seedRedisSessions,
   startRedis,
   waitClusterNode,
 } from './arms/cluster.mjs'
@@ -605,6 +606,7 @@ async function phaseFailover(ctx, results) {
   let load = null
   try {
     await seedRedisRooms(redis.client, ctx.emu.guildId, ctx.categoryId, rooms)
+    await seedRedisSessions(redis.client, ctx.sessions)
     const ports = [await freePort(), await freePort(), await freePort()]
     const publicUrl = `http://127.0.0.1:${ports[0]}`
     const start = async (i) => {

@@ -92,6 +92,24 @@ export async function seedRedisRooms(client, guildId, categoryId, rooms) {
   await multi.exec()
 }
 
+/**
+ * Writes the bench's login sessions (mintSession() records) into the Redis session store, in the
+ * format of apps/web/src/features/auth/redis-login-session-store.server.ts
+ * (`${prefix}login-session:{id}` = the record's JSON, expiring with it; the id in
+ * `${prefix}user-login-sessions:{userId}`), as seedSessions() does for the file store.
+ */
+export async function seedRedisSessions(client, records) {
+  const multi = client.multi()
+  for (const record of records) {
+    const ttl = Math.max(1, record.expiresAt - Date.now())
+    const index = `${CLUSTER_PREFIX}user-login-sessions:${record.user.userId}`
+    multi.set(`${CLUSTER_PREFIX}login-session:${record.id}`, JSON.stringify(record), 'PX', ttl)
+    multi.sadd(index, record.id)
+    multi.pexpire(index, ttl)
+  }
+  await multi.exec()
+}
+
 /** The environment of one cluster node (on top of serverEnv()). */
 export function clusterEnv({ name, redisUrl, publicUrl, leaseMs }) {
   return {

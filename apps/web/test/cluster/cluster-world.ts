@@ -264,6 +264,9 @@ export async function clusterWorld(
   const startNode = async (name: string, env: Record<string, string> = {}): Promise<WebNode> => {
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
+    // As `pnpm start` with the emulator does: the node's OAuth redirect is registered.
+    const { redirectUris } = emu.control.state().application
+    emu.control.setApplication({ redirectUris: [...redirectUris, `${origin}/auth/callback`] })
     const child = spawnProcess(
       process.execPath,
       ['--experimental-async-context-frame', SERVER_ENTRY],

@@ -44,9 +44,8 @@ beforeAll(async () => {
       PUBLIC_URL,
       DATA_DIR: dir,
       LOG_LEVEL: 'silent',
-      // One gateway for several nodes is the hub's job; none is needed here.
-      GATEWAY_MODE: 'hub',
-      HUB_SECRET: 'h'.repeat(40),
+      // Readers of the voice stream, with no gateway: none is needed here.
+      GATEWAY_MODE: 'worker',
       REDIS_URL,
       REDIS_PREFIX: run.prefix,
     })

@@ -34,18 +34,33 @@ export class RecordingEvents implements RoomEvents {
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>
 
-/** A server configuration pointing at the emulator, as `pnpm dev` would make it. */
+/**
+ * A server configuration pointing at the emulator, as `pnpm dev` would make it: the app's OAuth
+ * redirect (`${PUBLIC_URL}/auth/callback`) is registered with the emulator's application too, so
+ * the setup checks pass.
+ */
 export function emulatorConfig(
   emu: Emulator,
   settings: { DATA_DIR: string } & Record<string, string>,
 ): ServerConfig {
-  return parseConfig({
+  const config = parseConfig({
     ...emulatorEnv(emu),
     SESSION_SECRET: 'r'.repeat(40),
     PUBLIC_URL: 'http://127.0.0.1:3998',
     LOG_LEVEL: 'silent',
     ...settings,
   })
+  registerRedirect(emu, config.PUBLIC_URL)
+  return config
+}
+
+/** Adds `${publicUrl}/auth/callback` to the emulator application's registered redirects. */
+export function registerRedirect(emu: Emulator, publicUrl: string): void {
+  const redirect = `${publicUrl}/auth/callback`
+  const { redirectUris } = emu.control.state().application
+  if (!redirectUris.includes(redirect)) {
+    emu.control.setApplication({ redirectUris: [...redirectUris, redirect] })
+  }
 }
 
 /** One emulator, one voice feed and one REST instance shared by a test file. */
