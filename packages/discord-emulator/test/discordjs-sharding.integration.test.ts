@@ -90,7 +90,9 @@ describe('@discordjs/ws WebSocketManager with several shards', () => {
   })
 
   it('honours an explicit shard count', async () => {
-    const guilds = await fiveGuilds({ maxConcurrency: 3 })
+    // Guilds minted in the same millisecond share a shard, so an explicit count may overfill one
+    // shard at three per shard; five per shard keeps this test about the count alone.
+    const guilds = await fiveGuilds({ maxConcurrency: 3, guildsPerShard: 5 })
     const rec = sharded(3)
     await rec.m.connect()
     await waitFor(() => rec.guildCreates().length === 5, 10_000, 'five GUILD_CREATEs')
@@ -116,7 +118,8 @@ describe('@discordjs/ws WebSocketManager with several shards', () => {
   })
 
   it('spaces identifies 5 s apart within a bucket (max_concurrency 1), and none is refused', async () => {
-    await fiveGuilds({ maxConcurrency: 1, identifyIntervalMs: 5000 })
+    // Five per shard: the explicit count of two never closes 4011, whatever the guilds' ids.
+    await fiveGuilds({ maxConcurrency: 1, identifyIntervalMs: 5000, guildsPerShard: 5 })
     const rec = sharded(2)
     await rec.m.connect()
     await waitFor(() => rec.readyAt.size === 2, 15_000, 'both shards ready')
@@ -127,7 +130,7 @@ describe('@discordjs/ws WebSocketManager with several shards', () => {
   }, 20_000)
 
   it('starts shards of different buckets together (max_concurrency 2)', async () => {
-    await fiveGuilds({ maxConcurrency: 2, identifyIntervalMs: 5000 })
+    await fiveGuilds({ maxConcurrency: 2, identifyIntervalMs: 5000, guildsPerShard: 5 })
     const rec = sharded(2)
     await rec.m.connect()
     await waitFor(() => rec.readyAt.size === 2, 5000, 'both shards ready')

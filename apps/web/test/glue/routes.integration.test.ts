@@ -42,13 +42,19 @@ async function startWorld(
   settings: Record<string, string> = {},
   boot = true,
   seed: WorldSeed = DEFAULT_WORLD,
+  redirectRegistered = true,
 ): Promise<World> {
   const emu = await startEmulator({ port: 0, quiet: true, world: seed })
   // Set up as docs/discord-setup.md says (pnpm dev does the same): the redirect is registered.
-  emu.control.setApplication({ redirectUris: [`${PUBLIC_URL}/auth/callback`] })
+  if (redirectRegistered)
+    emu.control.setApplication({ redirectUris: [`${PUBLIC_URL}/auth/callback`] })
   const dir = await mkdtemp(join(tmpdir(), 'tv-routes-'))
   const runtime = createRuntime(
-    emulatorConfig(emu, { DATA_DIR: dir, PUBLIC_URL, SESSION_SECRET: SECRET, ...settings }),
+    emulatorConfig(
+      emu,
+      { DATA_DIR: dir, PUBLIC_URL, SESSION_SECRET: SECRET, ...settings },
+      { redirectRegistered },
+    ),
     { logger },
   )
   if (boot) {
@@ -375,7 +381,12 @@ describe('/api/health and /metrics', () => {
   })
 
   it('says down (503) with the failing start-up check and its fix: the redirect is not registered', async () => {
-    const other = await startWorld({ PUBLIC_URL: 'https://rooms.example' })
+    const other = await startWorld(
+      { PUBLIC_URL: 'https://rooms.example' },
+      true,
+      DEFAULT_WORLD,
+      false,
+    )
     try {
       const down = await health(other.runtime)
       expect(down.status).toBe(503)

@@ -37,11 +37,12 @@ export type Emulator = Awaited<ReturnType<typeof startEmulator>>
 /**
  * A server configuration pointing at the emulator, as `pnpm dev` would make it: the app's OAuth
  * redirect (`${PUBLIC_URL}/auth/callback`) is registered with the emulator's application too, so
- * the setup checks pass.
+ * the setup checks pass. A test of the redirect check itself passes `redirectRegistered: false`.
  */
 export function emulatorConfig(
   emu: Emulator,
   settings: { DATA_DIR: string } & Record<string, string>,
+  { redirectRegistered = true }: { redirectRegistered?: boolean } = {},
 ): ServerConfig {
   const config = parseConfig({
     ...emulatorEnv(emu),
@@ -50,7 +51,7 @@ export function emulatorConfig(
     LOG_LEVEL: 'silent',
     ...settings,
   })
-  registerRedirect(emu, config.PUBLIC_URL)
+  if (redirectRegistered) registerRedirect(emu, config.PUBLIC_URL)
   return config
 }
 
