@@ -87,14 +87,17 @@ export async function seedSessions(dataDir, records) {
   )
 }
 
-/** A stored room of the bench: `r.players` seated, open, as the app's room store keeps it. */
+/**
+ * A stored room of the bench: `r.players` seated, open, as the app's room store keeps it, in the
+ * room's own guild and category (the emulator process's rooms carry them) or the given ones.
+ */
 export function benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt }) {
   return {
     id: r.roomId,
     name: `Bench ${r.roomId}`,
-    guildId,
+    guildId: r.guildId ?? guildId,
     channelId: r.channelId,
-    categoryId,
+    categoryId: r.categoryId ?? categoryId,
     ownerId: r.players[0],
     players: r.players.map((userId, i) => ({
       userId,
