@@ -114,6 +114,8 @@ export function createRuntime(
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const logThrottle = new LogThrottle({ clock })
+  const authLog = logger.child({ component: 'auth' })
   const auth = new AuthService({
     oauth,
     secret: config.SESSION_SECRET,
@@ -123,9 +125,9 @@ export function createRuntime(
       : new FileLoginSessionStore(join(config.DATA_DIR, 'sessions.json')),
     secureCookies: config.PUBLIC_URL.startsWith('https://'),
     now: () => clock.now(),
-    logger: logger.child({ component: 'auth' }),
+    logger: authLog,
+    refusalLog: logThrottle.wrap(authLog),
   })
-  const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
         redis,
