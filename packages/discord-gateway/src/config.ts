@@ -12,6 +12,8 @@ export const GatewayEnvSchema = z.object({
   DISCORD_BOT_TOKEN: z.string().min(1),
   DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'expected a Discord snowflake'),
   DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+  /** Shards to run; unset = GET /gateway/bot's recommendation (resharding on close 4011). */
+  DISCORD_SHARD_COUNT: z.coerce.number().int().min(1).max(65_535).optional(),
   GATEWAY_SESSION_FILE: z.string().min(1).optional(),
 })
 
@@ -21,6 +23,8 @@ export interface GatewayEnv {
   token: string
   guildId: string
   intents: { guildMembers: boolean }
+  /** DISCORD_SHARD_COUNT, or undefined: the recommended count. */
+  shardCount: number | undefined
   sessionFile: string | undefined
 }
 
@@ -52,6 +56,7 @@ export function parseGatewayEnv(
     token: e.DISCORD_BOT_TOKEN,
     guildId: e.DISCORD_GUILD_ID,
     intents: { guildMembers: e.DISCORD_GUILD_MEMBERS_INTENT },
+    shardCount: e.DISCORD_SHARD_COUNT,
     sessionFile: e.GATEWAY_SESSION_FILE,
   }
 }
