@@ -82,6 +82,14 @@ export const WorkerEnvSchema = GatewayEnvSchema.omit({ GATEWAY_SESSION_FILE: tru
   /** Serve GET /health (JSON) on this port (0 = a free one, printed in the log); unset = none. */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The shards this worker competes for, e.g. `0,2` (default: every shard). */
+  GATEWAY_SHARD_IDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected shard ids like 0,2')
+    .transform((v) =>
+      [...new Set(v.split(',').map((id) => Number(id.trim())))].sort((a, b) => a - b),
+    )
+    .optional(),
   LOG_LEVEL: LogLevelSchema,
 })
 
@@ -91,6 +99,10 @@ export interface WorkerEnv {
   token: string
   guildId: string
   intents: { guildMembers: boolean }
+  /** DISCORD_SHARD_COUNT, or undefined: the count stored in Redis, else the recommendation. */
+  shardCount: number | undefined
+  /** GATEWAY_SHARD_IDS, or undefined: every shard. */
+  shardIds: number[] | undefined
   redisUrl: string
   prefix: string
   leaseMs: number
@@ -127,6 +139,8 @@ export function parseWorkerEnv(
     token: e.DISCORD_BOT_TOKEN,
     guildId: e.DISCORD_GUILD_ID,
     intents: { guildMembers: e.DISCORD_GUILD_MEMBERS_INTENT },
+    shardCount: e.DISCORD_SHARD_COUNT,
+    shardIds: e.GATEWAY_SHARD_IDS,
     redisUrl: e.REDIS_URL,
     prefix: e.REDIS_PREFIX,
     leaseMs: e.GATEWAY_LEASE_MS,
