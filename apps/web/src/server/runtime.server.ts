@@ -141,7 +141,6 @@ export function createRuntime(
     ? createClusteredVoiceFeed({
         redisUrl: config.REDIS_URL,
         prefix,
-        guildId: config.DISCORD_GUILD_ID,
         leaseMs: config.GATEWAY_LEASE_MS,
         maxLagMs: config.GATEWAY_MAX_LAG_MS,
         candidate:
