@@ -18,6 +18,7 @@ import { AuthService } from '../features/auth/auth-service.server'
 import { FileLoginSessionStore } from '../features/auth/file-login-session-store.server'
 import { RedisLoginSessionStore } from '../features/auth/redis-login-session-store.server'
 import { readSocketUser } from '../features/auth/session.server'
+import { GuildRegistry } from '../features/guilds/guild-registry.server'
 import {
   createPresenceService,
   type PresenceService,
@@ -40,10 +41,11 @@ import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
-import type { RoomEvents, ViewerRegistry, VoicePresence } from './ports'
+import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './ports'
 import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
-import { checkDiscord } from './setup-checks.server'
+import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
+import { singleGuildVoice } from './single-guild-voice'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -60,8 +62,12 @@ export interface Runtime {
    * GATEWAY_MODE=in-process a candidate for the gateway lease too; else null.
    */
   cluster: ClusteredVoiceFeed | null
-  /** Live voice presence: the read API of whichever of the two runs. */
+  /** Live voice presence in every guild: the read API of whichever of the two runs. */
   voice: VoicePresence
+  /** The guilds the gateway sees, and their changes (the same feed). */
+  guildFeed: GuildFeed
+  /** The guilds rooms may go in: the pool's and those the bot joined, with their state. */
+  guilds: GuildRegistry
   /** With `cluster`: its figures for /metrics. */
   feedMetrics: VoiceFeedMetrics | null
   store: RoomStore
@@ -164,10 +170,19 @@ export function createRuntime(
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  const voice: VoicePresence = (cluster ?? feed) as VoicePresence
+  // INTERIM (issue 20): today's feeds serve DISCORD_GUILD_ID alone; singleGuildVoice presents one
+  // through the multi-guild ports until the gateway's multi-guild feed replaces it here.
+  const voiceFeed = singleGuildVoice(
+    (cluster ?? feed) as Parameters<typeof singleGuildVoice>[0],
+    config.DISCORD_GUILD_ID,
+  )
+  const voice: VoicePresence = voiceFeed
+  const guildFeed: GuildFeed = voiceFeed
+  // Categories stored before guilds were recorded belong to the home guild.
+  const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis
-    ? new RedisRoomStore(redis, prefix)
-    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
+    ? new RedisRoomStore(redis, prefix, storeGuilds)
+    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
   // the rooms side gets a forwarder that the presence service fills in.
@@ -188,9 +203,27 @@ export function createRuntime(
     guildId: config.DISCORD_GUILD_ID,
     logger: logger.child({ component: 'discord' }),
   })
+  // The registry closes a removed guild's rooms; the rooms ask it where rooms may go.
+  let roomService: RoomService | null = null
+  const guilds = new GuildRegistry({
+    pool: config.DISCORD_GUILD_IDS,
+    feed: guildFeed,
+    check: async (guildId) => {
+      const report = await checkDiscord(config, rest, guildId)
+      const answered = report.checks
+        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
+        .every((check) => check.status !== 'error')
+      return answered ? report.missingPermissions : null
+    },
+    onRemoved: async (guildId) => roomService?.closeGuildRooms(guildId),
+    logger: logger.child({ component: 'guilds' }),
+  })
   const rooms = new RoomService({
     store,
     discord,
+    pool: config.DISCORD_GUILD_IDS,
+    placeable: (guildId) => guilds.placeable(guildId),
+    reachable: (guildId) => guilds.reachable(guildId),
     voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
@@ -224,6 +257,7 @@ export function createRuntime(
         }
       : {}),
   })
+  roomService = rooms
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
@@ -253,6 +287,8 @@ export function createRuntime(
     feed,
     cluster,
     voice,
+    guildFeed,
+    guilds,
     feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
     store,
     rooms,
@@ -277,6 +313,8 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   // With Redis: reads the voice snapshot, follows the stream and (in-process mode) competes for
   // the gateway lease. Without: connects the one gateway.
   await (cluster ?? feed)?.start()
+  // The guilds the gateway knows, and its guild changes from now on.
+  runtime.guilds.start()
   // Who has which page open on the other nodes, before a seat is judged on it.
   await runtime.viewers.start()
   // Leadership first: only the leader reconciles below.
@@ -308,9 +346,26 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
 async function checkSetup(runtime: Runtime): Promise<void> {
   const { logger } = runtime
   try {
-    const report = await checkDiscord(runtime.config, runtime.rest)
+    const [report, ...others] = await Promise.all(
+      runtime.config.DISCORD_GUILD_IDS.map((guildId) =>
+        checkDiscord(runtime.config, runtime.rest, guildId),
+      ),
+    )
+    if (!report) return
+    runtime.config.DISCORD_GUILD_IDS.forEach((guildId, i) => {
+      const checked = i === 0 ? report : others[i - 1]
+      if (!checked) return
+      const answered = checked.checks
+        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
+        .every((check) => check.status !== 'error')
+      runtime.guilds.setMissingPermissions(guildId, answered ? checked.missingPermissions : null)
+    })
     runtime.missingPermissions = report.missingPermissions
-    runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
+    // The home server's report, and what fails in each other pool server (their messages name it).
+    runtime.failingChecks = [
+      ...report.checks,
+      ...others.flatMap((other) => other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id))),
+    ].filter((check) => check.status === 'fail')
     if (runtime.failingChecks.length > 0) {
       logger.error(
         {
@@ -340,6 +395,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   // Released, not left to expire: another node takes the cleanup over at its next attempt.
   await runtime.leadership.stop()
   runtime.rooms.stop()
+  runtime.guilds.stop()
   await runtime.presence.stop()
   await runtime.auth.stop()
   await runtime.viewers.stop()

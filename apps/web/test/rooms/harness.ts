@@ -11,6 +11,7 @@ import { InviteTokens } from '../../src/features/rooms/invite-token.server'
 import { RoomService, type RoomServiceOptions } from '../../src/features/rooms/room-service.server'
 import { parseConfig, type ServerConfig } from '../../src/server/config.server'
 import type { Actor, RoomEvents, RoomFrameBody } from '../../src/server/ports'
+import { singleGuildVoice } from '../../src/server/single-guild-voice'
 import { ManualClock } from '../support/manual-clock'
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
@@ -117,7 +118,8 @@ export function makeService(
   const service = new RoomService({
     store,
     discord: world.discord,
-    voice: world.feed,
+    pool: [world.emu.guildId],
+    voice: singleGuildVoice(world.feed, world.emu.guildId),
     events,
     invites: new InviteTokens({ secret: SECRET, now: () => clock.now() }),
     clock,
