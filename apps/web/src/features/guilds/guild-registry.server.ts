@@ -89,6 +89,11 @@ export class GuildRegistry {
     return next
   }
 
+  /** Resolves once every change received so far is handled. */
+  async idle(): Promise<void> {
+    await Promise.all(this.#pending.values())
+  }
+
   async #handle(change: GuildChange): Promise<void> {
     const { logger } = this.#o
     switch (change.type) {
