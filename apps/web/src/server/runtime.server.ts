@@ -38,12 +38,14 @@ import type { RoomStore } from '../features/rooms/room-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
+import { GuildMetrics } from './guild-metrics.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
 import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './ports'
 import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
+import { runtimeHealth } from './runtime-status'
 import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
 import { singleGuildVoice } from './single-guild-voice'
 import { MemoryViewerPresence } from './viewer-presence'
@@ -70,6 +72,8 @@ export interface Runtime {
   guilds: GuildRegistry
   /** With `cluster`: its figures for /metrics. */
   feedMetrics: VoiceFeedMetrics | null
+  /** Per guild and per shard, for /metrics (the facts of /api/health's `guilds` and `shards`). */
+  guildMetrics: GuildMetrics
   store: RoomStore
   rooms: RoomService
   scheduler: CleanupScheduler
@@ -279,7 +283,11 @@ export function createRuntime(
   // A new leader plans its next warning or closing at once.
   leadership.onChange(() => scheduler.poke())
   const callerLimit = new CallerRateLimit({ now: () => clock.now() })
-  return {
+  const guildMetrics = new GuildMetrics(() => {
+    const health = runtimeHealth(runtime)
+    return { guilds: health.guilds, shards: health.shards }
+  })
+  const runtime: Runtime = {
     config,
     logger,
     rest,
@@ -290,6 +298,7 @@ export function createRuntime(
     guildFeed,
     guilds,
     feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
+    guildMetrics,
     store,
     rooms,
     scheduler,
@@ -304,6 +313,7 @@ export function createRuntime(
     logThrottle,
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
+  return runtime
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
@@ -361,11 +371,21 @@ async function checkSetup(runtime: Runtime): Promise<void> {
       runtime.guilds.setMissingPermissions(guildId, answered ? checked.missingPermissions : null)
     })
     runtime.missingPermissions = report.missingPermissions
-    // The home server's report, and what fails in each other pool server (their messages name it).
-    runtime.failingChecks = [
-      ...report.checks,
-      ...others.flatMap((other) => other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id))),
-    ].filter((check) => check.status === 'fail')
+    runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
+    // The other pool servers' own checks (their messages name them): /api/health lists them per
+    // guild, and a server that fails them takes no rooms while the others do.
+    const poolFailures = others.flatMap((other) =>
+      other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id) && c.status === 'fail'),
+    )
+    if (poolFailures.length > 0) {
+      logger.error(
+        {
+          alert: true,
+          failing: poolFailures.map(({ id, message, fix }) => ({ id, message, fix })),
+        },
+        'a pool server is not set up for rooms: run pnpm doctor (docs/operations.md#a-pool-of-servers)',
+      )
+    }
     if (runtime.failingChecks.length > 0) {
       logger.error(
         {

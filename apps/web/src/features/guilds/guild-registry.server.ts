@@ -143,11 +143,13 @@ export class GuildRegistry {
     return this.#guilds.get(guildId)
   }
 
-  /** Every guild known: the pool's, then those the gateway reported, by id. */
+  /** Every guild known: the pool's in pool order, then those the gateway reported, by id. */
   list(): GuildInfo[] {
-    return [...this.#guilds.values()].sort(
-      (a, b) => Number(b.inPool) - Number(a.inPool) || a.id.localeCompare(b.id),
-    )
+    const pool = this.#o.pool.flatMap((id) => this.#guilds.get(id) ?? [])
+    const others = [...this.#guilds.values()]
+      .filter((g) => !g.inPool)
+      .sort((a, b) => a.id.length - b.id.length || a.id.localeCompare(b.id))
+    return [...pool, ...others]
   }
 
   /**

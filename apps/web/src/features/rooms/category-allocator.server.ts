@@ -68,14 +68,20 @@ export interface CategoryAllocatorOptions {
 export class CategoryAllocator {
   readonly #o: CategoryAllocatorOptions
   readonly #otherChannels = new Map<string, number>()
+  /** Our categories per guild, as last read from the store (for the synchronous figures). */
+  readonly #categoryCounts = new Map<string, number>()
 
   constructor(options: CategoryAllocatorOptions) {
     this.#o = options
   }
 
-  /** Reconciliation saw this many channels in the guild that are neither our rooms nor categories. */
-  setOtherChannels(guildId: string, count: number): void {
-    this.#otherChannels.set(guildId, count)
+  /**
+   * What reconciliation saw in the guild: channels that are neither our rooms nor our categories,
+   * and our categories.
+   */
+  observed(guildId: string, seen: { otherChannels: number; categories: number }): void {
+    this.#otherChannels.set(guildId, seen.otherChannels)
+    this.#categoryCounts.set(guildId, seen.categories)
   }
 
   /** Discord refused a channel in the guild as full (30013): count it as full until reconciled. */
@@ -88,17 +94,29 @@ export class CategoryAllocator {
     const rooms = await this.#o.store.list()
     const perGuild = new Map<string, number>()
     for (const room of rooms) perGuild.set(room.guildId, (perGuild.get(room.guildId) ?? 0) + 1)
-    return Promise.all(
-      guildIds.map(async (guildId) =>
-        guildUsage(
-          guildId,
-          {
-            rooms: perGuild.get(guildId) ?? 0,
-            categories: (await this.#o.store.listCategories(guildId)).length,
-            otherChannels: this.#otherChannels.get(guildId) ?? 0,
-          },
-          this.#o.limits,
-        ),
+    const categories = await Promise.all(
+      guildIds.map((guildId) => this.#o.store.listCategories(guildId)),
+    )
+    guildIds.forEach((guildId, i) => {
+      this.#categoryCounts.set(guildId, categories[i]?.length ?? 0)
+    })
+    return this.usageNow(guildIds, perGuild)
+  }
+
+  /**
+   * How full each guild is from what is in memory: `rooms` per guild (the directory) and the
+   * categories as last read (health and metrics, answered without I/O).
+   */
+  usageNow(guildIds: readonly string[], rooms: ReadonlyMap<string, number>): GuildUsage[] {
+    return guildIds.map((guildId) =>
+      guildUsage(
+        guildId,
+        {
+          rooms: rooms.get(guildId) ?? 0,
+          categories: this.#categoryCounts.get(guildId) ?? 0,
+          otherChannels: this.#otherChannels.get(guildId) ?? 0,
+        },
+        this.#o.limits,
       ),
     )
   }
@@ -107,6 +125,7 @@ export class CategoryAllocator {
   async pick(guildId: string): Promise<string> {
     const { channelsPerCategory, guildChannelLimit } = this.#o.limits
     const categories = await this.#o.store.listCategories(guildId)
+    this.#categoryCounts.set(guildId, categories.length)
     const rooms = (await this.#o.store.list()).filter((room) => room.guildId === guildId)
     const used = rooms.length + categories.length + (this.#otherChannels.get(guildId) ?? 0)
     const counts = new Map<string, number>(categories.map((id) => [id, 0]))
@@ -126,6 +145,7 @@ export class CategoryAllocator {
       .forGuild(guildId)
       .createCategory(`${this.#o.categoryPrefix} ${categories.length + 1}`)
     await this.#o.store.addCategory(id, guildId)
+    this.#categoryCounts.set(guildId, categories.length + 1)
     return id
   }
 }

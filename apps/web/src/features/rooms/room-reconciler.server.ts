@@ -27,7 +27,7 @@ export interface RoomReconcilerOptions {
   store: RoomStore
   discord: DiscordGuilds
   /** Told how many channels of each guild are not ours. */
-  categories: Pick<CategoryAllocator, 'setOtherChannels'>
+  categories: Pick<CategoryAllocator, 'observed'>
   /** The guilds to reconcile besides those of open rooms (the pool). */
   guilds: () => readonly string[]
   /** Whether the guild can be reconciled now (not removed, not in an outage). @defaultValue always */
@@ -96,10 +96,10 @@ export class RoomReconciler {
     }
     const rooms = (await store.list()).filter((room) => room.guildId === guildId)
     const roomChannels = new Set(rooms.map((r) => r.channelId))
-    this.#o.categories.setOtherChannels(
-      guildId,
-      channels.filter((c) => !roomChannels.has(c.id) && !known.has(c.id)).length,
-    )
+    this.#o.categories.observed(guildId, {
+      otherChannels: channels.filter((c) => !roomChannels.has(c.id) && !known.has(c.id)).length,
+      categories: known.size,
+    })
     for (const room of rooms) {
       if (!byId.has(room.channelId) && (await this.#o.lifecycle.close(room.id, 'channel_gone'))) {
         report.closedRooms.push(room.id)

@@ -442,9 +442,21 @@ export class RoomService implements RoomDirectory {
     return counts
   }
 
-  /** How full each guild is: the pool's and `extra` ones (health and metrics). */
+  /** How full each guild is: the pool's and `extra` ones (from the store). */
   guildUsage(extra: readonly string[] = []): Promise<GuildUsage[]> {
     return this.#categories.usage([...new Set([...this.#pool, ...extra])])
+  }
+
+  /**
+   * How full each guild is from memory (health and metrics, no I/O): the pool's, those of open
+   * rooms and `extra` ones. Categories as last read (after the start-up reconciliation, exact).
+   */
+  guildUsageNow(extra: readonly string[] = []): GuildUsage[] {
+    const rooms = this.roomsByGuild()
+    return this.#categories.usageNow(
+      [...new Set([...this.#pool, ...rooms.keys(), ...extra])],
+      rooms,
+    )
   }
 
   /** One cleanup pass (see RoomSweeper.sweep). */
