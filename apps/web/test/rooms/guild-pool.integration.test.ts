@@ -1,10 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { AppError } from '@repo/discord-integration'
-import { type APIChannel, Routes } from 'discord-api-types/v10'
+import { type APIChannel, PermissionFlagsBits, Routes } from 'discord-api-types/v10'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { GuildRegistry } from '../../src/features/guilds/guild-registry.server'
 import type { RoomService } from '../../src/features/rooms/room-service.server'
 import type { GuildChange } from '../../src/server/ports'
-import { logger, makeService, newActor, startWorld, tokenOf, type World } from './harness'
+import { checkDiscord } from '../../src/server/setup-checks.server'
+import {
+  emulatorConfig,
+  logger,
+  makeService,
+  newActor,
+  startWorld,
+  tokenOf,
+  type World,
+} from './harness'
 
 /*
  * Rooms in several guilds of the emulator (each a full Discord guild with Discord's limits: 500
@@ -34,7 +46,11 @@ async function channelOf(channelId: string): Promise<APIChannel & { guild_id?: s
 }
 
 /** A registry over the pool whose changes arrive as the feed delivers them (`deliver`). */
-function registryFor(pool: readonly string[], service: RoomService) {
+function registryFor(
+  pool: readonly string[],
+  service: RoomService,
+  check: (guildId: string) => Promise<string[] | null> = async () => [],
+) {
   const listeners = new Set<(change: GuildChange) => void>()
   const registry = new GuildRegistry({
     pool,
@@ -45,7 +61,7 @@ function registryFor(pool: readonly string[], service: RoomService) {
         return () => listeners.delete(listener)
       },
     },
-    check: async () => [],
+    check,
     onRemoved: (guildId) => service.closeGuildRooms(guildId),
     logger,
   })
@@ -163,6 +179,41 @@ describe('rooms in several guilds', () => {
     expect(events.published.length).toBe(published)
     registry.stop()
     service.stop()
+  })
+})
+
+describe('a server the bot joins', () => {
+  it('is checked before it is offered: with what rooms need it is, without it is not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tv-guild-check-'))
+    const config = emulatorConfig(world.emu, { DATA_DIR: dir })
+    const check = async (guildId: string) =>
+      (await checkDiscord(config, world.rest, guildId)).missingPermissions
+    const { service } = makeService(world, { pool: [world.emu.guildId] })
+    const { registry, deliver } = registryFor([world.emu.guildId], service, check)
+    const able = createGuild('Joined able')
+    const unable = world.emu.control.createGuild({
+      name: 'Joined unable',
+      ownerId: world.emu.control.createUser({ username: 'owner_unable' }).id,
+      botPermissions: String(PermissionFlagsBits.ViewChannel),
+    }).id
+    await deliver({ type: 'guild.available', guildId: able, name: 'Joined able' })
+    await deliver({ type: 'guild.available', guildId: unable, name: 'Joined unable' })
+    expect(registry.get(able)).toMatchObject({
+      state: 'available',
+      inPool: false,
+      missingPermissions: [],
+    })
+    expect(registry.get(unable)?.missingPermissions).toContain('ManageChannels')
+    expect(registry.offered().map((g) => g.id)).toEqual([able])
+    expect(registry.placeable(able)).toBe(true)
+    expect(registry.placeable(unable)).toBe(false)
+    // Not a pool server: the pool placement does not take a request for it.
+    const refused = await service
+      .createRoom(newActor(world, 'req'), 'requested', { guildId: able })
+      .catch((error: unknown) => error)
+    expect((refused as AppError).code).toBe('FORBIDDEN')
+    registry.stop()
+    await rm(dir, { recursive: true, force: true })
   })
 })
 
