@@ -122,8 +122,8 @@ export function guildHealth(runtime: Runtime): GuildHealth[] {
 }
 
 /**
- * The gateway's shards. The multi-guild feed reports them (`status().shards`); today's
- * single-guild feeds run one connection: shard 0 of 1 with the pool's guilds it sees.
+ * The gateway's shards: the in-process feed reports them (`status().shards`); the clustered feed
+ * does not yet, so this node's view of it stands as shard 0 of 1 with the guilds it knows.
  */
 export function shardHealth(
   runtime: Runtime,

@@ -47,7 +47,7 @@ import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { runtimeHealth } from './runtime-status'
 import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
-import { singleGuildVoice } from './single-guild-voice'
+import { singleGuildFeed } from './single-guild-feed'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -168,20 +168,17 @@ export function createRuntime(
     ? null
     : createVoiceFeed({
         token: config.DISCORD_BOT_TOKEN,
-        guildId: config.DISCORD_GUILD_ID,
         apiUrl: config.DISCORD_API_URL,
         intents,
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  // INTERIM (issue 20): today's feeds serve DISCORD_GUILD_ID alone; singleGuildVoice presents one
-  // through the multi-guild ports until the gateway's multi-guild feed replaces it here.
-  const voiceFeed = singleGuildVoice(
-    (cluster ?? feed) as Parameters<typeof singleGuildVoice>[0],
-    config.DISCORD_GUILD_ID,
-  )
-  const voice: VoicePresence = voiceFeed
-  const guildFeed: GuildFeed = voiceFeed
+  // Voice in every guild: both feeds answer memberChannel(guildId, userId). The guild list and its
+  // changes come from the in-process feed; the clustered feed does not report guilds yet, so with
+  // Redis the pool's home guild stands for them (INTERIM, issue 20: singleGuildFeed goes when the
+  // clustered feed offers guilds() and onGuild()).
+  const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
+  const guildFeed: GuildFeed = feed ?? singleGuildFeed(config.DISCORD_GUILD_ID)
   // Categories stored before guilds were recorded belong to the home guild.
   const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis

@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EmulatorOptions, emulatorEnv, startEmulator } from '@repo/discord-emulator'
-import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
+import {
+  createVoiceFeed,
+  MemorySessionStore,
+  type OneGuildView,
+  oneGuildView,
+  type VoiceFeed,
+} from '@repo/discord-gateway'
 import { createDiscordRest, type DiscordRest } from '@repo/discord-integration'
 import pino from 'pino'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
@@ -11,7 +17,6 @@ import { InviteTokens } from '../../src/features/rooms/invite-token.server'
 import { RoomService, type RoomServiceOptions } from '../../src/features/rooms/room-service.server'
 import { parseConfig, type ServerConfig } from '../../src/server/config.server'
 import type { Actor, RoomEvents, RoomFrameBody } from '../../src/server/ports'
-import { singleGuildVoice } from '../../src/server/single-guild-voice'
 import { ManualClock } from '../support/manual-clock'
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
@@ -69,7 +74,10 @@ export function registerRedirect(emu: Emulator, publicUrl: string): void {
 export interface World {
   emu: Emulator
   rest: DiscordRest
-  feed: VoiceFeed
+  /** The feed's view of the emulator's default guild. */
+  feed: OneGuildView
+  /** The feed itself: voice in every guild of the emulator, and their changes. */
+  voice: VoiceFeed
   dir: string
   discord: RestDiscordRooms
   close(): Promise<void>
@@ -82,7 +90,6 @@ export async function startWorld(
   const rest = createDiscordRest({ api: emu.restBase, token: emu.botToken })
   const feed = createVoiceFeed({
     token: emu.botToken,
-    guildId: emu.guildId,
     apiUrl: emu.restBase,
     sessionStore: new MemorySessionStore(),
     logger,
@@ -94,7 +101,8 @@ export async function startWorld(
   return {
     emu,
     rest,
-    feed,
+    feed: oneGuildView(feed, emu.guildId),
+    voice: feed,
     dir,
     discord,
     async close() {
@@ -119,7 +127,7 @@ export function makeService(
     store,
     discord: world.discord,
     pool: [world.emu.guildId],
-    voice: singleGuildVoice(world.feed, world.emu.guildId),
+    voice: world.voice,
     events,
     invites: new InviteTokens({ secret: SECRET, now: () => clock.now() }),
     clock,
