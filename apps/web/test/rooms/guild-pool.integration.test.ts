@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { AppError } from '@repo/discord-integration'
 import { type APIChannel, PermissionFlagsBits, Routes } from 'discord-api-types/v10'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GuildRegistry } from '../../src/features/guilds/guild-registry.server'
+import { type GuildInfo, GuildRegistry } from '../../src/features/guilds/guild-registry.server'
 import type { RoomService } from '../../src/features/rooms/room-service.server'
-import type { GuildChange } from '../../src/server/ports'
 import { checkDiscord } from '../../src/server/setup-checks.server'
 import {
   emulatorConfig,
@@ -15,14 +14,14 @@ import {
   newActor,
   startWorld,
   tokenOf,
+  until,
   type World,
 } from './harness'
 
 /*
  * Rooms in several guilds of the emulator (each a full Discord guild with Discord's limits: 500
  * channels, 50 per category): the pool placement, each room's Discord side in its own guild, and
- * what the bot's removal from a guild or an outage there does. The guild changes are handed to the
- * registry as the gateway's feed reports them (GuildChange), right after the emulator made them.
+ * what the bot's removal from a guild or an outage there does, as the gateway feed reports them.
  */
 
 let world: World
@@ -45,22 +44,15 @@ async function channelOf(channelId: string): Promise<APIChannel & { guild_id?: s
   return (await world.rest.get(Routes.channel(channelId))) as APIChannel & { guild_id?: string }
 }
 
-/** A registry over the pool whose changes arrive as the feed delivers them (`deliver`). */
+/** A registry over the pool, fed by the world's gateway feed (as the runtime wires it). */
 function registryFor(
   pool: readonly string[],
   service: RoomService,
   check: (guildId: string) => Promise<string[] | null> = async () => [],
 ) {
-  const listeners = new Set<(change: GuildChange) => void>()
   const registry = new GuildRegistry({
     pool,
-    feed: {
-      guilds: () => [],
-      onGuild: (listener) => {
-        listeners.add(listener)
-        return () => listeners.delete(listener)
-      },
-    },
+    feed: world.voice,
     check,
     onRemoved: (guildId) => service.closeGuildRooms(guildId),
     logger,
@@ -68,8 +60,9 @@ function registryFor(
   registry.start()
   return {
     registry,
-    deliver: async (change: GuildChange) => {
-      for (const listener of listeners) listener(change)
+    /** Waits until the feed reported the guild in `state` and the registry handled it. */
+    reported: async (guildId: string, state: GuildInfo['state']) => {
+      await until(() => registry.get(guildId)?.state === state, 5000)
       await registry.idle()
     },
   }
@@ -113,6 +106,13 @@ describe('rooms in several guilds', () => {
     const member = await world.rest.get(Routes.guildMember(c, guest.userId))
     expect(member).toMatchObject({ user: { id: guest.userId } })
     expect(joined.voice.joinUrl).toBe(`${world.emu.webUrl}/channels/${c}/${inC.channelId}`)
+    // Voice is read per guild: in C's room channel, the guest is seen there and nowhere else.
+    world.emu.control.setVoice({ userId: guest.userId, channelId: inC.channelId })
+    await until(() => world.voice.memberChannel(c, guest.userId) === inC.channelId, 5000)
+    expect(world.voice.memberChannel(a, guest.userId)).toBeNull()
+    await expect(service.connectVoice(guest, inC.id)).resolves.toMatchObject({
+      status: 'already_in_channel',
+    })
     service.stop()
   })
 
@@ -128,8 +128,10 @@ describe('rooms in several guilds', () => {
       placeable: (guildId) => placeable(guildId),
     })
     await service.start()
-    const { registry, deliver } = registryFor(pool, service)
+    const { registry, reported } = registryFor(pool, service)
     placeable = (guildId) => registry.placeable(guildId)
+    await reported(a, 'available')
+    await reported(b, 'available')
     const owner = newActor(world, 'removal')
     const rooms = []
     for (let i = 0; i < 4; i++) rooms.push(await service.createRoom(owner, `removal ${i}`))
@@ -140,7 +142,7 @@ describe('rooms in several guilds', () => {
 
     // An outage of B: its rooms stay, new rooms go to A, reconciliation leaves B alone.
     world.emu.control.setGuildAvailable({ guildId: b, available: false })
-    await deliver({ type: 'guild.unavailable', guildId: b })
+    await reported(b, 'unavailable')
     expect(registry.placeable(b)).toBe(false)
     const duringOutage = await service.createRoom(owner, 'during outage')
     expect(duringOutage.guildId).toBe(a)
@@ -152,12 +154,12 @@ describe('rooms in several guilds', () => {
     expect(reconciled.closedRooms).toEqual([])
     for (const room of inB) expect(await store.get(room.id)).not.toBeNull()
     world.emu.control.setGuildAvailable({ guildId: b, available: true })
-    await deliver({ type: 'guild.available', guildId: b, name: 'Removal B' })
+    await reported(b, 'available')
     expect(registry.placeable(b)).toBe(true)
 
     // The bot is removed from A (GUILD_DELETE without unavailable).
     world.emu.control.setBotMembership({ member: false, guildId: a })
-    await deliver({ type: 'guild.removed', guildId: a })
+    await reported(a, 'removed')
     for (const room of [...inA, duringOutage]) {
       expect(await store.get(room.id)).toBeNull()
       expect(
@@ -173,9 +175,9 @@ describe('rooms in several guilds', () => {
     expect(registry.placeable(a)).toBe(false)
     const after = await service.createRoom(owner, 'after removal')
     expect(after.guildId).toBe(b)
-    // Delivered twice (every node hears it): nothing more happens.
+    // Heard again (every node hears it): nothing more happens.
     const published = events.published.length
-    await deliver({ type: 'guild.removed', guildId: a })
+    await registry.apply({ type: 'guild.removed', guildId: a })
     expect(events.published.length).toBe(published)
     registry.stop()
     service.stop()
@@ -189,15 +191,16 @@ describe('a server the bot joins', () => {
     const check = async (guildId: string) =>
       (await checkDiscord(config, world.rest, guildId)).missingPermissions
     const { service } = makeService(world, { pool: [world.emu.guildId] })
-    const { registry, deliver } = registryFor([world.emu.guildId], service, check)
+    const { registry, reported } = registryFor([world.emu.guildId], service, check)
     const able = createGuild('Joined able')
     const unable = world.emu.control.createGuild({
       name: 'Joined unable',
       ownerId: world.emu.control.createUser({ username: 'owner_unable' }).id,
       botPermissions: String(PermissionFlagsBits.ViewChannel),
     }).id
-    await deliver({ type: 'guild.available', guildId: able, name: 'Joined able' })
-    await deliver({ type: 'guild.available', guildId: unable, name: 'Joined unable' })
+    // The feed reports both joins (GUILD_CREATE); the registry checks each.
+    await reported(able, 'available')
+    await reported(unable, 'available')
     expect(registry.get(able)).toMatchObject({
       state: 'available',
       inPool: false,
