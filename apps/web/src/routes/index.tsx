@@ -12,19 +12,25 @@ import {
   SignOutButton,
   SignOutEverywhereButton,
 } from '../features/auth/ui/auth-forms'
+import { ServerRemovedNotice } from '../features/presence/LiveRoomPanel'
 import { useMyRooms, useVoiceChannelMembersFromEvents } from '../features/presence/use-presence'
 import { createRoom, getHome, joinByCode } from '../features/rooms/rooms.functions'
 import { useAction } from '../ui/use-action'
 
 export const Route = createFileRoute('/')({
+  // `closed=guild_removed`: a room page came home because the bot was removed from its server.
+  validateSearch: (search: Record<string, unknown>): { closed?: 'guild_removed' } =>
+    search.closed === 'guild_removed' ? { closed: 'guild_removed' } : {},
   loader: () => getHome(),
   component: Home,
 })
 
 function Home() {
   const { user, rooms } = Route.useLoaderData()
+  const { closed } = Route.useSearch()
   return (
     <main className="page">
+      {closed === 'guild_removed' && <ServerRemovedNotice />}
       <section className="hero">
         <h1>Your playgroup, one private voice room away</h1>
         <p className="lead">

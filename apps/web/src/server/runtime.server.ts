@@ -4,7 +4,6 @@ import {
   createClusteredVoiceFeed,
   createVoiceFeed,
   FileSessionStore,
-  oneGuildView,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
@@ -19,6 +18,7 @@ import { AuthService } from '../features/auth/auth-service.server'
 import { FileLoginSessionStore } from '../features/auth/file-login-session-store.server'
 import { RedisLoginSessionStore } from '../features/auth/redis-login-session-store.server'
 import { readSocketUser } from '../features/auth/session.server'
+import { GuildRegistry } from '../features/guilds/guild-registry.server'
 import {
   createPresenceService,
   type PresenceService,
@@ -38,13 +38,16 @@ import type { RoomStore } from '../features/rooms/room-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
+import { GuildMetrics } from './guild-metrics.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
-import type { RoomEvents, ViewerRegistry, VoicePresence } from './ports'
+import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './ports'
 import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
-import { checkDiscord } from './setup-checks.server'
+import { runtimeHealth } from './runtime-status'
+import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
+import { singleGuildFeed } from './single-guild-feed'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -61,10 +64,16 @@ export interface Runtime {
    * GATEWAY_MODE=in-process a candidate for the gateway lease too; else null.
    */
   cluster: ClusteredVoiceFeed | null
-  /** Live voice presence: the read API of whichever of the two runs. */
+  /** Live voice presence in every guild: the read API of whichever of the two runs. */
   voice: VoicePresence
+  /** The guilds the gateway sees, and their changes (the same feed). */
+  guildFeed: GuildFeed
+  /** The guilds rooms may go in: the pool's and those the bot joined, with their state. */
+  guilds: GuildRegistry
   /** With `cluster`: its figures for /metrics. */
   feedMetrics: VoiceFeedMetrics | null
+  /** Per guild and per shard, for /metrics (the facts of /api/health's `guilds` and `shards`). */
+  guildMetrics: GuildMetrics
   store: RoomStore
   rooms: RoomService
   scheduler: CleanupScheduler
@@ -165,15 +174,17 @@ export function createRuntime(
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  // The feed serves every guild the bot is in; the rooms serve DISCORD_GUILD_ID (issue 20's web
-  // side replaces this one-guild view).
-  const voice: VoicePresence = oneGuildView(
-    (cluster ?? feed) as ClusteredVoiceFeed | VoiceFeed,
-    config.DISCORD_GUILD_ID,
-  )
+  // Voice in every guild: both feeds answer memberChannel(guildId, userId). The guild list and its
+  // changes come from the in-process feed; the clustered feed does not report guilds yet, so with
+  // Redis the pool's home guild stands for them (INTERIM, issue 20: singleGuildFeed goes when the
+  // clustered feed offers guilds() and onGuild()).
+  const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
+  const guildFeed: GuildFeed = feed ?? singleGuildFeed(config.DISCORD_GUILD_ID)
+  // Categories stored before guilds were recorded belong to the home guild.
+  const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis
-    ? new RedisRoomStore(redis, prefix)
-    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
+    ? new RedisRoomStore(redis, prefix, storeGuilds)
+    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
   // the rooms side gets a forwarder that the presence service fills in.
@@ -194,9 +205,27 @@ export function createRuntime(
     guildId: config.DISCORD_GUILD_ID,
     logger: logger.child({ component: 'discord' }),
   })
+  // The registry closes a removed guild's rooms; the rooms ask it where rooms may go.
+  let roomService: RoomService | null = null
+  const guilds = new GuildRegistry({
+    pool: config.DISCORD_GUILD_IDS,
+    feed: guildFeed,
+    check: async (guildId) => {
+      const report = await checkDiscord(config, rest, guildId)
+      const answered = report.checks
+        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
+        .every((check) => check.status !== 'error')
+      return answered ? report.missingPermissions : null
+    },
+    onRemoved: async (guildId) => roomService?.closeGuildRooms(guildId),
+    logger: logger.child({ component: 'guilds' }),
+  })
   const rooms = new RoomService({
     store,
     discord,
+    pool: config.DISCORD_GUILD_IDS,
+    placeable: (guildId) => guilds.placeable(guildId),
+    reachable: (guildId) => guilds.reachable(guildId),
     voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
@@ -230,6 +259,7 @@ export function createRuntime(
         }
       : {}),
   })
+  roomService = rooms
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
@@ -251,7 +281,11 @@ export function createRuntime(
   // A new leader plans its next warning or closing at once.
   leadership.onChange(() => scheduler.poke())
   const callerLimit = new CallerRateLimit({ now: () => clock.now() })
-  return {
+  const guildMetrics = new GuildMetrics(() => {
+    const health = runtimeHealth(runtime)
+    return { guilds: health.guilds, shards: health.shards }
+  })
+  const runtime: Runtime = {
     config,
     logger,
     rest,
@@ -259,7 +293,10 @@ export function createRuntime(
     feed,
     cluster,
     voice,
+    guildFeed,
+    guilds,
     feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
+    guildMetrics,
     store,
     rooms,
     scheduler,
@@ -274,6 +311,7 @@ export function createRuntime(
     logThrottle,
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
+  return runtime
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
@@ -283,6 +321,8 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   // With Redis: reads the voice snapshot, follows the stream and (in-process mode) competes for
   // the gateway lease. Without: connects the one gateway.
   await (cluster ?? feed)?.start()
+  // The guilds the gateway knows, and its guild changes from now on.
+  runtime.guilds.start()
   // Who has which page open on the other nodes, before a seat is judged on it.
   await runtime.viewers.start()
   // Leadership first: only the leader reconciles below.
@@ -314,9 +354,36 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
 async function checkSetup(runtime: Runtime): Promise<void> {
   const { logger } = runtime
   try {
-    const report = await checkDiscord(runtime.config, runtime.rest)
+    const [report, ...others] = await Promise.all(
+      runtime.config.DISCORD_GUILD_IDS.map((guildId) =>
+        checkDiscord(runtime.config, runtime.rest, guildId),
+      ),
+    )
+    if (!report) return
+    runtime.config.DISCORD_GUILD_IDS.forEach((guildId, i) => {
+      const checked = i === 0 ? report : others[i - 1]
+      if (!checked) return
+      const answered = checked.checks
+        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
+        .every((check) => check.status !== 'error')
+      runtime.guilds.setMissingPermissions(guildId, answered ? checked.missingPermissions : null)
+    })
     runtime.missingPermissions = report.missingPermissions
     runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
+    // The other pool servers' own checks (their messages name them): /api/health lists them per
+    // guild, and a server that fails them takes no rooms while the others do.
+    const poolFailures = others.flatMap((other) =>
+      other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id) && c.status === 'fail'),
+    )
+    if (poolFailures.length > 0) {
+      logger.error(
+        {
+          alert: true,
+          failing: poolFailures.map(({ id, message, fix }) => ({ id, message, fix })),
+        },
+        'a pool server is not set up for rooms: run pnpm doctor (docs/operations.md#a-pool-of-servers)',
+      )
+    }
     if (runtime.failingChecks.length > 0) {
       logger.error(
         {
@@ -346,6 +413,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   // Released, not left to expire: another node takes the cleanup over at its next attempt.
   await runtime.leadership.stop()
   runtime.rooms.stop()
+  runtime.guilds.stop()
   await runtime.presence.stop()
   await runtime.auth.stop()
   await runtime.viewers.stop()

@@ -198,4 +198,47 @@ describe('parseConfig with secrets in files', () => {
     )
     expect(problems).toEqual(['SESSION_SECRET: SESSION_SECRET must be at least 32 characters'])
   })
+
+  describe('the pool of servers', () => {
+    it('DISCORD_GUILD_ID alone is a pool of one, community servers off', () => {
+      const config = parseConfig(valid)
+      expect(config.DISCORD_GUILD_ID).toBe(valid.DISCORD_GUILD_ID)
+      expect(config.DISCORD_GUILD_IDS).toEqual([valid.DISCORD_GUILD_ID])
+      expect(config.ROOMS_COMMUNITY).toBe(false)
+    })
+
+    it('merges DISCORD_GUILD_ID and DISCORD_GUILD_IDS, DISCORD_GUILD_ID first, without repeats', () => {
+      const config = parseConfig({
+        ...valid,
+        DISCORD_GUILD_IDS: ` 1100000000000000011, ${valid.DISCORD_GUILD_ID},1100000000000000012,`,
+      })
+      expect(config.DISCORD_GUILD_IDS).toEqual([
+        valid.DISCORD_GUILD_ID,
+        '1100000000000000011',
+        '1100000000000000012',
+      ])
+    })
+
+    it('takes DISCORD_GUILD_IDS alone: its first server is the home server', () => {
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      const config = parseConfig({
+        ...withoutGuild,
+        DISCORD_GUILD_IDS: '1100000000000000011,1100000000000000012',
+        ROOMS_COMMUNITY: 'yes',
+      })
+      expect(config.DISCORD_GUILD_ID).toBe('1100000000000000011')
+      expect(config.DISCORD_GUILD_IDS).toEqual(['1100000000000000011', '1100000000000000012'])
+      expect(config.ROOMS_COMMUNITY).toBe(true)
+    })
+
+    it('names a bad pool entry, and neither variable set', () => {
+      expect(() => parseConfig({ ...valid, DISCORD_GUILD_IDS: '1100000000000000011,abc' })).toThrow(
+        'DISCORD_GUILD_IDS: DISCORD_GUILD_IDS must be a comma-separated list of snowflakes',
+      )
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      expect(() => parseConfig({ ...withoutGuild, DISCORD_GUILD_IDS: ' , ' })).toThrow(
+        /DISCORD_GUILD_ID: not set \(set DISCORD_GUILD_ID to your server, or DISCORD_GUILD_IDS/,
+      )
+    })
+  })
 })
