@@ -47,7 +47,6 @@ import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { runtimeHealth } from './runtime-status'
 import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
-import { singleGuildFeed } from './single-guild-feed'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -174,12 +173,10 @@ export function createRuntime(
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  // Voice in every guild: both feeds answer memberChannel(guildId, userId). The guild list and its
-  // changes come from the in-process feed; the clustered feed does not report guilds yet, so with
-  // Redis the pool's home guild stands for them (INTERIM, issue 20: singleGuildFeed goes when the
-  // clustered feed offers guilds() and onGuild()).
+  // Voice in every guild: both feeds answer memberChannel(guildId, userId), list the bot's guilds
+  // and report their changes (on several nodes, every node hears them from Redis).
   const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
-  const guildFeed: GuildFeed = feed ?? singleGuildFeed(config.DISCORD_GUILD_ID)
+  const guildFeed: GuildFeed = cluster ?? (feed as VoiceFeed)
   // Categories stored before guilds were recorded belong to the home guild.
   const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis
