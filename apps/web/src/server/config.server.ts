@@ -85,6 +85,12 @@ const EnvSchema = z
      * voice state. Rooms work without it.
      */
     DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+    /**
+     * Community servers: any Discord server that installs the bot offers rooms to its members.
+     * Sign-in then also asks for the `guilds` scope; the create-room form gets a "Server" picker
+     * and managers a settings page per server. Off: only DISCORD_GUILD_ID's server, as before.
+     */
+    COMMUNITY_SERVERS: booleanish.default(false),
     /** How long a dropped player (page and voice both gone) keeps their seat, in seconds. */
     SEAT_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     /**
