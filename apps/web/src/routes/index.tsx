@@ -22,7 +22,7 @@ import { ManagedServers, OWN_SERVER, ServerPicker } from '../features/servers/ui
 import { errorCodeOf } from '../lib/server-fn-errors'
 import { useAction } from '../ui/use-action'
 
-/** The signed-in player's community servers (COMMUNITY_SERVERS=1), or why they could not be read. */
+/** The signed-in player's community servers (ROOMS_COMMUNITY=1), or why they could not be read. */
 type HomeServers = (MyServers & { error?: never }) | { error: AppErrorCode }
 
 export const Route = createFileRoute('/')({

@@ -13,7 +13,7 @@ import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
 import { MessagePage } from '../ui/message-page'
 
 /**
- * A community server's room settings (COMMUNITY_SERVERS=1), for its owner and members with Manage
+ * A community server's room settings (ROOMS_COMMUNITY=1), for its owner and members with Manage
  * Server. Anyone else gets the page "You cannot change this server's settings" with 403.
  */
 export const Route = createFileRoute('/servers/$guildId/settings')({

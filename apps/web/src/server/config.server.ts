@@ -90,7 +90,7 @@ const EnvSchema = z
      * Sign-in then also asks for the `guilds` scope; the create-room form gets a "Server" picker
      * and managers a settings page per server. Off: only DISCORD_GUILD_ID's server, as before.
      */
-    COMMUNITY_SERVERS: booleanish.default(false),
+    ROOMS_COMMUNITY: booleanish.default(false),
     /** How long a dropped player (page and voice both gone) keeps their seat, in seconds. */
     SEAT_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     /**

@@ -75,7 +75,7 @@ export interface Runtime {
   store: RoomStore
   rooms: RoomService
   /**
-   * Community servers (COMMUNITY_SERVERS=1): the servers a user can create rooms in, and the
+   * Community servers (ROOMS_COMMUNITY=1): the servers a user can create rooms in, and the
    * settings of those they manage; null when off.
    */
   servers: CommunityServers | null
@@ -124,7 +124,7 @@ export function createRuntime(
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
     // Community servers read the user's own guild list: the `guilds` scope.
-    ...(config.COMMUNITY_SERVERS ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
+    ...(config.ROOMS_COMMUNITY ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
   })
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
@@ -187,7 +187,7 @@ export function createRuntime(
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
 
   // Community servers' settings live where the rooms do: Redis on several nodes, DATA_DIR on one.
-  const serverSettings: ServerSettingsStore | null = config.COMMUNITY_SERVERS
+  const serverSettings: ServerSettingsStore | null = config.ROOMS_COMMUNITY
     ? redis
       ? new RedisServerSettingsStore(redis, prefix)
       : new FileServerSettingsStore(join(config.DATA_DIR, 'server-settings.json'))
@@ -396,7 +396,7 @@ export interface RequestServices {
   logger: Logger
   auth: AuthService
   rooms: RoomService
-  /** Community servers; null unless COMMUNITY_SERVERS=1. */
+  /** Community servers; null unless ROOMS_COMMUNITY=1. */
   servers: CommunityServers | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit

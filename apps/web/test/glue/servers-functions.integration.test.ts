@@ -5,7 +5,7 @@ import { type AppServer, resultOf, startAppServer } from './app-server'
 import { signInOverHttp } from './sessions'
 
 /**
- * The community server functions over HTTP (COMMUNITY_SERVERS=1), through TanStack Start itself
+ * The community server functions over HTTP (ROOMS_COMMUNITY=1), through TanStack Start itself
  * and the emulator, with players signed in by the real OAuth flow (which then asks `guilds`).
  */
 
@@ -14,7 +14,7 @@ let app: AppServer
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, quiet: true })
-  app = await startAppServer(emu, { env: { COMMUNITY_SERVERS: '1' } })
+  app = await startAppServer(emu, { env: { ROOMS_COMMUNITY: '1' } })
 }, 120_000)
 
 afterAll(async () => {

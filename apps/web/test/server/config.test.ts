@@ -20,14 +20,14 @@ describe('parseConfig', () => {
     expect(config.PORT).toBe(3000)
     expect(config.PUBLIC_URL).toBe('http://127.0.0.1:3000')
     expect(config.GATEWAY_MODE).toBe('in-process')
-    expect(config.COMMUNITY_SERVERS).toBe(false)
+    expect(config.ROOMS_COMMUNITY).toBe(false)
     expect(Object.isFrozen(config)).toBe(true)
   })
 
-  it('reads COMMUNITY_SERVERS as a switch', () => {
-    expect(parseConfig({ ...valid, COMMUNITY_SERVERS: '1' }).COMMUNITY_SERVERS).toBe(true)
-    expect(parseConfig({ ...valid, COMMUNITY_SERVERS: 'no' }).COMMUNITY_SERVERS).toBe(false)
-    expect(() => parseConfig({ ...valid, COMMUNITY_SERVERS: 'maybe' })).toThrow(/COMMUNITY_SERVERS/)
+  it('reads ROOMS_COMMUNITY as a switch', () => {
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: '1' }).ROOMS_COMMUNITY).toBe(true)
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: 'no' }).ROOMS_COMMUNITY).toBe(false)
+    expect(() => parseConfig({ ...valid, ROOMS_COMMUNITY: 'maybe' })).toThrow(/ROOMS_COMMUNITY/)
   })
 
   it('treats empty strings as unset and strips a trailing slash from PUBLIC_URL', () => {

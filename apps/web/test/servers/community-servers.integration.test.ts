@@ -33,7 +33,7 @@ beforeEach(async () => {
 const userId = (name: string) =>
   emu.control.state().users.find((u) => u.username === name)?.id ?? ''
 
-/** A signed-in actor with a token as sign-in with COMMUNITY_SERVERS=1 gets it. */
+/** A signed-in actor with a token as sign-in with ROOMS_COMMUNITY=1 gets it. */
 function actor(name: string, scopes = ['identify', 'guilds.join', 'guilds']): Actor {
   const id = userId(name)
   const { accessToken } = emu.control.issueAccessToken({ userId: id, scopes })

@@ -55,7 +55,7 @@ describe('community servers in the runtime', () => {
   })
 
   it('one node: sign-in asks the guilds scope, settings live in DATA_DIR and outlive a restart', async () => {
-    const config = emulatorConfig(emu, { DATA_DIR: dir, COMMUNITY_SERVERS: '1' })
+    const config = emulatorConfig(emu, { DATA_DIR: dir, ROOMS_COMMUNITY: '1' })
     const first = createRuntime(config, { logger })
     const settings = { ...DEFAULT_SERVER_ROOM_SETTINGS, categoryName: 'Kitchen rooms' }
     try {
@@ -79,7 +79,7 @@ describe('community servers in the runtime', () => {
     const prefix = `tv-test:${randomUUID()}:`
     const config = emulatorConfig(emu, {
       DATA_DIR: dir,
-      COMMUNITY_SERVERS: '1',
+      ROOMS_COMMUNITY: '1',
       REDIS_URL,
       REDIS_PREFIX: prefix,
     })

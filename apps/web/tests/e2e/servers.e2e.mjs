@@ -1,4 +1,4 @@
-// Community servers in Chromium (COMMUNITY_SERVERS=1, as scripts/e2e.sh runs the server): the
+// Community servers in Chromium (ROOMS_COMMUNITY=1, as scripts/e2e.sh runs the server): the
 // create-room form's "Server" picker lists exactly the player's servers that have the bot and
 // rooms enabled; a manager opens and saves a server's room settings; a non-manager gets 403.
 import assert from 'node:assert/strict'

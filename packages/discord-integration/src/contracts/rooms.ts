@@ -148,7 +148,7 @@ export type RoomLinks = z.infer<typeof RoomLinksSchema>
 
 // Server-function inputs. The caller's identity always comes from the session, never from here.
 /**
- * `guildId`: the community server picked in the "Server" select (COMMUNITY_SERVERS=1); without
+ * `guildId`: the community server picked in the "Server" select (ROOMS_COMMUNITY=1); without
  * it the room goes to the deployment's own servers (DISCORD_GUILD_ID / the pool).
  */
 export const CreateRoomInputSchema = z.object({

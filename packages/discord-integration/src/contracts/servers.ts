@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { EpochMsSchema, SnowflakeSchema } from './common'
 
 /**
- * Community servers (COMMUNITY_SERVERS=1): Discord servers that installed the bot, where their
+ * Community servers (ROOMS_COMMUNITY=1): Discord servers that installed the bot, where their
  * members create rooms. Who may do what is read from the signed-in user's own guild list
  * (`GET /users/@me/guilds`, OAuth2 `guilds` scope); each server's room settings are kept by
  * the app beside the rooms. specs/017-discord-gateway-real/contracts/server-functions.md.

@@ -8,7 +8,7 @@ import { withDiscordRetry } from '../rest/retry'
 /** The scopes we ask for: who you are, and permission to add you to the rooms guild. */
 export const OAUTH_SCOPES = ['identify', 'guilds.join'] as const
 /**
- * Community servers (COMMUNITY_SERVERS=1) also ask for `guilds`: which servers you are in, and
+ * Community servers (ROOMS_COMMUNITY=1) also ask for `guilds`: which servers you are in, and
  * your permissions there (GET /users/@me/guilds).
  */
 export const COMMUNITY_OAUTH_SCOPES = [...OAUTH_SCOPES, 'guilds'] as const

@@ -22,7 +22,7 @@ import { maybeSignedIn, signedIn } from '../../server/middleware/server-fn'
  */
 
 /**
- * Creates a room. With `guildId` (the "Server" picker, COMMUNITY_SERVERS=1) the caller must be
+ * Creates a room. With `guildId` (the "Server" picker, ROOMS_COMMUNITY=1) the caller must be
  * able to create rooms in that community server (SERVER_NOT_ALLOWED otherwise).
  */
 export const createRoom = createServerFn({ method: 'POST' })

@@ -66,7 +66,7 @@ export interface ServerPlacement {
 }
 
 /**
- * Community servers (COMMUNITY_SERVERS=1): which of the signed-in user's Discord servers they can
+ * Community servers (ROOMS_COMMUNITY=1): which of the signed-in user's Discord servers they can
  * create rooms in (shared with the bot, rooms enabled, the required role held), and the room
  * settings of the servers they manage (owner or Manage Server, read from their own guild list).
  * Discord's answers are reused for a short while ({@link CommunityServersOptions.cacheMs}); a save

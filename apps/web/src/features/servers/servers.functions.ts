@@ -10,7 +10,7 @@ import { AppError } from '../../server/app-error'
 import { signedIn } from '../../server/middleware/server-fn'
 
 /**
- * The community server functions (COMMUNITY_SERVERS=1). The caller comes from the session
+ * The community server functions (ROOMS_COMMUNITY=1). The caller comes from the session
  * (`context.actor`), the service from the runtime (`context.servers`, null when community
  * servers are off). Failures answer with the documented typed error
  * (specs/017-discord-gateway-real/contracts/server-functions.md).

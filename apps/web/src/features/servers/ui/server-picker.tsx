@@ -6,7 +6,7 @@ import { useId } from 'react'
 export const OWN_SERVER = ''
 
 /**
- * The create-room form's "Server" select (COMMUNITY_SERVERS=1): the deployment's own server, then
+ * The create-room form's "Server" select (ROOMS_COMMUNITY=1): the deployment's own server, then
  * the player's servers where they can create rooms (shared with the bot, rooms enabled, the
  * required role held). Its value is the picked guild id, or {@link OWN_SERVER}.
  */
