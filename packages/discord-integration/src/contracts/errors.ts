@@ -48,6 +48,11 @@ export const APP_ERRORS = {
     status: 409,
     message: 'You already host the most open rooms allowed. Close one first.',
   },
+  SERVER_FULL: {
+    status: 409,
+    message:
+      'This server already has the most open rooms its admins allow. Try again later, or pick another server.',
+  },
   CODE_INVALID: {
     status: 404,
     message: 'No open room has this code. Check it, or ask the host for the current one.',
