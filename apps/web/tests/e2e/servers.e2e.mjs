@@ -86,11 +86,13 @@ test('the picker lists the shared servers with rooms on; a manager saves setting
   const role = o.page.getByLabel('Role required to create rooms')
   assert.deepEqual(await role.locator('option').allTextContents(), ['No role required', 'Regulars'])
   await enabled.uncheck()
-  await o.page.getByLabel('Category name').fill('Dragon tables')
+  await o.page.getByLabel('Category name').fill('  Dragon   tables ')
   await o.page.getByLabel('Most open rooms').fill('12')
   await role.selectOption({ label: 'Regulars' })
   await o.page.getByRole('button', { name: 'Save settings' }).click()
   await shows(o.page.getByRole('status'), 'Settings saved.')
+  // The fields show the settings as stored (the name normalised).
+  assert.equal(await o.page.getByLabel('Category name').inputValue(), 'Dragon tables')
 
   // Saved: a reload shows them.
   await o.page.reload({ waitUntil: 'networkidle' })

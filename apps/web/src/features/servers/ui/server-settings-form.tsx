@@ -35,52 +35,61 @@ export function ServerSettingsForm({ view }: { view: ServerSettingsView }) {
   }
   const s = current.settings
   return (
-    <form className="server-settings" onSubmit={onSubmit} aria-labelledby="server-settings-title">
-      <div className="check-row">
+    <>
+      <form
+        // A save remounts the fields with the settings as stored (a category name trimmed, say).
+        key={current.updatedAt ?? 'defaults'}
+        className="server-settings"
+        onSubmit={onSubmit}
+        aria-labelledby="server-settings-title"
+      >
+        <div className="check-row">
+          <input
+            id={ids.enabled}
+            type="checkbox"
+            name="roomsEnabled"
+            defaultChecked={s.roomsEnabled}
+          />
+          <label htmlFor={ids.enabled}>Rooms enabled</label>
+        </div>
+        <p className="muted">
+          Off: nobody can create new rooms in this server (open rooms stay until they close).
+        </p>
+        <label htmlFor={ids.category}>Category name</label>
         <input
-          id={ids.enabled}
-          type="checkbox"
-          name="roomsEnabled"
-          defaultChecked={s.roomsEnabled}
+          id={ids.category}
+          name="categoryName"
+          required
+          maxLength={MAX_CATEGORY_NAME_LENGTH}
+          defaultValue={s.categoryName}
         />
-        <label htmlFor={ids.enabled}>Rooms enabled</label>
-      </div>
-      <p className="muted">
-        Off: nobody can create new rooms in this server (open rooms stay until they close).
-      </p>
-      <label htmlFor={ids.category}>Category name</label>
-      <input
-        id={ids.category}
-        name="categoryName"
-        required
-        maxLength={MAX_CATEGORY_NAME_LENGTH}
-        defaultValue={s.categoryName}
-      />
-      <label htmlFor={ids.max}>Most open rooms</label>
-      <input
-        id={ids.max}
-        name="maxOpenRooms"
-        type="number"
-        required
-        min={1}
-        max={MAX_SERVER_OPEN_ROOMS}
-        step={1}
-        defaultValue={s.maxOpenRooms}
-      />
-      <label htmlFor={ids.role}>Role required to create rooms</label>
-      <select id={ids.role} name="requiredRoleId" defaultValue={s.requiredRoleId ?? ''}>
-        <option value="">No role required</option>
-        {current.roles.map((role) => (
-          <option key={role.id} value={role.id}>
-            {role.name}
-          </option>
-        ))}
-      </select>
-      <div className="row">
-        <button type="submit" className="button primary" disabled={action.disabled}>
-          {action.pending ? 'Saving…' : 'Save settings'}
-        </button>
-      </div>
+        <label htmlFor={ids.max}>Most open rooms</label>
+        <input
+          id={ids.max}
+          name="maxOpenRooms"
+          type="number"
+          required
+          min={1}
+          max={MAX_SERVER_OPEN_ROOMS}
+          step={1}
+          defaultValue={s.maxOpenRooms}
+        />
+        <label htmlFor={ids.role}>Role required to create rooms</label>
+        <select id={ids.role} name="requiredRoleId" defaultValue={s.requiredRoleId ?? ''}>
+          <option value="">No role required</option>
+          {current.roles.map((role) => (
+            <option key={role.id} value={role.id}>
+              {role.name}
+            </option>
+          ))}
+        </select>
+        <div className="row">
+          <button type="submit" className="button primary" disabled={action.disabled}>
+            {action.pending ? 'Saving…' : 'Save settings'}
+          </button>
+        </div>
+      </form>
+      {/* Outside the form, so that a save's remount keeps the live region (it is announced). */}
       <p role="status" className="status-line">
         {saved ? 'Settings saved.' : ''}
       </p>
@@ -89,6 +98,6 @@ export function ServerSettingsForm({ view }: { view: ServerSettingsView }) {
           {action.error.message}
         </p>
       )}
-    </form>
+    </>
   )
 }
