@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sleep } from '../lib/clock.mjs'
 import { importFromWeb } from '../lib/resolve.mjs'
-import { freePort } from './ours.mjs'
+import { benchRoomRecord, freePort } from './ours.mjs'
 
 const { Redis } = await importFromWeb('ioredis')
 
@@ -64,28 +64,7 @@ export async function seedRedisRooms(client, guildId, categoryId, rooms) {
   const multi = client.multi()
   multi.sadd(`${CLUSTER_PREFIX}categories`, categoryId)
   for (const r of rooms) {
-    const record = {
-      id: r.roomId,
-      name: `Bench ${r.roomId}`,
-      guildId,
-      channelId: r.channelId,
-      categoryId,
-      ownerId: r.players[0],
-      players: r.players.map((userId, i) => ({
-        userId,
-        username: r.usernames[i],
-        globalName: null,
-        avatar: null,
-        joinedAt: now,
-      })),
-      status: 'open',
-      createdAt: now,
-      closesAt: null,
-      inviteVersion: 0,
-      inviteExpiresAt: now + 24 * 3600 * 1000,
-      inviteToken: 'bench-invite-token',
-      lastActivityAt: now,
-    }
+    const record = benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt: now })
     multi.set(`${CLUSTER_PREFIX}room:${r.roomId}`, JSON.stringify(record))
     multi.sadd(`${CLUSTER_PREFIX}rooms`, r.roomId)
   }

@@ -119,3 +119,55 @@ export class StatusTracker {
     return () => this.#listeners.delete(listener)
   }
 }
+
+/** From least to most ready: a feed of several shards shows its least ready shard's state. */
+const STATE_RANK: readonly GatewayState[] = [
+  'stopped',
+  'backing_off',
+  'reconnecting',
+  'connecting',
+  'resuming',
+  'idle',
+  'ready',
+]
+
+/**
+ * One status for several shards: the least ready shard's state (and its `since`,
+ * `stoppedReason`), counters summed, the latest instants and errors, the highest latency, the
+ * lowest identify budget, the first alert. One shard's status is returned as it is.
+ */
+export function combineStatus(statuses: readonly GatewayStatus[]): GatewayStatus {
+  const [first, ...rest] = statuses
+  if (!first) return new StatusTracker().get()
+  if (rest.length === 0) return first
+  const worst = statuses.reduce((a, b) =>
+    STATE_RANK.indexOf(b.state) < STATE_RANK.indexOf(a.state) ? b : a,
+  )
+  const max = (values: (number | null)[]): number | null => {
+    const known = values.filter((v): v is number => v !== null)
+    return known.length === 0 ? null : Math.max(...known)
+  }
+  const sum = (pick: (s: GatewayStatus) => number) => statuses.reduce((n, s) => n + pick(s), 0)
+  const latest = <T extends { at: number }>(values: (T | null)[]): T | null =>
+    values.reduce<T | null>((a, b) => (b && (!a || b.at > a.at) ? b : a), null)
+  const budgets = statuses.map((s) => s.identifyBudget).filter((b) => b !== null)
+  return {
+    state: worst.state,
+    since: worst.since,
+    lastReadyAt: max(statuses.map((s) => s.lastReadyAt)),
+    lastResumedAt: max(statuses.map((s) => s.lastResumedAt)),
+    heartbeatLatencyMs: max(statuses.map((s) => s.heartbeatLatencyMs)),
+    heartbeatIntervalMs: max(statuses.map((s) => s.heartbeatIntervalMs)),
+    reconnects: sum((s) => s.reconnects),
+    identifies: sum((s) => s.identifies),
+    identifyBudget: budgets.reduce<IdentifyBudget | null>(
+      (a, b) => (!a || b.remaining < a.remaining ? b : a),
+      null,
+    ),
+    eventsProcessed: sum((s) => s.eventsProcessed),
+    voiceEventsEmitted: sum((s) => s.voiceEventsEmitted),
+    lastError: latest(statuses.map((s) => s.lastError)),
+    alert: statuses.find((s) => s.alert)?.alert ?? null,
+    stoppedReason: worst.stoppedReason,
+  }
+}

@@ -47,8 +47,16 @@ export type {
   IdentifyBudget,
   StatusChange,
 } from './gateway-status'
+export type { GuildChange, GuildPresence, GuildVoice, ShardStatus } from './guilds/guild-voice'
+export type { GuildVoiceSource, OneGuildView } from './guilds/one-guild-view'
+export { oneGuildView } from './guilds/one-guild-view'
+export { shardOf } from './guilds/shard-of'
 export { FileSessionStore } from './session/file-session-store'
-export type { PersistedGateway } from './session/persisted-gateway'
+export type {
+  PersistedGateway,
+  PersistedGatewayV1,
+  PersistedGatewayV2,
+} from './session/persisted-gateway'
 export { PersistedGatewaySchema } from './session/persisted-gateway'
 export { RedisSessionStore } from './session/redis-session-store'
 export type { GatewaySessionStore } from './session/session-store'
@@ -65,5 +73,5 @@ export type {
   VoiceStoreState,
 } from './voice/voice-state-reducer'
 export { createVoiceStateReducer, createVoiceStoreState, reduce } from './voice/voice-state-reducer'
-export type { VoiceFeed, VoiceFeedOptions } from './voice-feed'
+export type { VoiceFeed, VoiceFeedOptions, VoiceFeedStatus } from './voice-feed'
 export { createVoiceFeed } from './voice-feed'

@@ -17,7 +17,6 @@ afterEach(async () => {
 async function productionFeed(emu: Emulator, clock: ReturnType<typeof steppingClock>['clock']) {
   const feed: VoiceFeed = createVoiceFeed({
     token: emu.botToken,
-    guildId: emu.guildId,
     apiUrl: emu.restBase,
     logger: testLogger,
     clock,

@@ -24,7 +24,7 @@ describe('clustered feed health', () => {
     cleanups.push(() => emu.close())
     const reader = feed(emu, { candidate: false, leaseMs: 500 })
     // The read API the web app's VoicePresence seam uses today (subscribe with one argument).
-    const presence: VoiceReadApi = reader
+    const presence: Pick<VoiceReadApi, 'subscribe' | 'channelMembers'> = reader
     expect(presence.channelMembers('850078896828583958')).toEqual([])
     await reader.start()
     await eventually(() =>

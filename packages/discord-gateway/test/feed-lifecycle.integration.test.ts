@@ -57,7 +57,7 @@ describe('feed lifecycle against the emulator', () => {
     await first.ready(5_000)
     emu.control.setVoice({ userId: u1, channelId: c0 })
     await eventually(() => expectFeedEqualsTruth(emu, first))
-    const lastFeedSeq = first.snapshot().feedSeq
+    const lastFeedSeq = first.snapshot(emu.guildId).feedSeq
     await first.stop()
     expect(emu.control.stats().identifies).toBe(1)
 
@@ -67,9 +67,9 @@ describe('feed lifecycle against the emulator', () => {
     emu.control.setVoice({ userId: u2, channelId: c1 })
 
     const second = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
-    const rec = new Recorder(second) // before start: sees the persisted snapshot only after start
+    const rec = new Recorder(second, emu.guildId) // before start: sees the persisted snapshot only after start
     await second.start()
-    expect(second.snapshot().feedSeq).toBe(lastFeedSeq) // restored before connecting
+    expect(second.snapshot(emu.guildId).feedSeq).toBe(lastFeedSeq) // restored before connecting
     await second.ready(1_000)
     await eventually(() => expectFeedEqualsTruth(emu, second))
     expect(emu.control.stats().identifies).toBe(1)
@@ -84,7 +84,7 @@ describe('feed lifecycle against the emulator', () => {
       'voice.joined:u2',
     ])
     expect(rec.events[0]?.feedSeq).toBe(lastFeedSeq + 1)
-    const recFromStart = new Recorder(second)
+    const recFromStart = new Recorder(second, emu.guildId)
     emu.control.setVoice({ userId: u2, channelId: null })
     await eventually(() => expectFeedEqualsTruth(emu, second))
     recFromStart.verify()
@@ -98,14 +98,14 @@ describe('feed lifecycle against the emulator', () => {
     const first = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
     await first.start()
     await first.ready(5_000)
-    const before = first.snapshot()
+    const before = first.snapshot(emu.guildId)
     await first.stop()
     emu.control.restart() // sessions forgotten
     emu.control.setVoice({ userId: users[0] as string, channelId: null })
     emu.control.setVoice({ userId: users[1] as string, channelId: channels[0] as string })
     const second = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
     await second.start()
-    const rec = new Recorder(second)
+    const rec = new Recorder(second, emu.guildId)
     expect(rec.initial).toEqual({
       guildId: emu.guildId,
       feedSeq: before.feedSeq,
@@ -121,11 +121,10 @@ describe('feed lifecycle against the emulator', () => {
     const port = await freePort()
     const token = 'MTAwMDAwMDAwMDAwMDAwMDAw.AAAAAA.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
     const probe = await emulator()
-    const guildId = probe.guildId
     const botToken = probe.botToken
     expect(botToken).not.toBe(token)
     const states: GatewayState[] = []
-    const feed = track(feedFor({ restBase: `http://127.0.0.1:${port}/api`, guildId, botToken }))
+    const feed = track(feedFor({ restBase: `http://127.0.0.1:${port}/api`, botToken }))
     feed.onStatus(({ to }) => states.push(to))
     await feed.start() // must not reject
     await eventually(() => {
@@ -218,7 +217,8 @@ describe('feed lifecycle against the emulator', () => {
     await feed.stop()
     expect(lines.length).toBeGreaterThan(3)
     expectNoRepeatedKeys(raw)
-    for (const line of lines)
-      expect(line).toMatchObject({ component: 'gateway', guildId: emu.guildId })
+    for (const line of lines) expect(line).toMatchObject({ component: 'gateway' })
+    // The connection's lines name their shard (the feed serves every guild of it).
+    expect(lines.filter((l) => l.shardId === 0 && l.shardCount === 1).length).toBeGreaterThan(3)
   })
 })

@@ -56,7 +56,7 @@ async function faultScenario(inject: () => void) {
   emu.control.setVoice({ userId: at(users, 1), channelId: at(channels, 0) })
   const f = await startedFeed()
   await eventually(() => expectFeedEqualsTruth(emu, f))
-  const rec = new Recorder(f)
+  const rec = new Recorder(f, emu.guildId)
   const states: GatewayState[] = []
   f.onStatus(({ to }) => states.push(to))
   const before = emu.control.stats()
@@ -82,8 +82,8 @@ describe('voice feed against the emulator', () => {
     const f = await startedFeed()
     expectFeedEqualsTruth(emu, f)
     const name = emu.control.state().users.find((u) => u.id === at(users, 0))?.username
-    expect(f.snapshot().members[0]?.username).toBe(name)
-    const rec = new Recorder(f)
+    expect(f.snapshot(emu.guildId).members[0]?.username).toBe(name)
+    const rec = new Recorder(f, emu.guildId)
     emu.control.setVoice({ userId: at(users, 1), channelId: at(channels, 0) })
     emu.control.setVoice({ userId: at(users, 1), channelId: at(channels, 1) })
     emu.control.setVoice({ userId: at(users, 1), channelId: at(channels, 1), selfMute: true })
@@ -97,7 +97,7 @@ describe('voice feed against the emulator', () => {
       ['voice.left', 'left'],
     ])
     expect(f.channelMembers(at(channels, 1)).map((m) => m.userId)).toEqual([at(users, 1)])
-    expect(f.memberChannel(at(users, 0))).toBeNull()
+    expect(f.memberChannel(emu.guildId, at(users, 0))).toBeNull()
     const status = f.status()
     expect(status.identifies).toBe(1)
     expect(status.identifyBudget?.total).toBeGreaterThan(0)
@@ -194,7 +194,7 @@ describe('voice feed against the emulator', () => {
   it('member removal and channel deletion end the voice states they touch', async () => {
     emu.control.setVoice({ userId: at(users, 0), channelId: at(channels, 0) })
     const f = await startedFeed({ intents: { guildMembers: true } })
-    const rec = new Recorder(f)
+    const rec = new Recorder(f, emu.guildId)
     const created = await fetch(`${emu.restBase}/v10/guilds/${emu.guildId}/channels`, {
       method: 'POST',
       headers: { authorization: `Bot ${emu.botToken}`, 'content-type': 'application/json' },
@@ -212,7 +212,7 @@ describe('voice feed against the emulator', () => {
     expect(deleted.status).toBe(200)
     emu.control.removeMember(at(users, 0))
     await eventually(() => expectFeedEqualsTruth(emu, f))
-    expect(f.snapshot().members).toEqual([])
+    expect(f.snapshot(emu.guildId).members).toEqual([])
     // The emulator sends VSU(channel_id null) before GUILD_MEMBER_REMOVE / CHANNEL_DELETE, so the leave is
     // reported as 'left'; the reducer's member_removed / channel_deleted paths are covered by unit tests.
     const leaves = rec.events.filter((e) => e.type === 'voice.left')

@@ -4,6 +4,7 @@ import {
   createClusteredVoiceFeed,
   createVoiceFeed,
   FileSessionStore,
+  oneGuildView,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
@@ -175,13 +176,17 @@ export function createRuntime(
     ? null
     : createVoiceFeed({
         token: config.DISCORD_BOT_TOKEN,
-        guildId: config.DISCORD_GUILD_ID,
         apiUrl: config.DISCORD_API_URL,
         intents,
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  const voice: VoicePresence = (cluster ?? feed) as VoicePresence
+  // The feed serves every guild the bot is in; the rooms serve DISCORD_GUILD_ID (issue 20's web
+  // side replaces this one-guild view).
+  const voice: VoicePresence = oneGuildView(
+    (cluster ?? feed) as ClusteredVoiceFeed | VoiceFeed,
+    config.DISCORD_GUILD_ID,
+  )
   const store: RoomStore = redis
     ? new RedisRoomStore(redis, prefix)
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))

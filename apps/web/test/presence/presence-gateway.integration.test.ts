@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type Emulator, startEmulator } from '@repo/discord-emulator'
-import { createVoiceFeed, type VoiceFeed } from '@repo/discord-gateway'
+import { createVoiceFeed, oneGuildView, type VoiceFeed } from '@repo/discord-gateway'
 import nodeAdapter from 'crossws/adapters/node'
 import pino from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -49,7 +49,6 @@ beforeEach(async () => {
   rooms.add(ROOM, channel, roomState(owner, [owner, player]))
   feed = createVoiceFeed({
     token: emu.botToken,
-    guildId: emu.guildId,
     apiUrl: emu.restBase,
     logger: pino({ level: 'silent' }),
     backoff: { baseMs: 50, maxMs: 400 },
@@ -58,7 +57,7 @@ beforeEach(async () => {
   await feed.start()
   await feed.ready(5_000)
   service = createPresenceService({
-    voice: feed,
+    voice: oneGuildView(feed, emu.guildId),
     rooms,
     logger: pino({ level: 'silent' }),
     config: { PUBLIC_URL: ORIGIN },

@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type EmulatorOptions, emulatorEnv, startEmulator } from '@repo/discord-emulator'
-import { createVoiceFeed, MemorySessionStore, type VoiceFeed } from '@repo/discord-gateway'
+import {
+  createVoiceFeed,
+  MemorySessionStore,
+  type OneGuildView,
+  oneGuildView,
+} from '@repo/discord-gateway'
 import { createDiscordRest, type DiscordRest } from '@repo/discord-integration'
 import pino from 'pino'
 import { RestDiscordRooms } from '../../src/features/rooms/discord-rooms.server'
@@ -68,7 +73,8 @@ export function registerRedirect(emu: Emulator, publicUrl: string): void {
 export interface World {
   emu: Emulator
   rest: DiscordRest
-  feed: VoiceFeed
+  /** The feed's view of the emulator's default guild. */
+  feed: OneGuildView
   dir: string
   discord: RestDiscordRooms
   close(): Promise<void>
@@ -81,7 +87,6 @@ export async function startWorld(
   const rest = createDiscordRest({ api: emu.restBase, token: emu.botToken })
   const feed = createVoiceFeed({
     token: emu.botToken,
-    guildId: emu.guildId,
     apiUrl: emu.restBase,
     sessionStore: new MemorySessionStore(),
     logger,
@@ -93,7 +98,7 @@ export async function startWorld(
   return {
     emu,
     rest,
-    feed,
+    feed: oneGuildView(feed, emu.guildId),
     dir,
     discord,
     async close() {

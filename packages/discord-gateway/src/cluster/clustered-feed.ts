@@ -84,7 +84,7 @@ export interface ClusterStatus {
 }
 
 /** Every node's voice feed with Redis: the stream mirror, and optionally a gateway candidate. */
-export interface ClusteredVoiceFeed extends VoiceReadApi {
+export interface ClusteredVoiceFeed extends Omit<VoiceReadApi, 'memberChannel'> {
   /** Starts the reader (resolves after its first snapshot read) and the candidate. */
   start(): Promise<void>
   /** Stops the candidate (closing with 4200, flushing, releasing the lease), then the reader. */
@@ -95,7 +95,8 @@ export interface ClusteredVoiceFeed extends VoiceReadApi {
   onResync(listener: (info: ResyncInfo) => void): () => void
   snapshot(): MirrorSnapshot
   channelMembers(channelId: string): VoiceMember[]
-  memberChannel(userId: string): string | null
+  /** The channel `userId` is in within `guildId`, or null. */
+  memberChannel(guildId: string, userId: string): string | null
   /** Resolves once this node holds a complete snapshot. */
   ready(timeoutMs?: number): Promise<void>
   /** True once this node applied everything the stream held when called (false after the timeout). */
@@ -194,7 +195,8 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
     onResync: (listener) => mirror.onResync(listener),
     snapshot: () => mirror.snapshot(),
     channelMembers: (channelId) => mirror.channelMembers(channelId),
-    memberChannel: (userId) => mirror.memberChannel(userId),
+    memberChannel: (guildId, userId) =>
+      guildId === options.guildId ? mirror.memberChannel(userId) : null,
     ready: (timeoutMs) => mirror.ready(timeoutMs),
     caughtUp: (timeoutMs) => mirror.caughtUp(timeoutMs),
 

@@ -41,6 +41,8 @@ export const DEFAULT_TIMINGS: ConnectionTimings = {
 export interface GatewayConnectionOptions {
   token: string
   guildMembersIntent: boolean
+  /** The shard this connection is (IDENTIFY `shard`). @defaultValue shard 0 of 1 */
+  shard?: { readonly id: number; readonly count: number }
   rest: REST
   logger: Logger
   status: StatusTracker

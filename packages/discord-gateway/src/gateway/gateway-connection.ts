@@ -187,6 +187,7 @@ export class GatewayConnection {
       token: this.#options.token,
       guildMembersIntent: this.#options.guildMembersIntent,
       timings: this.#options.timings,
+      shard: this.#options.shard ?? { id: 0, count: 1 },
       gatewayInformation: () => this.#gatewayInfo as APIGatewayBotInfo,
       hooks: {
         retrieveSessionInfo: () => {

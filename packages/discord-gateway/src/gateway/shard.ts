@@ -15,13 +15,15 @@ export interface ShardOptions {
   token: string
   guildMembersIntent: boolean
   timings: ConnectionTimings
+  /** Which shard this socket is: IDENTIFY sends `shard: [id, count]`. */
+  shard: { readonly id: number; readonly count: number }
   /** The last GET /gateway/bot answer (its URL is where the first socket goes). */
   gatewayInformation(): APIGatewayBotInfo
   hooks: ShardHooks
 }
 
 /**
- * Our one shard (id 0 of 1): plain JSON without compression, the intents the voice feed needs
+ * One shard (`[id, count]`, IDENTIFY's `shard`): plain JSON without compression, the intents the voice feed needs
  * (GUILDS, GUILD_VOICE_STATES, and GUILD_MEMBERS when it is enabled), and the connection's hooks
  * in place of @discordjs/ws's WebSocketManager, which we do not use.
  */
@@ -31,7 +33,7 @@ export function createShard(options: ShardOptions): WebSocketShard {
     get gatewayInformation() {
       return options.gatewayInformation()
     },
-    shardCount: 1,
+    shardCount: options.shard.count,
     token: options.token,
     intents:
       GatewayIntentBits.Guilds |
@@ -48,5 +50,5 @@ export function createShard(options: ShardOptions): WebSocketShard {
     initialPresence: null,
     largeThreshold: null,
   }
-  return new WebSocketShard({ options: strategyOptions, ...options.hooks }, 0)
+  return new WebSocketShard({ options: strategyOptions, ...options.hooks }, options.shard.id)
 }

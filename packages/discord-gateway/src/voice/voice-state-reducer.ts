@@ -224,6 +224,8 @@ function hasSeq(payload: GatewayDispatchPayload): number {
  *   GUILD_CREATE) is recorded, their member in voice takes it, and `profile.updated` follows the
  *   dispatch's voice events. Only changes are reported: a first sighting is not, except in a
  *   GUILD_MEMBER_UPDATE (the user changed something, and the store had not seen them yet).
+ * - GUILD_DELETE without `unavailable` (the bot was removed) ends every voice state with reason
+ *   `guild_removed`; with `unavailable: true` (an outage) nothing changes.
  * - Dispatches for other guilds are ignored (but still advance the sequence).
  */
 export function applyDispatch(state: VoiceStoreState, input: DispatchInput): ApplyResult {
@@ -240,9 +242,23 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
     return { events: [], changed: true, skipped: 'irrelevant' }
   }
   if (s !== 0 && s <= state.seq) return { events: [], changed: false, skipped: 'duplicate' }
+  if (s !== 0) state.seq = s
+  return applyGuildDispatch(state, payload, receivedAt, s !== 0)
+}
 
-  const advanced = s !== 0
-  if (advanced) state.seq = s
+/**
+ * The guild part of {@link applyDispatch}: applies one dispatch (already known to be new, in
+ * order) to one guild's voice state, in place, without looking at sequence numbers or sessions.
+ * The multi-guild feed calls it after its own per-shard deduplication; `advanced` says whether
+ * the dispatch moved the shard's sequence (then the state counts as changed even when the
+ * dispatch was skipped).
+ */
+export function applyGuildDispatch(
+  state: VoiceStoreState,
+  payload: GatewayDispatchPayload,
+  receivedAt: number,
+  advanced = true,
+): ApplyResult {
   const skip = (skipped: SkipReason): ApplyResult => ({
     events: [],
     changed: advanced,
@@ -377,7 +393,7 @@ export function applyDispatch(state: VoiceStoreState, input: DispatchInput): App
       if (d.unavailable === true) return skip('irrelevant')
       for (const userId of [...members.keys()].sort()) {
         const known = members.get(userId)
-        if (known) out.left(known, 'resync')
+        if (known) out.left(known, 'guild_removed')
       }
       members.clear()
       return done()

@@ -29,12 +29,11 @@ export const testLogger = pino({ level: process.env.GATEWAY_TEST_LOG ?? 'silent'
 
 /** A feed wired to the emulator with test timings. */
 export function feedFor(
-  emu: { restBase: string; guildId: string; botToken: string },
+  emu: { restBase: string; botToken: string },
   overrides: Partial<VoiceFeedOptions> & { sessionStore?: GatewaySessionStore } = {},
 ): VoiceFeed {
   return createVoiceFeed({
     token: emu.botToken,
-    guildId: emu.guildId,
     apiUrl: emu.restBase,
     logger: testLogger,
     backoff: { baseMs: 50, maxMs: 400 },
@@ -107,15 +106,15 @@ function project(
   return out
 }
 
-/** The emulator's truth vs the feed's snapshot (channel + flags per user). */
+/** The emulator's truth vs the feed's snapshot of the default guild (channel + flags per user). */
 export function expectFeedEqualsTruth(emu: Emulator, feed: VoiceFeed): void {
   const truth = project(emu.control.state().voiceStates)
-  expect(project(feed.snapshot().members)).toEqual(truth)
+  expect(project(feed.snapshot(emu.guildId).members)).toEqual(truth)
 }
 
 /**
- * Records what a subscriber sees from a point on: the snapshot at subscription time and every event after.
- * `verify` checks gap-free, duplicate-free feedSeq order and that replaying the events onto the snapshot
+ * Records what a subscriber sees of one guild from a point on: the snapshot at subscription time
+ * and every event of that guild after. `verify` checks gap-free, duplicate-free feedSeq order and that replaying the events onto the snapshot
  * gives the feed's current snapshot.
  */
 export class Recorder {
@@ -123,9 +122,14 @@ export class Recorder {
   readonly events: VoiceEvent[] = []
   private readonly unsubscribe: () => void
 
-  constructor(private readonly feed: VoiceFeed) {
-    this.initial = feed.snapshot()
-    this.unsubscribe = feed.subscribe((event) => this.events.push(event))
+  constructor(
+    private readonly feed: VoiceFeed,
+    private readonly guildId: string,
+  ) {
+    this.initial = feed.snapshot(guildId)
+    this.unsubscribe = feed.subscribe((event) => {
+      if (event.guildId === guildId) this.events.push(event)
+    })
   }
 
   verify(): void {
@@ -134,7 +138,7 @@ export class Recorder {
     for (const event of this.events) VoiceEventSchema.parse(event)
     const mirror = new Map(this.initial.members.map((m) => [m.userId, m]))
     for (const event of this.events) applyVoiceEvent(mirror, event)
-    const now = this.feed.snapshot()
+    const now = this.feed.snapshot(this.guildId)
     expect(now.feedSeq).toBe(this.initial.feedSeq + this.events.length)
     expect([...mirror.values()].sort((a, b) => a.userId.localeCompare(b.userId))).toEqual(
       now.members,

@@ -1,4 +1,4 @@
-import type { PersistedGateway } from '../../src/session/persisted-gateway'
+import type { PersistedGatewayV1 as PersistedGateway } from '../../src/session/persisted-gateway'
 import { persistVoiceState } from '../../src/session/persisted-gateway'
 import { createVoiceStoreState, reduce } from '../../src/voice/voice-state-reducer'
 import { GUILD, guildCreate, ready, voiceState } from './dispatch'
@@ -44,4 +44,13 @@ export function large(count: number, seq = 9): PersistedGateway {
       ]),
     },
   }
+}
+
+/** A loaded value as version 1 (what sample() and large() save), or null. */
+export function asV1(
+  value: import('../../src/session/persisted-gateway').PersistedGateway | null,
+): PersistedGateway | null {
+  if (value !== null && value.v !== 1)
+    throw new Error(`expected a version 1 value, got v${value.v}`)
+  return value
 }

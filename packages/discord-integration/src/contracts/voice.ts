@@ -35,13 +35,17 @@ export const VOICE_FLAGS = [
 ] as const satisfies readonly (keyof VoiceMember)[]
 export type VoiceFlag = (typeof VOICE_FLAGS)[number]
 
-/** Why a `voice.left` happened. `resync` = found missing when a fresh snapshot was reconciled. */
+/**
+ * Why a `voice.left` happened. `resync` = found missing when a fresh snapshot was reconciled;
+ * `guild_removed` = the bot was removed from the guild (GUILD_DELETE without `unavailable`).
+ */
 export const VoiceLeftReasonSchema = z.enum([
   'left',
   'moved',
   'member_removed',
   'channel_deleted',
   'resync',
+  'guild_removed',
 ])
 export type VoiceLeftReason = z.infer<typeof VoiceLeftReasonSchema>
 

@@ -80,6 +80,12 @@ export class LoginSessions {
   readonly #holders = new Set<SessionHolder>()
   #unwatch: (() => void) | null = null
   #timers: ReturnType<typeof setInterval>[] = []
+  /**
+   * Notices of ended sessions may have been lost (the store's watch reconnected): the cache is
+   * dropped once the store was checked for a loss of its data (which needs the cache's copies).
+   */
+  #noticesLost = false
+  #checks: Promise<void> = Promise.resolve()
 
   constructor(options: LoginSessionsOptions) {
     this.#o = options
@@ -99,10 +105,12 @@ export class LoginSessions {
     this.#unwatch = this.#o.store.watch((ids) => this.#ended(ids))
     // Endings announced from here on reach this node.
     await this.#o.store.watching()
+    // Joins the store's life, so that a later loss of its data is noticed.
+    await this.#restore()
     await this.#sweep()
     this.#timers = [
       setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 3_600_000),
-      setInterval(() => void this.#recheck(), this.#o.recheckIntervalMs ?? 60_000),
+      setInterval(() => void this.#check(), this.#o.recheckIntervalMs ?? 60_000),
     ]
     for (const timer of this.#timers) timer.unref?.()
   }
@@ -290,13 +298,13 @@ export class LoginSessions {
   }
 
   #ended(ids: string[] | null): void {
-    if (ids === null) this.#cache.clear()
-    else this.#cache.ended(ids)
+    if (ids === null) {
+      this.#noticesLost = true
+      void this.#check()
+      return
+    }
+    this.#cache.ended(ids)
     for (const holder of this.#holders) {
-      if (ids === null) {
-        void this.#recheck(holder)
-        continue
-      }
       try {
         holder.endSessions(ids)
       } catch (error) {
@@ -305,9 +313,49 @@ export class LoginSessions {
     }
   }
 
+  /**
+   * After a lost watch, and every `recheckIntervalMs`: writes back this node's sessions if the store
+   * lost its data (a Redis restarted empty: a session missing then is not an ended one), drops the
+   * cache once that was checked if notices may have been lost, then ends in the holders the
+   * sessions the store does not have.
+   */
+  #check(): Promise<void> {
+    // One at a time: a check the watch asks for while the periodic one runs comes after it.
+    this.#checks = this.#checks.then(() => this.#checkNow())
+    return this.#checks
+  }
+
+  async #checkNow(): Promise<void> {
+    if (!(await this.#restore())) return // the store does not answer: keep everything as it is
+    if (this.#noticesLost) {
+      this.#noticesLost = false
+      this.#cache.clear()
+    }
+    await this.#recheck()
+  }
+
+  /** False when the store could not be checked for a loss of its data. */
+  async #restore(): Promise<boolean> {
+    const { store, logger } = this.#o
+    if (!store.restore) return true
+    try {
+      const restored = await store.restore(() => this.#cache.sessions(), this.#o.now())
+      if (restored > 0) {
+        logger.warn(
+          { restored },
+          'the session store had lost its data: wrote back the sessions this node holds',
+        )
+      }
+      return true
+    } catch (error) {
+      logger.warn({ err: error }, 'could not check the session store for lost data')
+      return false
+    }
+  }
+
   /** Ends, in the holders, the sessions the store no longer has (expired, or a notice was lost). */
-  async #recheck(only?: SessionHolder): Promise<void> {
-    for (const holder of only ? [only] : this.#holders) {
+  async #recheck(): Promise<void> {
+    for (const holder of this.#holders) {
       try {
         const ids = holder.sessionIds()
         if (ids.length === 0) continue
