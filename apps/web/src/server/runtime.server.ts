@@ -7,6 +7,7 @@ import {
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
+  COMMUNITY_OAUTH_SCOPES,
   createDiscordRest,
   type DiscordRest,
   OAuthClient,
@@ -35,6 +36,13 @@ import {
   RoomService,
 } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
+import {
+  CommunityServers,
+  restCommunityDiscord,
+} from '../features/servers/community-servers.server'
+import { FileServerSettingsStore } from '../features/servers/file-server-settings-store.server'
+import { RedisServerSettingsStore } from '../features/servers/redis-server-settings-store.server'
+import type { ServerSettingsStore } from '../features/servers/server-settings-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
@@ -75,6 +83,13 @@ export interface Runtime {
   guildMetrics: GuildMetrics
   store: RoomStore
   rooms: RoomService
+  /**
+   * Community servers (ROOMS_COMMUNITY=1): the servers a user can create rooms in, and the
+   * settings of those they manage; null when off.
+   */
+  servers: CommunityServers | null
+  /** With `servers`: where their settings live (beside the rooms: DATA_DIR or Redis). */
+  serverSettings: ServerSettingsStore | null
   scheduler: CleanupScheduler
   presence: PresenceService
   /** Who has which room page open, over every node (Redis) or on this one. */
@@ -117,6 +132,8 @@ export function createRuntime(
     webUrl: config.DISCORD_WEB_URL,
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
+    // Community servers read the user's own guild list: the `guilds` scope.
+    ...(config.ROOMS_COMMUNITY ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
   })
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
@@ -182,6 +199,21 @@ export function createRuntime(
   const store: RoomStore = redis
     ? new RedisRoomStore(redis, prefix, storeGuilds)
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
+
+  // Community servers' settings live where the rooms do: Redis on several nodes, DATA_DIR on one.
+  const serverSettings: ServerSettingsStore | null = config.ROOMS_COMMUNITY
+    ? redis
+      ? new RedisServerSettingsStore(redis, prefix)
+      : new FileServerSettingsStore(join(config.DATA_DIR, 'server-settings.json'))
+    : null
+  const servers = serverSettings
+    ? new CommunityServers({
+        discord: restCommunityDiscord(rest),
+        store: serverSettings,
+        now: () => clock.now(),
+        logger: logger.child({ component: 'servers' }),
+      })
+    : null
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
   // the rooms side gets a forwarder that the presence service fills in.
@@ -296,6 +328,8 @@ export function createRuntime(
     guildMetrics,
     store,
     rooms,
+    servers,
+    serverSettings,
     scheduler,
     presence,
     viewers,
@@ -417,6 +451,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   // Closes a gateway it leads with 4200 (resumable by the next leader) and releases the lease.
   await (runtime.cluster ?? runtime.feed)?.stop()
   await runtime.store.close()
+  await runtime.serverSettings?.close()
   await runtime.redis?.quit().catch(() => undefined)
   runtime.logThrottle.close()
   runtime.logger.info('runtime stopped')
@@ -432,13 +467,15 @@ export interface RequestServices {
   logger: Logger
   auth: AuthService
   rooms: RoomService
+  /** Community servers; null unless ROOMS_COMMUNITY=1. */
+  servers: CommunityServers | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
 }
 
 export function requestServices(runtime: Runtime): RequestServices {
-  const { config, logger, auth, rooms, callerLimit } = runtime
-  return { config, logger, auth, rooms, callerLimit }
+  const { config, logger, auth, rooms, servers, callerLimit } = runtime
+  return { config, logger, auth, rooms, servers, callerLimit }
 }
 
 // ---------------------------------------------------------------------------
