@@ -217,6 +217,7 @@ export function createRuntime(
       return answered ? report.missingPermissions : null
     },
     onRemoved: async (guildId) => roomService?.closeGuildRooms(guildId),
+    checkOthers: config.ROOMS_COMMUNITY,
     logger: logger.child({ component: 'guilds' }),
   })
   const rooms = new RoomService({

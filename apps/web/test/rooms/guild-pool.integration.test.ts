@@ -54,6 +54,7 @@ function registryFor(
     pool,
     feed: world.voice,
     check,
+    checkOthers: true,
     onRemoved: (guildId) => service.closeGuildRooms(guildId),
     logger,
   })

@@ -28,6 +28,11 @@ export interface GuildRegistryOptions {
   check: (guildId: string) => Promise<string[] | null>
   /** The bot was removed from a guild: close its rooms. */
   onRemoved: (guildId: string) => Promise<unknown>
+  /**
+   * Whether guilds outside the pool are checked (and so may be offered): community servers on
+   * (ROOMS_COMMUNITY). Off, they are only listed. @defaultValue false
+   */
+  checkOthers?: boolean
   logger: Logger
 }
 
@@ -99,10 +104,15 @@ export class GuildRegistry {
     switch (change.type) {
       case 'guild.available': {
         const known = this.#guilds.get(change.guildId)
+        // Joined, or added back after a removal: checked before it takes rooms. Back from an
+        // outage, or already checked (the start-up check of the pool): nothing changed.
         const returning = known?.state === 'unavailable'
+        const unchecked = known?.state === 'removed' || (known?.missingPermissions ?? null) === null
         this.#update(change.guildId, { name: change.name, state: 'available' })
-        // Back from an outage: nothing changed. Joined (or re-added): check before offering.
-        if (!returning) await this.recheck(change.guildId)
+        const inPool = this.#guilds.get(change.guildId)?.inPool ?? false
+        if (!returning && unchecked && (inPool || this.#o.checkOthers === true)) {
+          await this.recheck(change.guildId)
+        }
         logger.info(
           {
             guildId: change.guildId,
