@@ -13,8 +13,19 @@ export interface GuildInfo {
    * the bot was removed (its rooms closed); `unknown`: the gateway has not said yet.
    */
   state: 'available' | 'unavailable' | 'removed' | 'unknown'
-  /** Required permissions the bot lacks there (null: not checked yet, or the check failed). */
+  /** Required permissions the bot lacks there (null: not checked yet, or Discord did not answer). */
   missingPermissions: string[] | null
+  /**
+   * The setup checks of the server that fail (`guild`: the bot is not in it, `guild-permissions`,
+   * `category-permissions`); null: not checked yet.
+   */
+  failingChecks: string[] | null
+}
+
+/** What checking a server found (null: Discord did not answer). */
+export interface GuildCheck {
+  missingPermissions: string[]
+  failingChecks: string[]
 }
 
 export interface GuildRegistryOptions {
@@ -25,7 +36,7 @@ export interface GuildRegistryOptions {
    * Checks the bot's permissions in a guild (the setup checks): the required ones it lacks, or
    * null when Discord did not answer.
    */
-  check: (guildId: string) => Promise<string[] | null>
+  check: (guildId: string) => Promise<GuildCheck | null>
   /** The bot was removed from a guild: close its rooms. */
   onRemoved: (guildId: string) => Promise<unknown>
   /**
@@ -59,6 +70,7 @@ export class GuildRegistry {
         inPool: true,
         state: 'unknown',
         missingPermissions: null,
+        failingChecks: null,
       })
     }
   }
@@ -131,7 +143,11 @@ export class GuildRegistry {
         )
         return
       case 'guild.removed':
-        this.#update(change.guildId, { state: 'removed', missingPermissions: null })
+        this.#update(change.guildId, {
+          state: 'removed',
+          missingPermissions: null,
+          failingChecks: null,
+        })
         logger.warn({ guildId: change.guildId }, 'the bot was removed from a guild')
         await this.#o.onRemoved(change.guildId)
         return
@@ -140,13 +156,15 @@ export class GuildRegistry {
 
   /** Checks the bot's permissions in the guild again (start-up, and when it joins). */
   async recheck(guildId: string): Promise<void> {
-    const missing = await this.#o.check(guildId).catch(() => null)
-    this.#update(guildId, { missingPermissions: missing })
+    this.setChecked(guildId, await this.#o.check(guildId).catch(() => null))
   }
 
-  /** Records what the start-up check found (the pool's guilds). */
-  setMissingPermissions(guildId: string, missing: string[] | null): void {
-    this.#update(guildId, { missingPermissions: missing })
+  /** Records what a check found (the start-up check of the pool, or recheck). */
+  setChecked(guildId: string, check: GuildCheck | null): void {
+    this.#update(guildId, {
+      missingPermissions: check?.missingPermissions ?? null,
+      failingChecks: check?.failingChecks ?? null,
+    })
   }
 
   get(guildId: string): GuildInfo | undefined {
@@ -171,7 +189,7 @@ export class GuildRegistry {
     const guild = this.#guilds.get(guildId)
     if (!guild || guild.state === 'removed' || guild.state === 'unavailable') return false
     if (guild.inPool && this.#o.pool.length === 1) return true
-    return guild.missingPermissions === null || guild.missingPermissions.length === 0
+    return (guild.failingChecks?.length ?? 0) === 0 && (guild.missingPermissions?.length ?? 0) === 0
   }
 
   /** Whether the guild's channels can be read now (reconciliation): not removed, no outage. */
@@ -188,8 +206,9 @@ export class GuildRegistry {
     return this.list().filter(
       (g) =>
         g.state === 'available' &&
-        g.missingPermissions !== null &&
-        g.missingPermissions.length === 0,
+        g.failingChecks !== null &&
+        g.failingChecks.length === 0 &&
+        g.missingPermissions?.length === 0,
     )
   }
 
@@ -206,6 +225,7 @@ export class GuildRegistry {
       inPool: false,
       state: 'unknown' as const,
       missingPermissions: null,
+      failingChecks: null,
     }
     const after = { ...before, ...patch }
     this.#guilds.set(guildId, after)
