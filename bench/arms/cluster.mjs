@@ -56,13 +56,14 @@ export async function startRedis(cpu) {
 /**
  * Writes one open room per bench room into the Redis room store, in the format of
  * apps/web/src/features/rooms/redis-room-store.server.ts (`${prefix}room:{id}` = the room's JSON,
- * its id in `${prefix}rooms`, the category in `${prefix}categories`), as seedRooms() does for the
- * file store.
+ * its id in `${prefix}rooms`, the category in `${prefix}categories` and its guild in
+ * `${prefix}categories:guild`), as seedRooms() does for the file store.
  */
 export async function seedRedisRooms(client, guildId, categoryId, rooms) {
   const now = Date.now()
   const multi = client.multi()
   multi.sadd(`${CLUSTER_PREFIX}categories`, categoryId)
+  multi.hset(`${CLUSTER_PREFIX}categories:guild`, categoryId, guildId)
   for (const r of rooms) {
     const record = benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt: now })
     multi.set(`${CLUSTER_PREFIX}room:${r.roomId}`, JSON.stringify(record))

@@ -88,6 +88,8 @@ export interface GuildHealth {
   freeRooms: number
   freeChannels: number
   missingPermissions: string[] | null
+  /** The server's setup checks that fail (`guild`: the bot is not in it); null: not checked. */
+  failingChecks: string[] | null
 }
 
 export interface ShardHealth {
@@ -117,6 +119,7 @@ export function guildHealth(runtime: Runtime): GuildHealth[] {
       freeRooms: use?.freeRooms ?? 0,
       freeChannels: use?.freeChannels ?? 0,
       missingPermissions: info?.missingPermissions ?? null,
+      failingChecks: info?.failingChecks ?? null,
     }
   })
 }

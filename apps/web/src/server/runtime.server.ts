@@ -54,7 +54,7 @@ import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './por
 import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { runtimeHealth } from './runtime-status'
-import { checkDiscord, GUILD_CHECK_IDS } from './setup-checks.server'
+import { checkDiscord, GUILD_CHECK_IDS, guildCheckOf } from './setup-checks.server'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -239,14 +239,9 @@ export function createRuntime(
   const guilds = new GuildRegistry({
     pool: config.DISCORD_GUILD_IDS,
     feed: guildFeed,
-    check: async (guildId) => {
-      const report = await checkDiscord(config, rest, guildId)
-      const answered = report.checks
-        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
-        .every((check) => check.status !== 'error')
-      return answered ? report.missingPermissions : null
-    },
+    check: async (guildId) => guildCheckOf(await checkDiscord(config, rest, guildId)),
     onRemoved: async (guildId) => roomService?.closeGuildRooms(guildId),
+    checkOthers: config.ROOMS_COMMUNITY,
     logger: logger.child({ component: 'guilds' }),
   })
   const rooms = new RoomService({
@@ -393,11 +388,7 @@ async function checkSetup(runtime: Runtime): Promise<void> {
     if (!report) return
     runtime.config.DISCORD_GUILD_IDS.forEach((guildId, i) => {
       const checked = i === 0 ? report : others[i - 1]
-      if (!checked) return
-      const answered = checked.checks
-        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
-        .every((check) => check.status !== 'error')
-      runtime.guilds.setMissingPermissions(guildId, answered ? checked.missingPermissions : null)
+      if (checked) runtime.guilds.setChecked(guildId, guildCheckOf(checked))
     })
     runtime.missingPermissions = report.missingPermissions
     runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')

@@ -68,6 +68,21 @@ export const GUILD_CHECK_IDS: readonly string[] = [
   'category-permissions',
 ]
 
+/**
+ * What a server's own checks found, for the guild registry: the permissions the bot lacks and the
+ * checks that fail; null when Discord did not answer one of them.
+ */
+export function guildCheckOf(
+  report: DiscordSetupReport,
+): { missingPermissions: string[]; failingChecks: string[] } | null {
+  const own = report.checks.filter((check) => GUILD_CHECK_IDS.includes(check.id))
+  if (own.some((check) => check.status === 'error')) return null
+  return {
+    missingPermissions: [...report.missingPermissions],
+    failingChecks: own.filter((check) => check.status === 'fail').map((check) => check.id),
+  }
+}
+
 /** `redis://host:port/db` without the user name and password REDIS_URL may carry. */
 export function redisAddress(url: string): string {
   try {

@@ -4,9 +4,13 @@ import { join } from 'node:path'
 import { AppError } from '@repo/discord-integration'
 import { type APIChannel, PermissionFlagsBits, Routes } from 'discord-api-types/v10'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type GuildInfo, GuildRegistry } from '../../src/features/guilds/guild-registry.server'
+import {
+  type GuildCheck,
+  type GuildInfo,
+  GuildRegistry,
+} from '../../src/features/guilds/guild-registry.server'
 import type { RoomService } from '../../src/features/rooms/room-service.server'
-import { checkDiscord } from '../../src/server/setup-checks.server'
+import { checkDiscord, guildCheckOf } from '../../src/server/setup-checks.server'
 import {
   emulatorConfig,
   logger,
@@ -48,12 +52,16 @@ async function channelOf(channelId: string): Promise<APIChannel & { guild_id?: s
 function registryFor(
   pool: readonly string[],
   service: RoomService,
-  check: (guildId: string) => Promise<string[] | null> = async () => [],
+  check: (guildId: string) => Promise<GuildCheck | null> = async () => ({
+    missingPermissions: [],
+    failingChecks: [],
+  }),
 ) {
   const registry = new GuildRegistry({
     pool,
     feed: world.voice,
     check,
+    checkOthers: true,
     onRemoved: (guildId) => service.closeGuildRooms(guildId),
     logger,
   })
@@ -189,7 +197,7 @@ describe('a server the bot joins', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tv-guild-check-'))
     const config = emulatorConfig(world.emu, { DATA_DIR: dir })
     const check = async (guildId: string) =>
-      (await checkDiscord(config, world.rest, guildId)).missingPermissions
+      guildCheckOf(await checkDiscord(config, world.rest, guildId))
     const { service } = makeService(world, { pool: [world.emu.guildId] })
     const { registry, reported } = registryFor([world.emu.guildId], service, check)
     const able = createGuild('Joined able')

@@ -49,9 +49,18 @@ describe('runtime wiring against the emulator', () => {
     const extra = owners.map(
       (owner, i) => emu.control.createGuild({ name: `Pool ${i}`, ownerId: owner.id }).id,
     )
+    // A pool server the bot was never added to: checked at start-up, it takes no rooms.
+    const without = emu.control.createGuild({
+      name: 'No bot',
+      ownerId: owners[0]!.id,
+      bot: false,
+    }).id
     // DISCORD_GUILD_ID (the emulator's default server) and DISCORD_GUILD_IDS, merged.
-    const config = emulatorConfig(emu, { DATA_DIR: dir, DISCORD_GUILD_IDS: extra.join(',') })
-    expect(config.DISCORD_GUILD_IDS).toEqual([emu.guildId, ...extra])
+    const config = emulatorConfig(emu, {
+      DATA_DIR: dir,
+      DISCORD_GUILD_IDS: [...extra, without].join(','),
+    })
+    expect(config.DISCORD_GUILD_IDS).toEqual([emu.guildId, ...extra, without])
     const runtime = createRuntime(config, { logger })
     try {
       await bootRuntime(runtime)
@@ -63,9 +72,21 @@ describe('runtime wiring against the emulator', () => {
       // The two fresh servers have more free channels than the seeded one.
       expect(new Set(rooms.map((r) => r.guildId))).toEqual(new Set(extra))
       const health = runtimeHealth(runtime)
-      expect(health.guilds.map((g) => g.id)).toEqual([emu.guildId, ...extra])
-      for (const guild of health.guilds) {
-        expect(guild).toMatchObject({ inPool: true, placeable: true, missingPermissions: [] })
+      expect(health.guilds.map((g) => g.id)).toEqual([emu.guildId, ...extra, without])
+      expect(health.guilds.at(-1)).toMatchObject({
+        id: without,
+        placeable: false,
+        failingChecks: ['guild'],
+        rooms: 0,
+      })
+      expect(health.status).toBe('degraded')
+      for (const guild of health.guilds.slice(0, -1)) {
+        expect(guild).toMatchObject({
+          inPool: true,
+          placeable: true,
+          missingPermissions: [],
+          failingChecks: [],
+        })
         expect(guild.rooms).toBe(rooms.filter((r) => r.guildId === guild.id).length)
         expect(guild.freeRooms).toBeGreaterThan(400)
       }
@@ -75,6 +96,7 @@ describe('runtime wiring against the emulator', () => {
         { id: 0, count: 1, state: 'ready', guilds: expect.any(Number) },
       ])
       const metrics = await runtimeStatus(runtime, true).metrics.text()
+      expect(metrics).toContain(`guild_placeable{guild="${without}",pool="1"} 0`)
       for (const guild of health.guilds) {
         expect(metrics).toContain(`guild_rooms{guild="${guild.id}",pool="1"} ${guild.rooms}`)
         expect(metrics).toContain(

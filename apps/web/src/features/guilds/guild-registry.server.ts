@@ -13,8 +13,19 @@ export interface GuildInfo {
    * the bot was removed (its rooms closed); `unknown`: the gateway has not said yet.
    */
   state: 'available' | 'unavailable' | 'removed' | 'unknown'
-  /** Required permissions the bot lacks there (null: not checked yet, or the check failed). */
+  /** Required permissions the bot lacks there (null: not checked yet, or Discord did not answer). */
   missingPermissions: string[] | null
+  /**
+   * The setup checks of the server that fail (`guild`: the bot is not in it, `guild-permissions`,
+   * `category-permissions`); null: not checked yet.
+   */
+  failingChecks: string[] | null
+}
+
+/** What checking a server found (null: Discord did not answer). */
+export interface GuildCheck {
+  missingPermissions: string[]
+  failingChecks: string[]
 }
 
 export interface GuildRegistryOptions {
@@ -25,9 +36,14 @@ export interface GuildRegistryOptions {
    * Checks the bot's permissions in a guild (the setup checks): the required ones it lacks, or
    * null when Discord did not answer.
    */
-  check: (guildId: string) => Promise<string[] | null>
+  check: (guildId: string) => Promise<GuildCheck | null>
   /** The bot was removed from a guild: close its rooms. */
   onRemoved: (guildId: string) => Promise<unknown>
+  /**
+   * Whether guilds outside the pool are checked (and so may be offered): community servers on
+   * (ROOMS_COMMUNITY). Off, they are only listed. @defaultValue false
+   */
+  checkOthers?: boolean
   logger: Logger
 }
 
@@ -54,6 +70,7 @@ export class GuildRegistry {
         inPool: true,
         state: 'unknown',
         missingPermissions: null,
+        failingChecks: null,
       })
     }
   }
@@ -99,10 +116,15 @@ export class GuildRegistry {
     switch (change.type) {
       case 'guild.available': {
         const known = this.#guilds.get(change.guildId)
+        // Joined, or added back after a removal: checked before it takes rooms. Back from an
+        // outage, or already checked (the start-up check of the pool): nothing changed.
         const returning = known?.state === 'unavailable'
+        const unchecked = known?.state === 'removed' || (known?.missingPermissions ?? null) === null
         this.#update(change.guildId, { name: change.name, state: 'available' })
-        // Back from an outage: nothing changed. Joined (or re-added): check before offering.
-        if (!returning) await this.recheck(change.guildId)
+        const inPool = this.#guilds.get(change.guildId)?.inPool ?? false
+        if (!returning && unchecked && (inPool || this.#o.checkOthers === true)) {
+          await this.recheck(change.guildId)
+        }
         logger.info(
           {
             guildId: change.guildId,
@@ -121,7 +143,11 @@ export class GuildRegistry {
         )
         return
       case 'guild.removed':
-        this.#update(change.guildId, { state: 'removed', missingPermissions: null })
+        this.#update(change.guildId, {
+          state: 'removed',
+          missingPermissions: null,
+          failingChecks: null,
+        })
         logger.warn({ guildId: change.guildId }, 'the bot was removed from a guild')
         await this.#o.onRemoved(change.guildId)
         return
@@ -130,13 +156,15 @@ export class GuildRegistry {
 
   /** Checks the bot's permissions in the guild again (start-up, and when it joins). */
   async recheck(guildId: string): Promise<void> {
-    const missing = await this.#o.check(guildId).catch(() => null)
-    this.#update(guildId, { missingPermissions: missing })
+    this.setChecked(guildId, await this.#o.check(guildId).catch(() => null))
   }
 
-  /** Records what the start-up check found (the pool's guilds). */
-  setMissingPermissions(guildId: string, missing: string[] | null): void {
-    this.#update(guildId, { missingPermissions: missing })
+  /** Records what a check found (the start-up check of the pool, or recheck). */
+  setChecked(guildId: string, check: GuildCheck | null): void {
+    this.#update(guildId, {
+      missingPermissions: check?.missingPermissions ?? null,
+      failingChecks: check?.failingChecks ?? null,
+    })
   }
 
   get(guildId: string): GuildInfo | undefined {
@@ -161,7 +189,7 @@ export class GuildRegistry {
     const guild = this.#guilds.get(guildId)
     if (!guild || guild.state === 'removed' || guild.state === 'unavailable') return false
     if (guild.inPool && this.#o.pool.length === 1) return true
-    return guild.missingPermissions === null || guild.missingPermissions.length === 0
+    return (guild.failingChecks?.length ?? 0) === 0 && (guild.missingPermissions?.length ?? 0) === 0
   }
 
   /** Whether the guild's channels can be read now (reconciliation): not removed, no outage. */
@@ -178,8 +206,9 @@ export class GuildRegistry {
     return this.list().filter(
       (g) =>
         g.state === 'available' &&
-        g.missingPermissions !== null &&
-        g.missingPermissions.length === 0,
+        g.failingChecks !== null &&
+        g.failingChecks.length === 0 &&
+        g.missingPermissions?.length === 0,
     )
   }
 
@@ -196,6 +225,7 @@ export class GuildRegistry {
       inPool: false,
       state: 'unknown' as const,
       missingPermissions: null,
+      failingChecks: null,
     }
     const after = { ...before, ...patch }
     this.#guilds.set(guildId, after)

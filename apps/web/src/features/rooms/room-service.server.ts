@@ -186,7 +186,9 @@ export class RoomService implements RoomDirectory {
     })
     const pool = new PoolPlacement({
       pool: options.pool,
-      usage: (guildIds) => categories.usage(guildIds),
+      // From memory (the open rooms, categories as last read): a preference only, since the
+      // category allocator decides under the guild's lock from the store.
+      usage: async (guildIds) => categories.usageNow(guildIds, roomsPerGuild(directory)),
       ...(options.placeable ? { placeable: options.placeable } : {}),
     })
     this.#categories = categories
@@ -435,11 +437,7 @@ export class RoomService implements RoomDirectory {
 
   /** Open rooms per guild (health and metrics). */
   roomsByGuild(): Map<string, number> {
-    const counts = new Map<string, number>()
-    for (const room of this.#directory.rooms()) {
-      counts.set(room.guildId, (counts.get(room.guildId) ?? 0) + 1)
-    }
-    return counts
+    return roomsPerGuild(this.#directory)
   }
 
   /** How full each guild is: the pool's and `extra` ones (from the store). */
@@ -473,4 +471,13 @@ export class RoomService implements RoomDirectory {
   reconcile(): Promise<ReconcileReport> {
     return this.#reconciler.reconcile()
   }
+}
+
+/** Open rooms per guild, from the directory. */
+function roomsPerGuild(directory: CachedRoomDirectory): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const room of directory.rooms()) {
+    counts.set(room.guildId, (counts.get(room.guildId) ?? 0) + 1)
+  }
+  return counts
 }
