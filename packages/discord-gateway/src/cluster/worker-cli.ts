@@ -21,6 +21,7 @@ try {
 const logger = pino({ name: 'discord-gateway-worker', level: env.logLevel })
 const redis = createClusterRedis(env.redisUrl, 'commands', {
   name: 'discord-gateway-worker',
+  redisOptions: env.redisOptions,
   logger,
 })
 const candidate = createGatewayCandidate({
