@@ -5,6 +5,7 @@ import {
   createVoiceFeed,
   FileSessionStore,
   oneGuildView,
+  redisConnectionOptions,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
@@ -110,8 +111,10 @@ export function createRuntime(
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
   })
+  // Every Redis client adds these (Sentinel's with REDIS_SENTINELS, else none).
+  const redisOptions = redisConnectionOptions(config)
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+    ? new Redis(config.REDIS_URL, { ...redisOptions, lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
   const auth = new AuthService({
@@ -138,6 +141,7 @@ export function createRuntime(
   const cluster = config.REDIS_URL
     ? createClusteredVoiceFeed({
         redisUrl: config.REDIS_URL,
+        redisOptions,
         prefix,
         guildId: config.DISCORD_GUILD_ID,
         leaseMs: config.GATEWAY_LEASE_MS,
@@ -232,7 +236,11 @@ export function createRuntime(
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
-      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: `${prefix}presence:` })
+      ? createRedisEventBus({
+          redis: config.REDIS_URL,
+          redisOptions,
+          keyPrefix: `${prefix}presence:`,
+        })
       : undefined,
     rooms,
     viewers,

@@ -117,7 +117,7 @@ async function diagnose(io: DoctorIo, skip: Set<string>): Promise<DoctorReport> 
   try {
     const [discord, redis, publicUrl] = await Promise.all([
       checkDiscord(config, rest),
-      onRequest('redis') ?? checkRedis(config.REDIS_URL, timeoutMs),
+      onRequest('redis') ?? checkRedis(config, timeoutMs),
       onRequest('public-url') ?? checkPublicUrl(config.PUBLIC_URL, timeoutMs, io.fetch),
     ])
     const checks = [
