@@ -85,7 +85,6 @@ describe('Redis behind Sentinel', () => {
       redisUrl: parsed.redisUrl,
       redisOptions: parsed.redisOptions,
       prefix: PREFIX,
-      guildId: emu.guildId,
       leaseMs: 1_000,
       candidate: false,
       mirror: { blockMs: 500, checkMs: 200 },

@@ -44,22 +44,34 @@ export function redirectUri(config: ServerConfig): string {
 /**
  * The Discord checks for a configuration (the start-up check runs exactly these): the token and
  * its application, the client secret, the redirect, the intents, the bot in the server and its
- * permissions there and on the room categories.
+ * permissions there and on the room categories. `guildId`: which server (default the home
+ * server, DISCORD_GUILD_ID); the start-up check and `pnpm doctor` run it for each pool server.
  */
-export function checkDiscord(config: ServerConfig, rest: DiscordRest): Promise<DiscordSetupReport> {
+export function checkDiscord(
+  config: ServerConfig,
+  rest: DiscordRest,
+  guildId: string = config.DISCORD_GUILD_ID,
+): Promise<DiscordSetupReport> {
   return checkDiscordSetup({
     rest,
     apiUrl: config.DISCORD_API_URL,
     webUrl: config.DISCORD_WEB_URL,
     clientId: config.DISCORD_CLIENT_ID,
     clientSecret: config.DISCORD_CLIENT_SECRET,
-    guildId: config.DISCORD_GUILD_ID,
+    guildId,
     redirectUri: redirectUri(config),
     requiredPermissions: REQUIRED_BOT_PERMISSIONS,
     guildMembersIntent: config.DISCORD_GUILD_MEMBERS_INTENT,
     categoryPrefix: ROOM_CATEGORY_PREFIX,
   })
 }
+
+/** The checks of one server (the others are the application's, the same for every server). */
+export const GUILD_CHECK_IDS: readonly string[] = [
+  'guild',
+  'guild-permissions',
+  'category-permissions',
+]
 
 /**
  * Redis answers PING within `timeoutMs` (one connection, no retries, closed afterwards), reached

@@ -99,7 +99,10 @@ describe('a web node on Redis behind Sentinel', () => {
 
     const owner = newActor({ emu } as Parameters<typeof newActor>[0], 'sentinel')
     emu.control.setVoice({ userId: owner.userId, channelId: lobbyOf(emu) })
-    await until(() => runtime.voice.memberChannel(owner.userId) === lobbyOf(emu), 5_000)
+    await until(
+      () => runtime.voice.memberChannel(emu.guildId, owner.userId) === lobbyOf(emu),
+      5_000,
+    )
     const before = await runtime.rooms.createRoom(owner, 'before failover')
     const { master, replica } = group
     expect(await exists(master.port, `${PREFIX}room:${before.id}`)).toBe(true)
@@ -127,7 +130,10 @@ describe('a web node on Redis behind Sentinel', () => {
     expect(runtime.rooms.roomAccess(after.id, owner.userId)).not.toBeNull()
     // The gateway's writer and the stream reader (the clustered feed's connections) too.
     expect((await runtime.rooms.connectVoice(owner, after.id)).status).toBe('moved')
-    await until(() => runtime.voice.memberChannel(owner.userId) === after.channelId, 10_000)
+    await until(
+      () => runtime.voice.memberChannel(emu.guildId, owner.userId) === after.channelId,
+      10_000,
+    )
     // The presence event bus (its own connections) stamped the room's voice frames there.
     await waitUntil(
       () => exists(to, `${PREFIX}presence:room:${after.id}:seq`),

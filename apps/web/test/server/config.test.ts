@@ -21,7 +21,14 @@ describe('parseConfig', () => {
     expect(config.PORT).toBe(3000)
     expect(config.PUBLIC_URL).toBe('http://127.0.0.1:3000')
     expect(config.GATEWAY_MODE).toBe('in-process')
+    expect(config.ROOMS_COMMUNITY).toBe(false)
     expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it('reads ROOMS_COMMUNITY as a switch', () => {
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: '1' }).ROOMS_COMMUNITY).toBe(true)
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: 'no' }).ROOMS_COMMUNITY).toBe(false)
+    expect(() => parseConfig({ ...valid, ROOMS_COMMUNITY: 'maybe' })).toThrow(/ROOMS_COMMUNITY/)
   })
 
   it('treats empty strings as unset and strips a trailing slash from PUBLIC_URL', () => {
@@ -256,5 +263,48 @@ describe('parseConfig with secrets in files', () => {
     expect(
       problemsOf(() => parseConfig({ ...valid, REDIS_URL: 'redis://r', REDIS_SENTINEL_NAME: 'm' })),
     ).toEqual(['REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS (set it, or unset this)'])
+  })
+
+  describe('the pool of servers', () => {
+    it('DISCORD_GUILD_ID alone is a pool of one, community servers off', () => {
+      const config = parseConfig(valid)
+      expect(config.DISCORD_GUILD_ID).toBe(valid.DISCORD_GUILD_ID)
+      expect(config.DISCORD_GUILD_IDS).toEqual([valid.DISCORD_GUILD_ID])
+      expect(config.ROOMS_COMMUNITY).toBe(false)
+    })
+
+    it('merges DISCORD_GUILD_ID and DISCORD_GUILD_IDS, DISCORD_GUILD_ID first, without repeats', () => {
+      const config = parseConfig({
+        ...valid,
+        DISCORD_GUILD_IDS: ` 1100000000000000011, ${valid.DISCORD_GUILD_ID},1100000000000000012,`,
+      })
+      expect(config.DISCORD_GUILD_IDS).toEqual([
+        valid.DISCORD_GUILD_ID,
+        '1100000000000000011',
+        '1100000000000000012',
+      ])
+    })
+
+    it('takes DISCORD_GUILD_IDS alone: its first server is the home server', () => {
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      const config = parseConfig({
+        ...withoutGuild,
+        DISCORD_GUILD_IDS: '1100000000000000011,1100000000000000012',
+        ROOMS_COMMUNITY: 'yes',
+      })
+      expect(config.DISCORD_GUILD_ID).toBe('1100000000000000011')
+      expect(config.DISCORD_GUILD_IDS).toEqual(['1100000000000000011', '1100000000000000012'])
+      expect(config.ROOMS_COMMUNITY).toBe(true)
+    })
+
+    it('names a bad pool entry, and neither variable set', () => {
+      expect(() => parseConfig({ ...valid, DISCORD_GUILD_IDS: '1100000000000000011,abc' })).toThrow(
+        'DISCORD_GUILD_IDS: DISCORD_GUILD_IDS must be a comma-separated list of snowflakes',
+      )
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      expect(() => parseConfig({ ...withoutGuild, DISCORD_GUILD_IDS: ' , ' })).toThrow(
+        /DISCORD_GUILD_ID: not set \(set DISCORD_GUILD_ID to your server, or DISCORD_GUILD_IDS/,
+      )
+    })
   })
 })
