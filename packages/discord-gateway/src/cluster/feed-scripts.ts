@@ -166,7 +166,8 @@ return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[2]) }
 
 /**
  * A shard leader's change to the guild list, fenced like the voice writes. KEYS: fence, the guild
- * registry hash, the guild events stream, the shard's session hash, the shards-settled hash.
+ * registry hash, the guild events stream, the shard's session hash, the shards-settled hash, the
+ * shard count (set if missing: Redis may have lost it).
  * ARGV: token, guildId, presence JSON (`''` = the guild is gone: HDEL), change JSON (`''` = no
  * event, only the registry), sessionId, seq, shardId, shardCount, resumeURL, updatedAt, MAXLEN
  * (~), settled (`1`/`0`: every guild of the shard's READY is settled; `''` = unchanged).
@@ -191,6 +192,7 @@ if ARGV[5] ~= '' then
     'shardCount', ARGV[8], 'token', token, 'updatedAt', ARGV[10])
 end
 if ARGV[12] ~= '' then redis.call('HSET', KEYS[5], ARGV[7] .. ':' .. ARGV[8], ARGV[12]) end
+redis.call('SET', KEYS[6], ARGV[8], 'NX')
 return {'ok', id}
 `,
 )

@@ -82,6 +82,7 @@ export class GuildsMirror {
   #errors = 0
   #lastError: { message: string; at: number } | null = null
   #readyWaiters = new Set<() => void>()
+  #wasReady = false
   /** What was last announced per guild (a change seen twice is announced once). */
   readonly #announced = new Map<string, 'available' | 'unavailable' | 'removed'>()
   /** Shards whose leader reported every guild of its READY settled, by `id:count`. */
@@ -169,15 +170,18 @@ export class GuildsMirror {
    * unavailable) and this node holds a complete snapshot of every guild the registry lists.
    */
   get isReady(): boolean {
+    // Once ready, ready for good (like each guild's mirror): a Redis that lost the guild list
+    // meanwhile is served from the last state.
+    if (this.#wasReady) return true
     const count = this.#shardCount
-    return (
+    this.#wasReady =
       this.#registryRead &&
       count !== null &&
       Array.from({ length: count }, (_, id) => this.#settledShards.get(`${id}:${count}`)).every(
         Boolean,
       ) &&
       [...this.#mirrors.values()].every((m) => m.status().ready)
-    )
+    return this.#wasReady
   }
 
   ready(timeoutMs?: number): Promise<void> {

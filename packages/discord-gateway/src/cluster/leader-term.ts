@@ -119,6 +119,7 @@ export class LeaderTerm {
       maxQueue: options.maxQueue,
       logger: options.logger,
       guildState: (guildId) => this.#guildState(guildId),
+      settled: () => this.#cursor.settled,
       guildPresence: (guildId) => {
         const entry = this.#store.get(guildId)
         return entry

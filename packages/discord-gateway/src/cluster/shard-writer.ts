@@ -51,6 +51,8 @@ export interface ShardWriterOptions {
   guildState(guildId: string): FeedState
   /** A guild's registry entry now (rewritten after its feed was reseeded). */
   guildPresence(guildId: string): GuildPresence | null
+  /** Whether every guild of the shard's READY is settled (rewritten with the registry entry). */
+  settled(): boolean
   onFenced(): void
   onOverflow(): void
   onFenceMissing(): void
@@ -208,6 +210,7 @@ export class ShardWriter {
               sessionId: null,
               seq: 0,
               resumeURL: null,
+              settled: this.#o.settled(),
             })
           }
           continue
@@ -243,6 +246,7 @@ export class ShardWriter {
             this.#o.guildKeys.events,
             this.#o.gatewayKeys.session,
             this.#o.guildKeys.shards,
+            this.#o.guildKeys.shardCount,
           ],
           [
             String(this.#token),

@@ -7,6 +7,8 @@ export interface TestGuild {
   id: string
   name: string
   voice: string
+  /** Every voice channel of the guild. */
+  voices: string[]
 }
 
 /** The people of the default world (not the bot). */
@@ -22,7 +24,7 @@ export function humans(emu: Emulator): string[] {
  * member, one voice channel each). Their ids are consecutive snowflake timestamps after the
  * default guild's, so they alternate between shards: under two shards, five guilds split 3 + 2.
  */
-export function withGuilds(emu: Emulator, extra: number): TestGuild[] {
+export function withGuilds(emu: Emulator, extra: number, voiceChannels = 1): TestGuild[] {
   const people = humans(emu)
   const owner = people[0] as string
   const existing = emu.control.state().guilds.length
@@ -34,13 +36,17 @@ export function withGuilds(emu: Emulator, extra: number): TestGuild[] {
       name: `Table ${n + 1}`,
       ownerId: owner,
       members: people.filter((p) => p !== owner),
-      channels: [{ name: 'Voice', type: 2 }],
+      channels: Array.from({ length: voiceChannels }, (_, c) => ({
+        name: `Voice ${c + 1}`,
+        type: 2 as const,
+      })),
     })
   }
   return emu.control.state().guilds.map((g) => ({
     id: g.id,
     name: g.name,
     voice: g.channels.find((c) => c.type === 2)?.id as string,
+    voices: g.channels.filter((c) => c.type === 2).map((c) => c.id),
   }))
 }
 
