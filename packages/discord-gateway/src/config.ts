@@ -12,6 +12,8 @@ export const GatewayEnvSchema = z.object({
   DISCORD_BOT_TOKEN: z.string().min(1),
   DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'expected a Discord snowflake'),
   DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+  /** Shards to run; unset = GET /gateway/bot's recommendation (resharding on close 4011). */
+  DISCORD_SHARD_COUNT: z.coerce.number().int().min(1).max(65_535).optional(),
   GATEWAY_SESSION_FILE: z.string().min(1).optional(),
 })
 
@@ -21,6 +23,8 @@ export interface GatewayEnv {
   token: string
   guildId: string
   intents: { guildMembers: boolean }
+  /** DISCORD_SHARD_COUNT, or undefined: the recommended count. */
+  shardCount: number | undefined
   sessionFile: string | undefined
 }
 
@@ -52,6 +56,7 @@ export function parseGatewayEnv(
     token: e.DISCORD_BOT_TOKEN,
     guildId: e.DISCORD_GUILD_ID,
     intents: { guildMembers: e.DISCORD_GUILD_MEMBERS_INTENT },
+    shardCount: e.DISCORD_SHARD_COUNT,
     sessionFile: e.GATEWAY_SESSION_FILE,
   }
 }
@@ -77,6 +82,14 @@ export const WorkerEnvSchema = GatewayEnvSchema.omit({ GATEWAY_SESSION_FILE: tru
   /** Serve GET /health (JSON) on this port (0 = a free one, printed in the log); unset = none. */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The shards this worker competes for, e.g. `0,2` (default: every shard). */
+  GATEWAY_SHARD_IDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected shard ids like 0,2')
+    .transform((v) =>
+      [...new Set(v.split(',').map((id) => Number(id.trim())))].sort((a, b) => a - b),
+    )
+    .optional(),
   LOG_LEVEL: LogLevelSchema,
 })
 
@@ -86,6 +99,10 @@ export interface WorkerEnv {
   token: string
   guildId: string
   intents: { guildMembers: boolean }
+  /** DISCORD_SHARD_COUNT, or undefined: the count stored in Redis, else the recommendation. */
+  shardCount: number | undefined
+  /** GATEWAY_SHARD_IDS, or undefined: every shard. */
+  shardIds: number[] | undefined
   redisUrl: string
   prefix: string
   leaseMs: number
@@ -122,6 +139,8 @@ export function parseWorkerEnv(
     token: e.DISCORD_BOT_TOKEN,
     guildId: e.DISCORD_GUILD_ID,
     intents: { guildMembers: e.DISCORD_GUILD_MEMBERS_INTENT },
+    shardCount: e.DISCORD_SHARD_COUNT,
+    shardIds: e.GATEWAY_SHARD_IDS,
     redisUrl: e.REDIS_URL,
     prefix: e.REDIS_PREFIX,
     leaseMs: e.GATEWAY_LEASE_MS,

@@ -2,7 +2,7 @@ import { REST } from '@discordjs/rest'
 import type { SessionInfo } from '@discordjs/ws'
 import type { VoiceEvent } from '@repo/discord-integration/contracts'
 import type { GatewayDispatchPayload } from 'discord-api-types/v10'
-import { GatewayDispatchEvents } from 'discord-api-types/v10'
+import { GatewayCloseCodes, GatewayDispatchEvents } from 'discord-api-types/v10'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
 import type { VoiceEventOrigin } from './cluster/voice-stream-mirror'
@@ -10,6 +10,8 @@ import { GatewayError } from './errors'
 import type { ConnectionTimings } from './gateway/connection-options'
 import { DEFAULT_TIMINGS } from './gateway/connection-options'
 import { GatewayConnection } from './gateway/gateway-connection'
+import { fetchGatewayInfoWithBackoff } from './gateway/gateway-info'
+import { IdentifyBuckets } from './gateway/identify-gate'
 import type { GatewayState, GatewayStatus, StatusChange } from './gateway-status'
 import { combineStatus, StatusTracker } from './gateway-status'
 import type { ShardCursor, StoreStep } from './guilds/guild-store'
@@ -17,10 +19,12 @@ import { createShardCursor, GuildStore } from './guilds/guild-store'
 import type { GuildChange, GuildVoice, ShardStatus } from './guilds/guild-voice'
 import { childLogger } from './logging'
 import type { PersistedGatewayV2 } from './session/persisted-gateway'
+import type { RestoredGuilds } from './session/persisted-guilds'
 import { fromPersisted, toPersisted } from './session/persisted-guilds'
 import type { GatewaySessionStore } from './session/session-store'
 import { MemorySessionStore } from './session/session-store'
 import type { Clock } from './supervision/clock'
+import { systemClock } from './supervision/clock'
 import type { VoiceSnapshot } from './voice/voice-mirror'
 
 /** Options of {@link createVoiceFeed}. */
@@ -28,7 +32,10 @@ export interface VoiceFeedOptions {
   /** Bot token (without the `Bot ` prefix). */
   token: string
   /**
-   * How many shards to run (`DISCORD_SHARD_COUNT`). @defaultValue 1
+   * How many shards to run (`DISCORD_SHARD_COUNT`). Without it: the count the last run used (kept
+   * in the session store, so its sessions resume), else GET /gateway/bot's recommended `shards`;
+   * a close 4011 (sharding required) then re-reads the recommendation and reshards. With it, 4011
+   * stops the shard with an operator alert (raise or unset the count).
    */
   shardCount?: number
   /**
@@ -73,6 +80,8 @@ export interface VoiceFeedOptions {
 /** The gateway status of the whole feed (its least ready shard's state) and of each shard. */
 export interface VoiceFeedStatus extends GatewayStatus {
   shards: ShardStatus[]
+  /** Reshards after a close 4011 (sharding required) since start. */
+  reshards: number
 }
 
 /** The supervised voice feed of every guild the bot is in, over one connection per shard. */
@@ -101,8 +110,8 @@ interface ShardRunner {
 /** Creates a voice feed. Nothing connects until `start()`. */
 export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   if (!options.token) throw new GatewayError('INVALID_CONFIG', 'token is required')
-  const shardCount = options.shardCount ?? 1
-  if (!Number.isSafeInteger(shardCount) || shardCount < 1) {
+  const explicitCount = options.shardCount
+  if (explicitCount !== undefined && (!Number.isSafeInteger(explicitCount) || explicitCount < 1)) {
     throw new GatewayError('INVALID_CONFIG', 'shardCount must be a positive integer')
   }
   const logger = childLogger(options.logger ?? pino({ name: 'discord-gateway' }), {
@@ -135,6 +144,14 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   const guildListeners = new Set<(change: GuildChange) => void>()
   const statusListeners = new Set<(change: StatusChange) => void>()
   let shards: ShardRunner[] = []
+  const clock = options.clock ?? systemClock
+  const identifyBuckets = new IdentifyBuckets(clock, timings.identifySpacingMs)
+  /** Shown while no shard runs yet (GET /gateway/bot for the shard count). */
+  const bootstrap = new StatusTracker()
+  const halt = new AbortController()
+  let reshards = 0
+  /** Resharding (one at a time; a second 4011 meanwhile is the same reshard). */
+  let resharding: Promise<void> | null = null
   let combinedState: GatewayState = 'idle'
   let dirty = false
   let persistTimer: NodeJS.Timeout | null = null
@@ -208,8 +225,12 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     checkReady()
   }
 
+  const shardStatuses = (): GatewayStatus[] =>
+    shards.length > 0 ? shards.map((s) => s.status.get()) : [bootstrap.get()]
+
   const onShardStatus = (): void => {
-    const status = combineStatus(shards.map((s) => s.status.get()))
+    if (resharding) return // the old shards stop; the new ones report
+    const status = combineStatus(shardStatuses())
     if (status.state === combinedState) return
     const change: StatusChange = { from: combinedState, to: status.state, status }
     combinedState = status.state
@@ -222,6 +243,8 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     }
   }
 
+  bootstrap.onChange(onShardStatus)
+
   const createRunner = (cursor: ShardCursor, session: SessionInfo | null): ShardRunner => {
     const status = new StatusTracker()
     const shardLogger = logger.child({ shardId: cursor.id, shardCount: cursor.count })
@@ -233,6 +256,12 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
         token: options.token,
         guildMembersIntent: options.intents?.guildMembers ?? false,
         shard: { id: cursor.id, count: cursor.count },
+        identifyBuckets,
+        onFatalClose: (code) => {
+          if (code === GatewayCloseCodes.ShardingRequired && explicitCount === undefined) {
+            void reshard(cursor.count)
+          }
+        },
         rest,
         logger: shardLogger,
         status,
@@ -280,6 +309,90 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     persistTimer.unref()
   }
 
+  /** GET /gateway/bot (retried with backoff until it answers): the recommended shard count. */
+  const recommendedCount = async (): Promise<number> => {
+    bootstrap.setState('connecting')
+    const info = await fetchGatewayInfoWithBackoff({
+      rest,
+      clock,
+      backoff: timings.backoff,
+      random: options.random ?? Math.random,
+      signal: halt.signal,
+      onRetry: (error, retry, delayMs) => {
+        bootstrap.patch({
+          lastError: { message: `GET /gateway/bot failed (attempt ${retry})`, at: Date.now() },
+        })
+        bootstrap.setState('backing_off')
+        logger.error(
+          { err: error, retry, delayMs },
+          `GET /gateway/bot failed (attempt ${retry}); retrying in ${delayMs} ms`,
+        )
+      },
+    })
+    return Math.max(1, info.shards)
+  }
+
+  /** Starts one runner per shard of `count`, resuming the sessions `restored` holds for that count. */
+  const run = (count: number, restored: RestoredGuilds | null): void => {
+    if (stopped) return
+    const cursors: ShardCursor[] = []
+    const sessions = new Map<number, SessionInfo>()
+    const sameCount = restored?.shards.every((s) => s.cursor.count === count) === true
+    if (restored && sameCount) {
+      for (const s of restored.shards) {
+        cursors[s.cursor.id] = s.cursor
+        if (s.session) sessions.set(s.cursor.id, s.session)
+      }
+    } else if (restored) {
+      guilds.reshard(count)
+      logger.info(
+        { from: restored.shards[0]?.cursor.count, to: count },
+        'the shard count changed since the last run: identifying every shard, voice state kept',
+      )
+    }
+    shards = Array.from({ length: count }, (_, id) =>
+      createRunner(cursors[id] ?? createShardCursor(id, count), sessions.get(id) ?? null),
+    )
+    logger.info({ shards: count, resumable: sessions.size }, `running ${count} shard(s)`)
+    checkReady()
+    for (const runner of shards) runner.connection.start()
+    onShardStatus()
+  }
+
+  /**
+   * Close 4011 on a shard of `fromCount`: every shard stops, the recommendation is read again, and
+   * the feed runs the new count (at least one more). The voice state is held per guild, not per
+   * shard, so nothing is lost: each guild's GUILD_CREATE on its new shard is diffed against it.
+   */
+  const reshard = (fromCount: number): Promise<void> => {
+    if (resharding || stopped || shards[0]?.cursor.count !== fromCount) {
+      return resharding ?? Promise.resolve()
+    }
+    logger.warn(
+      { alert: true, fromCount },
+      'gateway closed with 4011 (sharding required): resharding',
+    )
+    resharding = (async () => {
+      const old = shards
+      for (const runner of old) if (runner.pendingTimer) clearTimeout(runner.pendingTimer)
+      await Promise.all(old.map((runner) => runner.connection.stop('resharding')))
+      let count: number
+      try {
+        count = Math.max(await recommendedCount(), fromCount + 1)
+      } catch {
+        return // stopped meanwhile
+      }
+      reshards++
+      guilds.reshard(count)
+      resharding = null
+      run(count, null)
+      dirty = true
+    })().finally(() => {
+      resharding = null
+    })
+    return resharding
+  }
+
   return {
     async start() {
       if (started) return
@@ -291,39 +404,28 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
         logger.error({ err: error }, 'loading the gateway session failed; starting fresh')
       }
       const restored = saved ? fromPersisted(saved) : null
-      const cursors: ShardCursor[] = []
-      const sessions = new Map<number, SessionInfo>()
       if (restored) {
         for (const guild of restored.guilds) guilds.restore(guild.presence, guild.state)
-        const sameCount = restored.shards.every((s) => s.cursor.count === shardCount)
-        if (sameCount) {
-          for (const s of restored.shards) {
-            cursors[s.cursor.id] = s.cursor
-            if (s.session) sessions.set(s.cursor.id, s.session)
-          }
-        } else {
-          guilds.reshard(shardCount)
-          logger.info(
-            { from: restored.shards[0]?.cursor.count, to: shardCount },
-            'shard count changed since the last run: identifying every shard, voice state kept',
-          )
-        }
-        logger.info(
-          { guilds: restored.guilds.length, resumable: sessions.size },
-          'restored persisted voice state',
-        )
+        logger.info({ guilds: restored.guilds.length }, 'restored persisted voice state')
       }
-      shards = Array.from({ length: shardCount }, (_, id) =>
-        createRunner(cursors[id] ?? createShardCursor(id, shardCount), sessions.get(id) ?? null),
-      )
-      checkReady()
       schedulePersist()
-      for (const runner of shards) runner.connection.start()
+      const count = explicitCount ?? restored?.shards[0]?.cursor.count
+      if (count !== undefined) {
+        run(count, restored)
+        return
+      }
+      // No count yet: ask Discord (in the background: start() does not wait for REST).
+      void recommendedCount().then(
+        (recommended) => run(recommended, restored),
+        () => {}, // stopped meanwhile
+      )
     },
 
     async stop() {
       if (stopped) return
       stopped = true
+      halt.abort()
+      await resharding
       if (persistTimer) clearTimeout(persistTimer)
       for (const runner of shards) if (runner.pendingTimer) clearTimeout(runner.pendingTimer)
       await Promise.all(shards.map((runner) => runner.connection.stop()))
@@ -350,7 +452,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     memberChannel: (guildId, userId) => guilds.memberChannel(guildId, userId),
 
     status() {
-      const perShard = shards.map((s) => s.status.get())
+      const perShard = shardStatuses()
       const count = new Map<number, { guilds: number; unavailable: number }>()
       for (const guild of guilds.guilds()) {
         const c = count.get(guild.shardId) ?? { guilds: 0, unavailable: 0 }
@@ -360,6 +462,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       }
       return {
         ...combineStatus(perShard),
+        reshards,
         shards: shards.map((s, i) => ({
           id: s.cursor.id,
           count: s.cursor.count,

@@ -195,11 +195,11 @@ describe('gateway handover on Redis', () => {
     await reader.start()
     await reader.ready(5_000)
     const seen = new FeedRecorder(reader)
-    const epoch = reader.snapshot().epoch
+    const epoch = reader.snapshot(emu.guildId).epoch
     const token = leader.status().candidate?.token as number
     await redis.client().flushall()
     emu.control.setVoice({ userId: users[2] as string, channelId: lobby })
-    await eventually(() => expect(reader.snapshot().epoch).not.toBe(epoch))
+    await eventually(() => expect(reader.snapshot(emu.guildId).epoch).not.toBe(epoch))
     await eventually(() => expectSnapshotEqualsTruth(emu, reader))
     expect(leader.status().candidate?.token).toBeGreaterThan(token)
     expect(leader.status().candidate?.stepDowns).toBe(0)

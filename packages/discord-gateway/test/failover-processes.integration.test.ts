@@ -122,7 +122,7 @@ describe('gateway failover between worker processes', () => {
     await late.start()
     await late.ready(5_000)
     const lateSeen = new FeedRecorder(late)
-    const lateFrom = late.snapshot().feedSeq
+    const lateFrom = late.snapshot(w.emu.guildId).feedSeq
     await sleep(1_500)
     w.traffic.stop()
     expect(handoverMs).toBeLessThanOrEqual(LEASE_MS + 2_000)

@@ -68,8 +68,23 @@ describe('parseGatewayEnv', () => {
       token: 'tok',
       guildId: '100000000000000001',
       intents: { guildMembers: false },
+      shardCount: undefined,
       sessionFile: undefined,
     })
+    expect(
+      parseGatewayEnv({
+        DISCORD_BOT_TOKEN: 'tok',
+        DISCORD_GUILD_ID: '100000000000000001',
+        DISCORD_SHARD_COUNT: '4',
+      }).shardCount,
+    ).toBe(4)
+    expect(() =>
+      parseGatewayEnv({
+        DISCORD_BOT_TOKEN: 'tok',
+        DISCORD_GUILD_ID: '100000000000000001',
+        DISCORD_SHARD_COUNT: '0',
+      }),
+    ).toThrow(/DISCORD_SHARD_COUNT/)
     expect(
       parseGatewayEnv({
         DISCORD_API_URL: 'http://127.0.0.1:9/api',

@@ -22,12 +22,23 @@ function errorOf(run: () => unknown): GatewayError {
 }
 
 describe('parseWorkerEnv', () => {
+  it('parses the shards a worker runs', () => {
+    expect(
+      parseWorkerEnv({ ...BASE, DISCORD_SHARD_COUNT: '3', GATEWAY_SHARD_IDS: '2, 0,2' }, noFiles),
+    ).toMatchObject({ shardCount: 3, shardIds: [0, 2] })
+    expect(() => parseWorkerEnv({ ...BASE, GATEWAY_SHARD_IDS: 'one' }, noFiles)).toThrow(
+      /GATEWAY_SHARD_IDS/,
+    )
+  })
+
   it('parses the worker environment with its defaults', () => {
     expect(parseWorkerEnv(BASE, noFiles)).toEqual({
       apiUrl: 'https://discord.com/api',
       token: 'secret-token-value',
       guildId: '842106352435597312',
       intents: { guildMembers: false },
+      shardCount: undefined,
+      shardIds: undefined,
       redisUrl: 'redis://:hunter2@redis.internal:6379/0',
       prefix: 'tv:',
       leaseMs: 15_000,

@@ -65,11 +65,6 @@ const EnvSchema = z
           .max(MAX_POOL_GUILDS, `DISCORD_GUILD_IDS lists at most ${MAX_POOL_GUILDS} servers`),
       )
       .optional(),
-    /**
-     * Community servers: rooms may also go in any server that installs the bot and switches rooms
-     * on (a player picks one when creating a room). Off by default: rooms go in the pool only.
-     */
-    ROOMS_COMMUNITY: booleanish.default(false),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
     /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
@@ -111,6 +106,12 @@ const EnvSchema = z
      * voice state. Rooms work without it.
      */
     DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+    /**
+     * Community servers: any Discord server that installs the bot offers rooms to its members.
+     * Sign-in then also asks for the `guilds` scope; the create-room form gets a "Server" picker
+     * and managers a settings page per server. Off: only DISCORD_GUILD_ID's server, as before.
+     */
+    ROOMS_COMMUNITY: booleanish.default(false),
     /** How long a dropped player (page and voice both gone) keeps their seat, in seconds. */
     SEAT_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     /**

@@ -7,6 +7,7 @@ import {
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
+  COMMUNITY_OAUTH_SCOPES,
   createDiscordRest,
   type DiscordRest,
   OAuthClient,
@@ -35,6 +36,13 @@ import {
   RoomService,
 } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
+import {
+  CommunityServers,
+  restCommunityDiscord,
+} from '../features/servers/community-servers.server'
+import { FileServerSettingsStore } from '../features/servers/file-server-settings-store.server'
+import { RedisServerSettingsStore } from '../features/servers/redis-server-settings-store.server'
+import type { ServerSettingsStore } from '../features/servers/server-settings-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
@@ -47,7 +55,6 @@ import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
 import { runtimeHealth } from './runtime-status'
 import { checkDiscord, GUILD_CHECK_IDS, guildCheckOf } from './setup-checks.server'
-import { singleGuildFeed } from './single-guild-feed'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -76,6 +83,13 @@ export interface Runtime {
   guildMetrics: GuildMetrics
   store: RoomStore
   rooms: RoomService
+  /**
+   * Community servers (ROOMS_COMMUNITY=1): the servers a user can create rooms in, and the
+   * settings of those they manage; null when off.
+   */
+  servers: CommunityServers | null
+  /** With `servers`: where their settings live (beside the rooms: DATA_DIR or Redis). */
+  serverSettings: ServerSettingsStore | null
   scheduler: CleanupScheduler
   presence: PresenceService
   /** Who has which room page open, over every node (Redis) or on this one. */
@@ -118,11 +132,15 @@ export function createRuntime(
     webUrl: config.DISCORD_WEB_URL,
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
+    // Community servers read the user's own guild list: the `guilds` scope.
+    ...(config.ROOMS_COMMUNITY ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
   })
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const logThrottle = new LogThrottle({ clock })
+  const authLog = logger.child({ component: 'auth' })
   const auth = new AuthService({
     oauth,
     secret: config.SESSION_SECRET,
@@ -132,9 +150,9 @@ export function createRuntime(
       : new FileLoginSessionStore(join(config.DATA_DIR, 'sessions.json')),
     secureCookies: config.PUBLIC_URL.startsWith('https://'),
     now: () => clock.now(),
-    logger: logger.child({ component: 'auth' }),
+    logger: authLog,
+    refusalLog: logThrottle.wrap(authLog),
   })
-  const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
         redis,
@@ -148,7 +166,6 @@ export function createRuntime(
     ? createClusteredVoiceFeed({
         redisUrl: config.REDIS_URL,
         prefix,
-        guildId: config.DISCORD_GUILD_ID,
         leaseMs: config.GATEWAY_LEASE_MS,
         maxLagMs: config.GATEWAY_MAX_LAG_MS,
         candidate:
@@ -173,17 +190,30 @@ export function createRuntime(
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  // Voice in every guild: both feeds answer memberChannel(guildId, userId). The guild list and its
-  // changes come from the in-process feed; the clustered feed does not report guilds yet, so with
-  // Redis the pool's home guild stands for them (INTERIM, issue 20: singleGuildFeed goes when the
-  // clustered feed offers guilds() and onGuild()).
+  // Voice in every guild: both feeds answer memberChannel(guildId, userId), list the bot's guilds
+  // and report their changes (on several nodes, every node hears them from Redis).
   const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
-  const guildFeed: GuildFeed = feed ?? singleGuildFeed(config.DISCORD_GUILD_ID)
+  const guildFeed: GuildFeed = cluster ?? (feed as VoiceFeed)
   // Categories stored before guilds were recorded belong to the home guild.
   const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis
     ? new RedisRoomStore(redis, prefix, storeGuilds)
     : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
+
+  // Community servers' settings live where the rooms do: Redis on several nodes, DATA_DIR on one.
+  const serverSettings: ServerSettingsStore | null = config.ROOMS_COMMUNITY
+    ? redis
+      ? new RedisServerSettingsStore(redis, prefix)
+      : new FileServerSettingsStore(join(config.DATA_DIR, 'server-settings.json'))
+    : null
+  const servers = serverSettings
+    ? new CommunityServers({
+        discord: restCommunityDiscord(rest),
+        store: serverSettings,
+        now: () => clock.now(),
+        logger: logger.child({ component: 'servers' }),
+      })
+    : null
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
   // the rooms side gets a forwarder that the presence service fills in.
@@ -293,6 +323,8 @@ export function createRuntime(
     guildMetrics,
     store,
     rooms,
+    servers,
+    serverSettings,
     scheduler,
     presence,
     viewers,
@@ -410,6 +442,7 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   // Closes a gateway it leads with 4200 (resumable by the next leader) and releases the lease.
   await (runtime.cluster ?? runtime.feed)?.stop()
   await runtime.store.close()
+  await runtime.serverSettings?.close()
   await runtime.redis?.quit().catch(() => undefined)
   runtime.logThrottle.close()
   runtime.logger.info('runtime stopped')
@@ -425,13 +458,15 @@ export interface RequestServices {
   logger: Logger
   auth: AuthService
   rooms: RoomService
+  /** Community servers; null unless ROOMS_COMMUNITY=1. */
+  servers: CommunityServers | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
 }
 
 export function requestServices(runtime: Runtime): RequestServices {
-  const { config, logger, auth, rooms, callerLimit } = runtime
-  return { config, logger, auth, rooms, callerLimit }
+  const { config, logger, auth, rooms, servers, callerLimit } = runtime
+  return { config, logger, auth, rooms, servers, callerLimit }
 }
 
 // ---------------------------------------------------------------------------

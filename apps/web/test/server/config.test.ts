@@ -20,7 +20,14 @@ describe('parseConfig', () => {
     expect(config.PORT).toBe(3000)
     expect(config.PUBLIC_URL).toBe('http://127.0.0.1:3000')
     expect(config.GATEWAY_MODE).toBe('in-process')
+    expect(config.ROOMS_COMMUNITY).toBe(false)
     expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it('reads ROOMS_COMMUNITY as a switch', () => {
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: '1' }).ROOMS_COMMUNITY).toBe(true)
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: 'no' }).ROOMS_COMMUNITY).toBe(false)
+    expect(() => parseConfig({ ...valid, ROOMS_COMMUNITY: 'maybe' })).toThrow(/ROOMS_COMMUNITY/)
   })
 
   it('treats empty strings as unset and strips a trailing slash from PUBLIC_URL', () => {

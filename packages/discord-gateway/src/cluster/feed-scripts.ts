@@ -13,8 +13,10 @@ import { LuaScript } from './lua-script'
  * Appends one batch of the leader's records. ARGV: token, batch JSON, stream MAXLEN (~).
  *
  * Batch: `{epoch, n, updatedAt, shard: [id, count], records: [{sessionId, seq, synced,
- * resumeURL, events: [{json, feedSeq}], members: [[userId, json | '']], profiles: [[userId,
- * json]]}]}` (`''` = the user left voice; resumeURL is '' except on a READY's record).
+ * resumeURL, holdSession?, events: [{json, feedSeq}], members: [[userId, json | '']], profiles:
+ * [[userId, json]]}]}` (`''` = the user left voice; resumeURL is '' when unknown). When the last
+ * applied record has `holdSession`, the shard's session hash is left as it is (the same
+ * dispatch's guild change still has to be written; that write moves the session on).
  *
  * Returns:
  * - `{'fenced', currentFence}`: the token is not the current one; nothing written.
@@ -66,7 +68,9 @@ end
 local synced = meta[7] or '0'
 local resumeURL = false
 local added = 0
+local hold = false
 for _, r in ipairs(apply) do
+  hold = r.holdSession == true
   for _, e in ipairs(r.events) do
     added = added + 1
     lastId = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*',
@@ -84,7 +88,7 @@ local seqText = string.format('%.0f', seq)
 redis.call('HSET', KEYS[5], 'writer', token .. ':' .. string.format('%.0f', batch.n),
   'lastId', lastId, 'feedSeq', string.format('%.0f', feedSeq), 'sessionId', sessionId,
   'seq', seqText, 'synced', synced, 'updatedAt', batch.updatedAt)
-if #apply > 0 then
+if #apply > 0 and not hold then
   if resumeURL then
     redis.call('HSET', KEYS[6], 'resumeURL', resumeURL)
   elseif redis.call('HGET', KEYS[6], 'sessionId') ~= sessionId then
@@ -157,5 +161,44 @@ export const READ_SNAPSHOT = new LuaScript(
   'read-snapshot',
   `
 return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[2]) }
+`,
+)
+
+/**
+ * A shard leader's change to the guild list, fenced like the voice writes. KEYS: fence, the guild
+ * registry hash, the guild events stream, the shard's session hash, the shards-settled hash.
+ * ARGV: token, guildId, presence JSON (`''` = the guild is gone: HDEL), change JSON (`''` = no
+ * event, only the registry), sessionId, seq, shardId, shardCount, resumeURL, updatedAt, MAXLEN
+ * (~), settled (`1`/`0`: every guild of the shard's READY is settled; `''` = unchanged).
+ * The session hash moves to `seq` (this write is the last of its dispatch). Returns
+ * `{'fenced', currentFence}` or `{'ok', entryId | ''}`.
+ */
+export const WRITE_GUILD_CHANGE = new LuaScript(
+  'write-guild-change',
+  `
+local token = ARGV[1]
+local fence = redis.call('GET', KEYS[1])
+if fence ~= token then return {'fenced', fence or ''} end
+if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+local id = ''
+if ARGV[4] ~= '' then
+  id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[11], '*', 'change', ARGV[4], 'token', token)
+end
+if ARGV[5] ~= '' then
+  if redis.call('HGET', KEYS[4], 'sessionId') ~= ARGV[5] then redis.call('HDEL', KEYS[4], 'resumeURL') end
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[4], 'resumeURL', ARGV[9]) end
+  redis.call('HSET', KEYS[4], 'sessionId', ARGV[5], 'seq', ARGV[6], 'shardId', ARGV[7],
+    'shardCount', ARGV[8], 'token', token, 'updatedAt', ARGV[10])
+end
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[5], ARGV[7] .. ':' .. ARGV[8], ARGV[12]) end
+return {'ok', id}
+`,
+)
+
+/** The guild list as readers need it. KEYS: registry, shards-settled hash, shard count. */
+export const READ_GUILDS = new LuaScript(
+  'read-guilds',
+  `
+return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('GET', KEYS[3]) or '' }
 `,
 )

@@ -14,8 +14,10 @@ export interface FeedRecord {
   /** The dispatch's sequence number. */
   readonly seq: number
   readonly synced: boolean
-  /** READY's resume_gateway_url (null on every other dispatch). */
+  /** The session's resume_gateway_url (null when unknown). */
   readonly resumeURL: string | null
+  /** The same dispatch still writes a guild change: leave the shard's session hash as it is. */
+  readonly holdSession?: boolean
   readonly events: readonly VoiceEvent[]
   /** Each user the events touched, with their state afterwards (null = not in voice). */
   readonly members: readonly (readonly [string, VoiceMember | null])[]
@@ -83,6 +85,17 @@ export interface FencedWriterOptions {
   onFenceMissing?(): void
   /** The queue is full: this writer is closed; the leader must step down. */
   onOverflow(queued: number): void
+  /**
+   * A reseed leaves the shard's session hash alone (several guilds share it, and the session
+   * moves only as the shard's writes complete in order). @defaultValue false
+   */
+  keepSessionOnReseed?: boolean
+  /**
+   * The state to seed the feed with when Redis has none (`epoch: null`), instead of the state at
+   * the time of the first write: a guild new to the shard starts from before its first record, so
+   * that record's events (its GUILD_CREATE's members) go into the stream. @defaultValue state()
+   */
+  initialState?: FeedState
 }
 
 export const WRITE_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000 }
@@ -121,11 +134,13 @@ export class FencedWriter {
   #draining = false
   #closed = false
   #idle: (() => void)[] = []
+  #initial: FeedState | null
 
   constructor(options: FencedWriterOptions) {
     this.#o = options
     this.#token = options.token
     this.#epoch = options.epoch
+    this.#initial = options.epoch === null ? (options.initialState ?? null) : null
   }
 
   get epoch(): string | null {
@@ -285,10 +300,15 @@ export class FencedWriter {
     return { kind: 'records', n, records, json: JSON.stringify(batch) }
   }
 
-  /** A reseed holds the state now, which includes every queued record: the queue is dropped. */
+  /**
+   * A reseed holds the state now, which includes every queued record: the queue is dropped. The
+   * initial state (see `initialState`) is older than the queue: the queue then follows it.
+   */
   #buildReseed(why: string): Item {
-    const state = this.#o.state()
-    this.#queue.length = 0
+    const initial = this.#initial
+    this.#initial = null
+    const state = initial ?? this.#o.state()
+    if (!initial) this.#queue.length = 0
     const epoch = randomBytes(8).toString('hex')
     const n = ++this.#n
     const json = JSON.stringify({
@@ -298,7 +318,7 @@ export class FencedWriter {
       shard: [this.#o.shard.id, this.#o.shard.count],
       sessionId: state.sessionId ?? '',
       seq: String(state.seq),
-      resumeURL: state.resumeURL ?? '',
+      resumeURL: this.#o.keepSessionOnReseed ? '' : (state.resumeURL ?? ''),
       feedSeq: String(state.feedSeq),
       synced: state.synced,
       members: [...state.members].map((m) => [m.userId, JSON.stringify(m)]),
@@ -312,7 +332,11 @@ export class FencedWriter {
     const f = this.#o.feedKeys
     const keys = [g.fence, f.stream, f.members, f.profiles, f.meta, g.session]
     const token = String(this.#token)
-    if (item.kind === 'reseed') return RESEED_FEED.run(this.#o.redis, keys, [token, item.json])
+    if (item.kind === 'reseed') {
+      // A scratch key in place of the session hash: the script deletes it and writes nothing there.
+      if (this.#o.keepSessionOnReseed) keys[5] = `${f.meta}:reseed`
+      return RESEED_FEED.run(this.#o.redis, keys, [token, item.json])
+    }
     return WRITE_BATCH.run(this.#o.redis, keys, [token, item.json, this.#o.streamMaxLen])
   }
 
@@ -366,6 +390,7 @@ function encodeRecord(r: FeedRecord) {
     seq: String(r.seq),
     synced: r.synced,
     resumeURL: r.resumeURL ?? '',
+    holdSession: r.holdSession === true,
     events: r.events.map((e) => ({ json: JSON.stringify(e), feedSeq: String(e.feedSeq) })),
     members: r.members.map(([userId, m]) => [userId, m ? JSON.stringify(m) : '']),
     profiles: r.profiles.map(([userId, p]) => [userId, JSON.stringify(p)]),

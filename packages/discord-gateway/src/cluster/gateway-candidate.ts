@@ -14,8 +14,9 @@ import type { WriterStats } from './fenced-writer'
 import type { LeaseGrant, LeaseHolder } from './gateway-lease'
 import { GatewayLease } from './gateway-lease'
 import type { ShardRef } from './keys'
-import { gatewayKeys, ONE_SHARD, voiceFeedKeys } from './keys'
-import { readLeaderState } from './leader-state'
+import { gatewayKeys, guildKeys, ONE_SHARD } from './keys'
+import type { RestoredShard } from './leader-state'
+import { readShardState } from './leader-state'
 import type { Handover, TermEnd } from './leader-term'
 import { LeaderTerm } from './leader-term'
 import { RECORD_HANDOVER } from './lease-scripts'
@@ -27,7 +28,6 @@ export type CandidateState = 'idle' | 'candidate' | 'leading' | 'stepping_down' 
 export interface GatewayCandidateOptions {
   /** Bot token (without the `Bot ` prefix). */
   token: string
-  guildId: string
   /** REST base. @defaultValue 'https://discord.com/api' */
   apiUrl?: string
   /** A preconfigured @discordjs/rest instance (its token is set to `token`). */
@@ -37,8 +37,10 @@ export interface GatewayCandidateOptions {
   redis: Redis
   /** The deployment's key prefix (REDIS_PREFIX), e.g. `tv:`. */
   prefix: string
-  /** @defaultValue shard 0 of 1 */
+  /** The shard this candidate competes for. @defaultValue shard 0 of 1 */
   shard?: ShardRef
+  /** How long after READY the guilds it lists may take to arrive. @defaultValue 15_000 */
+  guildReadyTimeoutMs?: number
   /** @defaultValue `${hostname}:${pid}:${random}` */
   holderId?: string
   /** How long the lease outlives its last renewal (ms). */
@@ -87,6 +89,7 @@ export interface CandidateStatus {
 /** One process competing for a shard's gateway: the lease, and a leadership term while it holds it. */
 export interface GatewayCandidate {
   readonly holderId: string
+  readonly shard: ShardRef
   start(): void
   /** Stops competing; if leading: closes with 4200, flushes what it can, releases the lease. */
   stop(): Promise<void>
@@ -96,9 +99,6 @@ export interface GatewayCandidate {
 /** Creates a candidate. Nothing happens until `start()`. */
 export function createGatewayCandidate(options: GatewayCandidateOptions): GatewayCandidate {
   if (!options.token) throw new GatewayError('INVALID_CONFIG', 'token is required')
-  if (!/^\d{17,20}$/.test(options.guildId)) {
-    throw new GatewayError('INVALID_CONFIG', 'guildId must be a snowflake')
-  }
   if (!(options.leaseMs >= 300))
     throw new GatewayError('INVALID_CONFIG', 'leaseMs must be at least 300')
   return new Candidate(options)
@@ -111,7 +111,7 @@ class Candidate implements GatewayCandidate {
   readonly #lease: GatewayLease
   readonly #rest: REST
   readonly #timings: ConnectionTimings
-  readonly #shard: ShardRef
+  readonly shard: ShardRef
   readonly #keys
   #state: CandidateState = 'idle'
   #term: LeaderTerm | null = null
@@ -129,13 +129,15 @@ class Candidate implements GatewayCandidate {
       options.holderId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
     this.#log = childLogger(options.logger ?? pino({ name: 'discord-gateway' }), {
       component: 'gateway-candidate',
-      guildId: options.guildId,
       holderId: this.holderId,
     })
-    this.#shard = options.shard ?? ONE_SHARD
+    this.shard = options.shard ?? ONE_SHARD
+    if (this.shard.count > 1 || this.shard.id > 0) {
+      this.#log = this.#log.child({ shardId: this.shard.id, shardCount: this.shard.count })
+    }
     this.#keys = {
-      gateway: gatewayKeys(options.prefix, this.#shard),
-      feed: voiceFeedKeys(options.prefix, options.guildId),
+      gateway: gatewayKeys(options.prefix, this.shard),
+      guilds: guildKeys(options.prefix),
     }
     this.#rest =
       options.rest ?? new REST({ api: options.apiUrl ?? 'https://discord.com/api', version: '10' })
@@ -214,9 +216,9 @@ class Candidate implements GatewayCandidate {
 
   async #lead(grant: LeaseGrant): Promise<void> {
     if (this.#state !== 'candidate' || this.#term || !this.#lease.holds()) return
-    let restored: Awaited<ReturnType<typeof readLeaderState>>
+    let restored: RestoredShard
     try {
-      restored = await readLeaderState(this.#o.redis, this.#keys, this.#o.guildId, this.#shard)
+      restored = await readShardState(this.#o.redis, this.#o.prefix, this.shard)
     } catch (error) {
       this.#log.error({ err: error }, 'could not read the feed from Redis; giving the lease up')
       await this.#lease.release()
@@ -231,13 +233,14 @@ class Candidate implements GatewayCandidate {
       )
     }
     const term: LeaderTerm = new LeaderTerm({
-      guildId: this.#o.guildId,
       grant: { ...grant, token },
       restored,
       redis: this.#o.redis,
+      prefix: this.#o.prefix,
       gatewayKeys: this.#keys.gateway,
-      feedKeys: this.#keys.feed,
-      shard: this.#shard,
+      guildKeys: this.#keys.guilds,
+      shard: this.shard,
+      ...(this.#o.guildReadyTimeoutMs ? { guildReadyTimeoutMs: this.#o.guildReadyTimeoutMs } : {}),
       streamMaxLen: this.#o.streamMaxLen ?? 10_000,
       maxQueue: this.#o.maxQueue ?? 20_000,
       token: this.#o.token,

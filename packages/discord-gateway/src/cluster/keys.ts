@@ -1,4 +1,4 @@
-/** A gateway shard: `[id, count]` as in IDENTIFY. The package runs one shard (`0:1`) today. */
+/** A gateway shard: `[id, count]` as in IDENTIFY. */
 export interface ShardRef {
   readonly id: number
   readonly count: number
@@ -52,5 +52,26 @@ export function voiceFeedKeys(prefix: string, guildId: string): VoiceFeedKeys {
     members: `${base}members`,
     profiles: `${base}profiles`,
     meta: `${base}meta`,
+  }
+}
+
+/** The deployment's guild list and its changes (written by the shard leaders, read by every node). */
+export interface GuildKeys {
+  /** Hash guildId → `{name, available, shardId}` JSON: every guild the bot is in. */
+  readonly registry: string
+  /** Stream: one entry per guild change (`change` = the GuildChange JSON, `token`). */
+  readonly events: string
+  /** String: the shard count every node runs (set once, changed by a reshard). */
+  readonly shardCount: string
+  /** Hash `id:count` → `1` when the shard's leader has every guild of its READY settled, else `0`. */
+  readonly shards: string
+}
+
+export function guildKeys(prefix: string): GuildKeys {
+  return {
+    registry: `${prefix}guilds`,
+    events: `${prefix}guilds:events`,
+    shardCount: `${prefix}gateway:shard-count`,
+    shards: `${prefix}gateway:shards-settled`,
   }
 }

@@ -1,10 +1,14 @@
 import type { SessionInfo } from '@discordjs/ws'
 import type { Redis } from 'ioredis'
+import { z } from 'zod'
+import type { GuildPresence } from '../guilds/guild-voice'
+import { shardOf } from '../guilds/shard-of'
 import type { VoiceStoreState } from '../voice/voice-state-reducer'
 import { createVoiceStoreState } from '../voice/voice-state-reducer'
 import { pairsToObject, parseMembers, parseMeta, parseProfiles, parseSession } from './feed-codec'
-import { READ_LEADER_STATE } from './feed-scripts'
+import { READ_GUILDS, READ_LEADER_STATE } from './feed-scripts'
 import type { GatewayKeys, ShardRef, VoiceFeedKeys } from './keys'
+import { gatewayKeys, guildKeys, voiceFeedKeys } from './keys'
 
 /** What a new leader starts from. */
 export interface RestoredFeed {
@@ -65,4 +69,83 @@ export async function readLeaderState(
     session,
     invalid: invalid + Object.keys(profileHash).length - profiles.size,
   }
+}
+
+/** A registry entry as stored (see WRITE_GUILD_CHANGE). */
+const RegistryEntrySchema = z.object({
+  name: z.string(),
+  available: z.boolean(),
+  shardId: z.number().int().nonnegative(),
+})
+
+/** The guild registry hash (HGETALL's flat answer) as presences; unreadable entries are left out. */
+export function parseRegistry(flat: unknown): GuildPresence[] {
+  const out: GuildPresence[] = []
+  for (const [id, json] of Object.entries(pairsToObject(flat))) {
+    if (!/^\d{17,20}$/.test(id)) continue
+    try {
+      const parsed = RegistryEntrySchema.safeParse(JSON.parse(json))
+      if (parsed.success) out.push({ id, ...parsed.data })
+    } catch {
+      // left out
+    }
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/** What a new shard leader starts from. */
+export interface RestoredShard {
+  /** The shard's guilds (by the registry), each with its state and its feed's epoch. */
+  readonly guilds: { presence: GuildPresence; state: VoiceStoreState; epoch: string | null }[]
+  /** The session to RESUME (at the session hash's sequence), or null: IDENTIFY. */
+  readonly session: SessionInfo | null
+  /** Guilds whose snapshot is complete in Redis (all of them: the shard counts as settled). */
+  readonly settled: boolean
+  readonly invalid: number
+}
+
+/**
+ * Reads the shard's guilds (the registry entries the shard owns under its count) and each one's
+ * feed, and the shard's session hash. The session is resumed at the hash's sequence: the
+ * ShardWriter moves it only once everything of the shard up to it is written.
+ */
+export async function readShardState(
+  redis: Redis,
+  prefix: string,
+  shard: ShardRef,
+): Promise<RestoredShard> {
+  const keys = guildKeys(prefix)
+  const gateway = gatewayKeys(prefix, shard)
+  const [registry] = (await READ_GUILDS.run(
+    redis,
+    [keys.registry, keys.shards, keys.shardCount],
+    [],
+  )) as [unknown]
+  const presences = parseRegistry(registry).filter((g) => shardOf(g.id, shard.count) === shard.id)
+  const guilds: RestoredShard['guilds'] = []
+  let invalid = 0
+  let settled = true
+  for (const presence of presences) {
+    const restored = await readLeaderState(
+      redis,
+      { gateway, feed: voiceFeedKeys(prefix, presence.id) },
+      presence.id,
+      shard,
+    )
+    invalid += restored.invalid
+    if (!restored.state.synced) settled = false
+    guilds.push({
+      presence: { ...presence, shardId: shard.id },
+      state: restored.state,
+      epoch: restored.epoch,
+    })
+  }
+  const stored = parseSession(pairsToObject(await redis.hgetall(gateway.session).then(toFlat)))
+  const session =
+    stored && stored.shardId === shard.id && stored.shardCount === shard.count ? stored : null
+  return { guilds, session, settled, invalid }
+}
+
+function toFlat(hash: Record<string, string>): string[] {
+  return Object.entries(hash).flat()
 }

@@ -8,16 +8,17 @@ import type { ConnectionTimings } from '../gateway/connection-options'
 import { GatewayConnection } from '../gateway/gateway-connection'
 import type { GatewayStatus } from '../gateway-status'
 import { StatusTracker } from '../gateway-status'
+import type { ShardCursor, StoreStep } from '../guilds/guild-store'
+import { createShardCursor, GuildStore } from '../guilds/guild-store'
 import { sleep } from '../supervision/backoff'
 import type { Clock } from '../supervision/clock'
 import type { Profile } from '../voice/voice-member'
-import type { VoiceStoreState } from '../voice/voice-state-reducer'
-import { applyDispatch } from '../voice/voice-state-reducer'
-import type { WriterStats } from './fenced-writer'
-import { FencedWriter } from './fenced-writer'
+import type { FeedState, WriterStats } from './fenced-writer'
 import type { LeaseGrant } from './gateway-lease'
-import type { GatewayKeys, ShardRef, VoiceFeedKeys } from './keys'
-import type { RestoredFeed } from './leader-state'
+import type { GatewayKeys, GuildKeys, ShardRef } from './keys'
+import type { RestoredShard } from './leader-state'
+import type { ShardItem } from './shard-writer'
+import { ShardWriter } from './shard-writer'
 
 /** How the gateway came to this process. */
 export interface Handover {
@@ -38,13 +39,15 @@ export type TermEnd =
 
 /** Options of {@link LeaderTerm}. */
 export interface LeaderTermOptions {
-  guildId: string
   grant: LeaseGrant
-  restored: RestoredFeed
+  restored: RestoredShard
   redis: Redis
+  prefix: string
   gatewayKeys: GatewayKeys
-  feedKeys: VoiceFeedKeys
+  guildKeys: GuildKeys
   shard: ShardRef
+  /** How long after READY the guilds it lists may take to arrive (then: unavailable). */
+  guildReadyTimeoutMs?: number
   streamMaxLen: number
   maxQueue: number
   /** Bot token (without `Bot `). */
@@ -64,50 +67,64 @@ export interface LeaderTermOptions {
 }
 
 /**
- * One stretch of leadership: the gateway connection, the reducer restored from Redis, and the
- * fenced writer. Every dispatch (voice or not: the sequence must advance for a resume) becomes one
- * record, written in order. Ends when the candidate stops it (lease lost, shutdown) or by itself
- * (`onEnd`: fenced, queue full, the connection stopped).
+ * One stretch of leadership of one shard: the shard's gateway connection, every guild of the
+ * shard restored from Redis into a GuildStore, and the ShardWriter. Every guild dispatch becomes
+ * one record of its guild (voice or not: the guild's position must advance), guild changes go to
+ * the guild list, all in dispatch order. Ends when the candidate stops it (lease lost, shutdown)
+ * or by itself (`onEnd`: fenced, queue full, the connection stopped).
  */
 export class LeaderTerm {
   readonly status = new StatusTracker()
   readonly #o: LeaderTermOptions
-  readonly #state: VoiceStoreState
-  readonly #writer: FencedWriter
+  readonly #store = new GuildStore()
+  readonly #cursor: ShardCursor
+  readonly #writer: ShardWriter
   readonly #connection: GatewayConnection
   #resumeURL: string | null
   #handover: Handover
+  #pendingTimer: NodeJS.Timeout | null = null
   #stopping = false
+  /** Guilds whose feed this term has restored or started (the others start from a baseline). */
+  readonly #fed = new Set<string>()
 
   constructor(options: LeaderTermOptions) {
     this.#o = options
-    this.#state = options.restored.state
-    this.#resumeURL = options.restored.session?.resumeURL ?? null
+    const { restored } = options
+    for (const guild of restored.guilds) {
+      this.#store.restore(guild.presence, guild.state)
+      if (guild.epoch !== null) this.#fed.add(guild.presence.id)
+    }
+    this.#cursor = createShardCursor(options.shard.id, options.shard.count)
+    if (restored.session) {
+      this.#cursor.sessionId = restored.session.sessionId
+      this.#cursor.seq = restored.session.sequence
+      this.#cursor.settled = restored.settled
+    }
+    this.#resumeURL = restored.session?.resumeURL ?? null
     this.#handover = {
       at: options.grant.acquiredAt,
       durationMs: null,
       mode: null,
       token: options.grant.token,
     }
-    this.#writer = new FencedWriter({
+    this.#writer = new ShardWriter({
       redis: options.redis,
+      prefix: options.prefix,
       gatewayKeys: options.gatewayKeys,
-      feedKeys: options.feedKeys,
+      guildKeys: options.guildKeys,
       shard: options.shard,
       token: options.grant.token,
-      epoch: options.restored.epoch,
+      epochs: new Map(restored.guilds.map((g) => [g.presence.id, g.epoch])),
       streamMaxLen: options.streamMaxLen,
       maxQueue: options.maxQueue,
       logger: options.logger,
-      state: () => ({
-        sessionId: this.#state.sessionId,
-        seq: this.#state.seq,
-        resumeURL: this.#resumeURL,
-        feedSeq: this.#state.feedSeq,
-        synced: this.#state.synced,
-        members: this.#state.members.values(),
-        profiles: this.#state.profiles.entries(),
-      }),
+      guildState: (guildId) => this.#guildState(guildId),
+      guildPresence: (guildId) => {
+        const entry = this.#store.get(guildId)
+        return entry
+          ? { id: guildId, name: entry.name, available: entry.available, shardId: entry.shardId }
+          : null
+      },
       onFenced: () => this.#end({ kind: 'fenced' }),
       onOverflow: () => this.#end({ kind: 'overflow' }),
       onFenceMissing: () => options.checkLease(),
@@ -115,6 +132,7 @@ export class LeaderTerm {
     this.#connection = new GatewayConnection({
       token: options.token,
       guildMembersIntent: options.guildMembersIntent,
+      shard: options.shard,
       rest: options.rest,
       logger: options.logger,
       status: this.status,
@@ -123,7 +141,7 @@ export class LeaderTerm {
       ...(options.clock ? { clock: options.clock } : {}),
       onDispatch: (payload, receivedAt) => this.#onDispatch(payload, receivedAt),
       appliedSequence: (sessionId) =>
-        this.#state.sessionId === sessionId ? this.#state.seq : null,
+        this.#cursor.sessionId === sessionId ? this.#cursor.seq : null,
       mayConnect: options.mayConnect,
     })
     this.status.onChange(({ to, status }) => {
@@ -148,8 +166,13 @@ export class LeaderTerm {
     return this.status.get()
   }
 
-  writer(): WriterStats {
+  writer(): WriterStats & { guildChanges: number; guilds: number } {
     return this.#writer.stats()
+  }
+
+  /** The shard's guilds as this leader sees them. */
+  guilds(): number {
+    return this.#store.size
   }
 
   /** Connects: RESUMEs the restored session, or identifies when there is none. */
@@ -158,14 +181,12 @@ export class LeaderTerm {
     this.#o.logger.info(
       {
         token: this.token,
-        epoch: restored.epoch,
-        feedSeq: restored.state.feedSeq,
-        seq: restored.state.seq,
+        guilds: restored.guilds.length,
+        seq: this.#cursor.seq,
         resume: restored.session !== null,
       },
       restored.session ? 'leading: resuming the stored gateway session' : 'leading: identifying',
     )
-    if (restored.epoch === null) this.#writer.reseed('no feed in Redis')
     this.#connection.setSession(restored.session)
     this.#connection.start()
   }
@@ -182,6 +203,7 @@ export class LeaderTerm {
    */
   async stop(reason: string, flushMs: number): Promise<void> {
     this.#stopping = true
+    if (this.#pendingTimer) clearTimeout(this.#pendingTimer)
     await this.#connection.stop(reason)
     if (flushMs > 0 && !this.#writer.closed) {
       const wait = new AbortController()
@@ -198,34 +220,134 @@ export class LeaderTerm {
   }
 
   #onDispatch(payload: GatewayDispatchPayload, receivedAt: number): void {
-    const state = this.#state
-    const sessionBefore = state.sessionId
-    const result = applyDispatch(state, { payload, receivedAt })
-    if (payload.t === GatewayDispatchEvents.Ready && state.sessionId !== sessionBefore) {
+    const cursor = this.#cursor
+    const result = this.#store.apply(cursor, payload, receivedAt)
+    if (payload.t === GatewayDispatchEvents.Ready && !result.duplicate) {
       this.#resumeURL = payload.d.resume_gateway_url
+      if (this.#pendingTimer) clearTimeout(this.#pendingTimer)
+      this.#pendingTimer = null
+      if (!cursor.settled) {
+        this.#pendingTimer = setTimeout(
+          () => this.#write(this.#store.expirePending(cursor), null),
+          this.#o.guildReadyTimeoutMs ?? 15_000,
+        )
+        this.#pendingTimer.unref()
+      }
     }
     if (this.#handover.mode === null) {
       if (payload.t === GatewayDispatchEvents.Ready) this.#markHandover('identified')
       if (payload.t === GatewayDispatchEvents.Resumed) this.#markHandover('resumed')
     }
-    if (!result.changed || state.sessionId === null) return
-    const members = new Map<string, VoiceMember | null>()
-    for (const event of result.events)
-      members.set(event.userId, state.members.get(event.userId) ?? null)
-    const profiles: [string, Profile][] = []
-    for (const userId of result.profilesChanged ?? []) {
-      const profile = state.profiles.get(userId)
-      if (profile) profiles.push([userId, profile])
+    if (result.duplicate) return
+    this.#write(result.steps, payload)
+  }
+
+  /**
+   * One dispatch's writes: its guilds' voice records first, then its guild list changes (the
+   * last write of the dispatch moves the shard's session on; until then it is held).
+   */
+  #write(steps: readonly StoreStep[], payload: GatewayDispatchPayload | null): void {
+    const cursor = this.#cursor
+    if (cursor.sessionId === null) return
+    const items: ShardItem[] = []
+    const registry = new Set<string>()
+    for (const step of steps) {
+      if (step.kind === 'guild') {
+        registry.add(step.change.guildId)
+        continue
+      }
+      const state = this.#store.get(step.guildId)?.state
+      const members = new Map<string, VoiceMember | null>()
+      for (const event of step.events) {
+        members.set(event.userId, state?.members.get(event.userId) ?? null)
+      }
+      const profiles: [string, Profile][] = []
+      for (const userId of step.profilesChanged) {
+        const profile = state?.profiles.get(userId)
+        if (profile) profiles.push([userId, profile])
+      }
+      const first = step.events[0]
+      const baseline: FeedState | undefined = this.#fed.has(step.guildId)
+        ? undefined
+        : {
+            sessionId: null,
+            seq: 0,
+            resumeURL: null,
+            feedSeq: first ? first.feedSeq - 1 : (state?.feedSeq ?? 0),
+            synced: false,
+            members: [],
+            profiles: [],
+          }
+      this.#fed.add(step.guildId)
+      items.push({
+        kind: 'voice',
+        guildId: step.guildId,
+        ...(baseline ? { baseline } : {}),
+        record: {
+          sessionId: cursor.sessionId,
+          seq: cursor.seq,
+          synced: state?.synced ?? true,
+          resumeURL: this.#resumeURL,
+          events: step.events,
+          members: [...members],
+          profiles,
+        },
+      })
     }
-    this.#writer.push({
-      sessionId: state.sessionId,
-      seq: state.seq,
-      synced: state.synced,
-      resumeURL: payload.t === GatewayDispatchEvents.Ready ? payload.d.resume_gateway_url : null,
-      events: result.events,
-      members: [...members],
-      profiles,
-    })
+    // A guild's name or shard may change without a change event (GUILD_CREATE, GUILD_UPDATE).
+    if (
+      payload &&
+      (payload.t === GatewayDispatchEvents.GuildCreate ||
+        payload.t === GatewayDispatchEvents.GuildUpdate)
+    ) {
+      registry.add(payload.d.id)
+    }
+    const changes = steps.flatMap((s) => (s.kind === 'guild' ? [s.change] : []))
+    const guildItems: ShardItem[] = []
+    for (const guildId of registry) {
+      const entry = this.#store.get(guildId)
+      const presence = entry
+        ? { id: guildId, name: entry.name, available: entry.available, shardId: entry.shardId }
+        : null
+      const own = changes.filter((c) => c.guildId === guildId)
+      const announce = own.length > 0 ? own : [null]
+      for (const change of announce) {
+        guildItems.push({
+          kind: 'guild',
+          guildId,
+          presence,
+          change,
+          sessionId: cursor.sessionId,
+          seq: cursor.seq,
+          resumeURL: this.#resumeURL,
+          settled: cursor.settled,
+        })
+      }
+    }
+    if (guildItems.length > 0) {
+      for (const [i, item] of items.entries()) {
+        if (item.kind === 'voice')
+          items[i] = { ...item, record: { ...item.record, holdSession: true } }
+      }
+    }
+    for (const item of guildItems) {
+      if (item.kind === 'guild' && item.presence === null) this.#fed.delete(item.guildId)
+    }
+    for (const item of [...items, ...guildItems]) this.#writer.push(item)
+  }
+
+  /** A guild's whole state for its reseed (an unknown guild: empty). */
+  #guildState(guildId: string): FeedState {
+    const state = this.#store.get(guildId)?.state
+    return {
+      sessionId: state?.sessionId ?? this.#cursor.sessionId,
+      seq: state?.seq ?? this.#cursor.seq,
+      resumeURL: null,
+      feedSeq: state?.feedSeq ?? 0,
+      synced: state?.synced ?? false,
+      members: state?.members.values() ?? [],
+      profiles: state?.profiles.entries() ?? [],
+    }
   }
 
   #markHandover(mode: 'resumed' | 'identified'): void {

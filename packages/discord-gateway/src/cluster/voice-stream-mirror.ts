@@ -78,8 +78,19 @@ export interface VoiceStreamMirrorOptions {
   keys: VoiceFeedKeys
   /** Commands (snapshot reads, checks): may be shared. */
   redis: Redis
-  /** XREAD BLOCK only; the mirror owns it (disconnects it on stop). */
-  blocking: Redis
+  /**
+   * XREAD BLOCK only; the mirror owns it (disconnects it on stop). Without it the mirror is
+   * driven: a GuildsMirror reads many guilds' streams in one XREAD and hands each its entries
+   * (`position`, `load`, `applyEntries`), and `wake` ends that XREAD when a check found work.
+   */
+  blocking?: Redis
+  /** Driven mode: end the shared XREAD now. */
+  wake?(): Promise<void>
+  /**
+   * Start as if an empty snapshot of an unknown epoch were loaded: the first read reloads and
+   * emits every member as a `resync` difference (a guild that appeared while the node runs).
+   */
+  startEmpty?: boolean
   /** XREAD BLOCK time. @defaultValue 2_000 */
   blockMs?: number
   /** How often the position, epoch and lag are checked. @defaultValue 1_000 */
@@ -142,11 +153,23 @@ export class VoiceStreamMirror implements VoiceReadApi {
 
   constructor(options: VoiceStreamMirrorOptions) {
     this.#o = options
+    if (options.startEmpty) {
+      this.#loaded = true
+      this.#reload = 'epoch'
+      this.#state = 'following'
+    }
   }
 
   /** Starts following; resolves after the first attempt to load the snapshot (it keeps trying). */
   async start(): Promise<void> {
     if (this.#loop) return
+    if (!this.#o.blocking) {
+      // Driven: the first load here, the reading by the driver.
+      this.#loop = Promise.resolve()
+      this.#scheduleCheck()
+      if (this.needsLoad()) await this.load().catch((error: unknown) => this.#recordError(error))
+      return
+    }
     let first: () => void = () => {}
     const loaded = new Promise<void>((resolve) => {
       first = resolve
@@ -162,8 +185,37 @@ export class VoiceStreamMirror implements VoiceReadApi {
     this.#state = 'stopped'
     this.#stop.abort()
     if (this.#checkTimer) clearTimeout(this.#checkTimer)
-    this.#o.blocking.disconnect()
+    this.#o.blocking?.disconnect()
     await this.#loop
+  }
+
+  // ---- driven mode (see `blocking`) ---------------------------------------------------------------
+
+  /** The snapshot must be (re)loaded before the stream can be applied. */
+  needsLoad(): boolean {
+    return !this.#loaded || this.#reload !== null
+  }
+
+  /** Loads the snapshot (and emits the differences); false when Redis has no feed yet. */
+  load(): Promise<boolean> {
+    return this.#load()
+  }
+
+  /** Where to read this guild's stream from, or null while a load is due. */
+  position(): { key: string; id: string } | null {
+    if (this.needsLoad() || this.#stopped) return null
+    return { key: this.#o.keys.stream, id: this.#lastId }
+  }
+
+  /** Applies entries read from the stream (stops at the first that needs a reload). */
+  applyEntries(entries: readonly unknown[]): void {
+    for (const raw of entries) if (!this.#applyEntry(raw)) break
+    if (this.#catchUpWaiters.size > 0) this.#wakeCatchUpWaiters()
+  }
+
+  /** Driven mode: a Redis failure of the shared reader, counted here too. */
+  readFailed(error: unknown): void {
+    this.#recordError(error)
   }
 
   /** Resolves once the mirror holds a complete snapshot and has caught up with the stream. */
@@ -294,9 +346,11 @@ export class VoiceStreamMirror implements VoiceReadApi {
             continue
           }
         }
-        this.#blockingId ??= Number(await this.#o.blocking.client('ID'))
+        const blocking = this.#o.blocking
+        if (!blocking) return
+        this.#blockingId ??= Number(await blocking.client('ID'))
         const startedAt = Date.now()
-        const reply = (await this.#o.blocking.xread(
+        const reply = (await blocking.xread(
           'COUNT',
           this.#o.count ?? 500,
           'BLOCK',
@@ -312,7 +366,7 @@ export class VoiceStreamMirror implements VoiceReadApi {
         } else if (Date.now() - startedAt > blockMs + 1_500) {
           // ioredis gave up on a silent socket: start a fresh one.
           this.#blockingId = null
-          this.#o.blocking.disconnect(true)
+          blocking.disconnect(true)
         }
       } catch (error) {
         firstLoad()
@@ -501,6 +555,10 @@ export class VoiceStreamMirror implements VoiceReadApi {
 
   /** Ends the reader's XREAD at once (CLIENT UNBLOCK), so it acts on what the check found. */
   async #wakeUp(why: string): Promise<void> {
+    if (this.#o.wake) {
+      await this.#o.wake()
+      return
+    }
     if (this.#blockingId === null) return
     this.#o.logger.debug({ why }, 'waking the voice mirror up')
     await this.#o.redis.client('UNBLOCK', this.#blockingId)

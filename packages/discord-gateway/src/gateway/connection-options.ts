@@ -5,6 +5,7 @@ import type { StatusTracker } from '../gateway-status'
 import type { BackoffOptions } from '../supervision/backoff'
 import { DEFAULT_BACKOFF } from '../supervision/backoff'
 import type { Clock } from '../supervision/clock'
+import type { IdentifyBuckets } from './identify-gate'
 
 /** Timings of the connection; all injectable so tests run fast. */
 export interface ConnectionTimings {
@@ -43,6 +44,13 @@ export interface GatewayConnectionOptions {
   guildMembersIntent: boolean
   /** The shard this connection is (IDENTIFY `shard`). @defaultValue shard 0 of 1 */
   shard?: { readonly id: number; readonly count: number }
+  /** The identify buckets shared by the process's shards. @defaultValue this connection's own */
+  identifyBuckets?: IdentifyBuckets
+  /**
+   * A close code fatal to us arrived (the connection stops right after). The sharded feed
+   * reshards on 4011 (sharding required).
+   */
+  onFatalClose?(code: number): void
   rest: REST
   logger: Logger
   status: StatusTracker

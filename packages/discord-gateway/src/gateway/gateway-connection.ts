@@ -67,6 +67,8 @@ export class GatewayConnection {
       clock: this.#clock,
       minRemaining: t.minIdentifyRemaining,
       spacingMs: t.identifySpacingMs,
+      shardId: options.shard?.id ?? 0,
+      ...(options.identifyBuckets ? { buckets: options.identifyBuckets } : {}),
       sessionStartLimit: async (signal) =>
         (await this.#fetchGatewayInfo(signal)).session_start_limit,
       onBreakerOpen: (limit, waitMs) => {
@@ -350,6 +352,7 @@ export class GatewayConnection {
       const message = `FATAL: ${fatal}; the gateway is stopped and needs an operator`
       this.#recordError(message, undefined, { alert: true, code })
       void this.#halt({ reason: fatal, socketOpen: false })
+      this.#options.onFatalClose?.(code)
       return
     }
     this.#options.status.count('reconnects')

@@ -237,14 +237,18 @@ export class GuildStore {
     receivedAt: number,
     steps: StoreStep[],
   ): void {
-    const result = applyGuildDispatch(entry.state, payload, receivedAt)
-    entry.state.sessionId = cursor.sessionId
-    entry.state.seq = cursor.seq
-    if (result.events.length === 0 && !result.profilesChanged) return
+    const state = entry.state
+    // Already applied to this guild (a state restored from Redis can be ahead of the shard's
+    // session: its record was written, the shard's sequence not yet).
+    if (state.sessionId === cursor.sessionId && cursor.seq <= state.seq) return
+    const result = applyGuildDispatch(state, payload, receivedAt)
+    state.sessionId = cursor.sessionId
+    state.seq = cursor.seq
     this.#index(entry, result.events)
+    // Pushed even without events: the guild's position moved (a clustered leader records it).
     steps.push({
       kind: 'voice',
-      guildId: entry.state.guildId,
+      guildId: state.guildId,
       events: result.events,
       profilesChanged: result.profilesChanged ?? [],
     })

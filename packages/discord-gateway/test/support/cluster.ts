@@ -44,7 +44,6 @@ export function clusteredFeed(
   return createClusteredVoiceFeed({
     redisUrl,
     prefix: PREFIX,
-    guildId: emu.guildId,
     leaseMs: options.leaseMs ?? 1_000,
     candidate:
       options.candidate === false
@@ -82,7 +81,7 @@ export class FeedRecorder {
 export function expectSnapshotEqualsTruth(
   emu: Emulator,
   feed: {
-    snapshot(): {
+    snapshot(guildId: string): {
       members: { userId: string; channelId: string; selfMute: boolean; selfVideo: boolean }[]
     }
   },
@@ -93,7 +92,9 @@ export function expectSnapshotEqualsTruth(
       .voiceStates.map((v) => [v.userId, `${v.channelId}:${v.selfMute}:${v.selfVideo}`]),
   )
   const mine = Object.fromEntries(
-    feed.snapshot().members.map((m) => [m.userId, `${m.channelId}:${m.selfMute}:${m.selfVideo}`]),
+    feed
+      .snapshot(emu.guildId)
+      .members.map((m) => [m.userId, `${m.channelId}:${m.selfMute}:${m.selfVideo}`]),
   )
   expect(mine).toEqual(truth)
 }

@@ -18,16 +18,20 @@ export function humans(emu: Emulator): string[] {
 }
 
 /**
- * The default guild plus `extra` created ones (the bot installed, every human a member, one
- * voice channel each). Guilds created in a row get ids a millisecond or more apart, so they
- * spread over the shards.
+ * The guilds of the emulator after creating `extra` more (the bot installed, every human a
+ * member, one voice channel each). Their ids are consecutive snowflake timestamps after the
+ * default guild's, so they alternate between shards: under two shards, five guilds split 3 + 2.
  */
 export function withGuilds(emu: Emulator, extra: number): TestGuild[] {
   const people = humans(emu)
   const owner = people[0] as string
+  const existing = emu.control.state().guilds.length
+  const base = (BigInt(emu.guildId) >> 22n) + 1_000n
   for (let i = 0; i < extra; i++) {
+    const n = existing + i
     emu.control.createGuild({
-      name: `Table ${i + 2}`,
+      id: String((base + BigInt(n)) << 22n),
+      name: `Table ${n + 1}`,
       ownerId: owner,
       members: people.filter((p) => p !== owner),
       channels: [{ name: 'Voice', type: 2 }],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { RedisChannelWatch } from '../../server/redis-channel-watch.server'
 import { type LoginSession, LoginSessionSchema, type LoginSessionStore } from './login-session'
 
 /** Extends a user index's expiry to `ttl` ms unless it already lives longer. */
@@ -148,9 +149,7 @@ const MAX_CAS_ATTEMPTS = 50
 export class RedisLoginSessionStore implements LoginSessionStore {
   readonly #redis: Redis
   readonly #prefix: string
-  readonly #watchers = new Set<(ids: string[] | null) => void>()
-  #sub: Redis | null = null
-  #subscribed: Promise<void> = Promise.resolve()
+  #watch: RedisChannelWatch<string[]> | null = null
   /** The store's life this node knows (see restore), null before the first call. */
   #life: string | null = null
 
@@ -312,52 +311,21 @@ export class RedisLoginSessionStore implements LoginSessionStore {
    * have been lost meanwhile. One subscriber connection (a duplicate of the client) serves all.
    */
   watch(listener: (ids: string[] | null) => void): () => void {
-    this.#watchers.add(listener)
-    if (!this.#sub) {
-      const sub = this.#redis.duplicate()
-      this.#sub = sub
-      const channel = this.endedChannel
-      let subscribedOnce = false
-      sub.on('message', (ch: string, message: string) => {
-        if (ch === channel) this.#notify(message.split(',').filter(Boolean))
-      })
-      // ioredis resubscribes by itself after a reconnect; what was published in between is lost.
-      sub.on('ready', () => {
-        if (subscribedOnce) this.#notify(null)
-      })
-      sub.on('error', () => {})
-      this.#subscribed = sub.subscribe(channel).then(
-        () => {
-          subscribedOnce = true
-        },
-        () => undefined,
-      )
-    }
-    return () => {
-      this.#watchers.delete(listener)
-    }
+    this.#watch ??= new RedisChannelWatch(this.#redis, this.endedChannel, (message) =>
+      message.split(',').filter(Boolean),
+    )
+    return this.#watch.add(listener)
   }
 
   /** Resolves once the subscription to ended sessions is acknowledged (start-up, tests). */
   watching(): Promise<void> {
-    return this.#subscribed
+    return this.#watch?.subscribed() ?? Promise.resolve()
   }
 
   async close(): Promise<void> {
     // The main connection belongs to the caller; the subscriber is ours.
-    this.#watchers.clear()
-    this.#sub?.disconnect()
-    this.#sub = null
-  }
-
-  #notify(ids: string[] | null): void {
-    for (const listener of this.#watchers) {
-      try {
-        listener(ids)
-      } catch {
-        // One watcher's failure must not starve the others.
-      }
-    }
+    this.#watch?.close()
+    this.#watch = null
   }
 }
 

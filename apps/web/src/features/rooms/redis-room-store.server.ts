@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { RedisChannelWatch } from '../../server/redis-channel-watch.server'
 import {
   type InsertOptions,
   type InsertResult,
@@ -109,9 +110,7 @@ const MAX_CAS_ATTEMPTS = 50
 export class RedisRoomStore implements RoomStore {
   readonly #redis: Redis
   readonly #prefix: string
-  readonly #watchers = new Set<(roomId: string | null) => void>()
-  #sub: Redis | null = null
-  #subscribed: Promise<void> = Promise.resolve()
+  #watch: RedisChannelWatch<string> | null = null
   /** The store's life this node knows (see restore), null before the first call. */
   #life: string | null = null
 
@@ -203,45 +202,13 @@ export class RedisRoomStore implements RoomStore {
    * One subscriber connection (a duplicate of the client) serves all watchers.
    */
   watch(listener: (roomId: string | null) => void): () => void {
-    this.#watchers.add(listener)
-    if (!this.#sub) {
-      const sub = this.#redis.duplicate()
-      this.#sub = sub
-      const channel = this.changesChannel
-      let subscribedOnce = false
-      sub.on('message', (ch: string, roomId: string) => {
-        if (ch === channel) this.#notify(roomId)
-      })
-      // ioredis resubscribes by itself after a reconnect; whatever was published in between is lost.
-      sub.on('ready', () => {
-        if (subscribedOnce) this.#notify(null)
-      })
-      sub.on('error', () => {})
-      this.#subscribed = sub.subscribe(channel).then(
-        () => {
-          subscribedOnce = true
-        },
-        () => undefined,
-      )
-    }
-    return () => {
-      this.#watchers.delete(listener)
-    }
+    this.#watch ??= new RedisChannelWatch(this.#redis, this.changesChannel, (roomId) => roomId)
+    return this.#watch.add(listener)
   }
 
   /** Resolves once the change subscription is acknowledged (tests, start-up). */
   watching(): Promise<void> {
-    return this.#subscribed
-  }
-
-  #notify(roomId: string | null): void {
-    for (const listener of this.#watchers) {
-      try {
-        listener(roomId)
-      } catch {
-        // One watcher's failure must not starve the others.
-      }
-    }
+    return this.#watch?.subscribed() ?? Promise.resolve()
   }
 
   async restore(rooms: readonly RoomRecord[]): Promise<number> {
@@ -300,8 +267,7 @@ export class RedisRoomStore implements RoomStore {
 
   async close(): Promise<void> {
     // The main connection belongs to the caller; the subscriber is ours.
-    this.#watchers.clear()
-    this.#sub?.disconnect()
-    this.#sub = null
+    this.#watch?.close()
+    this.#watch = null
   }
 }
