@@ -7,6 +7,7 @@ import { AppError } from './app-error'
  */
 export interface PlacementSeam {
   choose(request?: { requestedGuildId?: string; exclude?: ReadonlySet<string> }): Promise<string>
+  settle(guildId: string): void
 }
 
 /** A guild's room usage (the rooms' GuildUsage, the fields read here). */
@@ -57,5 +58,7 @@ export function communityPlacement(
       }
       return guildId
     },
+    // Only the pool counts rooms on their way (a community server's own cap is its settings').
+    settle: (guildId) => pool.settle(guildId),
   }
 }

@@ -1,3 +1,7 @@
+import {
+  REDIS_SENTINEL_ENV,
+  refineRedisSentinelEnv,
+} from '@repo/discord-gateway/redis-sentinel-config'
 import { readSecretFiles } from '@repo/file-persistence'
 import { z } from 'zod'
 
@@ -11,6 +15,7 @@ export const SECRET_FILE_VARIABLES = [
   'DISCORD_CLIENT_SECRET',
   'METRICS_TOKEN',
   'REDIS_URL',
+  'REDIS_SENTINEL_PASSWORD',
 ] as const
 
 /** The most pool servers DISCORD_GUILD_IDS may list. */
@@ -67,6 +72,8 @@ const EnvSchema = z
       .optional(),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
+    /** Redis behind Sentinel: REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD. */
+    ...REDIS_SENTINEL_ENV,
     /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
     REDIS_PREFIX: z.string().min(1).default('tv:'),
     /** How long the cleanup leader's Redis lease outlives its last renewal (ms). */
@@ -134,6 +141,7 @@ const EnvSchema = z
           'not set (set DISCORD_GUILD_ID to your server, or DISCORD_GUILD_IDS to a comma-separated pool of servers)',
       })
     }
+    refineRedisSentinelEnv(env, ctx)
     if (env.GATEWAY_MODE === 'worker' && !env.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',

@@ -4,6 +4,7 @@ import {
   createClusteredVoiceFeed,
   createVoiceFeed,
   FileSessionStore,
+  redisConnectionOptions,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
@@ -135,8 +136,10 @@ export function createRuntime(
     // Community servers read the user's own guild list: the `guilds` scope.
     ...(config.ROOMS_COMMUNITY ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
   })
+  // Every Redis client adds these (Sentinel's with REDIS_SENTINELS, else none).
+  const redisOptions = redisConnectionOptions(config)
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+    ? new Redis(config.REDIS_URL, { ...redisOptions, lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
   const logThrottle = new LogThrottle({ clock })
@@ -165,6 +168,7 @@ export function createRuntime(
   const cluster = config.REDIS_URL
     ? createClusteredVoiceFeed({
         redisUrl: config.REDIS_URL,
+        redisOptions,
         prefix,
         leaseMs: config.GATEWAY_LEASE_MS,
         maxLagMs: config.GATEWAY_MAX_LAG_MS,
@@ -287,7 +291,11 @@ export function createRuntime(
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
-      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: `${prefix}presence:` })
+      ? createRedisEventBus({
+          redis: config.REDIS_URL,
+          redisOptions,
+          keyPrefix: `${prefix}presence:`,
+        })
       : undefined,
     rooms,
     viewers,

@@ -118,7 +118,7 @@ async function diagnose(io: DoctorIo, skip: Set<string>): Promise<DoctorReport> 
   try {
     const [discord, redis, publicUrl, ...pool] = await Promise.all([
       checkDiscord(config, rest),
-      onRequest('redis') ?? checkRedis(config.REDIS_URL, timeoutMs),
+      onRequest('redis') ?? checkRedis(config, timeoutMs),
       onRequest('public-url') ?? checkPublicUrl(config.PUBLIC_URL, timeoutMs, io.fetch),
       // The other pool servers (DISCORD_GUILD_IDS): their own checks, the application's are shared.
       ...config.DISCORD_GUILD_IDS.slice(1).map(async (guildId) => ({

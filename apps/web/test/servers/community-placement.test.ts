@@ -25,6 +25,7 @@ function setup(
       poolCalls.push(request)
       return HOME
     },
+    settle: () => {},
   }
   const placement = communityPlacement(pool, {
     pool: [HOME],

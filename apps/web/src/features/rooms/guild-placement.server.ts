@@ -18,8 +18,14 @@ export interface PlacementRequest {
  * requested guild (`runtime.placement`).
  */
 export interface GuildPlacement {
-  /** The guild id; NO_CAPACITY when no guild asked for has room. */
+  /**
+   * The guild id; NO_CAPACITY when no guild asked for has room. Every guild returned counts as
+   * one room on its way there until `settle(guildId)`, which the caller owes once the room is
+   * created or failed.
+   */
   choose(request?: PlacementRequest): Promise<string>
+  /** The room `choose` placed in `guildId` is stored (or failed): it no longer counts as pending. */
+  settle(guildId: string): void
 }
 
 export interface PoolPlacementOptions {
@@ -36,10 +42,14 @@ export interface PoolPlacementOptions {
 
 /**
  * A room goes to the placeable pool guild with the most rooms still free (ties: pool order); past
- * the whole pool's capacity, NO_CAPACITY.
+ * the whole pool's capacity, NO_CAPACITY. Rooms placed but not yet stored count against their
+ * guild, so that creations running at once spread over the pool instead of all taking the guild
+ * that looked emptiest when each of them asked.
  */
 export class PoolPlacement implements GuildPlacement {
   readonly #o: PoolPlacementOptions
+  /** Rooms placed in each guild and not yet settled. */
+  readonly #pending = new Map<string, number>()
 
   constructor(options: PoolPlacementOptions) {
     this.#o = options
@@ -59,11 +69,20 @@ export class PoolPlacement implements GuildPlacement {
         this.#o.pool.includes(request.requestedGuildId) ? 'NO_CAPACITY' : 'FORBIDDEN',
       )
     }
-    let best: GuildUsage | null = null
+    let best: { guildId: string; free: number } | null = null
     for (const usage of await this.#o.usage(candidates)) {
-      if (usage.freeRooms > 0 && (best === null || usage.freeRooms > best.freeRooms)) best = usage
+      const free = usage.freeRooms - (this.#pending.get(usage.guildId) ?? 0)
+      if (free > 0 && (best === null || free > best.free)) best = { guildId: usage.guildId, free }
     }
     if (best === null) throw new AppError('NO_CAPACITY')
+    // Counted before any other choose() resumes: the loop above and this line run in one turn.
+    this.#pending.set(best.guildId, (this.#pending.get(best.guildId) ?? 0) + 1)
     return best.guildId
+  }
+
+  settle(guildId: string): void {
+    const left = (this.#pending.get(guildId) ?? 0) - 1
+    if (left > 0) this.#pending.set(guildId, left)
+    else this.#pending.delete(guildId)
   }
 }

@@ -102,6 +102,8 @@ export class RoomCommands {
         } catch (error) {
           if (options.guildId !== undefined || !isAppError(error, 'NO_CAPACITY')) throw error
           exclude.add(guildId)
+        } finally {
+          this.#o.placement.settle(guildId)
         }
       }
     })
