@@ -15,13 +15,17 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULT_WORLD, emulatorEnv, startEmulator } from '../packages/discord-emulator/src/index.ts'
 import { parseConfig } from '../apps/web/src/server/config.server.ts'
 import {
   bootRuntime,
   createRuntime,
   shutdownRuntime,
 } from '../apps/web/src/server/runtime.server.ts'
+import {
+  DEFAULT_WORLD,
+  emulatorEnv,
+  startEmulator,
+} from '../packages/discord-emulator/src/index.ts'
 
 const benchEnv = (name: string, fallback: number) =>
   Number(process.env[`BENCH_${name}`] ?? fallback)
@@ -86,7 +90,8 @@ const totalMs = performance.now() - t0
 const after = emu.control.stats()
 const rooms = await runtime.store.list()
 const sorted = [...latencies].sort((a, b) => a - b)
-const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0)
+const at = (q: number) =>
+  Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0)
 const rateLimited = emu.control.restLog().filter((r) => r.status === 429).length
 
 process.stdout.write(
