@@ -14,6 +14,7 @@ import {
   OAuthClient,
   type SetupCheck,
 } from '@repo/discord-integration'
+import { DEFAULT_SERVER_ROOM_SETTINGS } from '@repo/discord-integration/contracts'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
@@ -35,6 +36,7 @@ import {
   CODE_ATTEMPTS_PER_ADDRESS,
   CODE_ATTEMPTS_PER_USER,
   RoomService,
+  type RoomServiceOptions,
 } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
 import {
@@ -46,6 +48,7 @@ import { RedisServerSettingsStore } from '../features/servers/redis-server-setti
 import type { ServerSettingsStore } from '../features/servers/server-settings-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
+import { communityPlacement } from './community-placement'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
 import { GuildMetrics } from './guild-metrics.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
@@ -216,6 +219,8 @@ export function createRuntime(
         store: serverSettings,
         now: () => clock.now(),
         logger: logger.child({ component: 'servers' }),
+        // The bot in it, no outage, its permissions hold (the guild registry, below).
+        placeable: (guildId) => guilds.placeable(guildId),
       })
     : null
 
@@ -254,6 +259,11 @@ export function createRuntime(
     pool: config.DISCORD_GUILD_IDS,
     placeable: (guildId) => guilds.placeable(guildId),
     reachable: (guildId) => guilds.reachable(guildId),
+    // Community servers: a picked server takes the room (under its own limits), and its
+    // categories carry its "Category name".
+    ...(serverSettings
+      ? communityRooms(config.DISCORD_GUILD_IDS, serverSettings, guilds, () => roomService)
+      : {}),
     voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
@@ -346,6 +356,32 @@ export function createRuntime(
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
   return runtime
+}
+
+/**
+ * The rooms' options for community servers (ROOMS_COMMUNITY=1): the placement that serves a picked
+ * community server, and the category name its managers chose (the pool's servers keep the default).
+ */
+function communityRooms(
+  pool: readonly string[],
+  settings: ServerSettingsStore,
+  guilds: GuildRegistry,
+  rooms: () => RoomService | null,
+): Pick<RoomServiceOptions, 'placement' | 'categoryName'> {
+  const settingsOf = async (guildId: string) =>
+    (await settings.get(guildId)) ?? DEFAULT_SERVER_ROOM_SETTINGS
+  return {
+    placement: (poolPlacement) =>
+      communityPlacement(poolPlacement, {
+        pool,
+        settings: settingsOf,
+        placeable: (guildId) => guilds.placeable(guildId),
+        usage: async (guildIds) =>
+          ((await rooms()?.guildUsage(guildIds)) ?? []).filter((u) => guildIds.includes(u.guildId)),
+      }),
+    categoryName: async (guildId) =>
+      pool.includes(guildId) ? null : (await settingsOf(guildId)).categoryName,
+  }
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { BASE_URL, emulator, launchBrowser } from './browser.mjs'
-import { newPlayer, personFor, shows, TIMEOUT } from './table-helpers.mjs'
+import { eventually, newPlayer, personFor, shows, TIMEOUT } from './table-helpers.mjs'
 
 let browser
 before(async () => {
@@ -53,8 +53,14 @@ test('the picker lists the shared servers with rooms on; a manager saves setting
   })
 
   const p = await personFor(browser, player)
-  await p.page.goto(BASE_URL, { waitUntil: 'networkidle' })
-  const offered = await pickerOptions(p.page)
+  // The servers are offered once the gateway has reported them (GUILD_CREATE) and their check
+  // passed: a moment after they were made.
+  let offered = []
+  await eventually(async () => {
+    await p.page.goto(BASE_URL, { waitUntil: 'networkidle' })
+    offered = await pickerOptions(p.page)
+    return offered.length === 3
+  }, 'the picker offers the two servers with the bot')
   assert.deepEqual(offered, ['Table Voice’s own server', den.name, corner.name])
   assert.ok(!offered.includes(noBot.name))
   // A plain member manages nothing: no settings links.
@@ -66,6 +72,10 @@ test('the picker lists the shared servers with rooms on; a manager saves setting
   await p.page.getByRole('button', { name: 'Create room' }).click()
   await p.page.waitForURL(/\/rooms\/[A-Za-z0-9_-]+$/, { timeout: TIMEOUT })
   await shows(p.page.getByRole('heading', { level: 1 }), `Den night ${s}`)
+  // Its voice channel is in that server.
+  const openInDiscord = p.page.getByRole('link', { name: 'Open in Discord', exact: true })
+  await openInDiscord.waitFor({ timeout: TIMEOUT })
+  assert.match(await openInDiscord.getAttribute('href'), new RegExp(`/channels/${den.id}/\\d+$`))
 
   // The player cannot open the Den's settings: 403 and a page that says so.
   const refused = await p.page.goto(`${BASE_URL}/servers/${den.id}/settings`)

@@ -56,6 +56,11 @@ export interface CategoryAllocatorOptions {
   limits: ChannelLimits
   /** Name prefix of the categories we create; the Nth is named `${prefix} N`. */
   categoryPrefix: string
+  /**
+   * A guild's own prefix, when it has one (a community server's "Category name"); null or
+   * undefined: `categoryPrefix`.
+   */
+  categoryName?: (guildId: string) => Promise<string | null>
 }
 
 /**
@@ -121,6 +126,11 @@ export class CategoryAllocator {
     )
   }
 
+  /** The name prefix of the categories made in `guildId`. */
+  async prefixOf(guildId: string): Promise<string> {
+    return (await this.#o.categoryName?.(guildId)) ?? this.#o.categoryPrefix
+  }
+
   /** The category id in `guildId` for one more room channel. */
   async pick(guildId: string): Promise<string> {
     const { channelsPerCategory, guildChannelLimit } = this.#o.limits
@@ -143,7 +153,7 @@ export class CategoryAllocator {
     if (used + 2 > guildChannelLimit) throw new AppError('NO_CAPACITY')
     const id = await this.#o.discord
       .forGuild(guildId)
-      .createCategory(`${this.#o.categoryPrefix} ${categories.length + 1}`)
+      .createCategory(`${await this.prefixOf(guildId)} ${categories.length + 1}`)
     await this.#o.store.addCategory(id, guildId)
     this.#categoryCounts.set(guildId, categories.length + 1)
     return id

@@ -27,7 +27,7 @@ export interface RoomReconcilerOptions {
   store: RoomStore
   discord: DiscordGuilds
   /** Told how many channels of each guild are not ours. */
-  categories: Pick<CategoryAllocator, 'observed'>
+  categories: Pick<CategoryAllocator, 'observed' | 'prefixOf'>
   /** The guilds to reconcile besides those of open rooms (the pool). */
   guilds: () => readonly string[]
   /** Whether the guild can be reconciled now (not removed, not in an outage). @defaultValue always */
@@ -86,12 +86,14 @@ export class RoomReconciler {
     const byId = new Map(channels.map((c) => [c.id, c]))
     const ours = new Set<string>()
     const known = new Set<string>()
+    // The guild's own prefix (a community server's "Category name"), and the default one.
+    const prefixes = new Set([this.#o.categoryPrefix, await this.#o.categories.prefixOf(guildId)])
     for (const id of await store.listCategories(guildId)) {
       const category = byId.get(id)
       if (!category) await store.removeCategory(id)
       else {
         known.add(id)
-        if (category.name.startsWith(this.#o.categoryPrefix)) ours.add(id)
+        if ([...prefixes].some((prefix) => category.name.startsWith(prefix))) ours.add(id)
       }
     }
     const rooms = (await store.list()).filter((room) => room.guildId === guildId)

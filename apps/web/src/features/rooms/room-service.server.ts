@@ -95,6 +95,8 @@ export interface RoomServiceOptions {
   guildChannelLimit?: number
   /** Name prefix of the categories we create (they are also tracked by id). @defaultValue 'Table Voice rooms' */
   categoryPrefix?: string
+  /** A guild's own category prefix (a community server's "Category name"), or null for the default. */
+  categoryName?: (guildId: string) => Promise<string | null>
   idleMs?: number
   warningMs?: number
   /**
@@ -183,6 +185,7 @@ export class RoomService implements RoomDirectory {
         guildChannelLimit: options.guildChannelLimit ?? 500,
       },
       categoryPrefix,
+      ...(options.categoryName ? { categoryName: options.categoryName } : {}),
     })
     const pool = new PoolPlacement({
       pool: options.pool,

@@ -29,13 +29,12 @@ export const createRoom = createServerFn({ method: 'POST' })
   .middleware([signedIn])
   .validator(validateWith(CreateRoomInputSchema))
   .handler(async ({ data, context }) => {
-    if (data.guildId !== undefined) {
-      if (!context.servers) throw new AppError('SERVER_NOT_ALLOWED', { detail: 'community off' })
-      // COMMUNITY-PLACEMENT: the room's channel goes to this server once rooms are guild-aware
-      // (the placement seam of wt/guilds); until then the pick is checked here only.
-      await context.servers.placement(context.actor, data.guildId)
-    }
-    return context.rooms.createRoom(context.actor, data.name)
+    if (data.guildId === undefined) return context.rooms.createRoom(context.actor, data.name)
+    if (!context.servers) throw new AppError('SERVER_NOT_ALLOWED', { detail: 'community off' })
+    // The caller's right to create rooms there (their own guild list and roles), then the room's
+    // placement (the server's limits and Discord's) puts the channel in it.
+    await context.servers.placement(context.actor, data.guildId)
+    return context.rooms.createRoom(context.actor, data.name, { guildId: data.guildId })
   })
 
 /** The room page's data: the room as the caller sees it, who they are and what they are in it. */

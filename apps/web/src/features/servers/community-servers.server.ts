@@ -57,6 +57,11 @@ export interface CommunityServersOptions {
   cacheMs?: number
   /** Users (and members) whose guilds (roles) are cached at most. @defaultValue 10,000 */
   maxCachedUsers?: number
+  /**
+   * Whether a guild can take rooms now (the bot is in it, no outage, its permissions hold); a
+   * server that cannot is not offered. @defaultValue every guild
+   */
+  placeable?: (guildId: string) => boolean
 }
 
 /** Where a room the caller creates in a community server goes, and that server's rules. */
@@ -192,6 +197,7 @@ export class CommunityServers {
     settings: ServerRoomSettings,
   ): Promise<boolean> {
     if (!settings.roomsEnabled) return false
+    if (this.#o.placeable && !this.#o.placeable(guildId)) return false
     const role = settings.requiredRoleId
     if (role === null) return true
     const roles = await this.#memberRoles.get(`${guildId}:${userId}`, () =>
