@@ -221,6 +221,15 @@ export function createRuntime(
         logger: logger.child({ component: 'servers' }),
         // The bot in it, no outage, its permissions hold (the guild registry, below).
         placeable: (guildId) => guilds.placeable(guildId),
+        // Whether the bot is in a guild, as the gateway reports it, at once (unknown: Discord's list).
+        botInGuild: (guildId) => {
+          const state = guilds.get(guildId)?.state
+          return state === 'available' || state === 'unavailable'
+            ? true
+            : state === 'removed'
+              ? false
+              : null
+        },
       })
     : null
 

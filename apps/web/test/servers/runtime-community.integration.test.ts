@@ -5,11 +5,11 @@ import { join } from 'node:path'
 import { type Emulator, startEmulator } from '@repo/discord-emulator'
 import { DEFAULT_SERVER_ROOM_SETTINGS } from '@repo/discord-integration/contracts'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { FileServerSettingsStore } from '../../src/features/servers/file-server-settings-store.server'
 import { RedisServerSettingsStore } from '../../src/features/servers/redis-server-settings-store.server'
 import type { Actor } from '../../src/server/ports'
-import { createRuntime, shutdownRuntime } from '../../src/server/runtime.server'
+import { bootRuntime, createRuntime, shutdownRuntime } from '../../src/server/runtime.server'
 import { emulatorConfig, logger } from '../rooms/harness'
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
@@ -72,6 +72,43 @@ describe('community servers in the runtime', () => {
       expect((await second.servers?.getSettings(owner(), emu.guildId))?.settings).toEqual(settings)
     } finally {
       await shutdownRuntime(second)
+    }
+  })
+
+  it('a server that has just added the bot is listed at once, though another player listed their servers just before', async () => {
+    const runtime = createRuntime(emulatorConfig(emu, { DATA_DIR: dir, ROOMS_COMMUNITY: '1' }), {
+      logger,
+    })
+    try {
+      await bootRuntime(runtime)
+      await runtime.feed?.ready(10_000)
+      // Someone lists their servers: what Discord says of the bot's guilds is read (and reused).
+      await runtime.servers?.listMyServers(owner())
+      const { id: userId } = emu.control.createUser({
+        username: `late_owner_${randomUUID().slice(0, 8)}`,
+      })
+      const { accessToken } = emu.control.issueAccessToken({
+        userId,
+        scopes: ['identify', 'guilds.join', 'guilds'],
+      })
+      const me: Actor = {
+        userId,
+        username: 'late_owner',
+        globalName: null,
+        avatar: null,
+        accessToken,
+      }
+      const added = emu.control.createGuild({ name: 'Late Table', ownerId: userId })
+      // Its GUILD_CREATE reaches the registry; nothing waits for the reused answer to expire.
+      await vi.waitFor(
+        async () => {
+          const mine = (await runtime.servers?.listMyServers(me)) ?? []
+          expect(mine.map((g) => g.id)).toEqual([added.id])
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+    } finally {
+      await shutdownRuntime(runtime)
     }
   })
 

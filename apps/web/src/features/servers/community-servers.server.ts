@@ -62,6 +62,13 @@ export interface CommunityServersOptions {
    * server that cannot is not offered. @defaultValue every guild
    */
   placeable?: (guildId: string) => boolean
+  /**
+   * Whether the bot is in a guild, as the gateway reports it (the guild registry): a server that
+   * has just added the bot is listed at once, one that removed it at once no more. `null` where
+   * the gateway has not said: the bot's guild list read from Discord (reused for `cacheMs`)
+   * answers then. @defaultValue always null
+   */
+  botInGuild?: (guildId: string) => boolean | null
 }
 
 /** Where a room the caller creates in a community server goes, and that server's rules. */
@@ -169,13 +176,30 @@ export class CommunityServers {
 
   /** The caller's guilds that the bot is in too. */
   async #sharedGuilds(actor: Actor, fresh = false): Promise<PartialGuild[]> {
-    const [mine, bot] = await Promise.all([
-      this.#userGuilds.get(actor.userId, () => this.#o.discord.userGuilds(actor.accessToken), {
-        fresh,
-      }),
-      this.#botGuilds.get('bot', () => this.#o.discord.botGuildIds(), { fresh }),
-    ])
+    const mine = await this.#userGuilds.get(
+      actor.userId,
+      () => this.#o.discord.userGuilds(actor.accessToken),
+      { fresh },
+    )
+    const bot = await this.#withBot(
+      mine.map((g) => g.id),
+      fresh,
+    )
     return mine.filter((g) => bot.has(g.id))
+  }
+
+  /**
+   * Which of `guildIds` the bot is in: what the gateway says, else Discord's list of the bot's
+   * guilds (read only when the gateway has not said for one of them).
+   */
+  async #withBot(guildIds: readonly string[], fresh: boolean): Promise<Set<string>> {
+    const known = guildIds.map((id) => [id, this.#o.botInGuild?.(id) ?? null] as const)
+    const listed = known.some(([, inGuild]) => inGuild === null)
+      ? await this.#botGuilds.get('bot', () => this.#o.discord.botGuildIds(), { fresh })
+      : null
+    return new Set(
+      known.filter(([id, inGuild]) => inGuild ?? listed?.has(id) ?? false).map(([id]) => id),
+    )
   }
 
   async #managedGuild(actor: Actor, guildId: string, fresh: boolean): Promise<PartialGuild> {
@@ -186,8 +210,9 @@ export class CommunityServers {
     )
     const guild = mine.find((g) => g.id === guildId)
     if (!guild || !canManageGuild(guild)) throw new AppError('MANAGE_SERVER_REQUIRED')
-    const bot = await this.#botGuilds.get('bot', () => this.#o.discord.botGuildIds(), { fresh })
-    if (!bot.has(guildId)) throw new AppError('SERVER_NOT_FOUND')
+    if (!(await this.#withBot([guildId], fresh)).has(guildId)) {
+      throw new AppError('SERVER_NOT_FOUND')
+    }
     return guild
   }
 
