@@ -31,6 +31,9 @@ import { logStalls } from './lib/stalls.mjs'
 logStalls('emulator')
 
 interface BenchRoom {
+  /** The guild and category the room's channel is in. */
+  guildId: string
+  categoryId: string
   channelId: string
   players: string[]
   usernames: string[]
@@ -51,43 +54,90 @@ const benchEnv = (name: string, fallback: number) =>
   Number(process.env[`BENCH_${name}`] ?? fallback)
 const roomCount = benchEnv('ROOMS', 25)
 const playersPerRoom = benchEnv('PLAYERS', 4)
+/** Guilds the rooms are spread over, round robin: the default one and BENCH_GUILDS - 1 more. */
+const guildCount = benchEnv('GUILDS', 1)
+/** The emulator's guilds per shard (Discord: 2500); 2 with 4 guilds makes the gateway shard. */
+const guildsPerShard = benchEnv('GUILDS_PER_SHARD', 2500)
 
 /** Bench snowflakes: 19 digits, far from the default world's ids. */
 let nextId = 1_300_000_000_000_000_000n
 const snowflake = () => String(nextId++)
 
+/**
+ * The extra guilds' ids: one millisecond apart in their timestamp bits, so that Discord's
+ * `(guild_id >> 22) % num_shards` spreads them evenly over the shards (ids minted in the same
+ * millisecond would all land on one shard).
+ */
+const guildIdOf = (k: number) => String((1_250_000_000_000n + BigInt(k)) << 22n)
+
 function benchWorld(): { seed: WorldSeed; categoryId: string; rooms: BenchRoom[] } {
   const base = DEFAULT_WORLD
-  const categoryId = snowflake()
   const users: WorldSeed['users'] = [...base.users]
-  const channels: WorldSeed['channels'] = [
-    ...base.channels,
-    { id: categoryId, name: 'bench', type: 4, position: 10 },
-  ]
+  const channels: WorldSeed['channels'] = [...base.channels]
   const voiceStates: NonNullable<WorldSeed['voiceStates']> = [...(base.voiceStates ?? [])]
+  const extra: NonNullable<WorldSeed['guilds']> = []
+  // Guild 0 is the default guild (its channels and voice states are the seed's top-level ones).
+  const guilds = Array.from({ length: guildCount }, (_, k) => {
+    const categoryId = snowflake()
+    const category = { id: categoryId, name: 'bench', type: 4 as const, position: 10 }
+    if (k === 0) {
+      channels.push(category)
+      return { id: base.guild.id, categoryId, channels, voiceStates, members: null }
+    }
+    const guild = {
+      id: guildIdOf(k),
+      name: `Bench pool ${k}`,
+      ownerId: base.guild.ownerId,
+      channels: [category] as NonNullable<NonNullable<WorldSeed['guilds']>[number]['channels']>,
+      voiceStates: [] as NonNullable<NonNullable<WorldSeed['guilds']>[number]['voiceStates']>,
+      members: [] as { userId: string }[],
+    }
+    extra.push(guild)
+    return { ...guild, categoryId }
+  })
   const rooms: BenchRoom[] = []
   for (let r = 0; r < roomCount; r++) {
+    const guild = guilds[r % guildCount]!
     const channelId = snowflake()
-    channels.push({
+    guild.channels.push({
       id: channelId,
       name: `bench-${r}`,
       type: 2,
-      parentId: categoryId,
+      parentId: guild.categoryId,
       position: r,
       userLimit: playersPerRoom,
     })
-    const room: BenchRoom = { channelId, players: [], usernames: [] }
+    const room: BenchRoom = {
+      guildId: guild.id,
+      categoryId: guild.categoryId,
+      channelId,
+      players: [],
+      usernames: [],
+    }
     for (let p = 0; p < playersPerRoom; p++) {
       const id = snowflake()
       const username = `bench${r}x${p}`
-      users.push({ id, username, member: true })
-      voiceStates.push({ userId: id, channelId, selfMute: false })
+      // A player of another guild is a member there (not of the default guild).
+      users.push({ id, username, member: guild.members === null })
+      guild.members?.push({ userId: id })
+      guild.voiceStates.push({ userId: id, channelId, selfMute: false })
       room.players.push(id)
       room.usernames.push(username)
     }
     rooms.push(room)
   }
-  return { seed: { ...base, users, channels, voiceStates }, categoryId, rooms }
+  return {
+    seed: {
+      ...base,
+      users,
+      channels,
+      voiceStates,
+      guilds: extra,
+      sharding: { guildsPerShard, maxConcurrency: 1 },
+    },
+    categoryId: guilds[0]!.categoryId,
+    rooms,
+  }
 }
 
 const t = nowMs()
@@ -119,6 +169,8 @@ process.send?.({
   info: {
     restBase: emulator.restBase,
     guildId: emulator.guildId,
+    /** Every guild of the bench, the default one first (the pool of scenario (h)). */
+    guildIds: [...new Set([emulator.guildId, ...rooms.map((r) => r.guildId)])],
     botToken: emulator.botToken,
     /** The app's Discord settings for this emulator (DISCORD_API_URL, ...). */
     env: emulatorEnv(emulator),

@@ -16,6 +16,7 @@ const SCENARIO_NAMES = {
   e: '(e) reconnect storm',
   f: '(f) idle memory',
   g: '(g) failover, 3 nodes',
+  h: '(h) several guilds, two shards',
 }
 
 const fmt = (v, digits = 2) =>
@@ -175,6 +176,28 @@ export function targets(results, config) {
       : null,
     true,
   )
+  const h = results.h?.ours
+  add(
+    'h1',
+    '(h) rooms over several guilds on two shards: no event lost or doubled',
+    h ? `lost ${h.lost}, doubled ${h.dups}, ${h.shards?.length ?? 0} shards` : null,
+    h?.lost === 0 && h?.dups === 0 && (h?.shards?.length ?? 0) >= 2,
+  )
+  add(
+    'h2',
+    "(h) p99 against (b)'s one guild, same sockets and rate (reported)",
+    h ? `${fmt(h.latency?.p99)} ms vs ${fmt(results.b?.ours?.latency?.p99)} ms` : null,
+    true,
+  )
+  const hc = results.h?.create
+  add(
+    'h3',
+    '(h) every room of the pool creation created, in every guild of the pool (time reported)',
+    hc
+      ? `${hc.created}/${hc.rooms} in ${fmt(hc.totalMs / 1000, 1)} s, per guild ${hc.perGuild.join('/')}`
+      : null,
+    !!hc && hc.created === hc.rooms && hc.perGuild.every((n) => n > 0),
+  )
   // The comparison target names no scenario, so it is judged on every one with a latency:
   // (d) on the clients that keep reading, (e) on the events sent during the storm.
   const p99Of = (s, arm) => judged(s, results[s]?.[arm])?.p99
@@ -333,6 +356,53 @@ the window.
 |---|---|---|---|---|---|---|
 ${row('gateway leader killed', a.killedLeader)}
 ${row('then a web node killed', a.killedNode)}
+`
+}
+
+/** (h): ours over several guilds and two gateway shards; then room creation across a pool. */
+function guildsSection(results, config) {
+  const h = results.h?.ours
+  const c = results.h?.create
+  const P = config.scenarios.h
+  if ((!h && !c) || !P) return ''
+  const l = h?.latency
+  const b = results.b?.ours?.latency
+  const shardRows = (h?.shards ?? [])
+    .map((s) => `| shard ${s.id} of ${s.count} | ${s.state} | ${s.guilds ?? '–'} |`)
+    .join('\n')
+  return `## (h) Several guilds on two shards, and a pool filling up (ours)
+
+One server of ours serves ${config.large} sockets in rooms spread round robin over ${P.guilds}
+guilds (\`DISCORD_GUILD_IDS\`), seeded in a second emulator process that allows two guilds per
+shard, so \`GET /gateway/bot\` recommends two shards and the server runs one gateway connection per
+shard (IDENTIFY within the \`max_concurrency\` bucket). (b)'s ${P.rate} ev/s for ${P.seconds} s,
+measured as (b): every event goes to the guild's shard, then to its room's sockets only.
+
+| | value |
+|---|---|
+| events lost / doubled | ${h ? `${h.lost} / ${h.dups} (of ${h.expected})` : '–'} |
+| p50 / p99 / max | ${fmt(l?.p50)} / ${fmt(l?.p99)} / ${fmt(l?.max)} ms |
+| (b), one guild, same run: p50 / p99 / max | ${fmt(b?.p50)} / ${fmt(b?.p99)} / ${fmt(b?.max)} ms |
+| rooms per guild | ${h?.roomsPerGuild?.join(' / ') ?? '–'} |
+
+| gateway shard | state | guilds |
+|---|---|---|
+${shardRows}
+
+Then \`bench/pool-create.ts\` creates ${c?.rooms ?? P.create} rooms across a pool of ${P.guilds}
+guilds through the app's own room commands (pool placement, a category every 50 rooms, the voice
+channel with its overwrites, the host added with \`guilds.join\`), ${c?.concurrency ?? '–'} creators
+at once, each a different player, with the emulator's REST rate limits on (Discord's shape: 10
+requests a second per route bucket, 50 a second in all). The emulator runs in the same process;
+the time is bound by the rate limits, which @discordjs/rest queues for.
+
+| | value |
+|---|---|
+| rooms created | ${c ? `${c.created} of ${c.rooms}` : '–'} |
+| time for all | ${c ? `${fmt(c.totalMs / 1000, 1)} s (${c.roomsPerSecond} rooms/s)` : '–'} |
+| one room, p50 / p95 / p99 / max | ${c ? `${c.latencyMs.p50} / ${c.latencyMs.p95} / ${c.latencyMs.p99} / ${c.latencyMs.max} ms` : '–'} |
+| rooms per guild | ${c?.perGuild?.join(' / ') ?? '–'} |
+| REST requests / answered 429 | ${c ? `${c.restRequests} / ${c.rateLimited}` : '–'} |
 `
 }
 
@@ -556,6 +626,7 @@ and subscribed (idle), divided by the number of sockets.
 ${memoryTable(results, arms)}
 
 ${failoverSection(results, config)}
+${guildsSection(results, config)}
 ## Method
 
 **Measured segment.** Emulator gateway dispatch -> the server's Discord gateway client ->

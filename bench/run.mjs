@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f,g]
+ * `pnpm bench [--quick] [--cpu-prof] [--arms=ours,raw,sio] [--scenarios=a,b,c,d,e,f,g,h]
  *             [--large=10000] [--no-build]`
  *
  * Runs the benchmark end to end on this machine. A full default run writes docs/benchmarks.md,
@@ -12,6 +12,8 @@
  *   server arm           core 0     ours (apps/web production build) | raw ws | Socket.IO
  *   load-process.mjs     core 1     N WebSocket clients, HDR histograms, loss/dup accounting
  *   (g) only: three servers of ours and a redis-server, all on core 0 (arms/cluster.mjs)
+ *   (h) only: a second emulator process with four guilds on two shards (core 1), one server of
+ *               ours on core 0; then pool-create.ts (core 0) times room creation across a pool
  *
  * See docs/benchmarks.md (written by this script) for the method.
  */
@@ -58,7 +60,7 @@ const opt = (name, fallback) => {
 const QUICK = flag('quick')
 const CPU_PROF = flag('cpu-prof')
 const ARMS = opt('arms', 'ours,raw,sio').split(',')
-const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f,g').split(','))
+const SCENARIOS = new Set(opt('scenarios', 'a,b,c,d,e,f,g,h').split(','))
 const LARGE = Number(opt('large', QUICK ? 600 : 10_000))
 const SMALL = 100
 const PLAYERS = 4
@@ -79,6 +81,7 @@ const P = QUICK
         killNodeAfterSeconds: 7,
         leaseMs: 2_000,
       },
+      h: { guilds: 4, rate: 500, seconds: 1.5, warmupSeconds: 0.5, create: 100 },
     }
   : {
       // Each arm's (a) runs on a server process started for it, and at 100 ev/s V8 takes about
@@ -111,6 +114,10 @@ const P = QUICK
         killNodeAfterSeconds: 45,
         leaseMs: 5_000,
       },
+      // Ours only: (b)'s sockets and rate with the rooms spread over four guilds, which the
+      // emulator puts on two gateway shards (two guilds per shard), on one node; then 1,000 rooms
+      // created across a pool of four with the REST rate limits on.
+      h: { guilds: 4, rate: 1000, seconds: 65, warmupSeconds: 5, create: 1000 },
     }
 /** Seconds of unrecorded events through a throwaway arm before the first measured one. */
 const WARMUP_SECONDS = QUICK ? 2 : 30
@@ -195,7 +202,7 @@ function build() {
  */
 const INSTRUMENT_FLAGS = ['--expose-gc', '--max-semi-space-size=64', '--heap-growing-percent=300']
 
-async function startEmulator(rooms) {
+async function startEmulator(rooms, env = {}) {
   const emu = new Child(
     'emulator',
     NODE,
@@ -203,7 +210,7 @@ async function startEmulator(rooms) {
     {
       cpu: '1',
       cwd: ROOT,
-      env: { BENCH_ROOMS: String(rooms), BENCH_PLAYERS: String(PLAYERS) },
+      env: { BENCH_ROOMS: String(rooms), BENCH_PLAYERS: String(PLAYERS), ...env },
     },
   )
   const ready = await emu.waitFor((m) => m?.event === 'ready', 120_000)
@@ -308,7 +315,7 @@ function medianBurst(bursts) {
  * action (stall, storm) while events flow.
  */
 async function measure(ctx, server, load, name, rooms, { rate, count, warmup }, during) {
-  const roomOffset = name === 'a' || name === 'g' ? 0 : ctx.small.length
+  const roomOffset = name === 'a' || name === 'g' || name === 'h' ? 0 : ctx.small.length
   // Every window starts with a full collection in every process on the path. The generator and
   // the load process measure every arm: a major collection of theirs was charged to whichever
   // arm's window it happened to fall in (one in the load process put ~20 ms on ours' (c) burst
@@ -742,6 +749,114 @@ async function phaseFailover(ctx, results) {
   }
 }
 
+/**
+ * (h), ours only: rooms in several guilds on two gateway shards. A second emulator process seeds
+ * (b)'s rooms spread round robin over P.h.guilds guilds with two guilds per shard, so that
+ * GET /gateway/bot recommends two shards; one server of ours (the production build) serves them
+ * all as a pool (DISCORD_GUILD_IDS) and runs a gateway connection per shard. (b)'s rate, measured
+ * as (b). Then bench/pool-create.ts times P.h.create rooms created across a pool of P.h.guilds
+ * with the emulator's REST rate limits on.
+ */
+async function phaseGuilds(ctx, results) {
+  if (!SCENARIOS.has('h') || !ARMS.includes('ours')) return
+  const h = P.h
+  const roomCount = Math.floor(LARGE / PLAYERS)
+  log(`(h) a second emulator: ${roomCount} rooms over ${h.guilds} guilds, two guilds per shard`)
+  const { emu: emuChild, ready } = await startEmulator(roomCount, {
+    BENCH_GUILDS: String(h.guilds),
+    BENCH_GUILDS_PER_SHARD: '2',
+  })
+  let load = null
+  let server = null
+  try {
+    const rooms = ready.rooms.map((r, i) => ({
+      ...r,
+      roomId: `guildroom${String(i).padStart(6, '0')}`,
+    }))
+    const cookies = new Map()
+    const sessions = []
+    for (const r of rooms) {
+      r.players.forEach((userId, i) => {
+        const minted = mintSession(ctx.secret, { userId, username: r.usernames[i] })
+        cookies.set(userId, minted.cookie)
+        sessions.push(minted.record)
+      })
+    }
+    const emu = ready.info
+    const hctx = { ...ctx, emu, emuChild, cookies, sessions, small: [], large: rooms }
+    const port = await freePort()
+    const dataDir = await newDataDir()
+    await seedRooms(dataDir, emu.guildId, ready.categoryId, rooms)
+    await seedSessions(dataDir, sessions)
+    const child = new Child('ours-guilds', NODE, serverArgs('ours', SERVER_ENTRY), {
+      cpu: '0',
+      cwd: WEB_DIR,
+      env: {
+        ...serverEnv({ port, secret: ctx.secret, dataDir, emu }),
+        DISCORD_GUILD_IDS: emu.guildIds.join(','),
+      },
+    })
+    server = {
+      child,
+      url: `ws://127.0.0.1:${port}/api/ws`,
+      origin: `http://127.0.0.1:${port}`,
+      dataDir,
+    }
+    const health = await waitHealthy(port, rooms.length, 120_000, child)
+    const shards = (health.shards ?? []).map((s) => ({
+      id: s.id,
+      count: s.count,
+      state: s.state,
+      guilds: s.guilds,
+    }))
+    log(`  ours: (h) ${shards.length} gateway shards`, JSON.stringify(shards))
+    load = await startLoad()
+    const conn = await connect(load, 'ours', server, rooms, cookies)
+    const r = await measure(hctx, server, load, 'h', rooms.length, {
+      rate: h.rate,
+      count: Math.round(h.rate * h.seconds),
+      warmup: Math.round(h.rate * h.warmupSeconds),
+    })
+    const perGuild = emu.guildIds.map((g) => rooms.filter((room) => room.guildId === g).length)
+    results.h.ours = {
+      connect: conn,
+      guilds: emu.guildIds.length,
+      roomsPerGuild: perGuild,
+      shards,
+      ...r,
+    }
+    log(
+      `  ours: (h) p99 ${r.latency?.p99 ?? '?'} ms, lost ${r.lost}, dup ${r.dups} over ${shards.length} shards`,
+    )
+  } finally {
+    await load?.stop()
+    if (server) await stopArm(server)
+    await emuChild.stop()
+  }
+  log(`(h) creating ${h.create} rooms across a pool of ${h.guilds} (REST rate limits on)`)
+  const created = spawnSync(
+    'taskset',
+    ['-c', '0', NODE, '--import', 'tsx', path.join(ROOT, 'bench', 'pool-create.ts')],
+    {
+      cwd: WEB_DIR,
+      env: { ...process.env, BENCH_CREATE: String(h.create), BENCH_GUILDS: String(h.guilds) },
+      encoding: 'utf8',
+      timeout: 900_000,
+    },
+  )
+  const line = (created.stdout ?? '').trim().split('\n').at(-1) ?? ''
+  if (created.status !== 0 || !line.startsWith('{')) {
+    throw new Error(
+      `pool-create.ts failed (${created.status}): ${(created.stderr ?? '').slice(-800)}`,
+    )
+  }
+  results.h.create = JSON.parse(line)
+  const c = results.h.create
+  log(
+    `  ours: (h) ${c.created}/${c.rooms} rooms in ${c.totalMs} ms (${c.roomsPerSecond}/s), p99 ${c.latencyMs.p99} ms, per guild ${c.perGuild.join('/')}, 429s ${c.rateLimited}`,
+  )
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 async function main() {
@@ -790,7 +905,7 @@ async function main() {
     small: named.slice(0, smallRooms),
     large: named.slice(smallRooms),
   }
-  const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {}, g: {} }
+  const results = { a: {}, b: {}, c: {}, d: {}, e: {}, f: {}, g: {}, h: {} }
   const skipped = {}
   try {
     // Without the warm-up the arms are still measured, but the first one pays for it: say so.
@@ -829,6 +944,18 @@ async function main() {
         log('(g) failed:', skipped.g)
       }
     }
+    if (SCENARIOS.has('h') && ARMS.includes('ours') && !skipped.ours) {
+      log('ours over several guilds and shards')
+      try {
+        await phaseGuilds(ctx, results)
+      } catch (err) {
+        skipped.h = String(err?.message ?? err)
+          .split('\n')
+          .slice(0, 12)
+          .join('\n')
+        log('(h) failed:', skipped.h)
+      }
+    }
   } finally {
     await emuChild.stop()
   }
@@ -847,7 +974,7 @@ async function main() {
     !QUICK &&
     !CPU_PROF &&
     ARMS.join() === 'ours,raw,sio' &&
-    SCENARIOS.size === 7 &&
+    SCENARIOS.size === 8 &&
     LARGE === 10_000
   const output =
     reference || flag('write-docs')

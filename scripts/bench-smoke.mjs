@@ -11,7 +11,9 @@
  * - ours lost nothing in any scenario (the stalled clients of (d) aside) and resynced every client
  *   after the storm of (e) with no gap;
  * - ours on three nodes (g) lost and doubled nothing through the kill of the gateway leader and of
- *   a web node, saw a handover, and resynced every socket of both killed nodes on the others.
+ *   a web node, saw a handover, and resynced every socket of both killed nodes on the others;
+ * - ours over several guilds (h) ran two gateway shards and lost and doubled nothing, and the pool
+ *   creation created every room it was asked for.
  *
  * Usage: node scripts/bench-smoke.mjs [bench/results/quick.json]; exits 1 with the reasons.
  */
@@ -68,11 +70,27 @@ else {
   }
 }
 
+const h = run.results?.h?.ours
+if (!h) problems.push('(h) ours over several guilds: no result')
+else {
+  if (!(h.latency?.count > 0)) problems.push('(h): no receipt recorded')
+  if (h.lost !== 0) problems.push(`(h): lost ${h.lost} frames`)
+  if (h.dups !== 0) problems.push(`(h): ${h.dups} duplicate frames`)
+  if ((h.shards?.length ?? 0) < 2)
+    problems.push(`(h): ${h.shards?.length ?? 0} gateway shards, not 2`)
+}
+const created = run.results?.h?.create
+if (!created || created.created !== created.rooms) {
+  problems.push(
+    `(h) pool creation: ${created ? `${created.created} of ${created.rooms} created` : 'no result'}`,
+  )
+}
+
 if (problems.length > 0) {
   console.error(`bench smoke: ${problems.length} problem(s) in ${file}`)
   for (const p of problems) console.error(`  - ${p}`)
   process.exit(1)
 }
 console.log(
-  `bench smoke: every arm ran (a)-(f) on ${run.config.large} sockets, ours (g) on three nodes; ours lost nothing`,
+  `bench smoke: every arm ran (a)-(f) on ${run.config.large} sockets, ours (g) on three nodes and (h) over guilds on two shards; ours lost nothing`,
 )

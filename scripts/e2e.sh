@@ -29,6 +29,9 @@ mkdir -p "$(dirname "$LOG")"
 # browser its own address with X-Forwarded-For (the room code attempt limit is per address).
 export SEAT_GRACE_SECONDS=${SEAT_GRACE_SECONDS:-15}
 export DISCORD_GUILD_MEMBERS_INTENT=1 TRUSTED_PROXY_HOPS=1
+# Community servers on (tests/e2e/servers.e2e.mjs): sign-in asks for the guilds scope, the home
+# page has the "Server" picker; everything else works as with one server.
+export ROOMS_COMMUNITY=${ROOMS_COMMUNITY:-1}
 
 # Its own process group, so cleanup stops the emulator and the server together.
 DISCORD_EMULATOR=1 PORT=$E2E_PORT HOST=127.0.0.1 DATA_DIR=$DATA_DIR LOG_LEVEL=${LOG_LEVEL:-warn} \

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sleep } from '../lib/clock.mjs'
 import { importFromWeb } from '../lib/resolve.mjs'
-import { freePort } from './ours.mjs'
+import { benchRoomRecord, freePort } from './ours.mjs'
 
 const { Redis } = await importFromWeb('ioredis')
 
@@ -56,36 +56,16 @@ export async function startRedis(cpu) {
 /**
  * Writes one open room per bench room into the Redis room store, in the format of
  * apps/web/src/features/rooms/redis-room-store.server.ts (`${prefix}room:{id}` = the room's JSON,
- * its id in `${prefix}rooms`, the category in `${prefix}categories`), as seedRooms() does for the
- * file store.
+ * its id in `${prefix}rooms`, the category in `${prefix}categories` and its guild in
+ * `${prefix}categories:guild`), as seedRooms() does for the file store.
  */
 export async function seedRedisRooms(client, guildId, categoryId, rooms) {
   const now = Date.now()
   const multi = client.multi()
   multi.sadd(`${CLUSTER_PREFIX}categories`, categoryId)
+  multi.hset(`${CLUSTER_PREFIX}categories:guild`, categoryId, guildId)
   for (const r of rooms) {
-    const record = {
-      id: r.roomId,
-      name: `Bench ${r.roomId}`,
-      guildId,
-      channelId: r.channelId,
-      categoryId,
-      ownerId: r.players[0],
-      players: r.players.map((userId, i) => ({
-        userId,
-        username: r.usernames[i],
-        globalName: null,
-        avatar: null,
-        joinedAt: now,
-      })),
-      status: 'open',
-      createdAt: now,
-      closesAt: null,
-      inviteVersion: 0,
-      inviteExpiresAt: now + 24 * 3600 * 1000,
-      inviteToken: 'bench-invite-token',
-      lastActivityAt: now,
-    }
+    const record = benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt: now })
     multi.set(`${CLUSTER_PREFIX}room:${r.roomId}`, JSON.stringify(record))
     multi.sadd(`${CLUSTER_PREFIX}rooms`, r.roomId)
   }

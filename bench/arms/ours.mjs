@@ -88,22 +88,16 @@ export async function seedSessions(dataDir, records) {
 }
 
 /**
- * Writes DATA_DIR/rooms.json with one open room per bench room.
- *
- * Their last activity is the start time, so RoomService's activity persistence (a room is
- * "touched" on its first voice event after 60 s of quiet) happens inside the measured window,
- * as it would in production. Before FileRoomStore coalesced its writes, that wave of touches
- * ran the server out of heap (scenario (c) of the first full run; bench/repro/room-touch-wave.ts
- * is the regression check).
+ * A stored room of the bench: `r.players` seated, open, as the app's room store keeps it, in the
+ * room's own guild and category (the emulator process's rooms carry them) or the given ones.
  */
-export async function seedRooms(dataDir, guildId, categoryId, rooms) {
-  const now = Date.now()
-  const records = rooms.map((r) => ({
+export function benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt }) {
+  return {
     id: r.roomId,
     name: `Bench ${r.roomId}`,
-    guildId,
+    guildId: r.guildId ?? guildId,
     channelId: r.channelId,
-    categoryId,
+    categoryId: r.categoryId ?? categoryId,
     ownerId: r.players[0],
     players: r.players.map((userId, i) => ({
       userId,
@@ -118,8 +112,24 @@ export async function seedRooms(dataDir, guildId, categoryId, rooms) {
     inviteVersion: 0,
     inviteExpiresAt: now + 24 * 3600 * 1000,
     inviteToken: 'bench-invite-token',
-    lastActivityAt: now + ACTIVITY_AHEAD_MS,
-  }))
+    lastActivityAt,
+  }
+}
+
+/**
+ * Writes DATA_DIR/rooms.json with one open room per bench room.
+ *
+ * Their last activity is the start time, so RoomService's activity persistence (a room is
+ * "touched" on its first voice event after 60 s of quiet) happens inside the measured window,
+ * as it would in production. Before FileRoomStore coalesced its writes, that wave of touches
+ * ran the server out of heap (scenario (c) of the first full run; bench/repro/room-touch-wave.ts
+ * is the regression check).
+ */
+export async function seedRooms(dataDir, guildId, categoryId, rooms) {
+  const now = Date.now()
+  const records = rooms.map((r) =>
+    benchRoomRecord(r, { guildId, categoryId, now, lastActivityAt: now + ACTIVITY_AHEAD_MS }),
+  )
   await mkdir(dataDir, { recursive: true })
   await writeFile(
     path.join(dataDir, 'rooms.json'),

@@ -26,6 +26,7 @@ import { Route as ApiHealthReadyRouteImport } from './routes/api/health.ready'
 import { Route as RoomsRoomIdIndexRouteImport } from './routes/rooms.$roomId.index'
 import { Route as RoomsRoomIdJoinRouteImport } from './routes/rooms.$roomId.join'
 import { Route as RoomsRoomIdWatchRouteImport } from './routes/rooms.$roomId.watch'
+import { Route as ServersGuildIdSettingsRouteImport } from './routes/servers.$guildId.settings'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -112,6 +113,11 @@ const RoomsRoomIdWatchRoute = RoomsRoomIdWatchRouteImport.update({
   path: '/rooms/$roomId/watch',
   getParentRoute: () => rootRouteImport,
 } as any)
+const ServersGuildIdSettingsRoute = ServersGuildIdSettingsRouteImport.update({
+  id: '/servers/$guildId/settings',
+  path: '/servers/$guildId/settings',
+  getParentRoute: () => rootRouteImport,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
@@ -130,6 +136,7 @@ export interface FileRoutesByFullPath {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
+  '/servers/$guildId/settings': typeof ServersGuildIdSettingsRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesByTo {
@@ -149,6 +156,7 @@ export interface FileRoutesByTo {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
+  '/servers/$guildId/settings': typeof ServersGuildIdSettingsRoute
   '/rooms/$roomId': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRoutesById {
@@ -169,6 +177,7 @@ export interface FileRoutesById {
   '/api/health/ready': typeof ApiHealthReadyRoute
   '/rooms/$roomId/join': typeof RoomsRoomIdJoinRoute
   '/rooms/$roomId/watch': typeof RoomsRoomIdWatchRoute
+  '/servers/$guildId/settings': typeof ServersGuildIdSettingsRoute
   '/rooms/$roomId/': typeof RoomsRoomIdIndexRoute
 }
 export interface FileRouteTypes {
@@ -190,6 +199,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
+    | '/servers/$guildId/settings'
     | '/rooms/$roomId/'
   fileRoutesByTo: FileRoutesByTo
   to:
@@ -209,6 +219,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
+    | '/servers/$guildId/settings'
     | '/rooms/$roomId'
   id:
     | '__root__'
@@ -228,6 +239,7 @@ export interface FileRouteTypes {
     | '/api/health/ready'
     | '/rooms/$roomId/join'
     | '/rooms/$roomId/watch'
+    | '/servers/$guildId/settings'
     | '/rooms/$roomId/'
   fileRoutesById: FileRoutesById
 }
@@ -246,6 +258,7 @@ export interface RootRouteChildren {
   AuthLogoutEverywhereRoute: typeof AuthLogoutEverywhereRoute
   RoomsRoomIdJoinRoute: typeof RoomsRoomIdJoinRoute
   RoomsRoomIdWatchRoute: typeof RoomsRoomIdWatchRoute
+  ServersGuildIdSettingsRoute: typeof ServersGuildIdSettingsRoute
   RoomsRoomIdIndexRoute: typeof RoomsRoomIdIndexRoute
 }
 
@@ -370,6 +383,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof RoomsRoomIdWatchRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/servers/$guildId/settings': {
+      id: '/servers/$guildId/settings'
+      path: '/servers/$guildId/settings'
+      fullPath: '/servers/$guildId/settings'
+      preLoaderRoute: typeof ServersGuildIdSettingsRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -402,6 +422,7 @@ const rootRouteChildren: RootRouteChildren = {
   AuthLogoutEverywhereRoute: AuthLogoutEverywhereRoute,
   RoomsRoomIdJoinRoute: RoomsRoomIdJoinRoute,
   RoomsRoomIdWatchRoute: RoomsRoomIdWatchRoute,
+  ServersGuildIdSettingsRoute: ServersGuildIdSettingsRoute,
   RoomsRoomIdIndexRoute: RoomsRoomIdIndexRoute,
 }
 export const routeTree = rootRouteImport

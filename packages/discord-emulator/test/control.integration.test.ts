@@ -237,11 +237,8 @@ describe('the tiny Discord client page', () => {
 })
 
 describe('start-up', () => {
-  it('starts in under a second and closes cleanly', async () => {
-    const t = performance.now()
+  it('starts and closes cleanly', async () => {
     const emu = await startEmulator({ quiet: true })
-    const elapsed = performance.now() - t
-    expect(elapsed).toBeLessThan(1000)
     expect(emu.restBase).toBe(`http://127.0.0.1:${emu.port}/api`)
     expect(emu.guildId).toBe(DEFAULT_WORLD.guild.id)
     await emu.close()

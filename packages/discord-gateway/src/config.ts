@@ -1,6 +1,12 @@
 import { readSecretFiles } from '@repo/file-persistence'
+import type { RedisOptions } from 'ioredis'
 import { z } from 'zod'
 import { GatewayError } from './errors'
+import {
+  REDIS_SENTINEL_ENV,
+  redisConnectionOptions,
+  refineRedisSentinelEnv,
+} from './redis-sentinel-config'
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -66,32 +72,36 @@ const LogLevelSchema = z
   .default('info')
 
 /** The environment of `discord-gateway-worker` (a gateway candidate on its own). */
-export const WorkerEnvSchema = GatewayEnvSchema.omit({ GATEWAY_SESSION_FILE: true }).extend({
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
-  /** Prefix of every Redis key of this deployment (the same on every node and worker). */
-  REDIS_PREFIX: z.string().min(1).default('tv:'),
-  /** How long the gateway lease outlives its last renewal (ms; the same on every candidate). */
-  GATEWAY_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
-  /** `XADD … MAXLEN ~` of the voice stream. */
-  GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
-  /** This candidate's id in the lease (default: host:pid:random). */
-  GATEWAY_HOLDER_ID: z
-    .string()
-    .regex(/^[\w.:@-]{1,200}$/)
-    .optional(),
-  /** Serve GET /health (JSON) on this port (0 = a free one, printed in the log); unset = none. */
-  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
-  WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
-  /** The shards this worker competes for, e.g. `0,2` (default: every shard). */
-  GATEWAY_SHARD_IDS: z
-    .string()
-    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected shard ids like 0,2')
-    .transform((v) =>
-      [...new Set(v.split(',').map((id) => Number(id.trim())))].sort((a, b) => a - b),
-    )
-    .optional(),
-  LOG_LEVEL: LogLevelSchema,
-})
+export const WorkerEnvSchema = GatewayEnvSchema.omit({ GATEWAY_SESSION_FILE: true })
+  .extend({
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
+    /** Redis behind Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD). */
+    ...REDIS_SENTINEL_ENV,
+    /** Prefix of every Redis key of this deployment (the same on every node and worker). */
+    REDIS_PREFIX: z.string().min(1).default('tv:'),
+    /** How long the gateway lease outlives its last renewal (ms; the same on every candidate). */
+    GATEWAY_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
+    /** `XADD … MAXLEN ~` of the voice stream. */
+    GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+    /** This candidate's id in the lease (default: host:pid:random). */
+    GATEWAY_HOLDER_ID: z
+      .string()
+      .regex(/^[\w.:@-]{1,200}$/)
+      .optional(),
+    /** Serve GET /health (JSON) on this port (0 = a free one, printed in the log); unset = none. */
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+    /** The shards this worker competes for, e.g. `0,2` (default: every shard). */
+    GATEWAY_SHARD_IDS: z
+      .string()
+      .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'expected shard ids like 0,2')
+      .transform((v) =>
+        [...new Set(v.split(',').map((id) => Number(id.trim())))].sort((a, b) => a - b),
+      )
+      .optional(),
+    LOG_LEVEL: LogLevelSchema,
+  })
+  .superRefine(refineRedisSentinelEnv)
 
 /** The worker's settings, parsed from the environment. */
 export interface WorkerEnv {
@@ -104,6 +114,8 @@ export interface WorkerEnv {
   /** GATEWAY_SHARD_IDS, or undefined: every shard. */
   shardIds: number[] | undefined
   redisUrl: string
+  /** The ioredis options REDIS_URL needs (the Sentinel options with REDIS_SENTINELS; else none). */
+  redisOptions: RedisOptions
   prefix: string
   leaseMs: number
   streamMaxLen: number
@@ -113,7 +125,7 @@ export interface WorkerEnv {
 }
 
 /** The variables that hold secrets: each may instead name a file with `<NAME>_FILE`. */
-export const WORKER_SECRETS = ['DISCORD_BOT_TOKEN', 'REDIS_URL'] as const
+export const WORKER_SECRETS = ['DISCORD_BOT_TOKEN', 'REDIS_URL', 'REDIS_SENTINEL_PASSWORD'] as const
 
 /**
  * Parses the worker's environment (secrets also from `*_FILE`). Empty values count as unset.
@@ -130,7 +142,14 @@ export function parseWorkerEnv(
   }
   const parsed = WorkerEnvSchema.safeParse(files.env)
   if (!parsed.success) {
-    const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ')
+    // zod's own messages may quote a value: only our custom ones (which never do) are shown.
+    const names = [
+      ...new Set(
+        parsed.error.issues.map((i) =>
+          i.code === 'custom' ? `${i.path.join('.')} (${i.message})` : i.path.join('.'),
+        ),
+      ),
+    ].join(', ')
     throw new GatewayError('INVALID_CONFIG', `invalid gateway worker environment: ${names}`)
   }
   const e = parsed.data
@@ -142,6 +161,7 @@ export function parseWorkerEnv(
     shardCount: e.DISCORD_SHARD_COUNT,
     shardIds: e.GATEWAY_SHARD_IDS,
     redisUrl: e.REDIS_URL,
+    redisOptions: redisConnectionOptions(e),
     prefix: e.REDIS_PREFIX,
     leaseMs: e.GATEWAY_LEASE_MS,
     streamMaxLen: e.GATEWAY_STREAM_MAXLEN,

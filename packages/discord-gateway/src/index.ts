@@ -51,6 +51,14 @@ export type { GuildChange, GuildPresence, GuildVoice, ShardStatus } from './guil
 export type { GuildVoiceSource, OneGuildView } from './guilds/one-guild-view'
 export { oneGuildView } from './guilds/one-guild-view'
 export { shardOf } from './guilds/shard-of'
+export type { RedisConnectionEnv, SentinelAddress } from './redis-sentinel-config'
+export {
+  DEFAULT_SENTINEL_PORT,
+  describeRedisTarget,
+  REDIS_SENTINEL_ENV,
+  redisConnectionOptions,
+  refineRedisSentinelEnv,
+} from './redis-sentinel-config'
 export { FileSessionStore } from './session/file-session-store'
 export type {
   PersistedGateway,

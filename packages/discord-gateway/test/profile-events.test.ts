@@ -56,6 +56,25 @@ describe('profile changes in the voice feed', () => {
     expect(index.members(C1)).toEqual([state.members.get(A)])
   })
 
+  it('an avatar change alone is a profile change too, from a voice state or GUILD_MEMBER_UPDATE', () => {
+    const { state, mirror, apply } = seeded()
+    const withAvatar = (avatar: string) => {
+      const vs = voiceState(A, C1, {}, 'alice')
+      return { ...vs, member: { ...vs.member!, user: { ...vs.member!.user, avatar } } }
+    }
+    expect(apply(vsu(3, withAvatar('a1b2c3')))).toMatchObject([
+      { type: 'profile.updated', userId: A, channelId: C1, profile: { avatar: 'a1b2c3' } },
+    ])
+    expect(state.members.get(A)?.avatar).toBe('a1b2c3')
+    expect(mirror.get(A)?.avatar).toBe('a1b2c3')
+    const update = memberUpdate(4, A, 'alice') as { d: { user: { avatar: string | null } } }
+    update.d.user.avatar = 'd4e5f6'
+    expect(apply(update as Parameters<typeof apply>[0])).toMatchObject([
+      { type: 'profile.updated', userId: A, channelId: C1, profile: { avatar: 'd4e5f6' } },
+    ])
+    expect(mirror.get(A)?.avatar).toBe('d4e5f6')
+  })
+
   it('a rename together with a flag change: voice.updated with the new member, then profile.updated', () => {
     const { state, apply } = seeded()
     const events = apply(vsu(3, voiceState(A, C1, { selfMute: true }, 'alicia')))

@@ -40,6 +40,7 @@ describe('parseWorkerEnv', () => {
       shardCount: undefined,
       shardIds: undefined,
       redisUrl: 'redis://:hunter2@redis.internal:6379/0',
+      redisOptions: {},
       prefix: 'tv:',
       leaseMs: 15_000,
       streamMaxLen: 10_000,
@@ -108,6 +109,39 @@ describe('parseWorkerEnv', () => {
     expect(error.code).toBe('INVALID_CONFIG')
     expect(error.message).toBe(
       'invalid gateway worker environment: DISCORD_GUILD_ID, REDIS_URL, GATEWAY_LEASE_MS',
+    )
+    expect(error.message).not.toContain('hunter2')
+  })
+
+  it('reads the Sentinel settings (the password also from a file) into redisOptions', () => {
+    const env = parseWorkerEnv(
+      {
+        ...BASE,
+        REDIS_SENTINELS: 's1:26379,s2:26380',
+        REDIS_SENTINEL_NAME: 'tv-master',
+        REDIS_SENTINEL_PASSWORD_FILE: '/run/secrets/sentinel',
+      },
+      (path) => (path === '/run/secrets/sentinel' ? 'from-file\n' : noFiles(path)),
+    )
+    expect(env.redisUrl).toBe(BASE.REDIS_URL)
+    expect(env.redisOptions).toMatchObject({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'tv-master',
+      role: 'master',
+      sentinelPassword: 'from-file',
+    })
+    const error = errorOf(() =>
+      parseWorkerEnv(
+        { ...BASE, REDIS_SENTINELS: 's1:hunter2', REDIS_SENTINEL_PASSWORD: 'x' },
+        noFiles,
+      ),
+    )
+    expect(error.code).toBe('INVALID_CONFIG')
+    expect(error.message).toBe(
+      'invalid gateway worker environment: REDIS_SENTINELS (entry 1 is not host:port (a host name or IP address, port 1-65535; IPv6 as [addr]:port))',
     )
     expect(error.message).not.toContain('hunter2')
   })

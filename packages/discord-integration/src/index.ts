@@ -9,6 +9,7 @@
 export { AppError, isAppError, toAppError } from './app-error'
 export * from './contracts/index'
 export {
+  COMMUNITY_OAUTH_SCOPES,
   createPkce,
   OAUTH_SCOPES,
   OAuthClient,
@@ -31,6 +32,14 @@ export {
   type DiscordRestOptions,
   rateLimitTooLong,
 } from './rest/discord-rest'
+export {
+  fetchBotGuildIds,
+  fetchGuildRoles,
+  fetchMemberRoles,
+  fetchUserGuilds,
+  type GuildRole,
+  type PartialGuild,
+} from './rest/guild-reads'
 export { DISCORD_RETRY_BACKOFF, type RetryOptions, withDiscordRetry } from './rest/retry'
 export type { WarnLogger } from './rest/warn-logger'
 export { DISCORD_CHECK_TITLES, type DiscordCheckId } from './setup/discord-check'

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type ManagedProcess, spawnProcess } from './managed-process'
 import { freePort } from './ports'
+import { redisCommand } from './redis-command'
 import { waitUntil } from './wait'
 
 /** Options of {@link startRedisServer}. */
@@ -22,12 +23,16 @@ export interface RedisServerOptions {
   binary?: string
   /** How long to wait for it to answer PING. @defaultValue 10_000 */
   startTimeoutMs?: number
+  /** A replica of the server on this loopback port (`--replicaof 127.0.0.1 PORT`). */
+  replicaOf?: number
+  /** `requirepass` (and `masterauth`, so replicas of each other can sync). */
+  password?: string
 }
 
 /** A redis-server of the test's own, on a loopback port. */
 export interface RedisServer {
   readonly port: number
-  /** `redis://127.0.0.1:PORT` */
+  /** `redis://127.0.0.1:PORT` (with the password: `redis://:PASSWORD@127.0.0.1:PORT`) */
   readonly url: string
   /** The current process (a new one after {@link RedisServer.restart}). */
   readonly process: ManagedProcess
@@ -88,7 +93,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     'no',
     '--loglevel',
     'warning',
+    // A replica's full sync starts at once (Redis waits 5 s by default for more replicas).
+    '--repl-diskless-sync-delay',
+    '0',
+    ...(options.replicaOf === undefined
+      ? []
+      : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
+    ...(options.password === undefined
+      ? []
+      : ['--requirepass', options.password, '--masterauth', options.password]),
   ]
+  const password = options.password
+  const answers = password
+    ? () =>
+        redisCommand(port, ['PING'], { password, timeoutMs: 500 }).then(
+          (reply) => reply === 'PONG',
+          () => false,
+        )
+    : () => redisAnswers(port)
   let current: ManagedProcess | null = null
 
   const start = async () => {
@@ -98,7 +120,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await waitUntil(
         async () => {
           if (!child.alive) throw new Error(`redis-server exited\n${child.tail()}`)
-          return redisAnswers(port)
+          return answers()
         },
         startTimeoutMs,
         `redis-server on port ${port}`,
@@ -115,7 +137,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: password
+      ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`
+      : `redis://127.0.0.1:${port}`,
     get process() {
       if (!current) throw new Error('redis-server was not started')
       return current

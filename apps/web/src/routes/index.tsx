@@ -1,5 +1,8 @@
 import {
+  APP_ERRORS,
+  type AppErrorCode,
   MAX_ROOM_NAME_LENGTH,
+  type MyServers,
   normaliseRoomName,
   RoomCodeSchema,
   type RoomSummary,
@@ -12,19 +15,43 @@ import {
   SignOutButton,
   SignOutEverywhereButton,
 } from '../features/auth/ui/auth-forms'
+import { ServerRemovedNotice } from '../features/presence/LiveRoomPanel'
 import { useMyRooms, useVoiceChannelMembersFromEvents } from '../features/presence/use-presence'
 import { createRoom, getHome, joinByCode } from '../features/rooms/rooms.functions'
+import { listMyServers } from '../features/servers/servers.functions'
+import { ManagedServers, OWN_SERVER, ServerPicker } from '../features/servers/ui/server-picker'
+import { errorCodeOf } from '../lib/server-fn-errors'
 import { useAction } from '../ui/use-action'
 
+/** The signed-in player's community servers (ROOMS_COMMUNITY=1), or why they could not be read. */
+type HomeServers = (MyServers & { error?: never }) | { error: AppErrorCode }
+
 export const Route = createFileRoute('/')({
-  loader: () => getHome(),
+  // `closed=guild_removed`: a room page came home because the bot was removed from its server.
+  validateSearch: (search: Record<string, unknown>): { closed?: 'guild_removed' } =>
+    search.closed === 'guild_removed' ? { closed: 'guild_removed' } : {},
+  loader: async () => {
+    const home = await getHome()
+    return { ...home, servers: home.user ? await loadServers() : null }
+  },
   component: Home,
 })
 
+/** The servers for the picker; a failure leaves the form without it and says why. */
+async function loadServers(): Promise<HomeServers> {
+  try {
+    return await listMyServers()
+  } catch (error) {
+    return { error: errorCodeOf(error) }
+  }
+}
+
 function Home() {
-  const { user, rooms } = Route.useLoaderData()
+  const { user, rooms, servers } = Route.useLoaderData()
+  const { closed } = Route.useSearch()
   return (
     <main className="page">
+      {closed === 'guild_removed' && <ServerRemovedNotice />}
       <section className="hero">
         <h1>Your playgroup, one private voice room away</h1>
         <p className="lead">
@@ -44,30 +71,39 @@ function Home() {
                 <SignOutEverywhereButton />
               </div>
             </div>
-            <CreateRoomForm />
+            {servers?.error && <ServersUnavailable code={servers.error} />}
+            <CreateRoomForm servers={servers} />
             <JoinByCodeForm />
           </section>
           <MyRooms initial={rooms} />
+          {servers && !servers.error && servers.community && (
+            <ManagedServers servers={servers.servers} />
+          )}
         </>
       )}
     </main>
   )
 }
 
-function CreateRoomForm() {
+function CreateRoomForm({ servers }: { servers: HomeServers | null }) {
   const navigate = useNavigate()
   const inputId = useId()
-  const action = useAction((roomName: string) => createRoom({ data: { name: roomName } }))
+  const action = useAction((roomName: string, guildId: string) =>
+    createRoom({ data: { name: roomName, ...(guildId ? { guildId } : {}) } }),
+  )
   // Uncontrolled on purpose: what was typed before hydration is kept.
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
-    const name = String(new FormData(event.currentTarget).get('name') ?? '')
+    const form = new FormData(event.currentTarget)
+    const name = String(form.get('name') ?? '')
+    const guildId = String(form.get('guildId') ?? OWN_SERVER)
     // Normalised as the server will (a name of only invisible characters is an empty one).
-    const room = await action.run(normaliseRoomName(name) || 'Game night')
+    const room = await action.run(normaliseRoomName(name) || 'Game night', guildId)
     if (room) await navigate({ to: '/rooms/$roomId', params: { roomId: room.id } })
   }
   return (
     <form className="create-room" onSubmit={onSubmit}>
+      {servers && !servers.error && servers.community && <ServerPicker servers={servers.servers} />}
       <label htmlFor={inputId}>Room name</label>
       <div className="row">
         <input id={inputId} name="name" maxLength={MAX_ROOM_NAME_LENGTH} placeholder="Game night" />
@@ -81,6 +117,27 @@ function CreateRoomForm() {
         </p>
       )}
     </form>
+  )
+}
+
+/**
+ * The player's servers could not be read: a sign-in from before community servers (no `guilds`
+ * scope) is offered a new one; otherwise the form goes on without the picker.
+ */
+function ServersUnavailable({ code }: { code: AppErrorCode }) {
+  if (code === 'SERVERS_SIGN_IN') {
+    return (
+      <div className="server-picker">
+        <p className="muted">{APP_ERRORS.SERVERS_SIGN_IN.message}</p>
+        <SignInButton returnTo="/" />
+      </div>
+    )
+  }
+  return (
+    <p className="muted">
+      Your Discord servers could not be read just now ({APP_ERRORS[code].message}) Rooms go to Table
+      Voice’s own server meanwhile.
+    </p>
   )
 }
 

@@ -1,11 +1,9 @@
-import { APP_ERRORS, type AppErrorCode, needsSignIn } from '@repo/discord-integration/contracts'
-import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
-import { useEffect } from 'react'
+import { APP_ERRORS } from '@repo/discord-integration/contracts'
+import { createFileRoute, useNavigate } from '@tanstack/react-router'
 import { z } from 'zod'
 import { joinRoom, previewInvite } from '../features/rooms/rooms.functions'
-import { setPageStatus } from '../lib/page-status'
-import { loginUrl } from '../lib/return-to'
-import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
+import { errorMessageOf } from '../lib/server-fn-errors'
+import { loadLinkPreview, useLinkErrorPages } from '../lib/signed-link'
 import { MessagePage } from '../ui/message-page'
 import { useAction } from '../ui/use-action'
 
@@ -14,24 +12,11 @@ type Invite = Awaited<ReturnType<typeof previewInvite>>
 export const Route = createFileRoute('/rooms/$roomId/join')({
   validateSearch: z.object({ t: z.string().catch('') }),
   loaderDeps: ({ search }) => ({ t: search.t }),
-  loader: async ({
-    params,
-    deps,
-    location,
-  }): Promise<{ invite: Invite; error?: never } | { invite?: never; error: AppErrorCode }> => {
-    try {
-      return { invite: await previewInvite({ data: { roomId: params.roomId, token: deps.t } }) }
-    } catch (error) {
-      const code = errorCodeOf(error)
-      if (needsSignIn(code)) throw redirect({ href: loginUrl(location.href), reloadDocument: true })
-      if (code === 'TOKEN_EXPIRED') throw redirect({ to: '/invite-expired' })
-      if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
-      // A bad link (garbage, another room's) is the visitor's error, not ours: the page says so
-      // with the error's own status (400 for TOKEN_INVALID / INVALID_INPUT), never 500.
-      setPageStatus(APP_ERRORS[code].status)
-      return { error: code }
-    }
-  },
+  loader: ({ params, deps, location }) =>
+    loadLinkPreview(
+      () => previewInvite({ data: { roomId: params.roomId, token: deps.t } }),
+      location.href,
+    ),
   errorComponent: ({ error }) => <InviteError message={errorMessageOf(error)} />,
   component: JoinPage,
 })
@@ -45,7 +30,7 @@ function InviteError({ message }: { message: string }) {
 }
 
 function JoinPage() {
-  const { invite, error } = Route.useLoaderData()
+  const { preview: invite, error } = Route.useLoaderData()
   if (error) return <InviteError message={APP_ERRORS[error].message} />
   return <JoinForm invite={invite} />
 }
@@ -61,12 +46,7 @@ function JoinForm({ invite }: { invite: Invite }) {
       await navigate({ to: '/rooms/$roomId', params: { roomId: result.room.id } })
     }
   }
-  const errorCode = action.error?.code
-  useEffect(() => {
-    if (errorCode === 'ROOM_FULL') void navigate({ to: '/room-full' })
-    if (errorCode === 'TOKEN_EXPIRED') void navigate({ to: '/invite-expired' })
-    if (errorCode === 'ROOM_NOT_FOUND') void navigate({ to: '/room-closed' })
-  }, [errorCode, navigate])
+  useLinkErrorPages(action.error?.code)
   return (
     <main className="page narrow">
       <section className="card" aria-labelledby="join-title">

@@ -1,11 +1,9 @@
-import { APP_ERRORS, type AppErrorCode, needsSignIn } from '@repo/discord-integration/contracts'
-import { createFileRoute, redirect, useNavigate } from '@tanstack/react-router'
-import { useEffect } from 'react'
+import { APP_ERRORS } from '@repo/discord-integration/contracts'
+import { createFileRoute, useNavigate } from '@tanstack/react-router'
 import { z } from 'zod'
 import { previewWatch, watchRoom } from '../features/rooms/rooms.functions'
-import { setPageStatus } from '../lib/page-status'
-import { loginUrl } from '../lib/return-to'
-import { errorCodeOf, errorMessageOf } from '../lib/server-fn-errors'
+import { errorMessageOf } from '../lib/server-fn-errors'
+import { loadLinkPreview, useLinkErrorPages } from '../lib/signed-link'
 import { MessagePage } from '../ui/message-page'
 import { useAction } from '../ui/use-action'
 
@@ -15,22 +13,11 @@ type Preview = Awaited<ReturnType<typeof previewWatch>>
 export const Route = createFileRoute('/rooms/$roomId/watch')({
   validateSearch: z.object({ t: z.string().catch('') }),
   loaderDeps: ({ search }) => ({ t: search.t }),
-  loader: async ({
-    params,
-    deps,
-    location,
-  }): Promise<{ preview: Preview; error?: never } | { preview?: never; error: AppErrorCode }> => {
-    try {
-      return { preview: await previewWatch({ data: { roomId: params.roomId, token: deps.t } }) }
-    } catch (error) {
-      const code = errorCodeOf(error)
-      if (needsSignIn(code)) throw redirect({ href: loginUrl(location.href), reloadDocument: true })
-      if (code === 'TOKEN_EXPIRED') throw redirect({ to: '/invite-expired' })
-      if (code === 'ROOM_NOT_FOUND') throw redirect({ to: '/room-closed' })
-      setPageStatus(APP_ERRORS[code].status)
-      return { error: code }
-    }
-  },
+  loader: ({ params, deps, location }) =>
+    loadLinkPreview(
+      () => previewWatch({ data: { roomId: params.roomId, token: deps.t } }),
+      location.href,
+    ),
   errorComponent: ({ error }) => <WatchError message={errorMessageOf(error)} />,
   component: WatchPage,
 })
@@ -53,11 +40,7 @@ function WatchForm({ preview }: { preview: Preview }) {
   const { t } = Route.useSearch()
   const navigate = useNavigate()
   const action = useAction(() => watchRoom({ data: { roomId: preview.roomId, token: t } }))
-  const errorCode = action.error?.code
-  useEffect(() => {
-    if (errorCode === 'TOKEN_EXPIRED') void navigate({ to: '/invite-expired' })
-    if (errorCode === 'ROOM_NOT_FOUND') void navigate({ to: '/room-closed' })
-  }, [errorCode, navigate])
+  useLinkErrorPages(action.error?.code)
   return (
     <main className="page narrow">
       <section className="card" aria-labelledby="watch-title">

@@ -1,3 +1,7 @@
+import {
+  REDIS_SENTINEL_ENV,
+  refineRedisSentinelEnv,
+} from '@repo/discord-gateway/redis-sentinel-config'
 import { readSecretFiles } from '@repo/file-persistence'
 import { z } from 'zod'
 
@@ -11,7 +15,13 @@ export const SECRET_FILE_VARIABLES = [
   'DISCORD_CLIENT_SECRET',
   'METRICS_TOKEN',
   'REDIS_URL',
+  'REDIS_SENTINEL_PASSWORD',
 ] as const
+
+/** The most pool servers DISCORD_GUILD_IDS may list. */
+export const MAX_POOL_GUILDS = 100
+
+const snowflake = (message: string) => z.string().regex(/^\d{17,20}$/, message)
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -43,9 +53,27 @@ const EnvSchema = z
     DISCORD_BOT_TOKEN: z.string().min(20, 'DISCORD_BOT_TOKEN looks too short'),
     DISCORD_CLIENT_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_CLIENT_ID must be a snowflake'),
     DISCORD_CLIENT_SECRET: z.string().min(8, 'DISCORD_CLIENT_SECRET looks too short'),
-    DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'DISCORD_GUILD_ID must be a snowflake'),
+    /** The server rooms go in (a pool of one); with DISCORD_GUILD_IDS, it joins that pool. */
+    DISCORD_GUILD_ID: snowflake('DISCORD_GUILD_ID must be a snowflake').optional(),
+    /** The pool: servers of the operator's own that rooms spread over (comma-separated ids). */
+    DISCORD_GUILD_IDS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((id) => id.trim())
+          .filter((id) => id !== ''),
+      )
+      .pipe(
+        z
+          .array(snowflake('DISCORD_GUILD_IDS must be a comma-separated list of snowflakes'))
+          .max(MAX_POOL_GUILDS, `DISCORD_GUILD_IDS lists at most ${MAX_POOL_GUILDS} servers`),
+      )
+      .optional(),
     SESSION_SECRET: z.string().min(32, 'SESSION_SECRET must be at least 32 characters'),
     REDIS_URL: z.url().optional(),
+    /** Redis behind Sentinel: REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PASSWORD. */
+    ...REDIS_SENTINEL_ENV,
     /** Prefix of every Redis key and channel of this deployment (nodes sharing it cooperate). */
     REDIS_PREFIX: z.string().min(1).default('tv:'),
     /** How long the cleanup leader's Redis lease outlives its last renewal (ms). */
@@ -85,6 +113,12 @@ const EnvSchema = z
      * voice state. Rooms work without it.
      */
     DISCORD_GUILD_MEMBERS_INTENT: booleanish.default(false),
+    /**
+     * Community servers: any Discord server that installs the bot offers rooms to its members.
+     * Sign-in then also asks for the `guilds` scope; the create-room form gets a "Server" picker
+     * and managers a settings page per server. Off: only DISCORD_GUILD_ID's server, as before.
+     */
+    ROOMS_COMMUNITY: booleanish.default(false),
     /** How long a dropped player (page and voice both gone) keeps their seat, in seconds. */
     SEAT_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     /**
@@ -99,6 +133,15 @@ const EnvSchema = z
     METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
+    if (!env.DISCORD_GUILD_ID && (env.DISCORD_GUILD_IDS ?? []).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DISCORD_GUILD_ID'],
+        message:
+          'not set (set DISCORD_GUILD_ID to your server, or DISCORD_GUILD_IDS to a comma-separated pool of servers)',
+      })
+    }
+    refineRedisSentinelEnv(env, ctx)
     if (env.GATEWAY_MODE === 'worker' && !env.REDIS_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -110,7 +153,16 @@ const EnvSchema = z
   })
 
 export type ServerConfig = Readonly<
-  Omit<z.infer<typeof EnvSchema>, 'PUBLIC_URL'> & { PUBLIC_URL: string }
+  Omit<z.infer<typeof EnvSchema>, 'PUBLIC_URL' | 'DISCORD_GUILD_ID' | 'DISCORD_GUILD_IDS'> & {
+    PUBLIC_URL: string
+    /**
+     * The home server: DISCORD_GUILD_ID, else the first of DISCORD_GUILD_IDS. Rooms and categories
+     * stored before servers were recorded belong to it.
+     */
+    DISCORD_GUILD_ID: string
+    /** The pool (see guildPool): DISCORD_GUILD_ID first, then DISCORD_GUILD_IDS, without repeats. */
+    DISCORD_GUILD_IDS: readonly string[]
+  }
 >
 
 export class ConfigError extends Error {
@@ -141,12 +193,26 @@ export function parseConfig(
     // A variable whose file failed is reported once, by the file problem.
     ...(result.error?.issues ?? [])
       .filter((issue) => !fileProblems.has(String(issue.path[0])))
-      .map((issue) => `${issue.path.join('.') || 'env'}: ${problemText(issue)}`),
+      .map((issue) => `${String(issue.path[0] ?? 'env')}: ${problemText(issue)}`),
   ]
   if (!result.success || problems.length > 0) throw new ConfigError(problems)
   const parsed = result.data
   const publicUrl = (parsed.PUBLIC_URL ?? `http://${parsed.HOST}:${parsed.PORT}`).replace(/\/$/, '')
-  return Object.freeze({ ...parsed, PUBLIC_URL: publicUrl })
+  const pool = guildPool(parsed.DISCORD_GUILD_ID, parsed.DISCORD_GUILD_IDS ?? [])
+  return Object.freeze({
+    ...parsed,
+    PUBLIC_URL: publicUrl,
+    DISCORD_GUILD_ID: pool[0] as string,
+    DISCORD_GUILD_IDS: Object.freeze(pool),
+  })
+}
+
+/**
+ * The pool of servers rooms go in: DISCORD_GUILD_ID (a pool of one) and DISCORD_GUILD_IDS, merged,
+ * DISCORD_GUILD_ID first, without repeats. The one place the two variables are combined.
+ */
+export function guildPool(guildId: string | undefined, guildIds: readonly string[]): string[] {
+  return [...new Set([...(guildId ? [guildId] : []), ...guildIds])]
 }
 
 /** A missing required variable says so, rather than zod's "expected string, received undefined". */

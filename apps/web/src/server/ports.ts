@@ -25,13 +25,15 @@ export interface VoiceEventOrigin {
 }
 
 /**
- * Read access to live voice presence: the in-process gateway feed (one node) or this node's
- * mirror of the guild's voice stream (several nodes on Redis).
+ * Read access to live voice presence in every guild: the in-process gateway feed (one node) or
+ * this node's mirror of the guilds' voice streams (several nodes on Redis). Voice events carry
+ * their guildId; channel ids are global snowflakes.
  */
 export interface VoicePresence {
   subscribe(listener: (event: VoiceEvent, origin?: VoiceEventOrigin) => void): () => void
   channelMembers(channelId: string): VoiceMember[]
-  memberChannel(userId: string): string | null
+  /** The voice channel `userId` is in within `guildId`, or null. */
+  memberChannel(guildId: string, userId: string): string | null
   /**
    * Several nodes: called after this node reloaded the voice snapshot because the stream could
    * not fill a gap (its differences came just before, with origin `resync`).
@@ -42,6 +44,30 @@ export interface VoicePresence {
    * called (false after `timeoutMs`), so a snapshot read next includes what other nodes published.
    */
   caughtUp?(timeoutMs?: number): Promise<boolean>
+}
+
+/** A guild the bot is in, as the gateway sees it (the gateway package's GuildPresence). */
+export interface GuildPresence {
+  id: string
+  name: string
+  /** False during an outage. */
+  available: boolean
+  shardId: number
+}
+
+/** A change to the guilds the bot is in (the gateway package's GuildChange). */
+export type GuildChange =
+  /** GUILD_CREATE: the bot joined the guild, or it is back from an outage. */
+  | { type: 'guild.available'; guildId: string; name: string }
+  /** GUILD_DELETE `unavailable: true` (an outage): touch nothing. */
+  | { type: 'guild.unavailable'; guildId: string }
+  /** GUILD_DELETE without `unavailable`: the bot was removed from the guild. */
+  | { type: 'guild.removed'; guildId: string }
+
+/** The guilds the gateway sees, and their changes (the guild half of the feed's GuildVoice). */
+export interface GuildFeed {
+  guilds(): GuildPresence[]
+  onGuild(listener: (change: GuildChange) => void): () => void
 }
 
 /** What the presence layer needs from the rooms layer. */

@@ -4,10 +4,11 @@ import {
   createClusteredVoiceFeed,
   createVoiceFeed,
   FileSessionStore,
-  oneGuildView,
+  redisConnectionOptions,
   type VoiceFeed,
 } from '@repo/discord-gateway'
 import {
+  COMMUNITY_OAUTH_SCOPES,
   createDiscordRest,
   type DiscordRest,
   OAuthClient,
@@ -19,6 +20,7 @@ import { AuthService } from '../features/auth/auth-service.server'
 import { FileLoginSessionStore } from '../features/auth/file-login-session-store.server'
 import { RedisLoginSessionStore } from '../features/auth/redis-login-session-store.server'
 import { readSocketUser } from '../features/auth/session.server'
+import { GuildRegistry } from '../features/guilds/guild-registry.server'
 import {
   createPresenceService,
   type PresenceService,
@@ -35,16 +37,25 @@ import {
   RoomService,
 } from '../features/rooms/room-service.server'
 import type { RoomStore } from '../features/rooms/room-store'
+import {
+  CommunityServers,
+  restCommunityDiscord,
+} from '../features/servers/community-servers.server'
+import { FileServerSettingsStore } from '../features/servers/file-server-settings-store.server'
+import { RedisServerSettingsStore } from '../features/servers/redis-server-settings-store.server'
+import type { ServerSettingsStore } from '../features/servers/server-settings-store'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
+import { GuildMetrics } from './guild-metrics.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
-import type { RoomEvents, ViewerRegistry, VoicePresence } from './ports'
+import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './ports'
 import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
 import { RedisViewerPresence } from './redis-viewer-presence.server'
-import { checkDiscord } from './setup-checks.server'
+import { runtimeHealth } from './runtime-status'
+import { checkDiscord, GUILD_CHECK_IDS, guildCheckOf } from './setup-checks.server'
 import { MemoryViewerPresence } from './viewer-presence'
 import { VoiceFeedMetrics } from './voice-feed-metrics.server'
 
@@ -61,12 +72,25 @@ export interface Runtime {
    * GATEWAY_MODE=in-process a candidate for the gateway lease too; else null.
    */
   cluster: ClusteredVoiceFeed | null
-  /** Live voice presence: the read API of whichever of the two runs. */
+  /** Live voice presence in every guild: the read API of whichever of the two runs. */
   voice: VoicePresence
+  /** The guilds the gateway sees, and their changes (the same feed). */
+  guildFeed: GuildFeed
+  /** The guilds rooms may go in: the pool's and those the bot joined, with their state. */
+  guilds: GuildRegistry
   /** With `cluster`: its figures for /metrics. */
   feedMetrics: VoiceFeedMetrics | null
+  /** Per guild and per shard, for /metrics (the facts of /api/health's `guilds` and `shards`). */
+  guildMetrics: GuildMetrics
   store: RoomStore
   rooms: RoomService
+  /**
+   * Community servers (ROOMS_COMMUNITY=1): the servers a user can create rooms in, and the
+   * settings of those they manage; null when off.
+   */
+  servers: CommunityServers | null
+  /** With `servers`: where their settings live (beside the rooms: DATA_DIR or Redis). */
+  serverSettings: ServerSettingsStore | null
   scheduler: CleanupScheduler
   presence: PresenceService
   /** Who has which room page open, over every node (Redis) or on this one. */
@@ -109,11 +133,17 @@ export function createRuntime(
     webUrl: config.DISCORD_WEB_URL,
     redirectUri: `${config.PUBLIC_URL}/auth/callback`,
     now: () => clock.now(),
+    // Community servers read the user's own guild list: the `guilds` scope.
+    ...(config.ROOMS_COMMUNITY ? { scopes: COMMUNITY_OAUTH_SCOPES } : {}),
   })
+  // Every Redis client adds these (Sentinel's with REDIS_SENTINELS, else none).
+  const redisOptions = redisConnectionOptions(config)
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 })
+    ? new Redis(config.REDIS_URL, { ...redisOptions, lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  const logThrottle = new LogThrottle({ clock })
+  const authLog = logger.child({ component: 'auth' })
   const auth = new AuthService({
     oauth,
     secret: config.SESSION_SECRET,
@@ -123,9 +153,9 @@ export function createRuntime(
       : new FileLoginSessionStore(join(config.DATA_DIR, 'sessions.json')),
     secureCookies: config.PUBLIC_URL.startsWith('https://'),
     now: () => clock.now(),
-    logger: logger.child({ component: 'auth' }),
+    logger: authLog,
+    refusalLog: logThrottle.wrap(authLog),
   })
-  const logThrottle = new LogThrottle({ clock })
   const leadership: Leadership = redis
     ? new LeaderLease({
         redis,
@@ -138,6 +168,7 @@ export function createRuntime(
   const cluster = config.REDIS_URL
     ? createClusteredVoiceFeed({
         redisUrl: config.REDIS_URL,
+        redisOptions,
         prefix,
         leaseMs: config.GATEWAY_LEASE_MS,
         maxLagMs: config.GATEWAY_MAX_LAG_MS,
@@ -163,15 +194,30 @@ export function createRuntime(
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
-  // The feed serves every guild the bot is in; the rooms serve DISCORD_GUILD_ID (issue 20's web
-  // side replaces this one-guild view).
-  const voice: VoicePresence = oneGuildView(
-    (cluster ?? feed) as ClusteredVoiceFeed | VoiceFeed,
-    config.DISCORD_GUILD_ID,
-  )
+  // Voice in every guild: both feeds answer memberChannel(guildId, userId), list the bot's guilds
+  // and report their changes (on several nodes, every node hears them from Redis).
+  const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
+  const guildFeed: GuildFeed = cluster ?? (feed as VoiceFeed)
+  // Categories stored before guilds were recorded belong to the home guild.
+  const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
   const store: RoomStore = redis
-    ? new RedisRoomStore(redis, prefix)
-    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'))
+    ? new RedisRoomStore(redis, prefix, storeGuilds)
+    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
+
+  // Community servers' settings live where the rooms do: Redis on several nodes, DATA_DIR on one.
+  const serverSettings: ServerSettingsStore | null = config.ROOMS_COMMUNITY
+    ? redis
+      ? new RedisServerSettingsStore(redis, prefix)
+      : new FileServerSettingsStore(join(config.DATA_DIR, 'server-settings.json'))
+    : null
+  const servers = serverSettings
+    ? new CommunityServers({
+        discord: restCommunityDiscord(rest),
+        store: serverSettings,
+        now: () => clock.now(),
+        logger: logger.child({ component: 'servers' }),
+      })
+    : null
 
   // RoomService and the presence service depend on each other (RoomEvents / RoomDirectory):
   // the rooms side gets a forwarder that the presence service fills in.
@@ -192,9 +238,22 @@ export function createRuntime(
     guildId: config.DISCORD_GUILD_ID,
     logger: logger.child({ component: 'discord' }),
   })
+  // The registry closes a removed guild's rooms; the rooms ask it where rooms may go.
+  let roomService: RoomService | null = null
+  const guilds = new GuildRegistry({
+    pool: config.DISCORD_GUILD_IDS,
+    feed: guildFeed,
+    check: async (guildId) => guildCheckOf(await checkDiscord(config, rest, guildId)),
+    onRemoved: async (guildId) => roomService?.closeGuildRooms(guildId),
+    checkOthers: config.ROOMS_COMMUNITY,
+    logger: logger.child({ component: 'guilds' }),
+  })
   const rooms = new RoomService({
     store,
     discord,
+    pool: config.DISCORD_GUILD_IDS,
+    placeable: (guildId) => guilds.placeable(guildId),
+    reachable: (guildId) => guilds.reachable(guildId),
     voice,
     events,
     invites: new InviteTokens({ secret: config.SESSION_SECRET, now: () => clock.now() }),
@@ -228,10 +287,15 @@ export function createRuntime(
         }
       : {}),
   })
+  roomService = rooms
   presence = createPresenceService({
     voice,
     bus: config.REDIS_URL
-      ? createRedisEventBus({ redis: config.REDIS_URL, keyPrefix: `${prefix}presence:` })
+      ? createRedisEventBus({
+          redis: config.REDIS_URL,
+          redisOptions,
+          keyPrefix: `${prefix}presence:`,
+        })
       : undefined,
     rooms,
     viewers,
@@ -249,7 +313,11 @@ export function createRuntime(
   // A new leader plans its next warning or closing at once.
   leadership.onChange(() => scheduler.poke())
   const callerLimit = new CallerRateLimit({ now: () => clock.now() })
-  return {
+  const guildMetrics = new GuildMetrics(() => {
+    const health = runtimeHealth(runtime)
+    return { guilds: health.guilds, shards: health.shards }
+  })
+  const runtime: Runtime = {
     config,
     logger,
     rest,
@@ -257,9 +325,14 @@ export function createRuntime(
     feed,
     cluster,
     voice,
+    guildFeed,
+    guilds,
     feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
+    guildMetrics,
     store,
     rooms,
+    servers,
+    serverSettings,
     scheduler,
     presence,
     viewers,
@@ -272,6 +345,7 @@ export function createRuntime(
     logThrottle,
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
+  return runtime
 }
 
 /** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
@@ -281,6 +355,8 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
   // With Redis: reads the voice snapshot, follows the stream and (in-process mode) competes for
   // the gateway lease. Without: connects the one gateway.
   await (cluster ?? feed)?.start()
+  // The guilds the gateway knows, and its guild changes from now on.
+  runtime.guilds.start()
   // Who has which page open on the other nodes, before a seat is judged on it.
   await runtime.viewers.start()
   // Leadership first: only the leader reconciles below.
@@ -312,9 +388,32 @@ export async function bootRuntime(runtime: Runtime): Promise<void> {
 async function checkSetup(runtime: Runtime): Promise<void> {
   const { logger } = runtime
   try {
-    const report = await checkDiscord(runtime.config, runtime.rest)
+    const [report, ...others] = await Promise.all(
+      runtime.config.DISCORD_GUILD_IDS.map((guildId) =>
+        checkDiscord(runtime.config, runtime.rest, guildId),
+      ),
+    )
+    if (!report) return
+    runtime.config.DISCORD_GUILD_IDS.forEach((guildId, i) => {
+      const checked = i === 0 ? report : others[i - 1]
+      if (checked) runtime.guilds.setChecked(guildId, guildCheckOf(checked))
+    })
     runtime.missingPermissions = report.missingPermissions
     runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
+    // The other pool servers' own checks (their messages name them): /api/health lists them per
+    // guild, and a server that fails them takes no rooms while the others do.
+    const poolFailures = others.flatMap((other) =>
+      other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id) && c.status === 'fail'),
+    )
+    if (poolFailures.length > 0) {
+      logger.error(
+        {
+          alert: true,
+          failing: poolFailures.map(({ id, message, fix }) => ({ id, message, fix })),
+        },
+        'a pool server is not set up for rooms: run pnpm doctor (docs/operations.md#a-pool-of-servers)',
+      )
+    }
     if (runtime.failingChecks.length > 0) {
       logger.error(
         {
@@ -344,12 +443,14 @@ export async function shutdownRuntime(runtime: Runtime): Promise<void> {
   // Released, not left to expire: another node takes the cleanup over at its next attempt.
   await runtime.leadership.stop()
   runtime.rooms.stop()
+  runtime.guilds.stop()
   await runtime.presence.stop()
   await runtime.auth.stop()
   await runtime.viewers.stop()
   // Closes a gateway it leads with 4200 (resumable by the next leader) and releases the lease.
   await (runtime.cluster ?? runtime.feed)?.stop()
   await runtime.store.close()
+  await runtime.serverSettings?.close()
   await runtime.redis?.quit().catch(() => undefined)
   runtime.logThrottle.close()
   runtime.logger.info('runtime stopped')
@@ -365,13 +466,15 @@ export interface RequestServices {
   logger: Logger
   auth: AuthService
   rooms: RoomService
+  /** Community servers; null unless ROOMS_COMMUNITY=1. */
+  servers: CommunityServers | null
   /** Per-caller rate limit of the server functions. */
   callerLimit: CallerRateLimit
 }
 
 export function requestServices(runtime: Runtime): RequestServices {
-  const { config, logger, auth, rooms, callerLimit } = runtime
-  return { config, logger, auth, rooms, callerLimit }
+  const { config, logger, auth, rooms, servers, callerLimit } = runtime
+  return { config, logger, auth, rooms, servers, callerLimit }
 }
 
 // ---------------------------------------------------------------------------

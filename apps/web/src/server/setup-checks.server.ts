@@ -1,4 +1,9 @@
 import {
+  describeRedisTarget,
+  type RedisConnectionEnv,
+  redisConnectionOptions,
+} from '@repo/discord-gateway/redis-sentinel-config'
+import {
   checkDiscordSetup,
   DISCORD_CHECK_TITLES,
   type DiscordRest,
@@ -39,16 +44,21 @@ export function redirectUri(config: ServerConfig): string {
 /**
  * The Discord checks for a configuration (the start-up check runs exactly these): the token and
  * its application, the client secret, the redirect, the intents, the bot in the server and its
- * permissions there and on the room categories.
+ * permissions there and on the room categories. `guildId`: which server (default the home
+ * server, DISCORD_GUILD_ID); the start-up check and `pnpm doctor` run it for each pool server.
  */
-export function checkDiscord(config: ServerConfig, rest: DiscordRest): Promise<DiscordSetupReport> {
+export function checkDiscord(
+  config: ServerConfig,
+  rest: DiscordRest,
+  guildId: string = config.DISCORD_GUILD_ID,
+): Promise<DiscordSetupReport> {
   return checkDiscordSetup({
     rest,
     apiUrl: config.DISCORD_API_URL,
     webUrl: config.DISCORD_WEB_URL,
     clientId: config.DISCORD_CLIENT_ID,
     clientSecret: config.DISCORD_CLIENT_SECRET,
-    guildId: config.DISCORD_GUILD_ID,
+    guildId,
     redirectUri: redirectUri(config),
     requiredPermissions: REQUIRED_BOT_PERMISSIONS,
     guildMembersIntent: config.DISCORD_GUILD_MEMBERS_INTENT,
@@ -56,19 +66,35 @@ export function checkDiscord(config: ServerConfig, rest: DiscordRest): Promise<D
   })
 }
 
-/** `redis://host:port/db` without the user name and password REDIS_URL may carry. */
-export function redisAddress(url: string): string {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
-  } catch {
-    return 'REDIS_URL'
+/** The checks of one server (the others are the application's, the same for every server). */
+export const GUILD_CHECK_IDS: readonly string[] = [
+  'guild',
+  'guild-permissions',
+  'category-permissions',
+]
+
+/**
+ * What a server's own checks found, for the guild registry: the permissions the bot lacks and the
+ * checks that fail; null when Discord did not answer one of them.
+ */
+export function guildCheckOf(
+  report: DiscordSetupReport,
+): { missingPermissions: string[]; failingChecks: string[] } | null {
+  const own = report.checks.filter((check) => GUILD_CHECK_IDS.includes(check.id))
+  if (own.some((check) => check.status === 'error')) return null
+  return {
+    missingPermissions: [...report.missingPermissions],
+    failingChecks: own.filter((check) => check.status === 'fail').map((check) => check.id),
   }
 }
 
-/** Redis answers PING within `timeoutMs` (one connection, no retries, closed afterwards). */
-export async function checkRedis(url: string | undefined, timeoutMs: number): Promise<SetupCheck> {
+/**
+ * Redis answers PING within `timeoutMs` (one connection, no retries, closed afterwards), reached
+ * as the server reaches it: REDIS_URL, through the Sentinels with REDIS_SENTINELS.
+ */
+export async function checkRedis(env: RedisConnectionEnv, timeoutMs: number): Promise<SetupCheck> {
   const title = SETUP_CHECK_TITLES.redis
+  const url = env.REDIS_URL
   if (!url) {
     return setupCheck(
       'redis',
@@ -77,13 +103,18 @@ export async function checkRedis(url: string | undefined, timeoutMs: number): Pr
       'not configured (no REDIS_URL): one node, with file stores in DATA_DIR',
     )
   }
-  const where = redisAddress(url)
+  const where = describeRedisTarget(env)
+  const sentinel = env.REDIS_SENTINELS !== undefined
   const redis = new Redis(url, {
+    ...redisConnectionOptions(env),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    // One round over the Sentinels, then the error.
+    sentinelRetryStrategy: () => null,
+    failoverDetector: false,
   })
   // The connection error itself (ECONNREFUSED...) comes as an event; the promise below only
   // says "Connection is closed.". Without a listener ioredis would print it.
@@ -104,16 +135,21 @@ export async function checkRedis(url: string | undefined, timeoutMs: number): Pr
   } catch (error) {
     const reason = redisFailure(connectionError ?? error)
     const auth = /NOAUTH|WRONGPASS|AUTH/.test(reason)
+    const settings = sentinel
+      ? "REDIS_SENTINELS, REDIS_SENTINEL_NAME and REDIS_SENTINEL_PASSWORD (the Sentinels), REDIS_URL (the master's password and database)"
+      : 'REDIS_URL (or REDIS_URL_FILE)'
     return setupCheck(
       'redis',
       title,
       'fail',
       auth
-        ? `Redis at ${where} refuses the credentials in REDIS_URL (${reason})`
+        ? `Redis at ${where} refuses the credentials${sentinel ? '' : ' in REDIS_URL'} (${reason})`
         : `Redis at ${where} does not answer (${reason})`,
       auth
-        ? 'correct the user name and password in REDIS_URL (or the file REDIS_URL_FILE names)'
-        : 'start Redis there or correct REDIS_URL (or REDIS_URL_FILE); without REDIS_URL the server runs as one node with file stores',
+        ? sentinel
+          ? `correct the password: REDIS_SENTINEL_PASSWORD for the Sentinels, REDIS_URL's for the master (or the files their _FILE variables name)`
+          : 'correct the user name and password in REDIS_URL (or the file REDIS_URL_FILE names)'
+        : `start Redis there or correct ${settings}; without REDIS_URL the server runs as one node with file stores`,
     )
   } finally {
     clearTimeout(timer)

@@ -11,6 +11,7 @@ import {
   checkDiscord,
   checkPublicUrl,
   checkRedis,
+  GUILD_CHECK_IDS,
   SETUP_CHECK_IDS,
   SETUP_CHECK_TITLES,
 } from './setup-checks.server'
@@ -115,14 +116,25 @@ async function diagnose(io: DoctorIo, skip: Set<string>): Promise<DoctorReport> 
   })
   const onRequest = (id: string) => (skip.has(id) ? skippedOnRequest(id) : null)
   try {
-    const [discord, redis, publicUrl] = await Promise.all([
+    const [discord, redis, publicUrl, ...pool] = await Promise.all([
       checkDiscord(config, rest),
-      onRequest('redis') ?? checkRedis(config.REDIS_URL, timeoutMs),
+      onRequest('redis') ?? checkRedis(config, timeoutMs),
       onRequest('public-url') ?? checkPublicUrl(config.PUBLIC_URL, timeoutMs, io.fetch),
+      // The other pool servers (DISCORD_GUILD_IDS): their own checks, the application's are shared.
+      ...config.DISCORD_GUILD_IDS.slice(1).map(async (guildId) => ({
+        guildId,
+        report: await checkDiscord(config, rest, guildId),
+      })),
     ])
+    const poolChecks = pool.flatMap(({ guildId, report }) =>
+      report.checks
+        .filter((check) => GUILD_CHECK_IDS.includes(check.id))
+        .map((check) => ({ ...check, title: `${check.title} (${guildId})` })),
+    )
     const checks = [
       configSuccess(config, io.env),
       ...discord.checks.map((check) => onRequest(check.id) ?? check),
+      ...poolChecks.map((check) => onRequest(check.id) ?? check),
       redis,
       publicUrl,
     ]

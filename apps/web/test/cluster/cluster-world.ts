@@ -254,7 +254,7 @@ export async function clusterWorld(
   const dataDir = await mkdtemp(join(tmpdir(), 'tv-cluster-'))
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 })
   const store = new RedisRoomStore(admin, prefix)
-  await store.addCategory(world.categoryId)
+  await store.addCategory(world.categoryId, emu.guildId)
   for (const room of world.rooms)
     await store.insert(roomRecord(room, emu.guildId, world.categoryId))
   await store.close()

@@ -18,7 +18,10 @@ export interface AppServer {
   readonly url: string
   /** The SESSION_SECRET the server runs with (it signs session cookies and seals stored tokens). */
   readonly secret: string
-  /** Calls a server function of features/rooms/rooms.functions.ts as the browser does. */
+  /**
+   * Calls a server function of features/rooms/rooms.functions.ts (or
+   * features/servers/servers.functions.ts) as the browser does.
+   */
   call(name: string, data?: unknown, init?: { cookie?: string }): Promise<Response>
   /** POSTs a raw body to the server-function endpoint of `name` (or of an unknown id). */
   post(idOrName: string, body: string, init?: { cookie?: string }): Promise<Response>
@@ -51,7 +54,10 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * Starts `vite dev` for apps/web against `emu` and waits until its gateway is ready. The server
  * function ids are read from the client module Vite serves, as a browser gets them.
  */
-export async function startAppServer(emu: Emulator): Promise<AppServer> {
+export async function startAppServer(
+  emu: Emulator,
+  options: { env?: Record<string, string> } = {},
+): Promise<AppServer> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const secret = 'glue-test-secret-'.padEnd(48, 'x')
@@ -70,6 +76,7 @@ export async function startAppServer(emu: Emulator): Promise<AppServer> {
         PUBLIC_URL: url,
         DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
+        ...options.env,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -169,9 +176,18 @@ async function waitForHealthy(url: string, child: ChildProcess, output: () => st
   throw new Error(`the app did not become healthy: ${last}\n${output()}`)
 }
 
-/** Server function name -> id, from the `createClientRpc("<id>")` calls of the client module. */
+/** The client modules whose server functions a test may call. */
+const SERVER_FN_MODULES = [
+  'src/features/rooms/rooms.functions.ts',
+  'src/features/servers/servers.functions.ts',
+]
+
+/** Server function name -> id, from the `createClientRpc("<id>")` calls of the client modules. */
 async function serverFnIds(url: string): Promise<Map<string, string>> {
-  const source = await (await fetch(`${url}/src/features/rooms/rooms.functions.ts`)).text()
+  const sources = await Promise.all(
+    SERVER_FN_MODULES.map(async (path) => (await fetch(`${url}/${path}`)).text()),
+  )
+  const source = sources.join('\n')
   const ids = new Map<string, string>()
   for (const [, id] of source.matchAll(/createClientRpc\(\s*"([^"]+)"\s*\)/g)) {
     if (!id) continue

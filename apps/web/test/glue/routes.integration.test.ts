@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_WORLD, type Emulator, startEmulator, type WorldSeed } from '@repo/discord-emulator'
 import { PermissionFlagsBits } from 'discord-api-types/v10'
+import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Route as HealthRoute } from '../../src/routes/api/health'
 import { Route as SessionRoute } from '../../src/routes/api/session'
@@ -196,6 +197,37 @@ describe('sign-in routes', () => {
     expect(response.headers.get('location')).toBe('/signed-out?reason=failed')
     expect(setCookieValue(response, 'tv_login')).toBe('')
     expect(setCookieValue(response, 'tv_session')).toBeUndefined()
+  })
+
+  it('a flood of forged sign-in callbacks writes a few lines, not one per request', async () => {
+    const lines: { msg: string; suppressed?: number }[] = []
+    const captured = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    )
+    const emu = await startEmulator({ port: 0, quiet: true })
+    const dir = await mkdtemp(join(tmpdir(), 'tv-routes-'))
+    const runtime = createRuntime(
+      emulatorConfig(emu, { DATA_DIR: dir, PUBLIC_URL, SESSION_SECRET: SECRET }),
+      { logger: captured },
+    )
+    try {
+      const callback = routeHandler(CallbackRoute, 'GET')
+      for (let i = 0; i < 40; i++) {
+        const response = await callback({
+          request: get(`/auth/callback?code=forged${i}&state=forged`),
+          context: requestServices(runtime),
+        })
+        expect(response.headers.get('location')).toBe('/signed-out?reason=failed')
+      }
+      const refused = lines.filter((l) => l.msg === 'sign-in callback failed')
+      expect(refused.length).toBeGreaterThan(0)
+      expect(refused.length).toBeLessThanOrEqual(10)
+    } finally {
+      await shutdownRuntime(runtime)
+      await emu.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('/auth/logout refuses a cross-site post, and otherwise ends the session, revokes the Discord grant and clears the cookie', async () => {

@@ -25,13 +25,18 @@ let dir: string
 let server: Server
 let url: string
 let closeAdapter: () => void
+/** A second server of the pool (DISCORD_GUILD_IDS), besides the emulator's default one. */
+let second: string
 
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, quiet: true })
   dir = await mkdtemp(join(tmpdir(), 'tv-ws-route-'))
+  const owner = emu.control.createUser({ username: 'second_server_owner' })
+  second = emu.control.createGuild({ name: 'Second server', ownerId: owner.id }).id
   // The process-wide runtime reads its configuration from the environment, as in production.
   Object.assign(process.env, {
     ...emulatorEnv(emu),
+    DISCORD_GUILD_IDS: second,
     SESSION_SECRET: SECRET,
     PUBLIC_URL,
     DATA_DIR: dir,
@@ -57,6 +62,7 @@ afterAll(async () => {
   server?.closeAllConnections()
   await new Promise<void>((done) => (server ? server.close(() => done()) : done()))
   await stopRuntime()
+  delete process.env.DISCORD_GUILD_IDS
   await emu?.close()
   await rm(dir, { recursive: true, force: true })
 })
@@ -127,6 +133,58 @@ describe('the /api/ws route', () => {
       })
     } finally {
       ws.close()
+    }
+  })
+
+  it('rooms in two servers: voice reaches only its room’s sockets; the bot removed from one server closes only its rooms, with guild_removed', async () => {
+    const runtime = await startRuntime()
+    // Rooms go to the server with the most room left: create until both servers hold one.
+    const rooms = new Map<
+      string,
+      { id: string; channelId: string; owner: ReturnType<typeof newPlayer> }
+    >()
+    for (let i = 0; i < 6 && rooms.size < 2; i++) {
+      const owner = newPlayer(emu)
+      const room = await runtime.rooms.createRoom(
+        { ...owner, globalName: null, avatar: null },
+        `two servers ${i}`,
+      )
+      if (!rooms.has(room.guildId)) rooms.set(room.guildId, { ...room, owner })
+    }
+    const inDefault = rooms.get(emu.guildId)
+    const inSecond = rooms.get(second)
+    if (!inDefault || !inSecond) throw new Error('a room in each server')
+    const sockets = await Promise.all(
+      [inDefault, inSecond].map(async (room) => {
+        const socket = await open({
+          origin: PUBLIC_URL,
+          cookie: await sessionCookie(runtime.auth, room.owner),
+        })
+        socket.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, type: 'subscribe', room: room.id }))
+        await socket.next('presence.snapshot')
+        return socket
+      }),
+    )
+    const [a, b] = sockets as [(typeof sockets)[0], (typeof sockets)[0]]
+    try {
+      emu.control.setVoice({ userId: inSecond.owner.userId, channelId: inSecond.channelId })
+      expect(await b.next('voice.joined')).toMatchObject({
+        room: inSecond.id,
+        member: { userId: inSecond.owner.userId },
+      })
+      // The bot leaves the second server: its room closes, the other is untouched.
+      emu.control.setBotMembership({ member: false, guildId: second })
+      expect(await b.next('room.deleted')).toMatchObject({
+        room: inSecond.id,
+        reason: 'guild_removed',
+      })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(a.frames.map((f) => f.type)).not.toContain('voice.joined')
+      expect(a.frames.map((f) => f.type)).not.toContain('room.deleted')
+      expect(runtime.rooms.roomForChannel(inDefault.channelId)).toBe(inDefault.id)
+      expect(runtime.rooms.roomForChannel(inSecond.channelId)).toBeNull()
+    } finally {
+      for (const socket of sockets) socket.ws.close()
     }
   })
 

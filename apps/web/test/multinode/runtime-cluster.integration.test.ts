@@ -112,8 +112,8 @@ describe('several web nodes on Redis (the clustered voice feed)', () => {
     // Both nodes' voice presence follows the one gateway.
     const owner = newActor({ emu } as Parameters<typeof newActor>[0], 'cluster')
     emu.control.setVoice({ userId: owner.userId, channelId: lobbyOf(emu) })
-    await until(() => a.voice.memberChannel(owner.userId) === lobbyOf(emu), 5_000)
-    await until(() => b.voice.memberChannel(owner.userId) === lobbyOf(emu), 5_000)
+    await until(() => a.voice.memberChannel(emu.guildId, owner.userId) === lobbyOf(emu), 5_000)
+    await until(() => b.voice.memberChannel(emu.guildId, owner.userId) === lobbyOf(emu), 5_000)
 
     // The follower's health: who leads, with which token, its lag and the leader's handover.
     await until(() => b.cluster?.status().lastHandover?.holderId === 'node-a', 5_000)
@@ -148,8 +148,8 @@ describe('several web nodes on Redis (the clustered voice feed)', () => {
     await until(() => b.rooms.roomForChannel(room.channelId) === room.id, 5_000)
     expect(b.rooms.roomAccess(room.id, owner.userId)).not.toBeNull()
     expect((await b.rooms.connectVoice(owner, room.id)).status).toBe('moved')
-    await until(() => a.voice.memberChannel(owner.userId) === room.channelId, 5_000)
-    await until(() => b.voice.memberChannel(owner.userId) === room.channelId, 5_000)
+    await until(() => a.voice.memberChannel(emu.guildId, owner.userId) === room.channelId, 5_000)
+    await until(() => b.voice.memberChannel(emu.guildId, owner.userId) === room.channelId, 5_000)
 
     // The leader stops (SIGTERM): it closes with 4200 and releases the lease; b resumes.
     const before = emu.control.stats()
@@ -169,7 +169,7 @@ describe('several web nodes on Redis (the clustered voice feed)', () => {
     expect(emu.control.stats().resumes).toBe(before.resumes + 1)
     await until(() => b.leadership.isLeader, 2_000)
     emu.control.setVoice({ userId: owner.userId, channelId: null })
-    await until(() => b.voice.memberChannel(owner.userId) === null, 5_000)
+    await until(() => b.voice.memberChannel(emu.guildId, owner.userId) === null, 5_000)
   }, 30_000)
 
   it('worker: a web node runs no gateway, follows the worker, and says degraded once no one leads', async () => {
@@ -188,10 +188,10 @@ describe('several web nodes on Redis (the clustered voice feed)', () => {
 
     const owner = newActor({ emu } as Parameters<typeof newActor>[0], 'worker')
     emu.control.setVoice({ userId: owner.userId, channelId: lobbyOf(emu) })
-    await until(() => web.voice.memberChannel(owner.userId) === lobbyOf(emu), 5_000)
+    await until(() => web.voice.memberChannel(emu.guildId, owner.userId) === lobbyOf(emu), 5_000)
     const room = await web.rooms.createRoom(owner, 'worker room')
     expect((await web.rooms.connectVoice(owner, room.id)).status).toBe('moved')
-    await until(() => web.voice.memberChannel(owner.userId) === room.channelId, 5_000)
+    await until(() => web.voice.memberChannel(emu.guildId, owner.userId) === room.channelId, 5_000)
     expect(await health(web)).toMatchObject({
       status: 200,
       body: { status: 'ok', gatewayMode: 'worker', gateway: { leader: { holderId: 'worker-1' } } },

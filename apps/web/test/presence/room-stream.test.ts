@@ -106,8 +106,11 @@ describe('room stream', () => {
     }).stream
     expect(s.state?.players).toHaveLength(2)
     expect(s.closesAt).toBeNull()
+    const removed = apply(s, { ...base, type: 'room.deleted', seq: 3, reason: 'guild_removed' })
+    expect(removed.stream).toMatchObject({ deleted: true, deletedReason: 'guild_removed' })
     s = apply(s, { ...base, type: 'room.deleted', seq: 3, reason: 'inactive' }).stream
     expect(s.deleted).toBe(true)
+    expect(s.deletedReason).toBe('inactive')
     const refused = apply(EMPTY_STREAM, {
       v: 1,
       type: 'error',

@@ -1,5 +1,5 @@
 import type { ServerFrame } from '@repo/discord-integration/contracts'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { PresenceClient, type SocketLike } from '../../src/features/presence/presence-client'
 import { applyFrame, EMPTY_STREAM } from '../../src/features/presence/room-stream'
 import { member, roomState, sf } from './fixtures'
@@ -8,6 +8,10 @@ const ROOM = 'room_alpha_0001'
 const CH = sf(901)
 const [ME, YOU] = [sf(1), sf(2)]
 const base = { v: 1 as const, room: ROOM, ts: 1 }
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 function snapshot(seq: number): Extract<ServerFrame, { type: 'presence.snapshot' }> {
   return {
@@ -110,6 +114,8 @@ describe('the presence client for the table', () => {
   })
 
   it('follows the user’s rooms on every (re)connect and keeps the last rooms.list', async () => {
+    // The reconnect waits out the client's backoff: on the fake clock, not on a real one.
+    vi.useFakeTimers()
     const sockets = [fakeSocket(), fakeSocket()]
     let opened = 0
     const presence = new PresenceClient({
@@ -131,11 +137,13 @@ describe('the presence client for the table', () => {
     first?.receive({ v: 1, type: 'rooms.list', room: null, seq: 0, ts: 1, rooms: [] })
     expect(heard).toEqual([0])
     first?.socket.onclose?.({ code: 1006 })
-    await new Promise((resolve) => setTimeout(resolve, 600))
+    expect(opened).toBe(1)
+    await vi.runOnlyPendingTimersAsync()
+    expect(opened).toBe(2)
     second?.socket.onopen?.({})
     expect(second?.sent).toEqual([{ v: 1, type: 'rooms.follow' }])
     release()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await vi.runOnlyPendingTimersAsync()
     expect(second?.sent.at(-1)).toEqual({ v: 1, type: 'rooms.unfollow' })
     expect(presence.status).toBe('disconnected')
     presence.destroy()

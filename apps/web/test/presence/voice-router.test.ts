@@ -1,3 +1,4 @@
+import type { VoiceEvent } from '@repo/discord-integration/contracts'
 import { describe, expect, it } from 'vitest'
 import { VoiceRouter } from '../../src/features/presence/voice-router'
 import { joined, left, sf, updated } from './fixtures'
@@ -76,5 +77,30 @@ describe('voice router', () => {
       { roomId: 'room_aaaaaaaaaa', body: { type: 'voice.left', reason: 'moved' } },
       { roomId: 'room_bbbbbbbbbb', body: { type: 'voice.joined', member: { selfMute: true } } },
     ])
+  })
+
+  it('rooms in several guilds: each event reaches only the room of its channel, and a move to another guild leaves the first room once', () => {
+    const GUILD_B = '100000000000000002'
+    const CH_B_ROOM = sf(201)
+    const router = new VoiceRouter({
+      roomForChannel: (channelId) =>
+        channelId === CH_A ? 'room_aaaaaaaaaa' : channelId === CH_B_ROOM ? 'room_guildbbbbb' : null,
+    })
+    const inB = (event: VoiceEvent): VoiceEvent => ({ ...event, guildId: GUILD_B })
+    const V = sf(2)
+    expect(router.route(joined(U, CH_A)).map((f) => f.roomId)).toEqual(['room_aaaaaaaaaa'])
+    expect(router.route(inB(joined(V, CH_B_ROOM))).map((f) => f.roomId)).toEqual([
+      'room_guildbbbbb',
+    ])
+    expect(
+      router.route(inB(updated(V, CH_B_ROOM, { selfMute: true }))).map((f) => f.roomId),
+    ).toEqual(['room_guildbbbbb'])
+    // Discord connects a user to one voice channel at a time: joining in guild B (its shard may
+    // report it first) leaves the room of guild A, and A's own late leave is not doubled.
+    expect(router.route(inB(joined(U, CH_B_ROOM))).map((f) => [f.roomId, f.body.type])).toEqual([
+      ['room_aaaaaaaaaa', 'voice.left'],
+      ['room_guildbbbbb', 'voice.joined'],
+    ])
+    expect(router.route(left(U, CH_A))).toEqual([])
   })
 })

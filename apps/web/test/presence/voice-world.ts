@@ -60,8 +60,8 @@ export class VoiceWorld implements VoicePresence {
   channelMembers(channelId: string): VoiceMember[] {
     return [...this.#members.values()].filter((m) => m.channelId === channelId)
   }
-  memberChannel(userId: string): string | null {
-    return this.#members.get(userId)?.channelId ?? null
+  memberChannel(guildId: string, userId: string): string | null {
+    return guildId === GUILD ? (this.#members.get(userId)?.channelId ?? null) : null
   }
   get listenerCount(): number {
     return this.#listeners.size

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -39,7 +39,7 @@ describe('FileRoomStore', () => {
     const store = new FileRoomStore(path)
     const room = roomRecord()
     await store.insert(room)
-    await store.addCategory('300000000000000001')
+    await store.addCategory('300000000000000001', room.guildId)
     await store.mutate(room.id, takeSeat({ ...player(2), userId: '400000000000000002' }))
     await store.close()
     const reopened = new FileRoomStore(path)
@@ -47,7 +47,25 @@ describe('FileRoomStore', () => {
       '400000000000000001',
       '400000000000000002',
     ])
-    expect(await reopened.listCategories()).toEqual(['300000000000000001'])
+    expect(await reopened.listCategories(room.guildId)).toEqual(['300000000000000001'])
+  })
+
+  it('reads a file written before guilds were recorded: its categories belong to the home guild', async () => {
+    const path = join(dir, 'rooms.json')
+    const room = roomRecord()
+    await writeFile(
+      path,
+      JSON.stringify({ version: 1, rooms: [room], categories: ['300000000000000031'] }),
+    )
+    const store = new FileRoomStore(path, { homeGuildId: room.guildId })
+    expect(await store.listCategories(room.guildId)).toEqual(['300000000000000031'])
+    expect(await store.get(room.id)).toEqual(room)
+    // Written back with its guild: a later home guild does not take it over.
+    await store.addCategory('300000000000000032', '100000000000000002')
+    await store.close()
+    const reopened = new FileRoomStore(path, { homeGuildId: '100000000000000009' })
+    expect(await reopened.listCategories(room.guildId)).toEqual(['300000000000000031'])
+    expect(await reopened.listCategories('100000000000000002')).toEqual(['300000000000000032'])
   })
 
   it('writes atomically: no temp files are left and the file is always valid JSON', async () => {

@@ -7,6 +7,7 @@ import {
   MemorySessionStore,
   type OneGuildView,
   oneGuildView,
+  type VoiceFeed,
 } from '@repo/discord-gateway'
 import { createDiscordRest, type DiscordRest } from '@repo/discord-integration'
 import pino from 'pino'
@@ -75,6 +76,8 @@ export interface World {
   rest: DiscordRest
   /** The feed's view of the emulator's default guild. */
   feed: OneGuildView
+  /** The feed itself: voice in every guild of the emulator, and their changes. */
+  voice: VoiceFeed
   dir: string
   discord: RestDiscordRooms
   close(): Promise<void>
@@ -99,6 +102,7 @@ export async function startWorld(
     emu,
     rest,
     feed: oneGuildView(feed, emu.guildId),
+    voice: feed,
     dir,
     discord,
     async close() {
@@ -122,7 +126,8 @@ export function makeService(
   const service = new RoomService({
     store,
     discord: world.discord,
-    voice: world.feed,
+    pool: [world.emu.guildId],
+    voice: world.voice,
     events,
     invites: new InviteTokens({ secret: SECRET, now: () => clock.now() }),
     clock,

@@ -40,8 +40,8 @@ beforeEach(async () => {
       if (outdated) fn(outdated)
       return file.mutate(id, fn)
     },
-    listCategories: () => file.listCategories(),
-    addCategory: (id) => file.addCategory(id),
+    listCategories: (guildId) => file.listCategories(guildId),
+    addCategory: (id, guildId) => file.addCategory(id, guildId),
     removeCategory: (id) => file.removeCategory(id),
     close: () => file.close(),
   }
@@ -50,9 +50,11 @@ beforeEach(async () => {
     store,
     directory,
     discord: {
-      deleteChannel: async (channelId) => {
-        calls.push(`deleteChannel ${channelId}`)
-      },
+      forGuild: () => ({
+        deleteChannel: async (channelId) => {
+          calls.push(`deleteChannel ${channelId}`)
+        },
+      }),
     },
     events: {
       publish: (roomId: string, frame: RoomFrameBody) => calls.push(`${frame.type} ${roomId}`),

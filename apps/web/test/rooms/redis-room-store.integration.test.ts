@@ -10,6 +10,7 @@ import { roomStoreContract } from './room-store-contract'
 
 const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `tv-test:${randomUUID()}:`
+const GUILD = '100000000000000001'
 let redis: Redis
 
 beforeAll(() => {
@@ -76,10 +77,25 @@ describe('RedisRoomStore (real Redis)', () => {
 
   it('tracks categories', async () => {
     const store = new RedisRoomStore(redis, prefix)
-    await store.addCategory('300000000000000009')
-    expect(await store.listCategories()).toEqual(['300000000000000009'])
+    await store.addCategory('300000000000000009', GUILD)
+    expect(await store.listCategories(GUILD)).toEqual(['300000000000000009'])
     await store.removeCategory('300000000000000009')
-    expect(await store.listCategories()).toEqual([])
+    expect(await store.listCategories(GUILD)).toEqual([])
+  })
+
+  it('categories stored before guilds were recorded belong to the home guild', async () => {
+    const storePrefix = `${prefix}legacy:`
+    // As a store of one guild wrote them: ids in the set, no guild beside them.
+    await redis.sadd(`${storePrefix}categories`, '300000000000000021', '300000000000000022')
+    const store = new RedisRoomStore(redis, storePrefix, { homeGuildId: GUILD })
+    await store.addCategory('300000000000000023', '100000000000000002')
+    expect((await store.listCategories(GUILD)).sort()).toEqual([
+      '300000000000000021',
+      '300000000000000022',
+    ])
+    expect(await store.listCategories('100000000000000002')).toEqual(['300000000000000023'])
+    // Without a home guild they belong to none.
+    expect(await new RedisRoomStore(redis, storePrefix).listCategories(GUILD)).toEqual([])
   })
 
   it('restore: after the store lost its data, one node writes back the rooms it holds; otherwise nothing', async () => {
@@ -107,7 +123,9 @@ describe('RedisRoomStore (real Redis)', () => {
     await other.watching()
     expect(await store.restore([a, b])).toBe(2)
     expect((await other.list()).map((r) => r.id).sort()).toEqual([a.id, b.id].sort())
-    expect((await other.listCategories()).sort()).toEqual([a.categoryId, b.categoryId].sort())
+    expect((await other.listCategories(a.guildId)).sort()).toEqual(
+      [a.categoryId, b.categoryId].sort(),
+    )
     // Once for all nodes: the next node's copy (even a stale one) is not written again.
     expect(await other.restore([{ ...a, name: 'stale copy' }])).toBe(0)
     expect((await store.get(a.id))?.name).toBe(a.name)

@@ -54,8 +54,8 @@ class GatedStore {
       list: () => gate(() => file.list()),
       insert: (room, options) => file.insert(room, options),
       mutate: (id, fn) => file.mutate(id, fn),
-      listCategories: () => file.listCategories(),
-      addCategory: (id) => file.addCategory(id),
+      listCategories: (guildId) => file.listCategories(guildId),
+      addCategory: (id, guildId) => file.addCategory(id, guildId),
       removeCategory: (id) => file.removeCategory(id),
       close: () => file.close(),
       watch: (listener) => {

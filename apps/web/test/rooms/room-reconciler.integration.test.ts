@@ -75,6 +75,8 @@ describe('restarts and reconciliation', () => {
     // room's store insert is still to come.
     const discord = new Proxy(world.discord, {
       get(target, prop, receiver) {
+        // The world's one guild, through this proxy.
+        if (prop === 'forGuild') return () => receiver
         if (prop === 'createRoomChannel') {
           return async (input: Parameters<typeof target.createRoomChannel>[0]) => {
             const id = await target.createRoomChannel(input)

@@ -4,6 +4,9 @@ import type { RoomRecord, RoomStore } from '../../src/features/rooms/room-store'
 import { removePlayer, takeSeat } from '../../src/features/rooms/seat-rules'
 import { roomRecord } from './room-fixtures'
 
+const GUILD_A = '100000000000000001'
+const GUILD_B = '100000000000000002'
+
 /** One store under test, with what the contract needs around it. */
 export interface StoreUnderTest {
   store: RoomStore
@@ -189,23 +192,35 @@ export function roomStoreContract(name: string, factory: RoomStoreFactory) {
     })
 
     it('tracks categories: adding twice keeps one, removing an unknown one is a no-op', async () => {
-      expect(await store.listCategories()).toEqual([])
-      await store.addCategory('300000000000000009')
-      await store.addCategory('300000000000000009')
-      await store.addCategory('300000000000000010')
-      expect((await store.listCategories()).sort()).toEqual([
+      expect(await store.listCategories(GUILD_A)).toEqual([])
+      await store.addCategory('300000000000000009', GUILD_A)
+      await store.addCategory('300000000000000009', GUILD_A)
+      await store.addCategory('300000000000000010', GUILD_A)
+      expect((await store.listCategories(GUILD_A)).sort()).toEqual([
         '300000000000000009',
         '300000000000000010',
       ])
       await store.removeCategory('300000000000000009')
       await store.removeCategory('300000000000000011')
-      expect(await store.listCategories()).toEqual(['300000000000000010'])
+      expect(await store.listCategories(GUILD_A)).toEqual(['300000000000000010'])
+    })
+
+    it("keeps each guild's categories apart", async () => {
+      await store.addCategory('300000000000000013', GUILD_A)
+      await store.addCategory('300000000000000014', GUILD_B)
+      expect(await store.listCategories(GUILD_A)).toEqual(['300000000000000013'])
+      expect(await store.listCategories(GUILD_B)).toEqual(['300000000000000014'])
+      const reopened = await sut.reopen()
+      expect(await reopened.listCategories(GUILD_B)).toEqual(['300000000000000014'])
+      await reopened.removeCategory('300000000000000014')
+      expect(await reopened.listCategories(GUILD_B)).toEqual([])
+      expect(await reopened.listCategories(GUILD_A)).toEqual(['300000000000000013'])
     })
 
     it('keeps rooms, seats and categories across a restart', async () => {
       const room = roomWith(1)
       await store.insert(room)
-      await store.addCategory('300000000000000012')
+      await store.addCategory('300000000000000012', GUILD_A)
       await store.mutate(room.id, takeSeat(player(7)))
       const reopened = await sut.reopen()
       expect((await reopened.get(room.id))?.players.map((p) => p.userId)).toEqual([
@@ -213,7 +228,7 @@ export function roomStoreContract(name: string, factory: RoomStoreFactory) {
         player(7).userId,
       ])
       expect(await reopened.list()).toHaveLength(1)
-      expect(await reopened.listCategories()).toEqual(['300000000000000012'])
+      expect(await reopened.listCategories(GUILD_A)).toEqual(['300000000000000012'])
     })
 
     if (factory.watches) {

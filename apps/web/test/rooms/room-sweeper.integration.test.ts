@@ -197,8 +197,8 @@ describe('cleanup with a controllable clock', () => {
         perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1)
         return file.mutate(id, fn)
       },
-      listCategories: () => file.listCategories(),
-      addCategory: (id) => file.addCategory(id),
+      listCategories: (guildId) => file.listCategories(guildId),
+      addCategory: (id, guildId) => file.addCategory(id, guildId),
       removeCategory: (id) => file.removeCategory(id),
       close: () => file.close(),
     }

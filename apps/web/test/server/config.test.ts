@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { redisConnectionOptions } from '@repo/discord-gateway/redis-sentinel-config'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig, SECRET_FILE_VARIABLES } from '../../src/server/config.server'
 
@@ -20,7 +21,14 @@ describe('parseConfig', () => {
     expect(config.PORT).toBe(3000)
     expect(config.PUBLIC_URL).toBe('http://127.0.0.1:3000')
     expect(config.GATEWAY_MODE).toBe('in-process')
+    expect(config.ROOMS_COMMUNITY).toBe(false)
     expect(Object.isFrozen(config)).toBe(true)
+  })
+
+  it('reads ROOMS_COMMUNITY as a switch', () => {
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: '1' }).ROOMS_COMMUNITY).toBe(true)
+    expect(parseConfig({ ...valid, ROOMS_COMMUNITY: 'no' }).ROOMS_COMMUNITY).toBe(false)
+    expect(() => parseConfig({ ...valid, ROOMS_COMMUNITY: 'maybe' })).toThrow(/ROOMS_COMMUNITY/)
   })
 
   it('treats empty strings as unset and strips a trailing slash from PUBLIC_URL', () => {
@@ -126,6 +134,36 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ ...valid, GATEWAY_HOLDER_ID: 'a b' })).toThrow(/GATEWAY_HOLDER_ID/)
   })
 
+  it('takes Redis behind Sentinel: the Sentinels, the master name, their password', () => {
+    const config = parseConfig({
+      ...valid,
+      REDIS_URL: 'redis://:master-secret@tv-master/1',
+      REDIS_SENTINELS: 'sentinel-1:26379, sentinel-2:26380,10.0.0.3',
+      REDIS_SENTINEL_NAME: 'tv-master',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    })
+    expect(config.REDIS_SENTINELS).toEqual([
+      { host: 'sentinel-1', port: 26379 },
+      { host: 'sentinel-2', port: 26380 },
+      { host: '10.0.0.3', port: 26379 },
+    ])
+    expect(config.REDIS_SENTINEL_NAME).toBe('tv-master')
+    expect(redisConnectionOptions(config)).toMatchObject({
+      sentinels: config.REDIS_SENTINELS,
+      name: 'tv-master',
+      role: 'master',
+      sentinelPassword: 'sentinel-secret',
+    })
+    // REDIS_URL alone: nothing added, as before.
+    expect(redisConnectionOptions(parseConfig({ ...valid, REDIS_URL: 'redis://r:6379' }))).toEqual(
+      {},
+    )
+    // Empty values are unset, like every other variable.
+    expect(
+      parseConfig({ ...valid, REDIS_SENTINELS: '', REDIS_SENTINEL_NAME: '' }).REDIS_SENTINELS,
+    ).toBeUndefined()
+  })
+
   it('takes METRICS_TOKEN when it is long enough', () => {
     expect(parseConfig(valid).METRICS_TOKEN).toBeUndefined()
     expect(parseConfig({ ...valid, METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe(
@@ -155,11 +193,14 @@ describe('parseConfig with secrets in files', () => {
         DISCORD_CLIENT_SECRET: valid.DISCORD_CLIENT_SECRET,
         METRICS_TOKEN: 'm'.repeat(40),
         REDIS_URL: 'redis://:p%40ss@redis:6379/0',
+        REDIS_SENTINEL_PASSWORD: 'sentinel-password',
       }
       const env: Record<string, string> = {
         DISCORD_CLIENT_ID: valid.DISCORD_CLIENT_ID,
         DISCORD_GUILD_ID: valid.DISCORD_GUILD_ID,
         GATEWAY_MODE: 'worker',
+        REDIS_SENTINELS: 'sentinel-1:26379',
+        REDIS_SENTINEL_NAME: 'tv-master',
       }
       for (const name of SECRET_FILE_VARIABLES) {
         const file = join(dir, name.toLowerCase())
@@ -197,5 +238,73 @@ describe('parseConfig with secrets in files', () => {
       parseConfig({ ...rest, SESSION_SECRET_FILE: '/run/secrets/session' }, () => 'short\n'),
     )
     expect(problems).toEqual(['SESSION_SECRET: SESSION_SECRET must be at least 32 characters'])
+  })
+
+  it('names each Sentinel problem, never a value', () => {
+    const problems = problemsOf(() =>
+      parseConfig({
+        ...valid,
+        REDIS_SENTINELS: 'sentinel-1:26379,hunter2:0',
+        REDIS_SENTINEL_PASSWORD: 'hunter2-password',
+      }),
+    )
+    expect(problems).toEqual([
+      'REDIS_SENTINELS: entry 2 is not host:port (a host name or IP address, port 1-65535; IPv6 as [addr]:port)',
+    ])
+    expect(
+      problemsOf(() =>
+        parseConfig({ ...valid, REDIS_SENTINELS: 'sentinel-1:26379', GATEWAY_MODE: 'worker' }),
+      ),
+    ).toEqual([
+      'REDIS_SENTINEL_NAME: not set: REDIS_SENTINELS needs the master name the Sentinels monitor',
+      'REDIS_SENTINELS: needs REDIS_URL too (its user, password, database and rediss:// apply to the master; the Sentinels give its address)',
+      'GATEWAY_MODE: worker needs REDIS_URL (the web nodes read the voice stream the discord-gateway-worker processes write there)',
+    ])
+    expect(
+      problemsOf(() => parseConfig({ ...valid, REDIS_URL: 'redis://r', REDIS_SENTINEL_NAME: 'm' })),
+    ).toEqual(['REDIS_SENTINEL_NAME: only used with REDIS_SENTINELS (set it, or unset this)'])
+  })
+
+  describe('the pool of servers', () => {
+    it('DISCORD_GUILD_ID alone is a pool of one, community servers off', () => {
+      const config = parseConfig(valid)
+      expect(config.DISCORD_GUILD_ID).toBe(valid.DISCORD_GUILD_ID)
+      expect(config.DISCORD_GUILD_IDS).toEqual([valid.DISCORD_GUILD_ID])
+      expect(config.ROOMS_COMMUNITY).toBe(false)
+    })
+
+    it('merges DISCORD_GUILD_ID and DISCORD_GUILD_IDS, DISCORD_GUILD_ID first, without repeats', () => {
+      const config = parseConfig({
+        ...valid,
+        DISCORD_GUILD_IDS: ` 1100000000000000011, ${valid.DISCORD_GUILD_ID},1100000000000000012,`,
+      })
+      expect(config.DISCORD_GUILD_IDS).toEqual([
+        valid.DISCORD_GUILD_ID,
+        '1100000000000000011',
+        '1100000000000000012',
+      ])
+    })
+
+    it('takes DISCORD_GUILD_IDS alone: its first server is the home server', () => {
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      const config = parseConfig({
+        ...withoutGuild,
+        DISCORD_GUILD_IDS: '1100000000000000011,1100000000000000012',
+        ROOMS_COMMUNITY: 'yes',
+      })
+      expect(config.DISCORD_GUILD_ID).toBe('1100000000000000011')
+      expect(config.DISCORD_GUILD_IDS).toEqual(['1100000000000000011', '1100000000000000012'])
+      expect(config.ROOMS_COMMUNITY).toBe(true)
+    })
+
+    it('names a bad pool entry, and neither variable set', () => {
+      expect(() => parseConfig({ ...valid, DISCORD_GUILD_IDS: '1100000000000000011,abc' })).toThrow(
+        'DISCORD_GUILD_IDS: DISCORD_GUILD_IDS must be a comma-separated list of snowflakes',
+      )
+      const { DISCORD_GUILD_ID: _guild, ...withoutGuild } = valid
+      expect(() => parseConfig({ ...withoutGuild, DISCORD_GUILD_IDS: ' , ' })).toThrow(
+        /DISCORD_GUILD_ID: not set \(set DISCORD_GUILD_ID to your server, or DISCORD_GUILD_IDS/,
+      )
+    })
   })
 })

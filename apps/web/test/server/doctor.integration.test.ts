@@ -243,6 +243,32 @@ describe('pnpm doctor', () => {
     expect(text).toContain(`/oauth2/authorize?client_id=${e.clientId}&scope=bot&permissions=`)
   })
 
+  it('checks every pool server (DISCORD_GUILD_IDS): a server without the bot fails by its id', async () => {
+    const e = await correctWorld()
+    const owner = e.control.createUser({ username: 'pool_doctor_owner' })
+    const ready = e.control.createGuild({ name: 'Pool ready', ownerId: owner.id }).id
+    const missing = e.control.createGuild({
+      name: 'Pool missing',
+      ownerId: owner.id,
+      bot: false,
+    }).id
+    const passing = await doctor(envFor(e, { DISCORD_GUILD_IDS: ready }))
+    expect(passing.code).toBe(0)
+    expect(passing.report.checks.filter((c) => c.title.includes(ready))).toHaveLength(3)
+    const { code, text, report } = await doctor(
+      envFor(e, { DISCORD_GUILD_IDS: `${ready},${missing}` }),
+    )
+    expect(code).toBe(1)
+    const failing = report.checks.filter((c) => c.status !== 'ok')
+    expect(failing.map((c) => [c.id, c.status, c.title])).toEqual([
+      ['guild', 'fail', `bot in the server (${missing})`],
+      ['guild-permissions', 'skipped', `server permissions (${missing})`],
+      ['category-permissions', 'skipped', `room category permissions (${missing})`],
+    ])
+    expect(failing[0]?.message).toContain(missing)
+    expect(lineOf(text, `bot in the server (${missing})`)).toMatch(/^FAIL /)
+  })
+
   it('fails naming the permission the bot lacks in the server', async () => {
     const e = await correctWorld()
     const role = DEFAULT_WORLD.roles.find((r) => r.id === BOT_ROLE)!

@@ -12,7 +12,6 @@ import {
   channelOf,
   discordChannel,
   eventually,
-  homeCounts,
   newPlayer,
   personFor,
   seat,
@@ -197,9 +196,6 @@ describe('at the table', { concurrency: false, timeout: 240_000 }, () => {
 
   test('a drop and a return inside the grace: the seat is held, nobody ever sees it empty', async () => {
     const { host, tamsin, priya, fan } = people
-    host.page.on('websocket', (ws) =>
-      ws.on('framereceived', (f) => console.log('HOST <-', String(f.payload).slice(0, 160))),
-    )
     const observers = [host.page, tamsin.page, fan.page]
     const during = []
     for (const page of observers) during.push(await watchTable(page, 3))
@@ -348,6 +344,5 @@ describe('at the table', { concurrency: false, timeout: 240_000 }, () => {
         p.user.username,
       )
     }
-    void homeCounts
   })
 })

@@ -9,7 +9,6 @@ import {
 } from 'discord-api-types/v10'
 import { WebSocketServer } from 'ws'
 import type { Logger } from '../log.ts'
-import { shardOf } from '../world/sharding.ts'
 import type { WorldDispatch } from '../world/types.ts'
 import type { World } from '../world/world.ts'
 import {
@@ -18,15 +17,13 @@ import {
   handleVoiceUpdate,
 } from './client-requests.ts'
 import { type ConnectionHost, GatewayConnection } from './connection.ts'
+import { admitIdentify } from './identify-admission.ts'
 import { IdentifyLimits } from './identify-limits.ts'
-import {
-  forIntents,
-  IdentifySchema,
-  identifyRefusal,
-  ResumeSchema,
-  readyPayload,
-} from './payloads.ts'
+import { forIntents, ResumeSchema, readyPayload } from './payloads.ts'
 import { GatewaySession } from './session.ts'
+import { type GatewayOrigin, queryRefusal, upgradeRefusal } from './upgrade-checks.ts'
+
+export type { GatewayOrigin } from './upgrade-checks.ts'
 
 /** Gateway settings. */
 export interface GatewayOptions {
@@ -40,9 +37,6 @@ export interface GatewayOptions {
   onDispatch?: (event: { t: string; s: number; sentAt: number }) => void
   log: Logger
 }
-
-/** Which listener a WebSocket came in on: the main gateway origin or the resume origin. */
-export type GatewayOrigin = 'gateway' | 'resume'
 
 /** Close codes after which a session cannot be resumed. */
 const SESSION_ENDING = new Set<number>([
@@ -97,67 +91,32 @@ export class GatewayServer implements ConnectionHost {
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origin: GatewayOrigin): void {
     const url = new URL(req.url ?? '/', 'http://x')
-    if (Date.now() < this.#refuseUntil) {
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
-      )
-      return
-    }
-    const path = url.pathname
-    const known =
-      path === '/' || (origin === 'gateway' && (path === '/resume' || path === '/resume/'))
-    if (!known) {
-      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+    const refusal = upgradeRefusal(url, origin, Date.now() < this.#refuseUntil)
+    if (refusal) {
+      socket.end(refusal)
       return
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new GatewayConnection(ws, this)
       this.connections.add(conn)
       this.originConnections[origin]++
-      const v = url.searchParams.get('v')
-      const encoding = url.searchParams.get('encoding') ?? 'json'
-      if (v !== null && v !== '10') conn.close(C.InvalidAPIVersion, 'Invalid API version')
-      else if (encoding !== 'json' || url.searchParams.has('compress')) {
-        // Only plain JSON is emulated (no ETF, no transport compression).
-        conn.close(C.DecodeError, 'Unsupported encoding or compression')
-      }
+      const closing = queryRefusal(url)
+      if (closing) conn.close(closing.code, closing.reason)
     })
   }
 
   identify(conn: GatewayConnection, raw: unknown): void {
-    const parsed = IdentifySchema.safeParse(raw)
-    if (!parsed.success) {
-      conn.close(C.DecodeError, 'Error while decoding payload.')
-      return
-    }
-    const d = parsed.data
     const world = this.world()
-    const refusal = identifyRefusal(d, world)
-    if (refusal) {
-      conn.close(refusal.code, refusal.reason)
+    const admission = admitIdentify(world, this.limits, raw)
+    if (admission.type === 'close') {
+      conn.close(admission.code, admission.reason)
       return
     }
-    const shard = d.shard ?? [0, 1]
-    // Sharding formula: shard_id = (guild_id >> 22) % num_shards (docs events/gateway "Sharding").
-    const botGuilds = world.botGuilds()
-    const owned = botGuilds.filter((g) => shardOf(g.id, shard[1]) === shard[0])
-    if (owned.length > world.sharding.guildsPerShard) {
-      // "The session would have handled too many guilds" (4011 Sharding required).
-      conn.close(C.ShardingRequired, 'Sharding required.')
-      return
-    }
-    // One IDENTIFY per 5 s per bucket `shard_id % max_concurrency` (docs "Max Concurrency").
-    const refused = this.limits.take(shard[0], world.sharding.maxConcurrency)
-    if (refused === 'concurrency') {
-      // Over max_concurrency: Discord answers op 9 (docs events/gateway "Identifying").
+    if (admission.type === 'invalidSession') {
       conn.invalidSession(false)
       return
     }
-    if (refused === 'quota') {
-      // Quota exhausted: Discord terminates sessions and resets the token.
-      conn.close(C.AuthenticationFailed, 'Authentication failed.')
-      return
-    }
+    const { identify: d, shard, owned } = admission
     this.identifies++
     const session = new GatewaySession(randomBytes(16).toString('hex'), d.intents, shard, 5000)
     this.sessions.set(session.id, session)

@@ -148,13 +148,15 @@ export class World implements GuildHost {
   }
 
   /**
-   * A snowflake for a new guild. Each one is at least 1 ms after the previous one, so that guilds
-   * created in a burst spread over the shards as Discord's do (`(id >> 22) % num_shards` reads the
-   * timestamp), instead of all landing on one shard.
+   * A snowflake for a new guild: the first at the current time, each next one exactly 1 ms after
+   * the previous one, however long apart they are created. Guilds then spread over the shards
+   * round robin (`(id >> 22) % num_shards` reads the timestamp), the same way on a busy machine
+   * as on an idle one, so a test's shard layout never depends on timing; ids minted in one
+   * millisecond would instead all land on one shard.
    */
   nextGuildId(): string {
     for (;;) {
-      this.#lastGuildMs = Math.max(Date.now(), this.#lastGuildMs + 1)
+      this.#lastGuildMs = this.#lastGuildMs === 0 ? Date.now() : this.#lastGuildMs + 1
       const id = makeSnowflake(this.#lastGuildMs, GUILD_ID_WORKER, 0)
       if (!this.guilds.has(id)) return id
     }

@@ -24,6 +24,7 @@ try {
 const logger = pino({ name: 'discord-gateway-worker', level: env.logLevel })
 const redis = createClusterRedis(env.redisUrl, 'commands', {
   name: 'discord-gateway-worker',
+  redisOptions: env.redisOptions,
   logger,
 })
 const halt = new AbortController()

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import type { Emulator } from '@repo/discord-emulator'
+import { type Emulator, type EmulatorConnection, emulatorEnv } from '@repo/discord-emulator'
 import type { VoiceEvent } from '@repo/discord-integration/contracts'
 import type { ManagedProcess } from '@repo/process-harness'
 import { freePort, spawnProcess } from '@repo/process-harness'
@@ -31,7 +31,7 @@ export interface GatewayWorker {
 /** Options of {@link startGatewayWorker}. */
 export interface GatewayWorkerOptions {
   name: string
-  emulator: Pick<Emulator, 'restBase' | 'botToken' | 'guildId'>
+  emulator: EmulatorConnection
   redisUrl: string
   prefix: string
   leaseMs: number
@@ -47,9 +47,8 @@ export async function startGatewayWorker(options: GatewayWorkerOptions): Promise
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
-      DISCORD_API_URL: options.emulator.restBase,
-      DISCORD_BOT_TOKEN: options.emulator.botToken,
-      DISCORD_GUILD_ID: options.emulator.guildId,
+      // DISCORD_API_URL, DISCORD_BOT_TOKEN, DISCORD_GUILD_ID... as `pnpm dev` maps them.
+      ...emulatorEnv(options.emulator),
       REDIS_URL: options.redisUrl,
       REDIS_PREFIX: options.prefix,
       GATEWAY_LEASE_MS: String(options.leaseMs),

@@ -18,6 +18,22 @@ export const APP_ERRORS = {
       'Discord no longer accepts your sign-in (it was revoked or could not be renewed). Please sign in with Discord again.',
   },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
+  SERVERS_SIGN_IN: {
+    status: 401,
+    message: 'Sign in with Discord again so that Table Voice can see your servers.',
+  },
+  MANAGE_SERVER_REQUIRED: {
+    status: 403,
+    message: "Only members with Manage Server can change this server's room settings.",
+  },
+  SERVER_NOT_ALLOWED: {
+    status: 403,
+    message: 'You cannot create rooms in that server.',
+  },
+  SERVER_NOT_FOUND: {
+    status: 404,
+    message: 'Table Voice is not in that Discord server, or community servers are off here.',
+  },
   ROOM_NOT_FOUND: { status: 404, message: 'This room does not exist or has been closed.' },
   ROOM_FULL: { status: 409, message: 'This room already has four players.' },
   ROOM_LOCKED: {
@@ -31,6 +47,11 @@ export const APP_ERRORS = {
   TOO_MANY_ROOMS: {
     status: 409,
     message: 'You already host the most open rooms allowed. Close one first.',
+  },
+  SERVER_FULL: {
+    status: 409,
+    message:
+      'This server already has the most open rooms its admins allow. Try again later, or pick another server.',
   },
   CODE_INVALID: {
     status: 404,
@@ -55,13 +76,15 @@ export type AppErrorCode = keyof typeof APP_ERRORS
 /**
  * The codes after which the caller must sign in again: no session (UNAUTHENTICATED), a session
  * that ended (SESSION_EXPIRED: signed out, here or everywhere, or unused for 30 days), or a Discord
- * authorization that Discord refused (DISCORD_AUTH_REVOKED). Pages send the player to sign in with
+ * authorization that Discord refused (DISCORD_AUTH_REVOKED), or a sign-in from before the app asked
+ * for the `guilds` scope, which community servers need (SERVERS_SIGN_IN). Pages send the player to sign in with
  * a return URL on any of them.
  */
 export const SIGN_IN_ERROR_CODES = [
   'UNAUTHENTICATED',
   'SESSION_EXPIRED',
   'DISCORD_AUTH_REVOKED',
+  'SERVERS_SIGN_IN',
 ] as const satisfies readonly AppErrorCode[]
 
 /** Whether `code` means the caller has to sign in (again). */

@@ -164,9 +164,20 @@ export const RoomClosingFrameSchema = RoomFrame.extend({
   type: z.literal('room.closing'),
   closesAt: EpochMsSchema,
 })
+/**
+ * Why a room closed: its host (or its last player) closed it, nobody used it for an hour, its
+ * Discord channel was deleted, or the bot was removed from the room's Discord server.
+ */
+export const RoomDeletedReasonSchema = z.enum([
+  'closed',
+  'inactive',
+  'channel_gone',
+  'guild_removed',
+])
+export type RoomDeletedReason = z.infer<typeof RoomDeletedReasonSchema>
 export const RoomDeletedFrameSchema = RoomFrame.extend({
   type: z.literal('room.deleted'),
-  reason: z.enum(['closed', 'inactive', 'channel_gone']),
+  reason: RoomDeletedReasonSchema,
 })
 
 /** A room frame outside the numbered stream: never replayed, applied as it comes. */

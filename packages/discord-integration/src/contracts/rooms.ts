@@ -147,7 +147,14 @@ export const RoomLinksSchema = z.object({
 export type RoomLinks = z.infer<typeof RoomLinksSchema>
 
 // Server-function inputs. The caller's identity always comes from the session, never from here.
-export const CreateRoomInputSchema = z.object({ name: RoomNameSchema })
+/**
+ * `guildId`: the community server picked in the "Server" select (ROOMS_COMMUNITY=1); without
+ * it the room goes to the deployment's own servers (DISCORD_GUILD_ID / the pool).
+ */
+export const CreateRoomInputSchema = z.object({
+  name: RoomNameSchema,
+  guildId: SnowflakeSchema.optional(),
+})
 export const RoomRefInputSchema = z.object({ roomId: RoomIdSchema })
 export const JoinRoomInputSchema = z.object({
   roomId: RoomIdSchema,

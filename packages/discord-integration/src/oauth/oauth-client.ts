@@ -7,6 +7,11 @@ import { withDiscordRetry } from '../rest/retry'
 
 /** The scopes we ask for: who you are, and permission to add you to the rooms guild. */
 export const OAUTH_SCOPES = ['identify', 'guilds.join'] as const
+/**
+ * Community servers (ROOMS_COMMUNITY=1) also ask for `guilds`: which servers you are in, and
+ * your permissions there (GET /users/@me/guilds).
+ */
+export const COMMUNITY_OAUTH_SCOPES = [...OAUTH_SCOPES, 'guilds'] as const
 
 const TokenResponseSchema = z.object({
   access_token: z.string().min(1),
@@ -61,6 +66,8 @@ export interface OAuthClientOptions {
   /** Our callback URL, registered with the application. */
   redirectUri: string
   now: () => number
+  /** The scopes the authorize page asks for. @defaultValue {@link OAUTH_SCOPES} */
+  scopes?: readonly string[]
 }
 
 /**
@@ -84,7 +91,7 @@ export class OAuthClient {
     const url = new URL('/oauth2/authorize', this.#o.webUrl)
     url.searchParams.set('response_type', 'code')
     url.searchParams.set('client_id', this.#o.clientId)
-    url.searchParams.set('scope', OAUTH_SCOPES.join(' '))
+    url.searchParams.set('scope', (this.#o.scopes ?? OAUTH_SCOPES).join(' '))
     url.searchParams.set('state', input.state)
     url.searchParams.set('redirect_uri', this.#o.redirectUri)
     url.searchParams.set('code_challenge', input.codeChallenge)

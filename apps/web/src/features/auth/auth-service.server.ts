@@ -46,6 +46,11 @@ export interface AuthServiceOptions {
   secureCookies: boolean
   now: () => number
   logger: Logger
+  /**
+   * Where the lines a client can cause at will go (a forged or replayed sign-in callback): the
+   * runtime hands in a rate-limited logger (LogThrottle). @defaultValue `logger`
+   */
+  refusalLog?: Logger
   /** This node's session cache (login-sessions.server.ts). */
   sessionCache?: { ttlMs?: number; maxEntries?: number }
   /** Sessions one user may hold (login-session.ts). */
@@ -64,9 +69,12 @@ export class AuthService {
   readonly #o: AuthServiceOptions
   /** The server-side sessions (lookup, Discord tokens, ending them, notices of endings). */
   readonly sessions: LoginSessions
+  /** The log of refused sign-ins, which anyone can cause: rate-limited by the runtime. */
+  readonly refusals: Logger
 
   constructor(options: AuthServiceOptions) {
     this.#o = options
+    this.refusals = options.refusalLog ?? options.logger
     this.sessions = new LoginSessions({
       store: options.store,
       keys: new SessionKeys(options.secret),
@@ -138,7 +146,7 @@ export class AuthService {
         expiresAt: exchanged.expiresAt,
       }
     } catch (error) {
-      this.#o.logger.warn({ err: describeDiscordError(error) }, 'oauth callback failed')
+      this.refusals.warn({ err: describeDiscordError(error) }, 'oauth callback failed')
       throw new AppError('UNAUTHENTICATED', { cause: error, detail: 'code exchange failed' })
     }
     // Signing in again in this browser replaces its earlier session. Its Discord authorization is

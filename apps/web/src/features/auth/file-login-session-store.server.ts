@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises'
-import { jsonArrayChunks, writeFileAtomically } from '@repo/file-persistence'
+import { CoalescedFileWriter, jsonArrayChunks, readJsonFile } from '@repo/file-persistence'
 import { z } from 'zod'
 import { type LoginSession, LoginSessionSchema, type LoginSessionStore } from './login-session'
 
@@ -11,36 +10,37 @@ const FileSchema = z.object({ version: z.literal(1), sessions: z.array(LoginSess
  * synchronously to the in-memory copy, so each is atomic within the process; notices of ended
  * sessions go to this process's watchers, which is every watcher there is on one node.
  *
- * Writes are coalesced as in the file room store: at most one on its way and one waiting, which
+ * Writes are coalesced (CoalescedFileWriter): at most one on its way and one waiting, which
  * serialises the state when it starts. Sessions are written when created, ended, renewed (their
  * Discord tokens) and at most once a day per session for their last use, so the file changes
  * rarely compared with the requests that read it.
  */
 export class FileLoginSessionStore implements LoginSessionStore {
   readonly #path: string
+  readonly #file: CoalescedFileWriter
   readonly #sessions = new Map<string, LoginSession>()
   /** Each user's session ids. */
   readonly #byUser = new Map<string, Set<string>>()
   readonly #watchers = new Set<(ids: string[] | null) => void>()
   #loaded: Promise<void> | null = null
-  #current: Promise<void> | null = null
-  #next: Promise<void> | null = null
 
   constructor(path: string) {
     this.#path = path
+    const sessions = this.#sessions
+    this.#file = new CoalescedFileWriter(path, async function* () {
+      // Records are replaced on change, never mutated: this copy stays consistent while written.
+      const all = [...sessions.values()]
+      yield '{"version":1,"sessions":['
+      yield* jsonArrayChunks(all)
+      yield ']}'
+    })
   }
 
   /** Loads the file (once). A missing file is an empty store. */
   load(): Promise<void> {
     this.#loaded ??= (async () => {
-      let text: string
-      try {
-        text = await readFile(this.#path, 'utf8')
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw error
-      }
-      for (const session of FileSchema.parse(JSON.parse(text)).sessions) this.#put(session)
+      const data = await readJsonFile(this.#path, (v) => FileSchema.parse(v))
+      for (const session of data?.sessions ?? []) this.#put(session)
     })()
     return this.#loaded
   }
@@ -65,7 +65,7 @@ export class FileLoginSessionStore implements LoginSessionStore {
       .sort((a, b) => a.lastSeenAt - b.lastSeenAt || (a.id < b.id ? -1 : 1))
     const excess = others.length + 1 - options.maxPerUser
     const ended = this.#remove(others.slice(0, Math.max(0, excess)).map((s) => s.id))
-    const written = this.#persist()
+    const written = this.#file.persist()
     this.#announce(ended)
     await written
     return ended
@@ -82,7 +82,7 @@ export class FileLoginSessionStore implements LoginSessionStore {
     const next = fn(current)
     if (next === undefined) return current
     this.#put(next)
-    await this.#persist()
+    await this.#file.persist()
     return next
   }
 
@@ -91,7 +91,7 @@ export class FileLoginSessionStore implements LoginSessionStore {
     const ended = this.#remove(ids)
     if (ended.length === 0) return ended
     // Announced at once (memory already says so), not after the disk write.
-    const written = this.#persist()
+    const written = this.#file.persist()
     this.#announce(ended)
     await written
     return ended
@@ -111,7 +111,7 @@ export class FileLoginSessionStore implements LoginSessionStore {
     await this.load()
     const expired = [...this.#sessions.values()].filter((s) => s.expiresAt <= now).map((s) => s.id)
     const removed = this.#remove(expired)
-    if (removed.length > 0) await this.#persist()
+    if (removed.length > 0) await this.#file.persist()
     return removed.length
   }
 
@@ -127,7 +127,7 @@ export class FileLoginSessionStore implements LoginSessionStore {
 
   async close(): Promise<void> {
     this.#watchers.clear()
-    await (this.#next ?? this.#current)?.catch(() => undefined)
+    await this.#file.flush()
   }
 
   #live(id: string, now: number): LoginSession | null {
@@ -166,28 +166,5 @@ export class FileLoginSessionStore implements LoginSessionStore {
         // One watcher's failure must not starve the others.
       }
     }
-  }
-
-  /** Resolves when a write containing the changes made so far is on disk. */
-  #persist(): Promise<void> {
-    this.#next ??= (this.#current ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => this.#write())
-    return this.#next
-  }
-
-  async #write(): Promise<void> {
-    // Later changes need a later write; this one takes the state as it is now (records are
-    // replaced on change, never mutated, so the copy stays consistent while it is serialised).
-    this.#next = null
-    const sessions = [...this.#sessions.values()]
-    async function* text() {
-      yield '{"version":1,"sessions":['
-      yield* jsonArrayChunks(sessions)
-      yield ']}'
-    }
-    const write = writeFileAtomically(this.#path, text())
-    this.#current = write
-    await write
   }
 }

@@ -75,6 +75,13 @@ export interface LoginSessionStore {
   endUser(userId: string): Promise<LoginSession[]>
   /** Which of `ids` are live sessions at `now`. */
   live(ids: readonly string[], now: number): Promise<Set<string>>
+  /**
+   * Stores that can lose their data while nodes run (Redis restarted empty, flushed): writes back
+   * the live sessions `held` gives when the store lost its data since this handle last looked
+   * (the first call only notes the store's current life), so that a loss is not taken for the
+   * end of every session. Resolves with how many were written (0 when nothing was lost).
+   */
+  restore?(held: () => readonly LoginSession[], now: number): Promise<number>
   /** Removes the sessions that expired by `now` (a store whose keys expire by themselves has none). */
   sweep(now: number): Promise<number>
   /**

@@ -1,15 +1,8 @@
-import {
-  describeDiscordError,
-  isRevokedAuthorization,
-  type OAuthClient,
-  toDiscordFailure,
-} from '@repo/discord-integration'
+import type { OAuthClient } from '@repo/discord-integration'
 import type { Logger } from 'pino'
-import { AppError } from '../../server/app-error'
 import type { SessionUser } from '../../server/ports'
 import {
   type DiscordTokens,
-  DiscordTokensSchema,
   type LoginSession,
   type LoginSessionStore,
   MAX_SESSIONS_PER_USER,
@@ -17,10 +10,12 @@ import {
   SESSION_TOUCH_MS,
 } from './login-session'
 import { SessionCache } from './session-cache'
+import { type SessionHolder, SessionHolders } from './session-holders.server'
 import type { SessionKeys } from './session-keys.server'
+import { SessionTokens } from './session-tokens.server'
+import { TokenRenewals } from './token-renewals.server'
 
-/** Renew the Discord access token when it has less than this left. */
-const REFRESH_MARGIN_MS = 5 * 60 * 1000
+export type { SessionHolder } from './session-holders.server'
 
 /** Options of {@link LoginSessions}. */
 export interface LoginSessionsOptions {
@@ -46,15 +41,6 @@ export interface LoginSessionsOptions {
   recheckIntervalMs?: number
 }
 
-/**
- * Something that keeps sessions open on this node (the presence sockets): which ones, and how to
- * end them there.
- */
-export interface SessionHolder {
-  sessionIds(): string[]
-  endSessions(ids: readonly string[]): void
-}
-
 /** What a session cookie leads to. */
 export type SessionLookup =
   /** No session cookie. */
@@ -76,10 +62,17 @@ export type SessionLookup =
 export class LoginSessions {
   readonly #o: LoginSessionsOptions
   readonly #cache: SessionCache
-  readonly #renewals = new Map<string, Promise<DiscordTokens>>()
-  readonly #holders = new Set<SessionHolder>()
+  readonly #tokens: SessionTokens
+  readonly #renewals: TokenRenewals
+  readonly #holders: SessionHolders
   #unwatch: (() => void) | null = null
   #timers: ReturnType<typeof setInterval>[] = []
+  /**
+   * Notices of ended sessions may have been lost (the store's watch reconnected): the cache is
+   * dropped once the store was checked for a loss of its data (which needs the cache's copies).
+   */
+  #noticesLost = false
+  #checks: Promise<void> = Promise.resolve()
 
   constructor(options: LoginSessionsOptions) {
     this.#o = options
@@ -88,6 +81,18 @@ export class LoginSessions {
       options.cache?.maxEntries ?? 20_000,
       options.now,
     )
+    const { store, keys, oauth, now, logger } = options
+    this.#tokens = new SessionTokens({ keys, oauth, logger })
+    this.#renewals = new TokenRenewals({
+      store,
+      oauth,
+      now,
+      logger,
+      tokens: this.#tokens,
+      cache: this.#cache,
+      endSession: (id) => this.end([id], { revokeDiscord: false }),
+    })
+    this.#holders = new SessionHolders(options.logger)
   }
 
   /**
@@ -99,10 +104,12 @@ export class LoginSessions {
     this.#unwatch = this.#o.store.watch((ids) => this.#ended(ids))
     // Endings announced from here on reach this node.
     await this.#o.store.watching()
+    // Joins the store's life, so that a later loss of its data is noticed.
+    await this.#restore()
     await this.#sweep()
     this.#timers = [
       setInterval(() => void this.#sweep(), this.#o.sweepIntervalMs ?? 3_600_000),
-      setInterval(() => void this.#recheck(), this.#o.recheckIntervalMs ?? 60_000),
+      setInterval(() => void this.#check(), this.#o.recheckIntervalMs ?? 60_000),
     ]
     for (const timer of this.#timers) timer.unref?.()
   }
@@ -120,10 +127,7 @@ export class LoginSessions {
    * their sockets with 4001), and those found expired or ended when they are checked.
    */
   attach(holder: SessionHolder): () => void {
-    this.#holders.add(holder)
-    return () => {
-      this.#holders.delete(holder)
-    }
+    return this.#holders.attach(holder)
   }
 
   /** Hits, misses and size of this node's session cache. */
@@ -143,7 +147,7 @@ export class LoginSessions {
       v: 1,
       id,
       user: { ...user },
-      tokens: this.#seal(tokens, id),
+      tokens: this.#tokens.seal(tokens, id),
       createdAt: now,
       lastSeenAt: now,
       expiresAt: now + SESSION_IDLE_MS,
@@ -203,34 +207,15 @@ export class LoginSessions {
    *   Discord refused the renewal (the session is then ended); DISCORD_UNAVAILABLE or RATE_LIMITED
    *   when Discord could not answer (the session is kept)
    */
-  async freshTokens(session: LoginSession): Promise<DiscordTokens> {
-    const now = this.#o.now()
-    const tokens = this.#open(session)
-    if (tokens && tokens.expiresAt - now > REFRESH_MARGIN_MS) return tokens
-    // Another node may have renewed them already: the store has the latest.
-    const stored = await this.#o.store.get(session.id, now)
-    const storedTokens = stored ? this.#open(stored) : null
-    if (!stored || !storedTokens) {
-      await this.end([session.id], { revokeDiscord: false })
-      throw new AppError('SESSION_EXPIRED', { detail: 'session gone before its tokens were read' })
-    }
-    this.#cache.set(stored)
-    if (storedTokens.expiresAt - now > REFRESH_MARGIN_MS) return storedTokens
-    let renewal = this.#renewals.get(stored.id)
-    if (!renewal) {
-      renewal = this.#renew(stored, storedTokens)
-      this.#renewals.set(stored.id, renewal)
-      const forget = () => this.#renewals.delete(stored.id)
-      renewal.then(forget, forget)
-    }
-    return renewal
+  freshTokens(session: LoginSession): Promise<DiscordTokens> {
+    return this.#renewals.fresh(session)
   }
 
   /** Ends sessions on every node; with `revokeDiscord`, their Discord authorizations too (best effort). */
   async end(ids: readonly string[], options: { revokeDiscord: boolean }): Promise<LoginSession[]> {
     const ended = await this.#o.store.end(ids)
     this.#ended([...ids])
-    if (options.revokeDiscord) await Promise.all(ended.map((s) => this.#revokeDiscord(s)))
+    if (options.revokeDiscord) await Promise.all(ended.map((s) => this.#tokens.revoke(s)))
     return ended
   }
 
@@ -238,7 +223,7 @@ export class LoginSessions {
   async endUser(userId: string, options: { revokeDiscord: boolean }): Promise<LoginSession[]> {
     const ended = await this.#o.store.endUser(userId)
     this.#ended(ended.map((s) => s.id))
-    if (options.revokeDiscord) await Promise.all(ended.map((s) => this.#revokeDiscord(s)))
+    if (options.revokeDiscord) await Promise.all(ended.map((s) => this.#tokens.revoke(s)))
     return ended
   }
 
@@ -247,76 +232,54 @@ export class LoginSessions {
     return this.#o.store.live(ids, this.#o.now())
   }
 
-  async #renew(session: LoginSession, tokens: DiscordTokens): Promise<DiscordTokens> {
-    const { logger, oauth, store } = this.#o
-    let renewed: DiscordTokens
-    try {
-      const next = await oauth.refresh(tokens.refreshToken)
-      renewed = {
-        accessToken: next.accessToken,
-        refreshToken: next.refreshToken,
-        expiresAt: next.expiresAt,
-      }
-    } catch (error) {
-      if (!isRevokedAuthorization(error)) {
-        logger.warn({ err: describeDiscordError(error) }, 'discord token renewal failed')
-        throw toDiscordFailure(error)
-      }
-      // Refresh tokens are single-use: another node may have used this one a moment ago.
-      const latest = await store.get(session.id, this.#o.now())
-      const latestTokens = latest && latest.tokens !== session.tokens ? this.#open(latest) : null
-      if (latest && latestTokens) {
-        this.#cache.set(latest)
-        return latestTokens
-      }
-      logger.info(
-        { userId: session.user.userId, err: describeDiscordError(error) },
-        'discord refused the session token renewal: session ended',
-      )
-      await this.end([session.id], { revokeDiscord: false })
-      throw new AppError('DISCORD_AUTH_REVOKED', { cause: error })
-    }
-    const stored = await store.update(session.id, this.#o.now(), (s) =>
-      s.tokens === session.tokens ? { ...s, tokens: this.#seal(renewed, s.id) } : undefined,
-    )
-    if (!stored) {
-      // Ended while Discord answered: the new authorization must not outlive it.
-      await this.#revokeDiscord({ ...session, tokens: this.#seal(renewed, session.id) })
-      throw new AppError('SESSION_EXPIRED', { detail: 'session ended during token renewal' })
-    }
-    this.#cache.set(stored)
-    logger.debug({ userId: session.user.userId }, 'renewed discord token')
-    return renewed
-  }
-
   #ended(ids: string[] | null): void {
-    if (ids === null) this.#cache.clear()
-    else this.#cache.ended(ids)
-    for (const holder of this.#holders) {
-      if (ids === null) {
-        void this.#recheck(holder)
-        continue
-      }
-      try {
-        holder.endSessions(ids)
-      } catch (error) {
-        this.#o.logger.error({ err: error }, 'ending sessions in a holder failed')
-      }
+    if (ids === null) {
+      this.#noticesLost = true
+      void this.#check()
+      return
     }
+    this.#cache.ended(ids)
+    this.#holders.endSessions(ids)
   }
 
-  /** Ends, in the holders, the sessions the store no longer has (expired, or a notice was lost). */
-  async #recheck(only?: SessionHolder): Promise<void> {
-    for (const holder of only ? [only] : this.#holders) {
-      try {
-        const ids = holder.sessionIds()
-        if (ids.length === 0) continue
-        const live = await this.live(ids)
-        const gone = ids.filter((id) => !live.has(id))
-        if (gone.length > 0) holder.endSessions(gone)
-      } catch (error) {
-        this.#o.logger.warn({ err: error }, 'session recheck failed')
+  /**
+   * After a lost watch, and every `recheckIntervalMs`: writes back this node's sessions if the store
+   * lost its data (a Redis restarted empty: a session missing then is not an ended one), drops the
+   * cache once that was checked if notices may have been lost, then ends in the holders the
+   * sessions the store does not have.
+   */
+  #check(): Promise<void> {
+    // One at a time: a check the watch asks for while the periodic one runs comes after it.
+    this.#checks = this.#checks.then(() => this.#checkNow())
+    return this.#checks
+  }
+
+  async #checkNow(): Promise<void> {
+    if (!(await this.#restore())) return // the store does not answer: keep everything as it is
+    if (this.#noticesLost) {
+      this.#noticesLost = false
+      this.#cache.clear()
+    }
+    // The sessions the store no longer has (expired, or a notice was lost).
+    await this.#holders.endGone((ids) => this.live(ids))
+  }
+
+  /** False when the store could not be checked for a loss of its data. */
+  async #restore(): Promise<boolean> {
+    const { store, logger } = this.#o
+    if (!store.restore) return true
+    try {
+      const restored = await store.restore(() => this.#cache.sessions(), this.#o.now())
+      if (restored > 0) {
+        logger.warn(
+          { restored },
+          'the session store had lost its data: wrote back the sessions this node holds',
+        )
       }
+      return true
+    } catch (error) {
+      logger.warn({ err: error }, 'could not check the session store for lost data')
+      return false
     }
   }
 
@@ -327,26 +290,5 @@ export class LoginSessions {
     } catch (error) {
       this.#o.logger.warn({ err: error }, 'session sweep failed')
     }
-  }
-
-  async #revokeDiscord(session: LoginSession): Promise<void> {
-    const tokens = this.#open(session)
-    if (!tokens) return
-    try {
-      await this.#o.oauth.revoke(tokens.refreshToken)
-    } catch (error) {
-      this.#o.logger.warn({ err: describeDiscordError(error) }, 'discord token revoke failed')
-    }
-  }
-
-  #seal(tokens: DiscordTokens, id: string): string {
-    return this.#o.keys.seal(JSON.stringify(tokens), id)
-  }
-
-  #open(session: LoginSession): DiscordTokens | null {
-    const plain = this.#o.keys.open(session.tokens, session.id)
-    if (plain === null) return null
-    const parsed = DiscordTokensSchema.safeParse(JSON.parse(plain))
-    return parsed.success ? parsed.data : null
   }
 }

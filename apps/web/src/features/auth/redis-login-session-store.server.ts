@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { RedisChannelWatch } from '../../server/redis-channel-watch.server'
 import { type LoginSession, LoginSessionSchema, type LoginSessionStore } from './login-session'
 
 /** Extends a user index's expiry to `ttl` ms unless it already lives longer. */
@@ -96,6 +98,44 @@ if #ids > 0 then redis.call('PUBLISH', ARGV[2], table.concat(ids, ',')) end
 return ended
 `
 
+/**
+ * The store's life: a marker key without expiry that exists as long as Redis holds the store's
+ * data. KEYS: marker. ARGV: a fresh id. Returns the current marker (set if missing).
+ */
+const JOIN_LIFE_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
+`
+
+/**
+ * Writes back a node's sessions after the store lost its data. KEYS: marker. ARGV: the life this
+ * node knows, a new life id, session key prefix, user index prefix, then (id, json, ttlMs, userId)
+ * per session. Nothing is written while the marker is the known life: {-1, marker}. Otherwise
+ * (Redis lost the data since this node last looked) every session absent from the store is
+ * written (SET NX, never over a newer record) and indexed; the marker is set to the new id unless
+ * another node already set one after the loss (each node writes back its own sessions, and all
+ * join the same new life): {written, marker}.
+ */
+const RESTORE_SCRIPT = `${EXTEND_INDEX}
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then return {-1, current} end
+local written = 0
+for i = 5, #ARGV, 4 do
+  local ttl = tonumber(ARGV[i + 2])
+  if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[i + 1], 'PX', ttl, 'NX') then
+    local index = ARGV[4] .. ARGV[i + 3]
+    redis.call('SADD', index, ARGV[i])
+    extend(index, ttl)
+    written = written + 1
+  end
+end
+if not current then
+  current = ARGV[2]
+  redis.call('SET', KEYS[1], current)
+end
+return {written, current}
+`
+
 const MAX_CAS_ATTEMPTS = 50
 
 /**
@@ -109,9 +149,9 @@ const MAX_CAS_ATTEMPTS = 50
 export class RedisLoginSessionStore implements LoginSessionStore {
   readonly #redis: Redis
   readonly #prefix: string
-  readonly #watchers = new Set<(ids: string[] | null) => void>()
-  #sub: Redis | null = null
-  #subscribed: Promise<void> = Promise.resolve()
+  #watch: RedisChannelWatch<string[]> | null = null
+  /** The store's life this node knows (see restore), null before the first call. */
+  #life: string | null = null
 
   constructor(redis: Redis, prefix = 'tv:') {
     this.#redis = redis
@@ -123,6 +163,9 @@ export class RedisLoginSessionStore implements LoginSessionStore {
   }
   get #userPrefix(): string {
     return `${this.#prefix}user-login-sessions:`
+  }
+  get #lifeKey(): string {
+    return `${this.#prefix}login-sessions:life`
   }
   /** The pub/sub channel of ended sessions. */
   get endedChannel(): string {
@@ -206,11 +249,55 @@ export class RedisLoginSessionStore implements LoginSessionStore {
 
   async live(ids: readonly string[], _now: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    // The keys expire with their sessions, so existing is being live.
+    // The keys expire with their sessions, so existing is being live, within the store's life this
+    // node knows: read with the marker in one transaction, since a missing key after a loss of the
+    // data (even one that happens while this runs) says nothing until restore wrote back.
     const results = await this.#redis
-      .pipeline(ids.map((id) => ['exists', this.#sessionPrefix + id]))
+      .multi([['get', this.#lifeKey], ...ids.map((id) => ['exists', this.#sessionPrefix + id])])
       .exec()
-    return new Set(ids.filter((_, i) => results?.[i]?.[1] === 1))
+    if (!results || results.some(([error]) => error)) throw new Error('session check failed')
+    if (this.#life !== null && results[0]?.[1] !== this.#life) {
+      throw new Error('the session store lost its data since this node last restored it')
+    }
+    return new Set(ids.filter((_, i) => results[i + 1]?.[1] === 1))
+  }
+
+  /**
+   * The first call joins the store's life (a marker key, created when missing) and writes
+   * nothing. Later calls compare the marker with that life: while it is the same, Redis kept the
+   * data and nothing is written (one GET); when it is gone or another (Redis restarted without
+   * its data, or was flushed), the sessions `held` gives that are still live and absent from the
+   * store are written back and this node joins the store's new life. Returns how many were written.
+   */
+  async restore(held: () => readonly LoginSession[], now: number): Promise<number> {
+    const marker = this.#lifeKey
+    if (this.#life === null) {
+      this.#life = String(
+        await this.#redis.eval(JOIN_LIFE_SCRIPT, 1, marker, `life:${randomUUID()}`),
+      )
+      return 0
+    }
+    if ((await this.#redis.get(marker)) === this.#life) return 0
+    const args = held()
+      .filter((session) => session.expiresAt > now)
+      .flatMap((session) => [
+        session.id,
+        JSON.stringify(session),
+        String(ttlOf(session, now)),
+        session.user.userId,
+      ])
+    const [written, life] = (await this.#redis.eval(
+      RESTORE_SCRIPT,
+      1,
+      marker,
+      this.#life,
+      `life:${randomUUID()}`,
+      this.#sessionPrefix,
+      this.#userPrefix,
+      ...args,
+    )) as [number, string]
+    this.#life = life
+    return Math.max(0, Number(written))
   }
 
   /** Nothing to do: Redis expires the keys itself. */
@@ -224,52 +311,21 @@ export class RedisLoginSessionStore implements LoginSessionStore {
    * have been lost meanwhile. One subscriber connection (a duplicate of the client) serves all.
    */
   watch(listener: (ids: string[] | null) => void): () => void {
-    this.#watchers.add(listener)
-    if (!this.#sub) {
-      const sub = this.#redis.duplicate()
-      this.#sub = sub
-      const channel = this.endedChannel
-      let subscribedOnce = false
-      sub.on('message', (ch: string, message: string) => {
-        if (ch === channel) this.#notify(message.split(',').filter(Boolean))
-      })
-      // ioredis resubscribes by itself after a reconnect; what was published in between is lost.
-      sub.on('ready', () => {
-        if (subscribedOnce) this.#notify(null)
-      })
-      sub.on('error', () => {})
-      this.#subscribed = sub.subscribe(channel).then(
-        () => {
-          subscribedOnce = true
-        },
-        () => undefined,
-      )
-    }
-    return () => {
-      this.#watchers.delete(listener)
-    }
+    this.#watch ??= new RedisChannelWatch(this.#redis, this.endedChannel, (message) =>
+      message.split(',').filter(Boolean),
+    )
+    return this.#watch.add(listener)
   }
 
   /** Resolves once the subscription to ended sessions is acknowledged (start-up, tests). */
   watching(): Promise<void> {
-    return this.#subscribed
+    return this.#watch?.subscribed() ?? Promise.resolve()
   }
 
   async close(): Promise<void> {
     // The main connection belongs to the caller; the subscriber is ours.
-    this.#watchers.clear()
-    this.#sub?.disconnect()
-    this.#sub = null
-  }
-
-  #notify(ids: string[] | null): void {
-    for (const listener of this.#watchers) {
-      try {
-        listener(ids)
-      } catch {
-        // One watcher's failure must not starve the others.
-      }
-    }
+    this.#watch?.close()
+    this.#watch = null
   }
 }
 

@@ -82,6 +82,16 @@ export class SessionCache {
     return at !== undefined && at > this.now() - ENDED_MEMORY_MS
   }
 
+  /** Copies of the entries still live (what a store that lost its data gets back from this node). */
+  sessions(): LoginSession[] {
+    const now = this.now()
+    const out: LoginSession[] = []
+    for (const entry of this.#entries.values()) {
+      if (entry.expiresAt > now) out.push(JSON.parse(entry.json) as LoginSession)
+    }
+    return out
+  }
+
   /** Drops every entry (the notices of ended sessions may have been lost). */
   clear(): void {
     this.#entries.clear()

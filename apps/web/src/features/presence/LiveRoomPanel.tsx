@@ -17,6 +17,22 @@ import { VoiceDropoutModal } from './VoiceDropoutModal'
 import { CameraIcon, DeafenedIcon, MutedIcon, StreamIcon } from './voice-icons'
 import './presence.css'
 
+/** How long a room page closed by the bot's removal from its server says so before going home. */
+const SERVER_REMOVED_NOTICE_MS = 4000
+
+/** What a room page, and then home, say when the bot was removed from the room's Discord server. */
+export const SERVER_REMOVED_MESSAGE =
+  'This room is closed: the bot was removed from its Discord server, so its voice channel is out of reach.'
+
+/** The room closed because the bot was removed from its server (room.deleted `guild_removed`). */
+export function ServerRemovedNotice() {
+  return (
+    <div role="alert" className="stopped-notice" data-testid="server-removed-notice">
+      <p>{SERVER_REMOVED_MESSAGE}</p>
+    </div>
+  )
+}
+
 /** Props of {@link LiveRoomPanel}. */
 export interface LiveRoomPanelProps {
   /** The room as the page loaded it (its channel and voice link). */
@@ -57,7 +73,7 @@ export function LiveRoomPanel({
         setDroppedOut(true)
       } else if (frame.type === 'voice.joined' && frame.member.userId === selfUserId) {
         setDroppedOut(false)
-      } else if (frame.type === 'room.deleted') {
+      } else if (frame.type === 'room.deleted' && frame.reason !== 'guild_removed') {
         void navigate({ to: '/' })
       }
     },
@@ -66,9 +82,20 @@ export function LiveRoomPanel({
   useVoiceChannelEvents(room.id, onFrame)
   const stoppedBy = useStoppedBy(live.connection)
   useSignInWhenSessionLost(live.live, stoppedBy)
+  const serverRemoved = live.deletedReason === 'guild_removed'
   useEffect(() => {
-    if (live.deleted) void navigate({ to: '/' })
-  }, [live.deleted, navigate])
+    if (!live.deleted) return
+    if (!serverRemoved) {
+      void navigate({ to: '/' })
+      return
+    }
+    // The page says why first; home says it again.
+    const timer = setTimeout(
+      () => void navigate({ to: '/', search: { closed: 'guild_removed' } }),
+      SERVER_REMOVED_NOTICE_MS,
+    )
+    return () => clearTimeout(timer)
+  }, [live.deleted, serverRemoved, navigate])
 
   const inVoice = new Map(live.members.map((m) => [m.userId, m]))
   const spectatorIds = new Set(live.spectators.map((s) => s.userId))
@@ -85,6 +112,7 @@ export function LiveRoomPanel({
           {live.live ? 'Live' : stoppedBy !== null ? 'Disconnected' : 'Reconnecting…'}
         </span>
       </div>
+      {serverRemoved && <ServerRemovedNotice />}
       {stoppedBy !== null && <StoppedNotice code={stoppedBy} />}
       {live.closesAt !== null && <ClosingWarning closesAt={live.closesAt} />}
       {live.forbidden && (

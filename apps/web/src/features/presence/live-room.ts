@@ -1,5 +1,6 @@
 import type {
   Player,
+  RoomDeletedReason,
   RoomRole,
   RoomState,
   RoomStatus,
@@ -35,6 +36,8 @@ export interface LiveRoom {
   /** The presence connection. */
   connection: ConnectionStatus
   deleted: boolean
+  /** Why the room closed, when its stream said (room.deleted's reason). */
+  deletedReason: RoomDeletedReason | null
   /** The server stopped the stream: the user is no longer in the room. */
   forbidden: boolean
   /** What the user is in the room now (host, player, spectator), or null when they are out. */
@@ -88,6 +91,7 @@ export function liveRoom(
     live: status === 'connected' && stream.synced,
     connection: status,
     deleted: stream.deleted,
+    deletedReason: stream.deletedReason,
     forbidden: stream.forbidden,
     role: roleOf(base, userId),
   }

@@ -4,8 +4,27 @@ import {
   PresenceCloseCode,
   type RoomSummary,
   type ServerFrame,
-  ServerFrameSchema,
 } from '@repo/discord-integration/contracts'
+import {
+  addListener,
+  ClientRooms,
+  modeOf,
+  type RoomMode,
+  setStream,
+  subscribeFrame,
+} from './client-rooms'
+import {
+  attachClientSocket,
+  closeClientSocket,
+  type SocketLike,
+  sendOnSocket,
+} from './client-socket'
+import { watchNetwork } from './network-events'
+import {
+  type PresenceClientOptions,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from './presence-client-options'
 import {
   type ConnectionStatus,
   type Effect,
@@ -16,45 +35,9 @@ import {
 } from './presence-machine'
 import { applyFrame, EMPTY_STREAM, type RoomStream, unsynced } from './room-stream'
 
-/** The part of the WebSocket API the client uses (the DOM WebSocket and `ws` both fit). */
-export interface SocketLike {
-  send(data: string): void
-  close(code?: number, reason?: string): void
-  onopen: ((event: unknown) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number }) => void) | null
-  onerror: ((event: unknown) => void) | null
-}
-
-/** Options of {@link PresenceClient}. */
-export interface PresenceClientOptions {
-  /** The `/api/ws` URL. */
-  url: string
-  /** Opens a socket. @defaultValue the browser's WebSocket */
-  createSocket?: (url: string) => SocketLike
-  /** Jitter source. @defaultValue Math.random */
-  random?: () => number
-  /** Interval of app-level pings while connected. @defaultValue 20_000 */
-  heartbeatMs?: number
-  /** A connected socket silent for this long is treated as dead (laptop sleep). @defaultValue 50_000 */
-  staleAfterMs?: number
-  /** Whether to follow the browser's online/offline events. @defaultValue true in a browser */
-  watchNetwork?: boolean
-}
-
-/** How a room is shown: its page (the user is "here"), or a line in a list of rooms. */
-export type RoomMode = 'page' | 'summary'
-
-interface RoomEntry {
-  refs: number
-  /** Of `refs`, those showing the room's page: any makes the subscription a page one. */
-  pageRefs: number
-  /** The mode the room was last subscribed in. */
-  mode: RoomMode
-  stream: RoomStream
-  readonly streamListeners: Set<() => void>
-  readonly frameListeners: Set<(frame: ServerFrame) => void>
-}
+export type { RoomMode } from './client-rooms'
+export type { SocketLike } from './client-socket'
+export type { PresenceClientOptions } from './presence-client-options'
 
 /** Close code the client uses for a socket it considers dead (silent too long). */
 const STALE_SOCKET = PresenceCloseCode.Internal
@@ -65,13 +48,13 @@ const STALE_SOCKET = PresenceCloseCode.Internal
  * (room-stream.ts) and resumes with `since` after every reconnect.
  */
 export class PresenceClient {
-  readonly #opts: Required<Omit<PresenceClientOptions, 'watchNetwork'>>
+  readonly #opts: ResolvedClientOptions
   #machine: MachineState
   #socket: { generation: number; socket: SocketLike } | null = null
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null
   #heartbeat: ReturnType<typeof setInterval> | null = null
   #lastMessageAt = 0
-  readonly #rooms = new Map<string, RoomEntry>()
+  readonly #rooms = new ClientRooms()
   readonly #statusListeners = new Set<() => void>()
   /** Components following the user's own rooms (rooms.follow), and the last list. */
   #followers = 0
@@ -80,29 +63,15 @@ export class PresenceClient {
   readonly #detachNetwork: () => void
 
   constructor(options: PresenceClientOptions) {
-    this.#opts = {
-      url: options.url,
-      createSocket: options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike),
-      random: options.random ?? Math.random,
-      heartbeatMs: options.heartbeatMs ?? 20_000,
-      staleAfterMs: options.staleAfterMs ?? 50_000,
-    }
+    this.#opts = resolveClientOptions(options)
     const hasWindow = typeof window !== 'undefined'
     this.#machine = initialState(
       hasWindow && typeof navigator !== 'undefined' ? navigator.onLine : true,
     )
-    if ((options.watchNetwork ?? hasWindow) && hasWindow) {
-      const online = () => this.#dispatch({ type: 'online' })
-      const offline = () => this.#dispatch({ type: 'offline' })
-      window.addEventListener('online', online)
-      window.addEventListener('offline', offline)
-      this.#detachNetwork = () => {
-        window.removeEventListener('online', online)
-        window.removeEventListener('offline', offline)
-      }
-    } else {
-      this.#detachNetwork = () => {}
-    }
+    this.#detachNetwork =
+      (options.watchNetwork ?? hasWindow)
+        ? watchNetwork((online) => this.#dispatch({ type: online ? 'online' : 'offline' }))
+        : () => {}
   }
 
   /** The connection status. */
@@ -121,10 +90,10 @@ export class PresenceClient {
    * Returns the release.
    */
   retain(roomId: string, mode: RoomMode = 'page'): () => void {
-    const entry = this.#entry(roomId)
+    const entry = this.#rooms.entry(roomId)
     entry.refs++
     if (mode === 'page') entry.pageRefs++
-    const wanted = this.#modeOf(entry)
+    const wanted = modeOf(entry)
     if ((entry.refs === 1 || wanted !== entry.mode) && this.#machine.status === 'connected') {
       this.#subscribe(roomId)
     }
@@ -170,28 +139,19 @@ export class PresenceClient {
 
   /** Subscribes to rooms.list changes (for useSyncExternalStore). */
   subscribeRoomsList(listener: () => void): () => void {
-    this.#roomsListeners.add(listener)
-    return () => {
-      this.#roomsListeners.delete(listener)
-    }
+    return addListener(this.#roomsListeners, listener)
   }
 
   /** Every frame of the room as it arrives (after it was applied to the room stream). */
   onFrame(roomId: string, listener: (frame: ServerFrame) => void): () => void {
-    const entry = this.#entry(roomId)
-    entry.frameListeners.add(listener)
-    return () => {
-      entry.frameListeners.delete(listener)
-    }
+    const entry = this.#rooms.entry(roomId)
+    return addListener(entry.frameListeners, listener)
   }
 
   /** Subscribes to changes of the room stream (for useSyncExternalStore). */
   subscribeStream(roomId: string, listener: () => void): () => void {
-    const entry = this.#entry(roomId)
-    entry.streamListeners.add(listener)
-    return () => {
-      entry.streamListeners.delete(listener)
-    }
+    const entry = this.#rooms.entry(roomId)
+    return addListener(entry.streamListeners, listener)
   }
 
   /** The room stream (a stable object until it changes). */
@@ -201,10 +161,7 @@ export class PresenceClient {
 
   /** Subscribes to status changes (for useSyncExternalStore). */
   subscribeStatus(listener: () => void): () => void {
-    this.#statusListeners.add(listener)
-    return () => {
-      this.#statusListeners.delete(listener)
-    }
+    return addListener(this.#statusListeners, listener)
   }
 
   /** Closes everything for good (tests, page teardown). */
@@ -216,32 +173,12 @@ export class PresenceClient {
 
   // ---------------------------------------------------------------------------
 
-  #entry(roomId: string): RoomEntry {
-    let entry = this.#rooms.get(roomId)
-    if (!entry) {
-      entry = {
-        refs: 0,
-        pageRefs: 0,
-        mode: 'summary',
-        stream: EMPTY_STREAM,
-        streamListeners: new Set(),
-        frameListeners: new Set(),
-      }
-      this.#rooms.set(roomId, entry)
-    }
-    return entry
-  }
-
-  #modeOf(entry: RoomEntry): RoomMode {
-    return entry.pageRefs > 0 ? 'page' : 'summary'
-  }
-
   #collect(roomId: string) {
     const entry = this.#rooms.get(roomId)
     if (!entry) return
     if (entry.refs > 0) {
       // A page left but a list still shows the room: it is no longer "here".
-      const wanted = this.#modeOf(entry)
+      const wanted = modeOf(entry)
       if (wanted !== entry.mode) {
         entry.mode = wanted
         if (this.#machine.status === 'connected') this.#subscribe(roomId)
@@ -256,7 +193,7 @@ export class PresenceClient {
   }
 
   #disconnectIfUnused() {
-    if (this.#followers > 0 || [...this.#rooms.values()].some((e) => e.refs > 0)) return
+    if (this.#followers > 0 || this.#rooms.anyRetained()) return
     this.#dispatch({ type: 'disconnect' })
   }
 
@@ -280,12 +217,7 @@ export class PresenceClient {
         if (this.#socket?.generation === effect.generation) {
           const { socket } = this.#socket
           this.#socket = null
-          socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null
-          try {
-            socket.close(1000, 'client closed')
-          } catch {
-            // already closing
-          }
+          closeClientSocket(socket)
         }
         return
       case 'scheduleReconnect':
@@ -300,7 +232,8 @@ export class PresenceClient {
         this.#reconnectTimer = null
         return
       case 'subscribeAll':
-        for (const [roomId, entry] of this.#rooms) if (entry.refs > 0) this.#subscribe(roomId)
+        for (const [roomId, entry] of this.#rooms.entries())
+          if (entry.refs > 0) this.#subscribe(roomId)
         if (this.#followers > 0) this.#send({ v: PROTOCOL_VERSION, type: 'rooms.follow' })
         return
       case 'deliver':
@@ -320,29 +253,17 @@ export class PresenceClient {
       return
     }
     this.#socket = { generation, socket }
-    socket.onopen = () => {
-      this.#lastMessageAt = Date.now()
-      this.#dispatch({ type: 'open', generation })
-    }
-    socket.onmessage = (event) => {
-      this.#lastMessageAt = Date.now()
-      if (typeof event.data !== 'string') return
-      let json: unknown
-      try {
-        json = JSON.parse(event.data)
-      } catch {
-        return
-      }
-      const parsed = ServerFrameSchema.safeParse(json)
-      if (parsed.success) this.#dispatch({ type: 'message', generation, frame: parsed.data })
-    }
-    socket.onclose = (event) => {
-      if (this.#socket?.generation === generation) this.#socket = null
-      this.#dispatch({ type: 'close', generation, code: event.code, rand: this.#opts.random() })
-    }
-    socket.onerror = () => {
-      // The close event follows and carries the decision.
-    }
+    attachClientSocket(socket, {
+      activity: () => {
+        this.#lastMessageAt = Date.now()
+      },
+      open: () => this.#dispatch({ type: 'open', generation }),
+      frame: (frame) => this.#dispatch({ type: 'message', generation, frame }),
+      close: (code) => {
+        if (this.#socket?.generation === generation) this.#socket = null
+        this.#dispatch({ type: 'close', generation, code, rand: this.#opts.random() })
+      },
+    })
   }
 
   #updateHeartbeat() {
@@ -374,33 +295,15 @@ export class PresenceClient {
 
   #send(frame: ClientFrame) {
     if (this.#machine.status !== 'connected' || !this.#socket) return
-    try {
-      this.#socket.socket.send(JSON.stringify(frame))
-    } catch {
-      // the close event follows
-    }
+    sendOnSocket(this.#socket.socket, frame)
   }
 
   #subscribe(roomId: string) {
     const entry = this.#rooms.get(roomId)
     if (!entry) return
-    this.#setStream(entry, unsynced(entry.stream))
-    const { epoch, seq } = entry.stream
-    entry.mode = this.#modeOf(entry)
-    this.#send({
-      v: PROTOCOL_VERSION,
-      type: 'subscribe',
-      room: roomId,
-      ...(epoch === null ? {} : { since: seq, epoch }),
-      // The first protocol release had only pages: the field is sent only when it differs.
-      ...(entry.mode === 'summary' ? { mode: 'summary' as const } : {}),
-    })
-  }
-
-  #setStream(entry: RoomEntry, stream: RoomStream) {
-    if (entry.stream === stream) return
-    entry.stream = stream
-    for (const listener of entry.streamListeners) listener()
+    setStream(entry, unsynced(entry.stream))
+    entry.mode = modeOf(entry)
+    this.#send(subscribeFrame(roomId, entry))
   }
 
   #deliver(frame: ServerFrame) {
@@ -421,7 +324,7 @@ export class PresenceClient {
     // A room frame that changed nothing (already applied, or before the snapshot) is not
     // news: listeners would otherwise see it twice, e.g. open the dropout dialog again.
     if (stream === entry.stream && frame.seq > 0) return
-    this.#setStream(entry, stream)
+    setStream(entry, stream)
     for (const listener of entry.frameListeners) listener(frame)
   }
 }

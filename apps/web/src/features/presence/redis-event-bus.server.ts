@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RoomEventFrame } from '@repo/discord-integration/contracts'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import type { RoomFrameBody } from '../../server/ports'
 import {
   type BusFrame,
@@ -20,6 +20,8 @@ import { PresenceError } from './presence-error'
 export interface RedisEventBusOptions {
   /** A Redis URL (the bus owns its connections) or a client (the bus duplicates it for SUBSCRIBE). */
   redis: string | Redis
+  /** With a URL: ioredis options its connections add (the Sentinel options: redisConnectionOptions). */
+  redisOptions?: RedisOptions
   /** Prefix of every key and channel. @defaultValue 'tv:presence:' */
   keyPrefix?: string
   history?: Partial<HistoryLimits>
@@ -86,7 +88,11 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
   const ownsClient = typeof options.redis === 'string'
   const client =
     typeof options.redis === 'string'
-      ? new Redis(options.redis, { maxRetriesPerRequest: 2, lazyConnect: false })
+      ? new Redis(options.redis, {
+          ...options.redisOptions,
+          maxRetriesPerRequest: 2,
+          lazyConnect: false,
+        })
       : options.redis
   const sub = client.duplicate()
   // A SUBSCRIBE acknowledged before ioredis finished its ready check can lose the messages that

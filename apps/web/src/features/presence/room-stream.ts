@@ -1,5 +1,6 @@
 import type {
   Profile,
+  RoomDeletedReason,
   RoomState,
   ServerFrame,
   VoiceMember,
@@ -17,6 +18,8 @@ export interface RoomStream {
   readonly state: RoomState | null
   readonly closesAt: number | null
   readonly deleted: boolean
+  /** Why the room closed (room.deleted's reason), when the stream said. */
+  readonly deletedReason: RoomDeletedReason | null
   /** The server refused the subscription (not a player of this room). */
   readonly forbidden: boolean
   /** Who has the room page open (any node), sorted; null until the server said. */
@@ -32,6 +35,7 @@ export const EMPTY_STREAM: RoomStream = Object.freeze({
   state: null,
   closesAt: null,
   deleted: false,
+  deletedReason: null,
   forbidden: false,
   viewers: null,
 })
@@ -120,7 +124,7 @@ export function applyFrame(stream: RoomStream, frame: ServerFrame): ApplyResult 
     case 'room.closing':
       return ok({ ...next, closesAt: frame.closesAt })
     case 'room.deleted':
-      return ok({ ...next, deleted: true })
+      return ok({ ...next, deleted: true, deletedReason: frame.reason })
   }
 }
 

@@ -1,18 +1,15 @@
 import type { Profile } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
 import type { RoomDirectory, ViewerRegistry, VoicePresence } from '../../server/ports'
-import type { BusFrame, BusSubscription, EventBus, ReplayFrame, StreamPosition } from './event-bus'
+import type { BusFrame, EventBus, StreamPosition } from './event-bus'
+import { type LocalRoom, LocalRooms } from './local-rooms.server'
 import type { PresenceMetrics } from './presence-metrics.server'
 import type { PresenceSocket, RoomSubscription } from './presence-socket'
 import { ResyncRetry } from './resync-retry'
-import { profileFrame, snapshotFrame, subscribedFrame, viewersFrame } from './server-frames'
+import { profileFrame, snapshotFrame, subscribedFrame } from './server-frames'
 import type { SocketRegistry } from './socket-registry.server'
-
-/**
- * Viewer changes of one room are sent together, this long after the first: a reconnect storm
- * changes a room's viewers many times, its browsers need only the outcome.
- */
-const VIEWERS_COALESCE_MS = 100
+import { fanOut, releaseBuffered, roomAudience, sendInOrder } from './subscription-frames.server'
+import { ViewersAnnouncer } from './viewers-announcer.server'
 
 /** What {@link RoomSubscriptions} needs. */
 export interface RoomSubscriptionsDeps {
@@ -30,16 +27,6 @@ export interface RoomSubscriptionsDeps {
   now: () => number
 }
 
-/** The room's subscriptions on this node, sharing one bus subscription. */
-interface LocalRoom {
-  readonly subs: Set<RoomSubscription>
-  readonly subscription: BusSubscription
-  /** Page subscriptions among `subs` (the room's viewers on this node). */
-  pages: number
-  /** The epoch of the last frame delivered (null before the first). */
-  epoch: string | null
-}
-
 /** How {@link RoomSubscriptions.resync} brings sockets back in step. */
 export type ResyncMode = 'resume' | 'snapshot'
 
@@ -50,13 +37,8 @@ export type ResyncMode = 'resume' | 'snapshot'
  * frames are fanned out, serialised once, to the room's sockets.
  */
 export class RoomSubscriptions {
-  readonly #local = new Map<string, LocalRoom>()
-  #count = 0
-  readonly #viewers: ViewerRegistry
-  /** Rooms whose viewers changed and are to be told to this node's sockets. */
-  readonly #viewersDirty = new Set<string>()
-  #viewersTimer: ReturnType<typeof setTimeout> | null = null
-  readonly #unwatchViewers: () => void
+  readonly #local: LocalRooms
+  readonly #viewers: ViewersAnnouncer
   readonly #bus: EventBus
   readonly #rooms: RoomDirectory
   readonly #voice: Pick<VoicePresence, 'channelMembers' | 'caughtUp'>
@@ -77,22 +59,28 @@ export class RoomSubscriptions {
     this.#logger = deps.logger
     this.#maxPerSocket = deps.maxPerSocket
     this.#now = deps.now
-    this.#viewers = deps.viewers
-    this.#unwatchViewers = this.#viewers.onChange((roomId) => {
-      if (!this.#local.has(roomId)) return
-      this.#viewersDirty.add(roomId)
-      this.#viewersTimer ??= setTimeout(() => this.#flushViewers(), VIEWERS_COALESCE_MS)
+    this.#local = new LocalRooms({
+      bus: deps.bus,
+      viewers: deps.viewers,
+      metrics: deps.metrics,
+      deliver: (roomId, frame) => this.#deliver(roomId, frame),
+    })
+    this.#viewers = new ViewersAnnouncer({
+      viewers: deps.viewers,
+      rooms: this.#local,
+      sockets: deps.sockets,
+      now: deps.now,
     })
   }
 
   /** Active subscriptions over all sockets. */
   get count(): number {
-    return this.#count
+    return this.#local.count
   }
 
   /** Sockets on this node with the room's page open (summary subscriptions do not count). */
   viewerCount(roomId: string): number {
-    return this.#local.get(roomId)?.pages ?? 0
+    return this.#local.viewerCount(roomId)
   }
 
   /**
@@ -111,14 +99,14 @@ export class RoomSubscriptions {
       this.#sockets.sendError(socket, roomId, 'FORBIDDEN', 'You are not a player of this room.')
       return
     }
-    if (!this.#find(socket, roomId) && socket.subs.length >= this.#maxPerSocket) {
+    if (!this.#local.find(socket, roomId) && socket.subs.length >= this.#maxPerSocket) {
       this.#sockets.sendError(socket, roomId, 'RATE_LIMITED', 'Too many rooms on one connection.')
       return
     }
     // Live frames are buffered from here on, so nothing published from now on can be missed.
-    const { sub, ready } = this.#add(socket, roomId, mode)
+    const { sub, ready } = this.#local.add(socket, roomId, mode)
     if ((await this.#sync(sub, ready, since, epoch, true)) === 'failed') {
-      this.#remove(sub)
+      this.#local.remove(sub)
       this.#sockets.sendError(socket, roomId, 'INTERNAL', 'Could not subscribe; try again.')
     }
   }
@@ -131,7 +119,7 @@ export class RoomSubscriptions {
    * carry). Rooms where the bus failed are retried with a snapshot, with a growing delay.
    */
   async resync(roomIds: Iterable<string> | 'all', mode: ResyncMode): Promise<void> {
-    const rooms = roomIds === 'all' ? [...this.#local.keys()] : [...new Set(roomIds)]
+    const rooms = roomIds === 'all' ? this.#local.roomIds() : [...new Set(roomIds)]
     const results = await Promise.all(rooms.map((roomId) => this.#resyncRoom(roomId, mode)))
     const failed = rooms.filter((_, i) => !results[i])
     if (failed.length === 0) this.#retry.succeeded()
@@ -146,9 +134,7 @@ export class RoomSubscriptions {
   /** Stops the resync retries and telling viewer changes (the service is stopping). */
   stop(): void {
     this.#retry.stop()
-    this.#unwatchViewers()
-    if (this.#viewersTimer) clearTimeout(this.#viewersTimer)
-    this.#viewersTimer = null
+    this.#viewers.stop()
   }
 
   async #resyncRoom(roomId: string, mode: ResyncMode): Promise<boolean> {
@@ -202,7 +188,7 @@ export class RoomSubscriptions {
         const history = await this.#bus.history(roomId, since, epoch)
         if (!current()) return 'gone'
         if (history.ok) {
-          const viewers = this.#viewersOf(sub)
+          const viewers = this.#viewers.viewersOf(sub)
           if (announce) {
             this.#sockets.send(
               socket,
@@ -211,7 +197,7 @@ export class RoomSubscriptions {
           }
           sub.lastSeq = since
           sub.epoch = history.epoch
-          for (const frame of history.frames) this.#sendInOrder(sub, frame)
+          for (const frame of history.frames) sendInOrder(this.#sockets, sub, frame)
           this.#goLive(sub)
           if (announce) this.#metrics.subscribes.inc({ mode: 'resume' })
           return 'resume'
@@ -230,14 +216,14 @@ export class RoomSubscriptions {
       }
       const access = this.#rooms.roomAccess(roomId, socket.user.userId)
       if (!access) {
-        this.#remove(sub)
+        this.#local.remove(sub)
         this.#sockets.sendError(socket, roomId, 'FORBIDDEN', 'You are not a player of this room.')
         return 'gone'
       }
       const members = this.#voice.channelMembers(access.channelId)
       const ts = this.#now()
       const { seq } = position
-      const viewers = this.#viewersOf(sub)
+      const viewers = this.#viewers.viewersOf(sub)
       if (announce) {
         this.#sockets.send(socket, subscribedFrame(roomId, seq, ts, false, position.epoch))
       }
@@ -258,49 +244,35 @@ export class RoomSubscriptions {
 
   /** Ends the socket's subscription to the room, if it has one. */
   unsubscribe(socket: PresenceSocket, roomId: string): void {
-    const sub = this.#find(socket, roomId)
-    if (sub) this.#remove(sub)
+    const sub = this.#local.find(socket, roomId)
+    if (sub) this.#local.remove(sub)
   }
 
   /** Ends every subscription of the socket (it closed). */
   removeAll(socket: PresenceSocket): void {
-    for (const sub of [...socket.subs]) this.#remove(sub)
+    for (const sub of [...socket.subs]) this.#local.remove(sub)
   }
 
-  // The hot path: one frame, already serialised, to every live subscriber of the room, encoded
-  // to UTF-8 once and written as the same bytes to each socket. Metrics are recorded once per
-  // frame (count of writes; latency at the last write), not per socket.
+  // One frame to the room's subscriptions (subscription-frames.server.ts). Metrics are recorded
+  // once per frame (count of writes; latency at the last write), not per socket.
   #deliver(roomId: string, busFrame: BusFrame): void {
     const local = this.#local.get(roomId)
     if (!local) return
     if (busFrame.epoch !== local.epoch) this.#epochChanged(roomId, local, busFrame.epoch)
-    const { frame, text } = busFrame
-    let bytes: Buffer | undefined
-    let sent = 0
-    for (const sub of local.subs) {
-      if (sub.buffer) {
-        sub.buffer.push(busFrame)
-        continue
-      }
-      if (frame.seq <= sub.lastSeq) continue
-      sub.lastSeq = frame.seq
-      bytes ??= Buffer.from(text)
-      if (this.#sockets.write(sub.socket, bytes)) sent++
-    }
+    const { frame } = busFrame
+    const sent = fanOut(this.#sockets, local.subs, busFrame)
     if (sent > 0) {
       this.#metrics.framesSent.inc({ type: frame.type }, sent)
       if ('receivedAt' in frame) this.#metrics.observeLatencyMs(this.#now() - frame.receivedAt)
     }
     if (frame.type === 'room.deleted') {
-      for (const sub of [...local.subs]) this.#remove(sub)
+      for (const sub of [...local.subs]) this.#local.remove(sub)
     } else if (frame.type === 'room.updated') {
       // A player or spectator who was removed stops receiving the room's stream at once.
-      const allowed = new Set(frame.state.players.map((p) => p.userId))
-      allowed.add(frame.state.ownerId)
-      for (const spectator of frame.state.spectators ?? []) allowed.add(spectator.userId)
+      const allowed = roomAudience(frame.state)
       for (const sub of [...local.subs]) {
         if (!allowed.has(sub.socket.user.userId)) {
-          this.#remove(sub)
+          this.#local.remove(sub)
           this.#sockets.sendError(
             sub.socket,
             roomId,
@@ -332,95 +304,6 @@ export class RoomSubscriptions {
     }
   }
 
-  #add(
-    socket: PresenceSocket,
-    roomId: string,
-    mode: 'page' | 'summary',
-  ): { sub: RoomSubscription; ready: Promise<void> } {
-    const previous = this.#find(socket, roomId)
-    if (previous) this.#remove(previous)
-    const sub: RoomSubscription = {
-      roomId,
-      socket,
-      buffer: [],
-      lastSeq: 0,
-      epoch: '',
-      sync: 0,
-      mode,
-      viewersSent: null,
-    }
-    socket.subs.push(sub)
-    this.#count++
-    this.#metrics.subscriptions.set(this.#count)
-    let local = this.#local.get(roomId)
-    if (!local) {
-      local = {
-        subs: new Set(),
-        subscription: this.#bus.subscribe(roomId, (frame) => this.#deliver(roomId, frame)),
-        epoch: null,
-        pages: 0,
-      }
-      this.#local.set(roomId, local)
-    }
-    local.subs.add(sub)
-    if (mode === 'page') {
-      local.pages++
-      this.#viewers.open(roomId, socket.user.userId)
-    }
-    return { sub, ready: local.subscription.ready }
-  }
-
-  #find(socket: PresenceSocket, roomId: string): RoomSubscription | undefined {
-    return socket.subs.find((sub) => sub.roomId === roomId)
-  }
-
-  #remove(sub: RoomSubscription): void {
-    const { subs } = sub.socket
-    const index = subs.indexOf(sub)
-    if (index < 0) return
-    subs.splice(index, 1)
-    this.#count--
-    this.#metrics.subscriptions.set(this.#count)
-    const local = this.#local.get(sub.roomId)
-    if (!local) return
-    local.subs.delete(sub)
-    if (sub.mode === 'page') {
-      local.pages--
-      this.#viewers.close(sub.roomId, sub.socket.user.userId)
-    }
-    if (local.subs.size === 0) {
-      this.#local.delete(sub.roomId)
-      local.subscription.unsubscribe()
-    }
-  }
-  /** The room's viewers for a subscription's subscribed/snapshot frame, noted as told. */
-  #viewersOf(sub: RoomSubscription): readonly string[] {
-    const viewers = this.#viewers.viewers(sub.roomId)
-    sub.viewersSent = viewers.join(',')
-    return viewers
-  }
-
-  /** Tells this node's live subscriptions of the changed rooms who is here now. */
-  #flushViewers(): void {
-    this.#viewersTimer = null
-    const rooms = [...this.#viewersDirty]
-    this.#viewersDirty.clear()
-    for (const roomId of rooms) {
-      const local = this.#local.get(roomId)
-      if (!local) continue
-      const viewers = this.#viewers.viewers(roomId)
-      const key = viewers.join(',')
-      let text: string | undefined
-      for (const sub of local.subs) {
-        // Still setting up: its subscribed or snapshot frame will carry the viewers.
-        if (sub.buffer !== null || sub.viewersSent === key) continue
-        sub.viewersSent = key
-        text ??= JSON.stringify(viewersFrame(roomId, this.#now(), viewers))
-        this.#sockets.sendText(sub.socket, text, 'room.viewers')
-      }
-    }
-  }
-
   /**
    * A user's new display data to this node's live subscriptions of a room (unnumbered: every node
    * routes the same feed event to its own sockets, nothing goes through the bus).
@@ -434,27 +317,12 @@ export class RoomSubscriptions {
     }
   }
 
-  /** Sends what was buffered during the setup, then lets live frames through. */
+  /** Lets the subscription's live frames through, after what was buffered during the setup. */
   #goLive(sub: RoomSubscription): void {
-    const buffered = sub.buffer ?? []
-    sub.buffer = null
-    for (const { frame, text, epoch } of buffered) {
-      // Frames of another life of the room stream (buffered across a restart) do not continue it.
-      if (epoch !== sub.epoch) continue
-      const receivedAt = 'receivedAt' in frame ? frame.receivedAt : undefined
-      this.#sendInOrder(sub, { seq: frame.seq, type: frame.type, text }, receivedAt)
-    }
+    releaseBuffered(this.#sockets, sub)
     // The room stream restarted while this socket was set up at its old epoch.
     const local = this.#local.get(sub.roomId)
     if (local?.epoch && local.epoch !== sub.epoch)
       this.#epochChanged(sub.roomId, local, local.epoch)
-  }
-
-  // A replayed or buffered frame: anything at or before the socket's position is skipped (the
-  // replay and the subscribe-time buffer can overlap).
-  #sendInOrder(sub: RoomSubscription, frame: ReplayFrame, receivedAt?: number): void {
-    if (frame.seq <= sub.lastSeq) return
-    sub.lastSeq = frame.seq
-    this.#sockets.sendText(sub.socket, frame.text, frame.type, receivedAt)
   }
 }

@@ -92,19 +92,41 @@ export interface DiscordRoomsPort {
 }
 
 /**
- * The REST implementation: every call goes through the one REST instance and
- * {@link withDiscordRetry}; failures become AppErrors with sanitised messages.
+ * Discord per guild: the rooms layer reaches a room's Discord side through its guild
+ * (`forGuild(room.guildId)`); channel ids are global, guild calls (members, channels, moves) are
+ * the guild's.
  */
-export class RestDiscordRooms implements DiscordRoomsPort {
+export interface DiscordGuilds<Port = DiscordRoomsPort> {
+  forGuild(guildId: string): Port
+}
+
+/**
+ * The REST implementation: every call goes through the one REST instance and
+ * {@link withDiscordRetry}; failures become AppErrors with sanitised messages. One instance per
+ * guild; `forGuild` hands out the others (sharing the REST client and the bot's id).
+ */
+export class RestDiscordRooms implements DiscordRoomsPort, DiscordGuilds {
   readonly guildId: string
   readonly #rest: DiscordRest
   readonly #logger: Logger
-  #botUserId: Promise<string> | null = null
+  /** The same object in every guild's instance. */
+  #shared: { botUserId: Promise<string> | null; guilds: Map<string, RestDiscordRooms> }
 
   constructor(options: { rest: DiscordRest; guildId: string; logger: Logger }) {
     this.#rest = options.rest
     this.guildId = options.guildId
     this.#logger = options.logger
+    this.#shared = { botUserId: null, guilds: new Map([[options.guildId, this]]) }
+  }
+
+  forGuild(guildId: string): RestDiscordRooms {
+    let guild = this.#shared.guilds.get(guildId)
+    if (!guild) {
+      guild = new RestDiscordRooms({ rest: this.#rest, guildId, logger: this.#logger })
+      guild.#shared = this.#shared
+      this.#shared.guilds.set(guildId, guild)
+    }
+    return guild
   }
 
   async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -120,14 +142,14 @@ export class RestDiscordRooms implements DiscordRoomsPort {
   }
 
   #botId(): Promise<string> {
-    this.#botUserId ??= this.#call('get bot user', async () => {
+    this.#shared.botUserId ??= this.#call('get bot user', async () => {
       const user = (await this.#rest.get(Routes.user())) as APIUser
       return user.id
     }).catch((error: unknown) => {
-      this.#botUserId = null
+      this.#shared.botUserId = null
       throw error
     })
-    return this.#botUserId
+    return this.#shared.botUserId
   }
 
   async createCategory(name: string): Promise<string> {

@@ -8,12 +8,15 @@ import {
   type RoomRecord,
   RoomRecordSchema,
   type RoomStore,
+  type StoreGuildOptions,
 } from './room-store'
 
 const FileSchema = z.object({
   version: z.literal(1),
   rooms: z.array(RoomRecordSchema),
   categories: z.array(z.string()),
+  /** Category id → its guild; a category missing here belongs to the home guild. */
+  categoryGuilds: z.record(z.string(), z.string()).default({}),
 })
 
 /**
@@ -29,7 +32,9 @@ const FileSchema = z.object({
 export class FileRoomStore implements RoomStore {
   readonly #path: string
   readonly #rooms = new Map<string, RoomRecord>()
-  readonly #categories = new Set<string>()
+  /** Category id → its guild ('' when unknown: stored without one and no home guild). */
+  readonly #categories = new Map<string, string>()
+  readonly #homeGuildId: string
   /** The write on its way to disk. */
   #current: Promise<void> | null = null
   /** The write that will start after it and include every change made until then. */
@@ -37,8 +42,9 @@ export class FileRoomStore implements RoomStore {
   #loaded: Promise<void> | null = null
   #writeCount = 0
 
-  constructor(path: string) {
+  constructor(path: string, options: StoreGuildOptions = {}) {
     this.#path = path
+    this.#homeGuildId = options.homeGuildId ?? ''
   }
 
   /** Loads the file (once). A missing file is an empty store. */
@@ -53,7 +59,9 @@ export class FileRoomStore implements RoomStore {
       }
       const data = FileSchema.parse(JSON.parse(text))
       for (const room of data.rooms) this.#rooms.set(room.id, room)
-      for (const id of data.categories) this.#categories.add(id)
+      for (const id of data.categories) {
+        this.#categories.set(id, data.categoryGuilds[id] ?? this.#homeGuildId)
+      }
     })()
     return this.#loaded
   }
@@ -96,14 +104,14 @@ export class FileRoomStore implements RoomStore {
     return mutation.result
   }
 
-  async listCategories(): Promise<string[]> {
+  async listCategories(guildId: string): Promise<string[]> {
     await this.load()
-    return [...this.#categories]
+    return [...this.#categories].flatMap(([id, guild]) => (guild === guildId ? [id] : []))
   }
 
-  async addCategory(categoryId: string): Promise<void> {
+  async addCategory(categoryId: string, guildId: string): Promise<void> {
     await this.load()
-    this.#categories.add(categoryId)
+    this.#categories.set(categoryId, guildId)
     await this.#persist()
   }
 
@@ -135,11 +143,14 @@ export class FileRoomStore implements RoomStore {
     // snapshot while it is serialised piece by piece.
     this.#next = null
     const rooms = [...this.#rooms.values()]
-    const categories = [...this.#categories]
+    const categories = [...this.#categories.keys()]
+    const categoryGuilds = Object.fromEntries(
+      [...this.#categories].filter(([, guildId]) => guildId !== ''),
+    )
     async function* text() {
       yield '{"version":1,"rooms":['
       yield* jsonArrayChunks(rooms)
-      yield `],"categories":${JSON.stringify(categories)}}`
+      yield `],"categories":${JSON.stringify(categories)},"categoryGuilds":${JSON.stringify(categoryGuilds)}}`
     }
     const write = writeFileAtomically(this.#path, text())
     this.#writeCount++

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../../server/clock'
 import type { RoomEvents } from '../../server/ports'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { DiscordGuilds, DiscordRoomsPort } from './discord-rooms.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import {
   DEFAULT_TIMING,
@@ -12,13 +12,19 @@ import {
 } from './room-lifecycle'
 import type { RoomRecord, RoomStore } from './room-store'
 
+const CLOSE_EVENTS = {
+  closed: 'closeRequested',
+  channel_gone: 'channelGone',
+  guild_removed: 'guildRemoved',
+} as const
+
 /** A lifecycle transition as the store applied it, with the room before it. */
 export type AppliedTransition = LifecycleTransition & { before: RoomRecord | null }
 
 export interface LifecycleRunnerOptions {
   store: RoomStore
   directory: CachedRoomDirectory
-  discord: Pick<DiscordRoomsPort, 'deleteChannel'>
+  discord: DiscordGuilds<Pick<DiscordRoomsPort, 'deleteChannel'>>
   events: RoomEvents
   clock: Clock
   logger: Logger
@@ -52,8 +58,9 @@ export class LifecycleRunner {
     if (applied.room) this.#o.directory.remember(applied.room)
     else this.#o.directory.forget(roomId)
     for (const effect of applied.effects) {
-      if (effect.type === 'deleteChannel') await this.#o.discord.deleteChannel(effect.channelId)
-      else if (effect.type === 'publish') {
+      if (effect.type === 'deleteChannel' && applied.before) {
+        await this.#o.discord.forGuild(applied.before.guildId).deleteChannel(effect.channelId)
+      } else if (effect.type === 'publish') {
         this.#o.events.publish(roomId, effect.frame)
         if (effect.frame.type === 'room.deleted') {
           const { reason } = effect.frame
@@ -70,10 +77,11 @@ export class LifecycleRunner {
    * publishes room.deleted. Idempotent: closing an unknown or closed room does nothing.
    * @returns whether this call closed the room
    */
-  async close(roomId: string, reason: 'closed' | 'channel_gone'): Promise<boolean> {
-    const applied = await this.apply(roomId, {
-      type: reason === 'closed' ? 'closeRequested' : 'channelGone',
-    })
+  async close(
+    roomId: string,
+    reason: 'closed' | 'channel_gone' | 'guild_removed',
+  ): Promise<boolean> {
+    const applied = await this.apply(roomId, { type: CLOSE_EVENTS[reason] })
     return applied.before !== null && applied.room === null
   }
 }

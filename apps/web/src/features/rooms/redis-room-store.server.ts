@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { RedisChannelWatch } from '../../server/redis-channel-watch.server'
 import {
   type InsertOptions,
   type InsertResult,
@@ -7,6 +8,7 @@ import {
   type RoomRecord,
   RoomRecordSchema,
   type RoomStore,
+  type StoreGuildOptions,
 } from './room-store'
 
 /**
@@ -67,9 +69,9 @@ return redis.call('GET', KEYS[1])
 `
 
 /**
- * Writes back rooms after the store lost its data. KEYS: marker, index, categories. ARGV: the
- * life this node knows, a new `restored:` id, room key prefix, changes channel, then
- * (id, json, categoryId) per room. Nothing is written while the marker is the known life, or when
+ * Writes back rooms after the store lost its data. KEYS: marker, index, categories, category
+ * guilds. ARGV: the life this node knows, a new `restored:` id, room key prefix, changes channel,
+ * then (id, json, categoryId, guildId) per room. Nothing is written while the marker is the known life, or when
  * another node already restored (`restored:` of another life): {-1, marker}. Otherwise (the
  * marker is gone, or a node began a fresh life after the loss) every room absent from the store
  * is written (SET NX), indexed with its category and announced, and the marker becomes the new
@@ -80,10 +82,13 @@ local current = redis.call('GET', KEYS[1])
 if current == ARGV[1] then return {-1, current} end
 if current and string.sub(current, 1, 9) == 'restored:' then return {-1, current} end
 local written = 0
-for i = 5, #ARGV, 3 do
+for i = 5, #ARGV, 4 do
   if redis.call('SET', ARGV[3] .. ARGV[i], ARGV[i + 1], 'NX') then
     redis.call('SADD', KEYS[2], ARGV[i])
-    if ARGV[i + 2] ~= '' then redis.call('SADD', KEYS[3], ARGV[i + 2]) end
+    if ARGV[i + 2] ~= '' then
+      redis.call('SADD', KEYS[3], ARGV[i + 2])
+      redis.call('HSET', KEYS[4], ARGV[i + 2], ARGV[i + 3])
+    end
     redis.call('PUBLISH', ARGV[4], ARGV[i])
     written = written + 1
   end
@@ -96,7 +101,8 @@ const MAX_CAS_ATTEMPTS = 50
 
 /**
  * The multi-node store: one JSON value per room under `${prefix}room:{id}`, an
- * index set `${prefix}rooms` and `${prefix}categories`. Mutations are optimistic
+ * index set `${prefix}rooms`, `${prefix}categories` and each category's guild in the hash
+ * `${prefix}categories:guild` (a category missing there belongs to the home guild). Mutations are optimistic
  * compare-and-set (Lua), retried on conflict, so the 4-player check stays atomic
  * across processes; an insert counts its owner's rooms in the same Lua call as its write. Every successful write or delete is published (the room id)
  * on `${prefix}rooms:changed`; {@link RedisRoomStore.watch} listens to it.
@@ -104,15 +110,16 @@ const MAX_CAS_ATTEMPTS = 50
 export class RedisRoomStore implements RoomStore {
   readonly #redis: Redis
   readonly #prefix: string
-  readonly #watchers = new Set<(roomId: string | null) => void>()
-  #sub: Redis | null = null
-  #subscribed: Promise<void> = Promise.resolve()
+  #watch: RedisChannelWatch<string> | null = null
   /** The store's life this node knows (see restore), null before the first call. */
   #life: string | null = null
 
-  constructor(redis: Redis, prefix = 'tv:') {
+  readonly #homeGuildId: string
+
+  constructor(redis: Redis, prefix = 'tv:', options: StoreGuildOptions = {}) {
     this.#redis = redis
     this.#prefix = prefix
+    this.#homeGuildId = options.homeGuildId ?? ''
   }
 
   #roomKey(id: string): string {
@@ -123,6 +130,9 @@ export class RedisRoomStore implements RoomStore {
   }
   get #categoriesKey(): string {
     return `${this.#prefix}categories`
+  }
+  get #categoryGuildsKey(): string {
+    return `${this.#prefix}categories:guild`
   }
   /** The pub/sub channel of change notifications. */
   get changesChannel(): string {
@@ -192,45 +202,13 @@ export class RedisRoomStore implements RoomStore {
    * One subscriber connection (a duplicate of the client) serves all watchers.
    */
   watch(listener: (roomId: string | null) => void): () => void {
-    this.#watchers.add(listener)
-    if (!this.#sub) {
-      const sub = this.#redis.duplicate()
-      this.#sub = sub
-      const channel = this.changesChannel
-      let subscribedOnce = false
-      sub.on('message', (ch: string, roomId: string) => {
-        if (ch === channel) this.#notify(roomId)
-      })
-      // ioredis resubscribes by itself after a reconnect; whatever was published in between is lost.
-      sub.on('ready', () => {
-        if (subscribedOnce) this.#notify(null)
-      })
-      sub.on('error', () => {})
-      this.#subscribed = sub.subscribe(channel).then(
-        () => {
-          subscribedOnce = true
-        },
-        () => undefined,
-      )
-    }
-    return () => {
-      this.#watchers.delete(listener)
-    }
+    this.#watch ??= new RedisChannelWatch(this.#redis, this.changesChannel, (roomId) => roomId)
+    return this.#watch.add(listener)
   }
 
   /** Resolves once the change subscription is acknowledged (tests, start-up). */
   watching(): Promise<void> {
-    return this.#subscribed
-  }
-
-  #notify(roomId: string | null): void {
-    for (const listener of this.#watchers) {
-      try {
-        listener(roomId)
-      } catch {
-        // One watcher's failure must not starve the others.
-      }
-    }
+    return this.#watch?.subscribed() ?? Promise.resolve()
   }
 
   async restore(rooms: readonly RoomRecord[]): Promise<number> {
@@ -241,13 +219,19 @@ export class RedisRoomStore implements RoomStore {
       )
       return 0
     }
-    const args = rooms.flatMap((room) => [room.id, JSON.stringify(room), room.categoryId])
+    const args = rooms.flatMap((room) => [
+      room.id,
+      JSON.stringify(room),
+      room.categoryId,
+      room.guildId,
+    ])
     const [written, life] = (await this.#redis.eval(
       RESTORE_SCRIPT,
-      3,
+      4,
       marker,
       this.#indexKey,
       this.#categoriesKey,
+      this.#categoryGuildsKey,
       this.#life,
       `restored:${randomUUID()}`,
       this.#roomKey(''),
@@ -258,22 +242,32 @@ export class RedisRoomStore implements RoomStore {
     return Math.max(0, Number(written))
   }
 
-  listCategories(): Promise<string[]> {
-    return this.#redis.smembers(this.#categoriesKey)
+  async listCategories(guildId: string): Promise<string[]> {
+    const ids = await this.#redis.smembers(this.#categoriesKey)
+    if (ids.length === 0) return []
+    const guilds = await this.#redis.hmget(this.#categoryGuildsKey, ...ids)
+    return ids.filter((_, i) => (guilds[i] ?? this.#homeGuildId) === guildId)
   }
 
-  async addCategory(categoryId: string): Promise<void> {
-    await this.#redis.sadd(this.#categoriesKey, categoryId)
+  async addCategory(categoryId: string, guildId: string): Promise<void> {
+    await this.#redis
+      .multi()
+      .hset(this.#categoryGuildsKey, categoryId, guildId)
+      .sadd(this.#categoriesKey, categoryId)
+      .exec()
   }
 
   async removeCategory(categoryId: string): Promise<void> {
-    await this.#redis.srem(this.#categoriesKey, categoryId)
+    await this.#redis
+      .multi()
+      .srem(this.#categoriesKey, categoryId)
+      .hdel(this.#categoryGuildsKey, categoryId)
+      .exec()
   }
 
   async close(): Promise<void> {
     // The main connection belongs to the caller; the subscriber is ours.
-    this.#watchers.clear()
-    this.#sub?.disconnect()
-    this.#sub = null
+    this.#watch?.close()
+    this.#watch = null
   }
 }

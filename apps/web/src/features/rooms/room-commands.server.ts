@@ -7,18 +7,19 @@ import {
   type RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
-import { AppError } from '../../server/app-error'
+import { AppError, isAppError } from '../../server/app-error'
 import type { AttemptLimiter } from '../../server/attempt-limiter'
 import type { Clock } from '../../server/clock'
 import type { Actor, SessionUser } from '../../server/ports'
 import type { CategoryAllocator } from './category-allocator.server'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { DiscordGuilds } from './discord-rooms.server'
+import type { GuildPlacement } from './guild-placement.server'
 import type { KeyedMutex } from './keyed-mutex'
 import type { LifecycleRunner } from './lifecycle-runner.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import type { RoomInvites } from './room-invites.server'
 import type { RoomOps } from './room-ops.server'
-import { GUILD_CHANNELS_LOCK } from './room-reconciler.server'
+import { guildChannelsLock } from './room-reconciler.server'
 import type { InsertResult, RoomRecord, RoomStore } from './room-store'
 import { playerLinks, type RoomLinks } from './room-view'
 import { playerFrom, takeSeat } from './seat-rules'
@@ -31,7 +32,9 @@ export interface CodeAttemptLimits {
 
 export interface RoomCommandsOptions {
   store: RoomStore
-  discord: DiscordRoomsPort
+  discord: DiscordGuilds
+  /** Which guild a new room goes in. */
+  placement: GuildPlacement
   clock: Clock
   logger: Logger
   directory: CachedRoomDirectory
@@ -75,69 +78,100 @@ export class RoomCommands {
     this.#o = options
   }
 
-  /** Creates a room owned by the actor, with its private voice channel, invite link and code. */
-  createRoom(actor: Actor, name: string): Promise<RoomView> {
-    const { store, discord, mutex, maxRoomsPerOwner } = this.#o
+  /**
+   * Creates a room owned by the actor, with its private voice channel, invite link and code, in
+   * the guild the placement chooses (`guildId`: one the player picked, for community servers). A
+   * pool guild Discord finds full is skipped for the next best one.
+   */
+  createRoom(actor: Actor, name: string, options: { guildId?: string } = {}): Promise<RoomView> {
+    const { mutex, maxRoomsPerOwner } = this.#o
     return mutex.run(`user:${actor.userId}`, async () => {
       // Each room is a Discord channel, and a guild holds 500: one account must not take them all.
       // This count (the cache) spares Discord calls; the store's insert decides, across nodes.
       if (this.#o.directory.ownedBy(actor.userId) >= maxRoomsPerOwner) {
         throw new AppError('TOO_MANY_ROOMS')
       }
-      await discord.addGuildMember(actor.userId, actor.accessToken)
-      const id = randomBytes(12).toString('base64url')
-      // The category, the channel and the insert under the lock reconcile() takes too.
-      const room = await mutex.run(GUILD_CHANNELS_LOCK, async () => {
-        const categoryId = await this.#o.categories.pick()
-        const channelId = await discord.createRoomChannel({
+      const exclude = new Set<string>()
+      for (;;) {
+        const guildId = await this.#o.placement.choose({
+          ...(options.guildId === undefined ? {} : { requestedGuildId: options.guildId }),
+          exclude,
+        })
+        try {
+          return await this.#createIn(actor, name, guildId)
+        } catch (error) {
+          if (options.guildId !== undefined || !isAppError(error, 'NO_CAPACITY')) throw error
+          exclude.add(guildId)
+        } finally {
+          this.#o.placement.settle(guildId)
+        }
+      }
+    })
+  }
+
+  async #createIn(actor: Actor, name: string, guildId: string): Promise<RoomView> {
+    const { store, maxRoomsPerOwner, mutex } = this.#o
+    const discord = this.#o.discord.forGuild(guildId)
+    await discord.addGuildMember(actor.userId, actor.accessToken)
+    const id = randomBytes(12).toString('base64url')
+    // The category, the channel and the insert under the lock reconcile() takes too.
+    const room = await mutex.run(guildChannelsLock(guildId), async () => {
+      const categoryId = await this.#o.categories.pick(guildId)
+      let channelId: string
+      try {
+        channelId = await discord.createRoomChannel({
           name: channelName(name),
           parentId: categoryId,
           ownerId: actor.userId,
         })
-        const now = this.#o.clock.now()
-        const invite = await this.#o.invites.first(id)
-        const record: RoomRecord = {
-          id,
-          name,
-          guildId: discord.guildId,
-          channelId,
-          categoryId,
-          ownerId: actor.userId,
-          players: [playerFrom(actor, now)],
-          status: 'open',
-          createdAt: now,
-          closesAt: null,
-          inviteVersion: 1,
-          inviteToken: invite.token,
-          inviteExpiresAt: invite.expiresAt,
-          lastActivityAt: now,
-          spectators: [],
-          locked: false,
-          code: invite.code,
-          linksRev: 0,
-          watchVersion: 0,
-          watchToken: null,
-          watchExpiresAt: null,
-        }
-        let inserted: InsertResult
-        try {
-          inserted = await store.insert(record, { maxRoomsPerOwner })
-        } catch (error) {
-          await discord.deleteChannel(channelId).catch(() => undefined)
-          throw error
-        }
-        if (inserted === 'owner_cap') {
-          // Another node created the owner's last allowed room meanwhile.
-          await discord.deleteChannel(channelId).catch(() => undefined)
-          throw new AppError('TOO_MANY_ROOMS')
-        }
-        return record
-      })
-      this.#o.ops.remember(room)
-      const { channelId } = room
-      this.#o.logger.info({ roomId: id, channelId, ownerId: actor.userId }, 'room created')
-      return this.#o.ops.view(room, 'host')
+      } catch (error) {
+        // Discord's own count (30013): the guild holds channels we did not see.
+        if (isAppError(error, 'NO_CAPACITY')) this.#o.categories.markFull(guildId)
+        throw error
+      }
+      const now = this.#o.clock.now()
+      const invite = await this.#o.invites.first(id)
+      const record: RoomRecord = {
+        id,
+        name,
+        guildId,
+        channelId,
+        categoryId,
+        ownerId: actor.userId,
+        players: [playerFrom(actor, now)],
+        status: 'open',
+        createdAt: now,
+        closesAt: null,
+        inviteVersion: 1,
+        inviteToken: invite.token,
+        inviteExpiresAt: invite.expiresAt,
+        lastActivityAt: now,
+        spectators: [],
+        locked: false,
+        code: invite.code,
+        linksRev: 0,
+        watchVersion: 0,
+        watchToken: null,
+        watchExpiresAt: null,
+      }
+      let inserted: InsertResult
+      try {
+        inserted = await store.insert(record, { maxRoomsPerOwner })
+      } catch (error) {
+        await discord.deleteChannel(channelId).catch(() => undefined)
+        throw error
+      }
+      if (inserted === 'owner_cap') {
+        // Another node created the owner's last allowed room meanwhile.
+        await discord.deleteChannel(channelId).catch(() => undefined)
+        throw new AppError('TOO_MANY_ROOMS')
+      }
+      return record
     })
+    this.#o.ops.remember(room)
+    const { channelId } = room
+    this.#o.logger.info({ roomId: id, guildId, channelId, ownerId: actor.userId }, 'room created')
+    return this.#o.ops.view(room, 'host')
   }
 
   /** The room as one of its players or spectators sees it, and what the caller is in it. */
@@ -281,7 +315,7 @@ export class RoomCommands {
 
   /** Takes a seat (by link or code, already checked), then the Discord side, then voice. */
   async #seat(actor: Actor, roomId: string): Promise<JoinResult> {
-    const { store, discord, ops } = this.#o
+    const { store, ops } = this.#o
     const seat = takeSeat(playerFrom(actor, this.#o.clock.now()))
     const wasWatching = this.#o.directory
       .get(roomId)
@@ -291,6 +325,7 @@ export class RoomCommands {
     if (outcome === 'full') throw new AppError('ROOM_FULL')
     if (outcome === 'locked') throw new AppError('ROOM_LOCKED')
     const room = await ops.reload(roomId)
+    const discord = this.#o.discord.forGuild(room.guildId)
     if (outcome === 'added') {
       try {
         await discord.addGuildMember(actor.userId, actor.accessToken)

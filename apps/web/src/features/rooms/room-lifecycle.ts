@@ -12,14 +12,14 @@ import { roomState } from './room-view'
  *   open ──(idle for idleMs − warningMs)──▶ closing ──(closesAt passes)──▶ closed
  *     ▲                                        │
  *     └──────────────(activity seen)───────────┘
- *   any ──(close requested, channel gone)──▶ closed
+ *   any ──(close requested, channel gone, bot removed from the guild)──▶ closed
  *
  * A closed room leaves the store (it is `null` after the transition) with its Discord channel;
  * `room.deleted` tells its browsers why.
  */
 
 /** Why a room was closed (the reason of room.deleted). */
-export type CloseReason = 'closed' | 'inactive' | 'channel_gone'
+export type CloseReason = 'closed' | 'inactive' | 'channel_gone' | 'guild_removed'
 
 export type LifecycleEvent =
   /** Someone is in the room's voice channel or viewing its page. */
@@ -30,6 +30,8 @@ export type LifecycleEvent =
   | { type: 'closeRequested' }
   /** The room's Discord channel no longer exists. */
   | { type: 'channelGone' }
+  /** The bot was removed from the room's guild (its channel is out of reach). */
+  | { type: 'guildRemoved' }
 
 /** The room frames the lifecycle publishes. */
 export type LifecycleFrame = Extract<
@@ -114,12 +116,16 @@ export function transition(
       return close(room, 'closed')
     case 'channelGone':
       return close(room, 'channel_gone')
+    case 'guildRemoved':
+      return close(room, 'guild_removed')
   }
 }
 
 function close(room: RoomRecord, reason: CloseReason): LifecycleTransition {
   const effects: LifecycleEffect[] = [{ type: 'persist' }]
-  if (reason !== 'channel_gone') effects.push({ type: 'deleteChannel', channelId: room.channelId })
+  // A channel that is gone, or in a guild the bot was removed from, is not ours to delete.
+  if (reason !== 'channel_gone' && reason !== 'guild_removed')
+    effects.push({ type: 'deleteChannel', channelId: room.channelId })
   effects.push({ type: 'publish', frame: { type: 'room.deleted', reason } })
   return { room: null, effects }
 }

@@ -7,7 +7,7 @@ import {
 import type { Logger } from 'pino'
 import { AppError } from '../../server/app-error'
 import type { RoomEvents, SessionUser, VoicePresence } from '../../server/ports'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { DiscordGuilds } from './discord-rooms.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import type { RoomRecord, RoomStore } from './room-store'
 import { type RoomLinks, roleIn, roomState, roomView, voiceJoinUrl } from './room-view'
@@ -17,7 +17,7 @@ import { removeSpectator } from './spectator-rules'
 export interface RoomOpsOptions {
   store: RoomStore
   directory: CachedRoomDirectory
-  discord: DiscordRoomsPort
+  discord: DiscordGuilds
   voice: VoicePresence
   events: RoomEvents
   logger: Logger
@@ -120,9 +120,10 @@ export class RoomOps {
 
   /** Takes away channel access and, if they are in the room's channel, disconnects them. */
   async evict(room: RoomRecord, userId: string): Promise<void> {
-    await this.#o.discord.removeMember(room.channelId, userId)
-    if (this.#o.voice.memberChannel(userId) === room.channelId) {
-      await this.#o.discord.moveMember(userId, null)
+    const discord = this.#o.discord.forGuild(room.guildId)
+    await discord.removeMember(room.channelId, userId)
+    if (this.#o.voice.memberChannel(room.guildId, userId) === room.channelId) {
+      await discord.moveMember(userId, null)
     }
   }
 
@@ -132,7 +133,9 @@ export class RoomOps {
    */
   async fitUserLimit(room: RoomRecord): Promise<void> {
     try {
-      await this.#o.discord.setUserLimit(room.channelId, MAX_PLAYERS + room.spectators.length)
+      await this.#o.discord
+        .forGuild(room.guildId)
+        .setUserLimit(room.channelId, MAX_PLAYERS + room.spectators.length)
     } catch (error) {
       this.#o.logger.warn({ err: error, roomId: room.id }, 'could not set the channel user limit')
     }
@@ -144,10 +147,10 @@ export class RoomOps {
    */
   async connect(userId: string, room: RoomRecord): Promise<ConnectVoiceResult> {
     const joinUrl = voiceJoinUrl(room, this.#o.links)
-    const current = this.#o.voice.memberChannel(userId)
+    const current = this.#o.voice.memberChannel(room.guildId, userId)
     if (current === room.channelId) return { status: 'already_in_channel', joinUrl }
     if (current === null) return { status: 'not_in_voice', joinUrl }
-    const outcome = await this.#o.discord.moveMember(userId, room.channelId)
+    const outcome = await this.#o.discord.forGuild(room.guildId).moveMember(userId, room.channelId)
     return { status: outcome, joinUrl }
   }
 }

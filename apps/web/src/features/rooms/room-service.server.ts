@@ -19,8 +19,13 @@ import type {
   ViewerPresence,
   VoicePresence,
 } from '../../server/ports'
-import { CategoryAllocator, ROOM_CATEGORY_PREFIX } from './category-allocator.server'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import {
+  CategoryAllocator,
+  type GuildUsage,
+  ROOM_CATEGORY_PREFIX,
+} from './category-allocator.server'
+import type { DiscordGuilds } from './discord-rooms.server'
+import { type GuildPlacement, PoolPlacement } from './guild-placement.server'
 import { HostCommands } from './host-commands.server'
 import type { InviteTokens } from './invite-token.server'
 import { KeyedMutex } from './keyed-mutex'
@@ -57,7 +62,22 @@ export const CODE_ATTEMPTS_PER_ADDRESS: AttemptLimits = { limit: 30, windowMs: 1
 /** Dependencies and options of {@link RoomService}. */
 export interface RoomServiceOptions {
   store: RoomStore
-  discord: DiscordRoomsPort
+  /** Discord, per guild (RestDiscordRooms serves every guild through forGuild). */
+  discord: DiscordGuilds
+  /** The pool of guilds rooms go in (DISCORD_GUILD_ID / DISCORD_GUILD_IDS), in order. */
+  pool: readonly string[]
+  /**
+   * Whether a guild may take new rooms now (the guild registry: the bot is in it, no outage, its
+   * permissions hold). @defaultValue every guild
+   */
+  placeable?: (guildId: string) => boolean
+  /** Whether a guild can be reconciled now (not removed, no outage). @defaultValue every guild */
+  reachable?: (guildId: string) => boolean
+  /**
+   * Chooses a new room's guild, given the pool placement (community servers wrap it).
+   * @defaultValue the pool placement
+   */
+  placement?: (pool: GuildPlacement) => GuildPlacement
   voice: VoicePresence
   events: RoomEvents
   invites: InviteTokens
@@ -131,6 +151,10 @@ export class RoomService implements RoomDirectory {
   readonly #watch: WatchCommands
   readonly #sweeper: RoomSweeper
   readonly #reconciler: RoomReconciler
+  readonly #categories: CategoryAllocator
+  readonly #pool: readonly string[]
+  readonly #store: RoomStore
+  readonly #logger: Logger
 
   constructor(options: RoomServiceOptions) {
     const { store, discord, voice, events, clock, logger } = options
@@ -151,6 +175,26 @@ export class RoomService implements RoomDirectory {
       },
     })
     const categoryPrefix = options.categoryPrefix ?? ROOM_CATEGORY_PREFIX
+    const categories = new CategoryAllocator({
+      store,
+      discord,
+      limits: {
+        channelsPerCategory: options.channelsPerCategory ?? 50,
+        guildChannelLimit: options.guildChannelLimit ?? 500,
+      },
+      categoryPrefix,
+    })
+    const pool = new PoolPlacement({
+      pool: options.pool,
+      // From memory (the open rooms, categories as last read): a preference only, since the
+      // category allocator decides under the guild's lock from the store.
+      usage: async (guildIds) => categories.usageNow(guildIds, roomsPerGuild(directory)),
+      ...(options.placeable ? { placeable: options.placeable } : {}),
+    })
+    this.#categories = categories
+    this.#pool = options.pool
+    this.#store = store
+    this.#logger = logger
     const links = { publicUrl: options.publicUrl, discordWebUrl: options.discordWebUrl }
     const ops = new RoomOps({ store, directory, discord, voice, events, logger, links })
     const invites = new RoomInvites({
@@ -172,13 +216,8 @@ export class RoomService implements RoomDirectory {
       mutex,
       ops,
       invites,
-      categories: new CategoryAllocator({
-        store,
-        discord,
-        channelsPerCategory: options.channelsPerCategory ?? 50,
-        guildChannelLimit: options.guildChannelLimit ?? 500,
-        categoryPrefix,
-      }),
+      categories,
+      placement: options.placement ? options.placement(pool) : pool,
       links,
       maxRoomsPerOwner: options.maxRoomsPerOwner ?? MAX_ROOMS_PER_OWNER,
       codeAttempts: options.codeAttempts ?? {
@@ -221,6 +260,9 @@ export class RoomService implements RoomDirectory {
     this.#reconciler = new RoomReconciler({
       store,
       discord,
+      categories,
+      guilds: () => options.pool,
+      ...(options.reachable ? { reachable: options.reachable } : {}),
       lifecycle,
       mutex,
       clock,
@@ -276,8 +318,9 @@ export class RoomService implements RoomDirectory {
 
   // Commands (see RoomCommands)
 
-  createRoom(actor: Actor, name: string): Promise<RoomView> {
-    return this.#commands.createRoom(actor, name)
+  /** `options.guildId`: the guild the player picked (community servers); else the pool decides. */
+  createRoom(actor: Actor, name: string, options: { guildId?: string } = {}): Promise<RoomView> {
+    return this.#commands.createRoom(actor, name, options)
   }
 
   /** The room as its player or spectator sees it. */
@@ -367,8 +410,51 @@ export class RoomService implements RoomDirectory {
   // Closing, cleanup and reconciliation
 
   /** Closes a room now, whoever asks (see LifecycleRunner.close); whether this call closed it. */
-  closeRoomInternal(roomId: string, reason: 'closed' | 'channel_gone'): Promise<boolean> {
+  closeRoomInternal(
+    roomId: string,
+    reason: 'closed' | 'channel_gone' | 'guild_removed',
+  ): Promise<boolean> {
     return this.#lifecycle.close(roomId, reason)
+  }
+
+  /**
+   * The bot was removed from a guild: its open rooms close (room.deleted `guild_removed`, their
+   * channels are out of reach) and nothing else is touched. Idempotent (every node may call it).
+   * @returns the rooms this call closed
+   */
+  async closeGuildRooms(guildId: string): Promise<string[]> {
+    const closed: string[] = []
+    for (const room of await this.#store.list()) {
+      if (room.guildId !== guildId) continue
+      if (await this.#lifecycle.close(room.id, 'guild_removed')) closed.push(room.id)
+    }
+    this.#logger.info(
+      { guildId, rooms: closed.length },
+      'bot removed from a guild: its rooms closed',
+    )
+    return closed
+  }
+
+  /** Open rooms per guild (health and metrics). */
+  roomsByGuild(): Map<string, number> {
+    return roomsPerGuild(this.#directory)
+  }
+
+  /** How full each guild is: the pool's and `extra` ones (from the store). */
+  guildUsage(extra: readonly string[] = []): Promise<GuildUsage[]> {
+    return this.#categories.usage([...new Set([...this.#pool, ...extra])])
+  }
+
+  /**
+   * How full each guild is from memory (health and metrics, no I/O): the pool's, those of open
+   * rooms and `extra` ones. Categories as last read (after the start-up reconciliation, exact).
+   */
+  guildUsageNow(extra: readonly string[] = []): GuildUsage[] {
+    const rooms = this.roomsByGuild()
+    return this.#categories.usageNow(
+      [...new Set([...this.#pool, ...rooms.keys(), ...extra])],
+      rooms,
+    )
   }
 
   /** One cleanup pass (see RoomSweeper.sweep). */
@@ -385,4 +471,13 @@ export class RoomService implements RoomDirectory {
   reconcile(): Promise<ReconcileReport> {
     return this.#reconciler.reconcile()
   }
+}
+
+/** Open rooms per guild, from the directory. */
+function roomsPerGuild(directory: CachedRoomDirectory): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const room of directory.rooms()) {
+    counts.set(room.guildId, (counts.get(room.guildId) ?? 0) + 1)
+  }
+  return counts
 }

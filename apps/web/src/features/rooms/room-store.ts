@@ -78,9 +78,12 @@ export interface RoomStore {
   insert(room: RoomRecord, options?: InsertOptions): Promise<InsertResult>
   /** Atomically reads, decides and writes one room. `fn` sees null for an unknown room. */
   mutate<T>(roomId: string, fn: (room: RoomRecord | null) => Mutation<T>): Promise<T>
-  /** Ids of the Discord categories this app created. */
-  listCategories(): Promise<string[]>
-  addCategory(categoryId: string): Promise<void>
+  /**
+   * Ids of the Discord categories this app created in the guild. Categories stored before guilds
+   * were recorded belong to the store's home guild (StoreGuildOptions.homeGuildId).
+   */
+  listCategories(guildId: string): Promise<string[]>
+  addCategory(categoryId: string, guildId: string): Promise<void>
   removeCategory(categoryId: string): Promise<void>
   /** Waits for pending writes and releases resources. */
   close(): Promise<void>
@@ -98,4 +101,13 @@ export interface RoomStore {
    * (the first call, at start, only remembers that). Returns how many rooms it wrote back.
    */
   restore?(rooms: readonly RoomRecord[]): Promise<number>
+}
+
+/** How a store reads data written before rooms could be in several guilds. */
+export interface StoreGuildOptions {
+  /**
+   * The guild of categories stored without one (the configured DISCORD_GUILD_ID): they were made
+   * when a deployment served that guild alone. Without it, such categories belong to no guild.
+   */
+  homeGuildId?: string
 }

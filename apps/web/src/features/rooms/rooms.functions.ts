@@ -10,6 +10,7 @@ import {
 import { createServerFn } from '@tanstack/react-start'
 import { z } from 'zod'
 import { validateWith } from '../../lib/server-fn-errors'
+import { AppError } from '../../server/app-error'
 import { withClientAddress } from '../../server/middleware/client-address'
 import { maybeSignedIn, signedIn } from '../../server/middleware/server-fn'
 
@@ -20,10 +21,22 @@ import { maybeSignedIn, signedIn } from '../../server/middleware/server-fn'
  * documented typed error (specs/017-discord-gateway-real/contracts/server-functions.md).
  */
 
+/**
+ * Creates a room. With `guildId` (the "Server" picker, ROOMS_COMMUNITY=1) the caller must be
+ * able to create rooms in that community server (SERVER_NOT_ALLOWED otherwise).
+ */
 export const createRoom = createServerFn({ method: 'POST' })
   .middleware([signedIn])
   .validator(validateWith(CreateRoomInputSchema))
-  .handler(({ data, context }) => context.rooms.createRoom(context.actor, data.name))
+  .handler(async ({ data, context }) => {
+    if (data.guildId !== undefined) {
+      if (!context.servers) throw new AppError('SERVER_NOT_ALLOWED', { detail: 'community off' })
+      // COMMUNITY-PLACEMENT: the room's channel goes to this server once rooms are guild-aware
+      // (the placement seam of wt/guilds); until then the pick is checked here only.
+      await context.servers.placement(context.actor, data.guildId)
+    }
+    return context.rooms.createRoom(context.actor, data.name)
+  })
 
 /** The room page's data: the room as the caller sees it, who they are and what they are in it. */
 export const getRoom = createServerFn({ method: 'POST' })

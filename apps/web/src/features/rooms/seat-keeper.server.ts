@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../../server/clock'
 import type { ViewerPresence, VoicePresence } from '../../server/ports'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { DiscordGuilds } from './discord-rooms.server'
 import type { CachedRoomDirectory } from './room-directory.server'
 import type { RoomOps } from './room-ops.server'
 import type { RoomRecord, RoomStore } from './room-store'
@@ -16,7 +16,7 @@ import {
 export interface SeatKeeperOptions {
   store: RoomStore
   directory: CachedRoomDirectory
-  discord: Pick<DiscordRoomsPort, 'removeMember'>
+  discord: DiscordGuilds
   voice: Pick<VoicePresence, 'memberChannel'>
   viewers: ViewerPresence
   ops: RoomOps
@@ -151,7 +151,8 @@ export class SeatKeeper {
       let known = seen.get(userId)
       if (!known) {
         const here =
-          viewers.isViewing(roomId, userId) || voice.memberChannel(userId) === cached.channelId
+          viewers.isViewing(roomId, userId) ||
+          voice.memberChannel(cached.guildId, userId) === cached.channelId
         if (here) away.delete(userId)
         else if (!away.has(userId)) away.set(userId, now)
         known = { here, awaySince: away.get(userId) ?? now }
@@ -183,6 +184,7 @@ export class SeatKeeper {
     )
     for (const userId of freed) {
       await this.#o.discord
+        .forGuild(cached.guildId)
         .removeMember(cached.channelId, userId)
         .catch((error: unknown) =>
           this.#o.logger.warn(

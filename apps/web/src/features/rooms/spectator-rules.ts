@@ -1,6 +1,7 @@
 import { MAX_SPECTATORS, type Spectator } from '@repo/discord-integration/contracts'
 import type { SessionUser } from '../../server/ports'
 import type { Mutation, RoomRecord } from './room-store'
+import { playerFrom } from './seat-rules'
 
 /**
  * The spectator rules, as pure store mutations (see seat-rules.ts). A spectator watches the room
@@ -8,15 +9,9 @@ import type { Mutation, RoomRecord } from './room-store'
  * a limit of their own does (MAX_SPECTATORS).
  */
 
-/** The user as a spectator since `now`. */
+/** The user as a spectator since `now` (the same profile fields as a seated player). */
 export function spectatorFrom(user: SessionUser, now: number): Spectator {
-  return {
-    userId: user.userId,
-    username: user.username,
-    globalName: user.globalName,
-    avatar: user.avatar,
-    joinedAt: now,
-  }
+  return playerFrom(user, now)
 }
 
 /** What watching did: `player` when the user has a seat (they already see everything). */

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { AppError } from '../../server/app-error'
 import type { Clock } from '../../server/clock'
 import type { Actor, SessionUser } from '../../server/ports'
-import type { DiscordRoomsPort } from './discord-rooms.server'
+import type { DiscordGuilds } from './discord-rooms.server'
 import type { KeyedMutex } from './keyed-mutex'
 import type { RoomInvites } from './room-invites.server'
 import type { RoomOps } from './room-ops.server'
@@ -25,7 +25,7 @@ export interface WatchPreview {
 
 export interface WatchCommandsOptions {
   store: RoomStore
-  discord: DiscordRoomsPort
+  discord: DiscordGuilds
   invites: RoomInvites
   ops: RoomOps
   mutex: KeyedMutex
@@ -90,8 +90,9 @@ export class WatchCommands {
       }
       if (outcome === 'added') {
         try {
-          await discord.addGuildMember(actor.userId, actor.accessToken)
-          await discord.allowSpectator(room.channelId, actor.userId)
+          const guild = discord.forGuild(room.guildId)
+          await guild.addGuildMember(actor.userId, actor.accessToken)
+          await guild.allowSpectator(room.channelId, actor.userId)
         } catch (error) {
           const undone = await store.mutate(roomId, removeSpectator(actor.userId))
           if (undone && undone !== 'absent') ops.remember(undone)

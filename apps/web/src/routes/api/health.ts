@@ -8,7 +8,8 @@ const startedAt = Date.now()
  * degraded), 503 when the gateway stopped or a setup check failed at start-up (`failingChecks`,
  * each with its fix, as `pnpm doctor` prints them) and an operator must act. With Redis (several
  * nodes), `gateway` is this node's view of the clustered voice feed: who leads the gateway, the
- * fencing token, this node's stream lag, the last handover and why it is degraded. Not public: it needs
+ * fencing token, this node's stream lag, the last handover and why it is degraded. `guilds` and
+ * `shards`: each Discord server (state, rooms, free capacity) and gateway shard. Not public: it needs
  * METRICS_TOKEN, or a direct request on this machine (src/server/ops-access.ts). Load balancers
  * use /api/health/live and /api/health/ready.
  */
@@ -33,6 +34,8 @@ export const Route = createFileRoute('/api/health')({
             missingPermissions: health.missingPermissions,
             failingChecks: health.failingChecks,
             presence: health.presence,
+            guilds: health.guilds,
+            shards: health.shards,
           },
           {
             status: health.status === 'down' ? 503 : 200,

@@ -6,7 +6,7 @@ export const Route = createFileRoute('/auth/callback')({
   server: {
     middleware: [withRuntime],
     handlers: {
-      GET: async ({ request, context: { auth, logger } }) => {
+      GET: async ({ request, context: { auth } }) => {
         try {
           const result = await auth.completeLogin(
             new URL(request.url),
@@ -16,7 +16,8 @@ export const Route = createFileRoute('/auth/callback')({
           for (const cookie of result.setCookies) headers.append('set-cookie', cookie)
           return new Response(null, { status: 302, headers })
         } catch (error) {
-          logger.warn({ err: error }, 'sign-in callback failed')
+          // Anyone can send these: the line is rate-limited (auth.refusals).
+          auth.refusals.warn({ err: error }, 'sign-in callback failed')
           const headers = new Headers({
             location: '/signed-out?reason=failed',
             'cache-control': 'no-store',
