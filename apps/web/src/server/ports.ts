@@ -1,3 +1,4 @@
+import type { GuildChange, GuildPresence } from '@repo/discord-gateway'
 import type {
   RoomEventFrame,
   RoomState,
@@ -46,23 +47,8 @@ export interface VoicePresence {
   caughtUp?(timeoutMs?: number): Promise<boolean>
 }
 
-/** A guild the bot is in, as the gateway sees it (the gateway package's GuildPresence). */
-export interface GuildPresence {
-  id: string
-  name: string
-  /** False during an outage. */
-  available: boolean
-  shardId: number
-}
-
-/** A change to the guilds the bot is in (the gateway package's GuildChange). */
-export type GuildChange =
-  /** GUILD_CREATE: the bot joined the guild, or it is back from an outage. */
-  | { type: 'guild.available'; guildId: string; name: string }
-  /** GUILD_DELETE `unavailable: true` (an outage): touch nothing. */
-  | { type: 'guild.unavailable'; guildId: string }
-  /** GUILD_DELETE without `unavailable`: the bot was removed from the guild. */
-  | { type: 'guild.removed'; guildId: string }
+/** The guilds the bot is in and their changes, as the gateway package defines them. */
+export type { GuildChange, GuildPresence } from '@repo/discord-gateway'
 
 /** The guilds the gateway sees, and their changes (the guild half of the feed's GuildVoice). */
 export interface GuildFeed {

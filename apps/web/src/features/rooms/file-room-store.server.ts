@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises'
-import { jsonArrayChunks, writeFileAtomically } from '@repo/file-persistence'
+import { CoalescedFileWriter, jsonArrayChunks, readJsonFile } from '@repo/file-persistence'
 import { z } from 'zod'
 import {
   type InsertOptions,
@@ -35,29 +34,20 @@ export class FileRoomStore implements RoomStore {
   /** Category id → its guild ('' when unknown: stored without one and no home guild). */
   readonly #categories = new Map<string, string>()
   readonly #homeGuildId: string
-  /** The write on its way to disk. */
-  #current: Promise<void> | null = null
-  /** The write that will start after it and include every change made until then. */
-  #next: Promise<void> | null = null
+  readonly #file: CoalescedFileWriter
   #loaded: Promise<void> | null = null
-  #writeCount = 0
 
   constructor(path: string, options: StoreGuildOptions = {}) {
     this.#path = path
     this.#homeGuildId = options.homeGuildId ?? ''
+    this.#file = new CoalescedFileWriter(path, () => this.#text())
   }
 
   /** Loads the file (once). A missing file is an empty store. */
   load(): Promise<void> {
     this.#loaded ??= (async () => {
-      let text: string
-      try {
-        text = await readFile(this.#path, 'utf8')
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw error
-      }
-      const data = FileSchema.parse(JSON.parse(text))
+      const data = await readJsonFile(this.#path, (value) => FileSchema.parse(value))
+      if (!data) return
       for (const room of data.rooms) this.#rooms.set(room.id, room)
       for (const id of data.categories) {
         this.#categories.set(id, data.categoryGuilds[id] ?? this.#homeGuildId)
@@ -83,7 +73,7 @@ export class FileRoomStore implements RoomStore {
     const cap = options.maxRoomsPerOwner
     if (cap !== undefined && this.#ownedBy(room.ownerId) >= cap) return 'owner_cap'
     this.#rooms.set(room.id, room)
-    await this.#persist()
+    await this.#file.persist()
     return 'inserted'
   }
 
@@ -100,7 +90,7 @@ export class FileRoomStore implements RoomStore {
     if (mutation.next === undefined) return mutation.result
     if (mutation.next === null) this.#rooms.delete(roomId)
     else this.#rooms.set(roomId, mutation.next)
-    await this.#persist()
+    await this.#file.persist()
     return mutation.result
   }
 
@@ -112,49 +102,37 @@ export class FileRoomStore implements RoomStore {
   async addCategory(categoryId: string, guildId: string): Promise<void> {
     await this.load()
     this.#categories.set(categoryId, guildId)
-    await this.#persist()
+    await this.#file.persist()
   }
 
   async removeCategory(categoryId: string): Promise<void> {
     await this.load()
-    if (this.#categories.delete(categoryId)) await this.#persist()
+    if (this.#categories.delete(categoryId)) await this.#file.persist()
   }
 
   async close(): Promise<void> {
-    await (this.#next ?? this.#current)?.catch(() => undefined)
+    await this.#file.flush()
   }
 
   /** How many times the file was written (for tests). */
   get writes(): number {
-    return this.#writeCount
+    return this.#file.writes
   }
 
-  /** Resolves when a write containing the changes made so far is on disk. */
-  #persist(): Promise<void> {
-    this.#next ??= (this.#current ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => this.#write())
-    return this.#next
-  }
-
-  async #write(): Promise<void> {
-    // From here on, changes need a later write; this one takes the state as it is now. Records
-    // are replaced on change, never mutated, so copies of the collections are a consistent
-    // snapshot while it is serialised piece by piece.
-    this.#next = null
+  /**
+   * The file's text, taken when a write starts: copies of the collections, consistent while
+   * they are serialised piece by piece since records are replaced on change, never mutated.
+   */
+  #text(): AsyncIterable<string> {
     const rooms = [...this.#rooms.values()]
     const categories = [...this.#categories.keys()]
     const categoryGuilds = Object.fromEntries(
       [...this.#categories].filter(([, guildId]) => guildId !== ''),
     )
-    async function* text() {
+    return (async function* () {
       yield '{"version":1,"rooms":['
       yield* jsonArrayChunks(rooms)
       yield `],"categories":${JSON.stringify(categories)},"categoryGuilds":${JSON.stringify(categoryGuilds)}}`
-    }
-    const write = writeFileAtomically(this.#path, text())
-    this.#writeCount++
-    this.#current = write
-    await write
+    })()
   }
 }

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import {
   type StoredServerSettings,
   StoredServerSettingsSchema,
 } from '@repo/discord-integration/contracts'
-import { jsonArrayChunks, writeFileAtomically } from '@repo/file-persistence'
+import { CoalescedFileWriter, jsonArrayChunks, readJsonFile } from '@repo/file-persistence'
 import { z } from 'zod'
 import type { ServerSettingsStore } from './server-settings-store'
 
@@ -20,25 +19,26 @@ const FileSchema = z.object({
 export class FileServerSettingsStore implements ServerSettingsStore {
   readonly #path: string
   readonly #servers = new Map<string, StoredServerSettings>()
+  readonly #file: CoalescedFileWriter
   #loaded: Promise<void> | null = null
-  #current: Promise<void> | null = null
-  #next: Promise<void> | null = null
 
   constructor(path: string) {
     this.#path = path
+    const servers = this.#servers
+    this.#file = new CoalescedFileWriter(path, async function* () {
+      // Records are replaced on save, never mutated: this copy stays consistent while written.
+      const all = [...servers.values()]
+      yield '{"version":1,"servers":['
+      yield* jsonArrayChunks(all)
+      yield ']}'
+    })
   }
 
   /** Loads the file (once). A missing file is an empty store. */
   load(): Promise<void> {
     this.#loaded ??= (async () => {
-      let text: string
-      try {
-        text = await readFile(this.#path, 'utf8')
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-        throw error
-      }
-      for (const s of FileSchema.parse(JSON.parse(text)).servers) this.#servers.set(s.guildId, s)
+      const data = await readJsonFile(this.#path, (value) => FileSchema.parse(value))
+      for (const s of data?.servers ?? []) this.#servers.set(s.guildId, s)
     })()
     return this.#loaded
   }
@@ -61,33 +61,10 @@ export class FileServerSettingsStore implements ServerSettingsStore {
   async save(settings: StoredServerSettings): Promise<void> {
     await this.load()
     this.#servers.set(settings.guildId, StoredServerSettingsSchema.parse(settings))
-    await this.#persist()
+    await this.#file.persist()
   }
 
   async close(): Promise<void> {
-    await (this.#next ?? this.#current)?.catch(() => undefined)
-  }
-
-  /** Resolves when a write containing the changes made so far is on disk. */
-  #persist(): Promise<void> {
-    this.#next ??= (this.#current ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => this.#write())
-    return this.#next
-  }
-
-  async #write(): Promise<void> {
-    // Later saves need a later write; this one takes the state as it is now (records are
-    // replaced on save, never mutated).
-    this.#next = null
-    const servers = [...this.#servers.values()]
-    async function* text() {
-      yield '{"version":1,"servers":['
-      yield* jsonArrayChunks(servers)
-      yield ']}'
-    }
-    const write = writeFileAtomically(this.#path, text())
-    this.#current = write
-    await write
+    await this.#file.flush()
   }
 }
