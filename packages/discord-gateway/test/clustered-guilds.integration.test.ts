@@ -50,11 +50,15 @@ describe('the clustered feed with several guilds and shards', () => {
       ])
       expect(status.health).toBe('ok')
     })
-    // Each shard is led by exactly one of the two nodes, on its own lease.
-    for (const id of [0, 1]) {
-      const leaders = [a, b].filter((n) => n.status().shards[id]?.isLeader)
-      expect(leaders).toHaveLength(1)
-    }
+    // Each shard is led by exactly one of the two nodes, on its own lease, and the shards spread
+    // over the nodes (a node leading one shard lets a free one go to a node leading none).
+    await eventually(() => {
+      for (const id of [0, 1]) {
+        expect([a, b].filter((n) => n.status().shards[id]?.isLeader)).toHaveLength(1)
+      }
+    })
+    expect(a.status().shards.filter((s) => s.isLeader)).toHaveLength(1)
+    expect(b.status().shards.filter((s) => s.isLeader)).toHaveLength(1)
     expect(emu.control.stats().identifies).toBe(2)
 
     const placed = new Map<string, string>()

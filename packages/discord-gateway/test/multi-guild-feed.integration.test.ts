@@ -198,4 +198,38 @@ describe('one feed, every guild the bot is in', () => {
       ['voice.left', guild.voice.feedSeq + 1],
     ])
   })
+
+  it('a guild the bot was removed from while no process ran is removed at the next READY', async () => {
+    const emu = await emulator()
+    const two = withGuilds(emu, 1)
+    const [g1, g2] = [nth(two, 0), nth(two, 1)]
+    const [a, b] = humans(emu) as [string, string]
+    emu.control.setVoice({ userId: a, channelId: g1.voice })
+    emu.control.setVoice({ userId: b, channelId: g2.voice })
+    const path = join(await mkdtemp(join(tmpdir(), 'gw-removed-')), 'session.json')
+    const first = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    await first.start()
+    await first.ready(5_000)
+    const g2FeedSeq = first.snapshot(g2.id).feedSeq
+    await first.stop()
+    emu.control.restart() // sessions forgotten: the next process identifies
+    emu.control.setBotMembership({ guildId: g2.id, member: false })
+    const second = track(feedFor(emu, { sessionStore: new FileSessionStore(path) }))
+    const log = new FeedLog(second)
+    await second.start()
+    expect(second.memberChannel(g2.id, b)).toBe(g2.voice) // restored
+    await second.ready(5_000)
+    await eventually(() => expect(log.guild()).toEqual([{ type: 'guild.removed', guildId: g2.id }]))
+    expect(log.voice(g2.id)).toEqual([
+      expect.objectContaining({
+        type: 'voice.left',
+        userId: b,
+        reason: 'guild_removed',
+        feedSeq: g2FeedSeq + 1,
+      }),
+    ])
+    expect(second.guilds().map((g) => g.id)).toEqual([g1.id])
+    expect(second.memberChannel(g1.id, a)).toBe(g1.voice)
+    expect(log.voice(g1.id)).toEqual([]) // reconciled, nothing changed
+  })
 })

@@ -99,6 +99,17 @@ const EnvSchema = z
     GATEWAY_LEASE_MS: z.coerce.number().int().min(300).max(600_000).default(15_000),
     /** `XADD … MAXLEN ~` of the guild's voice stream (entries a slow node can fall behind). */
     GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
+    /**
+     * Gateway shards (the same on every node and worker); unset: GET /gateway/bot's
+     * recommendation (one node reshards by itself on close 4011).
+     */
+    DISCORD_SHARD_COUNT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** The shards this node's gateway candidates compete for, e.g. `0,2` (unset: every shard). */
+    GATEWAY_SHARD_IDS: z
+      .string()
+      .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'shard ids like 0,2')
+      .transform((v) => [...new Set(v.split(',').map((id) => Number(id.trim())))])
+      .optional(),
     /** This node's stream lag (ms) above which /api/health says degraded. */
     GATEWAY_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** This node's id in the gateway lease (default: host:pid:random). */

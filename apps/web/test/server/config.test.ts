@@ -25,6 +25,18 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(config)).toBe(true)
   })
 
+  it('takes the gateway shard settings (unset: the recommended count, every shard)', () => {
+    const unset = parseConfig(valid)
+    expect([unset.DISCORD_SHARD_COUNT, unset.GATEWAY_SHARD_IDS]).toEqual([undefined, undefined])
+    expect(
+      parseConfig({ ...valid, DISCORD_SHARD_COUNT: '4', GATEWAY_SHARD_IDS: '2, 0' }),
+    ).toMatchObject({ DISCORD_SHARD_COUNT: 4, GATEWAY_SHARD_IDS: [2, 0] })
+    const empty = parseConfig({ ...valid, DISCORD_SHARD_COUNT: '', GATEWAY_SHARD_IDS: '' })
+    expect([empty.DISCORD_SHARD_COUNT, empty.GATEWAY_SHARD_IDS]).toEqual([undefined, undefined])
+    expect(() => parseConfig({ ...valid, DISCORD_SHARD_COUNT: '0' })).toThrow(/DISCORD_SHARD_COUNT/)
+    expect(() => parseConfig({ ...valid, GATEWAY_SHARD_IDS: 'all' })).toThrow(/GATEWAY_SHARD_IDS/)
+  })
+
   it('reads ROOMS_COMMUNITY as a switch', () => {
     expect(parseConfig({ ...valid, ROOMS_COMMUNITY: '1' }).ROOMS_COMMUNITY).toBe(true)
     expect(parseConfig({ ...valid, ROOMS_COMMUNITY: 'no' }).ROOMS_COMMUNITY).toBe(false)

@@ -41,6 +41,8 @@ export interface GatewayCandidateOptions {
   shard?: ShardRef
   /** How long after READY the guilds it lists may take to arrive. @defaultValue 15_000 */
   guildReadyTimeoutMs?: number
+  /** Polls that must find the lease free before trying (see GatewayLeaseOptions.deferPolls). */
+  deferPolls?(): number
   /** @defaultValue `${hostname}:${pid}:${random}` */
   holderId?: string
   /** How long the lease outlives its last renewal (ms). */
@@ -154,6 +156,7 @@ class Candidate implements GatewayCandidate {
       ttlMs: options.leaseMs,
       logger: this.#log,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      ...(options.deferPolls ? { deferPolls: options.deferPolls } : {}),
     })
     this.#lease.onAcquired((grant) => {
       if (grant.reacquired) this.#term?.setToken(grant.token)

@@ -42,6 +42,12 @@ export interface GatewayLeaseOptions {
   pollMs?: number
   /** A monotonic clock in ms (never jumps with the wall clock). @defaultValue performance.now */
   now?: () => number
+  /**
+   * How many polls in a row must find the lease free before this candidate tries for it (0 =
+   * at once). A process that already leads other shards defers, so a free shard goes to a
+   * process leading fewer, and shards spread over the processes. @defaultValue always 0
+   */
+  deferPolls?(): number
   logger: Logger
 }
 
@@ -76,8 +82,12 @@ export class GatewayLease {
   #timer: NodeJS.Timeout | null = null
   #expiryTimer: NodeJS.Timeout | null = null
   #chain: Promise<unknown> = Promise.resolve()
+  readonly #deferPolls: () => number
+  /** Polls in a row that found the lease free while deferring. */
+  #freePolls = 0
 
   constructor(options: GatewayLeaseOptions) {
+    this.#deferPolls = options.deferPolls ?? (() => 0)
     this.#redis = options.redis
     this.#keys = options.keys
     this.holderId = options.holderId
@@ -165,7 +175,7 @@ export class GatewayLease {
       this.#timer = null
       void this.#enqueue(async () => {
         if (this.#held) await this.#renew()
-        else await this.#tryAcquire()
+        else if (await this.#mayTry()) await this.#tryAcquire()
       }).finally(() =>
         this.#schedule(this.#held ? Math.max(1, Math.floor(this.ttlMs / 3)) : this.pollMs),
       )
@@ -195,6 +205,28 @@ export class GatewayLease {
     if (this.#expiryTimer) clearTimeout(this.#expiryTimer)
     this.#timer = null
     this.#expiryTimer = null
+  }
+
+  /** Whether to try for the lease now (see `deferPolls`); a deferring candidate watches it meanwhile. */
+  async #mayTry(): Promise<boolean> {
+    const defer = this.#deferPolls()
+    if (defer <= 0) return true
+    let raw: string | null
+    try {
+      raw = await this.#redis.get(this.#keys.lease)
+    } catch {
+      return false
+    }
+    const value = parseLeaseValue(raw)
+    if (value) {
+      this.#leader = { ...value, seenAt: Date.now() }
+      this.#freePolls = 0
+      return false
+    }
+    this.#freePolls++
+    if (this.#freePolls <= defer) return false
+    this.#freePolls = 0
+    return true
   }
 
   async #tryAcquire(reacquire = false): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import { pino } from 'pino'
 import { parseWorkerEnv, type WorkerEnv } from '../config'
+import { spreadDefer, startStaggered } from './clustered-feed'
 import type { GatewayCandidate } from './gateway-candidate'
 import { createGatewayCandidate } from './gateway-candidate'
 import { createClusterRedis } from './redis-connections'
@@ -92,10 +93,11 @@ candidates = ids.map((id) =>
     streamMaxLen: env.streamMaxLen,
     shard: { id, count },
     logger,
+    deferPolls: () => spreadDefer(candidates, { id, count }),
     ...(env.holderId ? { holderId: ids.length > 1 ? `${env.holderId}#${id}` : env.holderId } : {}),
   }),
 )
-for (const candidate of candidates) candidate.start()
+await startStaggered(candidates, halt.signal)
 logger.info(
   {
     holderIds: candidates.map((c) => c.holderId),

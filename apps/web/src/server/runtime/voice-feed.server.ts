@@ -42,6 +42,8 @@ export function chooseVoiceFeed(
         prefix: config.REDIS_PREFIX,
         leaseMs: config.GATEWAY_LEASE_MS,
         maxLagMs: config.GATEWAY_MAX_LAG_MS,
+        ...(config.DISCORD_SHARD_COUNT ? { shardCount: config.DISCORD_SHARD_COUNT } : {}),
+        ...(config.GATEWAY_SHARD_IDS ? { shardIds: config.GATEWAY_SHARD_IDS } : {}),
         candidate:
           config.GATEWAY_MODE === 'in-process'
             ? {
@@ -61,6 +63,7 @@ export function chooseVoiceFeed(
         token: config.DISCORD_BOT_TOKEN,
         apiUrl: config.DISCORD_API_URL,
         intents,
+        ...(config.DISCORD_SHARD_COUNT ? { shardCount: config.DISCORD_SHARD_COUNT } : {}),
         sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
         logger: logger.child({ component: 'gateway' }),
       })
