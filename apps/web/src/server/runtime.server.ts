@@ -1,25 +1,8 @@
-import { join } from 'node:path'
-import {
-  type ClusteredVoiceFeed,
-  createClusteredVoiceFeed,
-  createVoiceFeed,
-  FileSessionStore,
-  redisConnectionOptions,
-  type VoiceFeed,
-} from '@repo/discord-gateway'
-import {
-  COMMUNITY_OAUTH_SCOPES,
-  createDiscordRest,
-  type DiscordRest,
-  OAuthClient,
-  type SetupCheck,
-} from '@repo/discord-integration'
-import { DEFAULT_SERVER_ROOM_SETTINGS } from '@repo/discord-integration/contracts'
+import { redisConnectionOptions } from '@repo/discord-gateway'
+import { COMMUNITY_OAUTH_SCOPES, createDiscordRest, OAuthClient } from '@repo/discord-integration'
 import { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { AuthService } from '../features/auth/auth-service.server'
-import { FileLoginSessionStore } from '../features/auth/file-login-session-store.server'
-import { RedisLoginSessionStore } from '../features/auth/redis-login-session-store.server'
 import { readSocketUser } from '../features/auth/session.server'
 import { GuildRegistry } from '../features/guilds/guild-registry.server'
 import {
@@ -29,93 +12,29 @@ import {
 import { createRedisEventBus } from '../features/presence/redis-event-bus.server'
 import { CleanupScheduler } from '../features/rooms/cleanup-scheduler.server'
 import { RestDiscordRooms } from '../features/rooms/discord-rooms.server'
-import { FileRoomStore } from '../features/rooms/file-room-store.server'
 import { InviteTokens } from '../features/rooms/invite-token.server'
-import { RedisRoomStore } from '../features/rooms/redis-room-store.server'
-import {
-  CODE_ATTEMPTS_PER_ADDRESS,
-  CODE_ATTEMPTS_PER_USER,
-  RoomService,
-  type RoomServiceOptions,
-} from '../features/rooms/room-service.server'
-import type { RoomStore } from '../features/rooms/room-store'
-import {
-  CommunityServers,
-  restCommunityDiscord,
-} from '../features/servers/community-servers.server'
-import { FileServerSettingsStore } from '../features/servers/file-server-settings-store.server'
-import { RedisServerSettingsStore } from '../features/servers/redis-server-settings-store.server'
-import type { ServerSettingsStore } from '../features/servers/server-settings-store'
+import { RoomService } from '../features/rooms/room-service.server'
 import { CallerRateLimit } from './caller-rate-limit'
 import { type Clock, systemClock } from './clock'
-import { communityPlacement } from './community-placement'
 import { ConfigError, getConfig, type ServerConfig } from './config.server'
-import { GuildMetrics } from './guild-metrics.server'
 import { LeaderLease, type Leadership, soleLeader } from './leader-lease.server'
 import { LogThrottle } from './log-throttle'
 import { createLogger } from './logger.server'
-import type { GuildFeed, RoomEvents, ViewerRegistry, VoicePresence } from './ports'
-import { RedisAttemptLimiter } from './redis-attempt-limiter.server'
-import { RedisViewerPresence } from './redis-viewer-presence.server'
-import { runtimeHealth } from './runtime-status'
-import { checkDiscord, GUILD_CHECK_IDS, guildCheckOf } from './setup-checks.server'
-import { MemoryViewerPresence } from './viewer-presence'
-import { VoiceFeedMetrics } from './voice-feed-metrics.server'
+import type { RoomEvents } from './ports'
+import { communityRooms, createCommunityServers } from './runtime/community-servers.server'
+import { createLayoutStores } from './runtime/layout-stores.server'
+import type { Runtime } from './runtime/runtime'
+import { bootRuntime, shutdownRuntime } from './runtime/runtime-lifecycle.server'
+import { runtimeMetrics } from './runtime/runtime-metrics.server'
+import { chooseVoiceFeed } from './runtime/voice-feed.server'
+import { checkDiscord, guildCheckOf } from './setup-checks.server'
 
-/** Everything the server process runs, created once. */
-export interface Runtime {
-  config: ServerConfig
-  logger: Logger
-  rest: DiscordRest
-  auth: AuthService
-  /** One node (no REDIS_URL): the in-process gateway feed, else null. */
-  feed: VoiceFeed | null
-  /**
-   * Several nodes (REDIS_URL): this node's reader of the guild's voice stream, and with
-   * GATEWAY_MODE=in-process a candidate for the gateway lease too; else null.
-   */
-  cluster: ClusteredVoiceFeed | null
-  /** Live voice presence in every guild: the read API of whichever of the two runs. */
-  voice: VoicePresence
-  /** The guilds the gateway sees, and their changes (the same feed). */
-  guildFeed: GuildFeed
-  /** The guilds rooms may go in: the pool's and those the bot joined, with their state. */
-  guilds: GuildRegistry
-  /** With `cluster`: its figures for /metrics. */
-  feedMetrics: VoiceFeedMetrics | null
-  /** Per guild and per shard, for /metrics (the facts of /api/health's `guilds` and `shards`). */
-  guildMetrics: GuildMetrics
-  store: RoomStore
-  rooms: RoomService
-  /**
-   * Community servers (ROOMS_COMMUNITY=1): the servers a user can create rooms in, and the
-   * settings of those they manage; null when off.
-   */
-  servers: CommunityServers | null
-  /** With `servers`: where their settings live (beside the rooms: DATA_DIR or Redis). */
-  serverSettings: ServerSettingsStore | null
-  scheduler: CleanupScheduler
-  presence: PresenceService
-  /** Who has which room page open, over every node (Redis) or on this one. */
-  viewers: ViewerRegistry
-  redis: Redis | null
-  /** Per-caller rate limit of the server functions. */
-  callerLimit: CallerRateLimit
-  discord: RestDiscordRooms
-  /**
-   * Permissions the bot lacks in the guild or on a room category (checked at start-up); rooms
-   * fail until they are granted.
-   */
-  missingPermissions: string[]
-  /** The setup checks that failed at start-up (src/server/setup-checks.server.ts). */
-  failingChecks: SetupCheck[]
-  /** Who runs cleanup and reconciliation: a Redis lease with REDIS_URL, else always this node. */
-  leadership: Leadership
-  /** Rate-limits the log lines clients can cause at will (rejected requests, refused upgrades). */
-  logThrottle: LogThrottle
-  /** The /api/ws route's log of refused upgrades (rate-limited). */
-  wsLog: Logger
-}
+// The composition root: createRuntime wires the parts that runtime/ builds (stores by layout, the
+// voice feed, community servers, metrics; start, the start-up check and stop in
+// runtime-lifecycle.server.ts). Everything the routes, middleware and tests use is exported here.
+export { type RequestServices, requestServices } from './runtime/request-services'
+export type { Runtime } from './runtime/runtime'
+export { bootRuntime, shutdownRuntime } from './runtime/runtime-lifecycle.server'
 
 /** Builds the runtime from a configuration (no I/O yet). */
 export function createRuntime(
@@ -145,15 +64,14 @@ export function createRuntime(
     ? new Redis(config.REDIS_URL, { ...redisOptions, lazyConnect: false, maxRetriesPerRequest: 3 })
     : null
   const prefix = config.REDIS_PREFIX
+  // Stores live by layout: Redis on several nodes, DATA_DIR (and memory) on one.
+  const stores = createLayoutStores(config, redis, logger)
   const logThrottle = new LogThrottle({ clock })
   const authLog = logger.child({ component: 'auth' })
   const auth = new AuthService({
     oauth,
     secret: config.SESSION_SECRET,
-    // Login sessions live where the rooms do: Redis on several nodes, DATA_DIR on one.
-    store: redis
-      ? new RedisLoginSessionStore(redis, prefix)
-      : new FileLoginSessionStore(join(config.DATA_DIR, 'sessions.json')),
+    store: stores.loginSessions,
     secureCookies: config.PUBLIC_URL.startsWith('https://'),
     now: () => clock.now(),
     logger: authLog,
@@ -167,72 +85,19 @@ export function createRuntime(
         logger: logger.child({ component: 'leader' }),
       })
     : soleLeader
-  const intents = { guildMembers: config.DISCORD_GUILD_MEMBERS_INTENT }
-  const cluster = config.REDIS_URL
-    ? createClusteredVoiceFeed({
-        redisUrl: config.REDIS_URL,
-        redisOptions,
-        prefix,
-        leaseMs: config.GATEWAY_LEASE_MS,
-        maxLagMs: config.GATEWAY_MAX_LAG_MS,
-        ...(config.DISCORD_SHARD_COUNT ? { shardCount: config.DISCORD_SHARD_COUNT } : {}),
-        ...(config.GATEWAY_SHARD_IDS ? { shardIds: config.GATEWAY_SHARD_IDS } : {}),
-        candidate:
-          config.GATEWAY_MODE === 'in-process'
-            ? {
-                token: config.DISCORD_BOT_TOKEN,
-                apiUrl: config.DISCORD_API_URL,
-                intents,
-                streamMaxLen: config.GATEWAY_STREAM_MAXLEN,
-                ...(config.GATEWAY_HOLDER_ID ? { holderId: config.GATEWAY_HOLDER_ID } : {}),
-              }
-            : false,
-        logger: logger.child({ component: 'gateway' }),
-      })
-    : null
-  const feed = cluster
-    ? null
-    : createVoiceFeed({
-        token: config.DISCORD_BOT_TOKEN,
-        apiUrl: config.DISCORD_API_URL,
-        intents,
-        ...(config.DISCORD_SHARD_COUNT ? { shardCount: config.DISCORD_SHARD_COUNT } : {}),
-        sessionStore: new FileSessionStore(join(config.DATA_DIR, 'gateway-session.json')),
-        logger: logger.child({ component: 'gateway' }),
-      })
-  // Voice in every guild: both feeds answer memberChannel(guildId, userId), list the bot's guilds
-  // and report their changes (on several nodes, every node hears them from Redis).
-  const voice: VoicePresence = cluster ?? (feed as VoiceFeed)
-  const guildFeed: GuildFeed = cluster ?? (feed as VoiceFeed)
-  // Categories stored before guilds were recorded belong to the home guild.
-  const storeGuilds = { homeGuildId: config.DISCORD_GUILD_ID }
-  const store: RoomStore = redis
-    ? new RedisRoomStore(redis, prefix, storeGuilds)
-    : new FileRoomStore(join(config.DATA_DIR, 'rooms.json'), storeGuilds)
-
-  // Community servers' settings live where the rooms do: Redis on several nodes, DATA_DIR on one.
-  const serverSettings: ServerSettingsStore | null = config.ROOMS_COMMUNITY
-    ? redis
-      ? new RedisServerSettingsStore(redis, prefix)
-      : new FileServerSettingsStore(join(config.DATA_DIR, 'server-settings.json'))
-    : null
+  const { feed, cluster, voice, guildFeed, voiceReady } = chooseVoiceFeed(
+    config,
+    redisOptions,
+    logger,
+  )
+  const { rooms: store, serverSettings, viewers } = stores
   const servers = serverSettings
-    ? new CommunityServers({
-        discord: restCommunityDiscord(rest),
-        store: serverSettings,
-        now: () => clock.now(),
-        logger: logger.child({ component: 'servers' }),
-        // The bot in it, no outage, its permissions hold (the guild registry, below).
-        placeable: (guildId) => guilds.placeable(guildId),
-        // Whether the bot is in a guild, as the gateway reports it, at once (unknown: Discord's list).
-        botInGuild: (guildId) => {
-          const state = guilds.get(guildId)?.state
-          return state === 'available' || state === 'unavailable'
-            ? true
-            : state === 'removed'
-              ? false
-              : null
-        },
+    ? createCommunityServers({
+        rest,
+        settings: serverSettings,
+        guilds: () => guilds,
+        clock,
+        logger,
       })
     : null
 
@@ -243,13 +108,6 @@ export function createRuntime(
     publish: (roomId, frame) => presence?.publish(roomId, frame),
     viewerCount: (roomId) => presence?.viewerCount(roomId) ?? 0,
   }
-  const viewers: ViewerRegistry = redis
-    ? new RedisViewerPresence({
-        redis,
-        prefix,
-        logger: logger.child({ component: 'viewers' }),
-      })
-    : new MemoryViewerPresence()
   const discord = new RestDiscordRooms({
     rest,
     guildId: config.DISCORD_GUILD_ID,
@@ -283,31 +141,13 @@ export function createRuntime(
     logger: logger.child({ component: 'rooms' }),
     publicUrl: config.PUBLIC_URL,
     discordWebUrl: config.DISCORD_WEB_URL,
-    voiceReady: () =>
-      cluster
-        ? cluster.status().mirror.ready
-        : ['ready', 'resuming'].includes(feed?.status().state ?? ''),
+    voiceReady,
     isLeader: () => leadership.isLeader,
     // Nodes create rooms concurrently: a fresh channel may not have its room stored yet.
     orphanGraceMs: redis ? 120_000 : 0,
     viewers,
     seatTiming: { graceMs: config.SEAT_GRACE_SECONDS * 1000 },
-    ...(redis
-      ? {
-          codeAttempts: {
-            perUser: new RedisAttemptLimiter({
-              redis,
-              prefix: `${prefix}code-attempts:`,
-              limits: CODE_ATTEMPTS_PER_USER,
-            }),
-            perAddress: new RedisAttemptLimiter({
-              redis,
-              prefix: `${prefix}code-attempts:`,
-              limits: CODE_ATTEMPTS_PER_ADDRESS,
-            }),
-          },
-        }
-      : {}),
+    ...(stores.codeAttempts ? { codeAttempts: stores.codeAttempts } : {}),
   })
   roomService = rooms
   presence = createPresenceService({
@@ -334,11 +174,7 @@ export function createRuntime(
   })
   // A new leader plans its next warning or closing at once.
   leadership.onChange(() => scheduler.poke())
-  const callerLimit = new CallerRateLimit({ now: () => clock.now() })
-  const guildMetrics = new GuildMetrics(() => {
-    const health = runtimeHealth(runtime)
-    return { guilds: health.guilds, shards: health.shards }
-  })
+  const { feedMetrics, guildMetrics } = runtimeMetrics(cluster, () => runtime)
   const runtime: Runtime = {
     config,
     logger,
@@ -349,7 +185,7 @@ export function createRuntime(
     voice,
     guildFeed,
     guilds,
-    feedMetrics: cluster ? new VoiceFeedMetrics(() => cluster.status()) : null,
+    feedMetrics,
     guildMetrics,
     store,
     rooms,
@@ -359,7 +195,7 @@ export function createRuntime(
     presence,
     viewers,
     redis,
-    callerLimit,
+    callerLimit: new CallerRateLimit({ now: () => clock.now() }),
     discord,
     missingPermissions: [],
     failingChecks: [],
@@ -368,161 +204,6 @@ export function createRuntime(
     wsLog: logThrottle.wrap(logger.child({ component: 'ws' })),
   }
   return runtime
-}
-
-/**
- * The rooms' options for community servers (ROOMS_COMMUNITY=1): the placement that serves a picked
- * community server, and the category name its managers chose (the pool's servers keep the default).
- */
-function communityRooms(
-  pool: readonly string[],
-  settings: ServerSettingsStore,
-  guilds: GuildRegistry,
-  rooms: () => RoomService | null,
-): Pick<RoomServiceOptions, 'placement' | 'categoryName'> {
-  const settingsOf = async (guildId: string) =>
-    (await settings.get(guildId)) ?? DEFAULT_SERVER_ROOM_SETTINGS
-  return {
-    placement: (poolPlacement) =>
-      communityPlacement(poolPlacement, {
-        pool,
-        settings: settingsOf,
-        placeable: (guildId) => guilds.placeable(guildId),
-        usage: async (guildIds) =>
-          ((await rooms()?.guildUsage(guildIds)) ?? []).filter((u) => guildIds.includes(u.guildId)),
-      }),
-    categoryName: async (guildId) =>
-      pool.includes(guildId) ? null : (await settingsOf(guildId)).categoryName,
-  }
-}
-
-/** Starts a runtime: voice feed, rooms, reconciliation with Discord, cleanup. */
-export async function bootRuntime(runtime: Runtime): Promise<void> {
-  const { feed, cluster, rooms, scheduler, logger } = runtime
-  await runtime.auth.start()
-  // With Redis: reads the voice snapshot, follows the stream and (in-process mode) competes for
-  // the gateway lease. Without: connects the one gateway.
-  await (cluster ?? feed)?.start()
-  // The guilds the gateway knows, and its guild changes from now on.
-  runtime.guilds.start()
-  // Who has which page open on the other nodes, before a seat is judged on it.
-  await runtime.viewers.start()
-  // Leadership first: only the leader reconciles below.
-  await runtime.leadership.start()
-  await rooms.start()
-  await checkSetup(runtime)
-  try {
-    await rooms.reconcile()
-  } catch (error) {
-    // Discord may be briefly unreachable; the rooms keep working and the next start retries.
-    logger.warn({ err: error }, 'reconciliation with discord failed')
-  }
-  scheduler.start()
-  logger.info(
-    {
-      rooms: rooms.openRooms,
-      layout: cluster ? 'cluster' : 'single',
-      gatewayMode: runtime.config.GATEWAY_MODE,
-    },
-    'runtime started',
-  )
-}
-
-/**
- * The start-up check: the Discord part of `pnpm doctor` (a handful of REST reads, once). What
- * fails is logged as an alert and kept for /api/health; a check Discord did not answer is only
- * logged. It never stops the start: the pages say what is wrong.
- */
-async function checkSetup(runtime: Runtime): Promise<void> {
-  const { logger } = runtime
-  try {
-    const [report, ...others] = await Promise.all(
-      runtime.config.DISCORD_GUILD_IDS.map((guildId) =>
-        checkDiscord(runtime.config, runtime.rest, guildId),
-      ),
-    )
-    if (!report) return
-    runtime.config.DISCORD_GUILD_IDS.forEach((guildId, i) => {
-      const checked = i === 0 ? report : others[i - 1]
-      if (checked) runtime.guilds.setChecked(guildId, guildCheckOf(checked))
-    })
-    runtime.missingPermissions = report.missingPermissions
-    runtime.failingChecks = report.checks.filter((check) => check.status === 'fail')
-    // The other pool servers' own checks (their messages name them): /api/health lists them per
-    // guild, and a server that fails them takes no rooms while the others do.
-    const poolFailures = others.flatMap((other) =>
-      other.checks.filter((c) => GUILD_CHECK_IDS.includes(c.id) && c.status === 'fail'),
-    )
-    if (poolFailures.length > 0) {
-      logger.error(
-        {
-          alert: true,
-          failing: poolFailures.map(({ id, message, fix }) => ({ id, message, fix })),
-        },
-        'a pool server is not set up for rooms: run pnpm doctor (docs/operations.md#a-pool-of-servers)',
-      )
-    }
-    if (runtime.failingChecks.length > 0) {
-      logger.error(
-        {
-          alert: true,
-          failing: runtime.failingChecks.map(({ id, message, fix }) => ({ id, message, fix })),
-          missing: runtime.missingPermissions,
-          installUrl: report.installUrl,
-        },
-        'the Discord setup is incomplete: run pnpm doctor (docs/discord-setup.md)',
-      )
-    }
-    const unanswered = report.checks.filter((check) => check.status === 'error')
-    if (unanswered.length > 0) {
-      logger.warn(
-        { checks: unanswered.map(({ id, message }) => ({ id, message })) },
-        'could not check part of the Discord setup',
-      )
-    }
-  } catch (error) {
-    logger.warn({ err: error }, 'could not check the Discord setup')
-  }
-}
-
-/** Stops a runtime gracefully: the feed keeps its session resumable, stores are flushed. */
-export async function shutdownRuntime(runtime: Runtime): Promise<void> {
-  runtime.scheduler.stop()
-  // Released, not left to expire: another node takes the cleanup over at its next attempt.
-  await runtime.leadership.stop()
-  runtime.rooms.stop()
-  runtime.guilds.stop()
-  await runtime.presence.stop()
-  await runtime.auth.stop()
-  await runtime.viewers.stop()
-  // Closes a gateway it leads with 4200 (resumable by the next leader) and releases the lease.
-  await (runtime.cluster ?? runtime.feed)?.stop()
-  await runtime.store.close()
-  await runtime.serverSettings?.close()
-  await runtime.redis?.quit().catch(() => undefined)
-  runtime.logThrottle.close()
-  runtime.logger.info('runtime stopped')
-}
-
-/**
- * What the app's request handlers may use of the runtime: middleware (src/server/middleware/)
- * hands these parts to server functions and server routes in their `context`, so no feature
- * reaches for the process-wide runtime itself.
- */
-export interface RequestServices {
-  config: ServerConfig
-  logger: Logger
-  auth: AuthService
-  rooms: RoomService
-  /** Community servers; null unless ROOMS_COMMUNITY=1. */
-  servers: CommunityServers | null
-  /** Per-caller rate limit of the server functions. */
-  callerLimit: CallerRateLimit
-}
-
-export function requestServices(runtime: Runtime): RequestServices {
-  const { config, logger, auth, rooms, servers, callerLimit } = runtime
-  return { config, logger, auth, rooms, servers, callerLimit }
 }
 
 // ---------------------------------------------------------------------------

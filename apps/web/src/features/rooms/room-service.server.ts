@@ -1,137 +1,30 @@
-import {
-  type ConnectVoiceResult,
-  type RoomLinks as PlayerLinks,
-  ROOM_CLOSING_WARNING_MS,
-  ROOM_IDLE_MS,
-  type RoomRole,
-  type RoomView,
+import type {
+  ConnectVoiceResult,
+  RoomLinks as PlayerLinks,
+  RoomRole,
+  RoomView,
 } from '@repo/discord-integration/contracts'
 import type { Logger } from 'pino'
-import { type AttemptLimits, MemoryAttemptLimiter } from '../../server/attempt-limiter'
-import type { Clock } from '../../server/clock'
-import type {
-  Actor,
-  RoomAccess,
-  RoomDirectory,
-  RoomEvents,
-  SessionUser,
-  UserRoom,
-  ViewerPresence,
-  VoicePresence,
-} from '../../server/ports'
-import {
-  CategoryAllocator,
-  type GuildUsage,
-  ROOM_CATEGORY_PREFIX,
-} from './category-allocator.server'
-import type { DiscordGuilds } from './discord-rooms.server'
-import { type GuildPlacement, PoolPlacement } from './guild-placement.server'
-import { HostCommands } from './host-commands.server'
-import type { InviteTokens } from './invite-token.server'
-import { KeyedMutex } from './keyed-mutex'
-import { LifecycleRunner } from './lifecycle-runner.server'
-import { ProfileSync } from './profile-sync.server'
-import {
-  type CodeAttemptLimits,
-  type InvitePreview,
-  type JoinResult,
-  RoomCommands,
-} from './room-commands.server'
-import { CachedRoomDirectory } from './room-directory.server'
-import { RoomInvites } from './room-invites.server'
-import { DEFAULT_TIMING } from './room-lifecycle'
-import { RoomOps } from './room-ops.server'
-import { type ReconcileReport, RoomReconciler } from './room-reconciler.server'
+import type { Actor, RoomAccess, RoomDirectory, SessionUser, UserRoom } from '../../server/ports'
+import type { CategoryAllocator, GuildUsage } from './category-allocator.server'
+import type { HostCommands } from './host-commands.server'
+import type { LifecycleRunner } from './lifecycle-runner.server'
+import type { InvitePreview, JoinResult, RoomCommands } from './room-commands.server'
+import type { CachedRoomDirectory } from './room-directory.server'
+import { buildRoomParts, roomsPerGuild } from './room-parts.server'
+import type { ReconcileReport, RoomReconciler } from './room-reconciler.server'
+import type { RoomServiceOptions } from './room-service-options'
 import type { RoomStore } from './room-store'
-import { RoomSweeper, type SweepReport } from './room-sweeper.server'
-import { DEFAULT_SEAT_TIMING, type SeatTiming } from './seat-holds'
-import { SeatKeeper } from './seat-keeper.server'
-import { WatchCommands, type WatchPreview } from './watch-commands.server'
+import type { RoomSweeper, SweepReport } from './room-sweeper.server'
+import type { WatchCommands, WatchPreview } from './watch-commands.server'
 
-/** Open rooms one user may host at once, unless configured otherwise. */
-export const MAX_ROOMS_PER_OWNER = 3
-
-/**
- * Room code attempts: ten per user and thirty per address in ten minutes. Codes are drawn from
- * about 595 million; with 500 rooms open, a guesser needs over a million tries per hit, that is
- * years for one account.
- */
-export const CODE_ATTEMPTS_PER_USER: AttemptLimits = { limit: 10, windowMs: 10 * 60_000 }
-export const CODE_ATTEMPTS_PER_ADDRESS: AttemptLimits = { limit: 30, windowMs: 10 * 60_000 }
-
-/** Dependencies and options of {@link RoomService}. */
-export interface RoomServiceOptions {
-  store: RoomStore
-  /** Discord, per guild (RestDiscordRooms serves every guild through forGuild). */
-  discord: DiscordGuilds
-  /** The pool of guilds rooms go in (DISCORD_GUILD_ID / DISCORD_GUILD_IDS), in order. */
-  pool: readonly string[]
-  /**
-   * Whether a guild may take new rooms now (the guild registry: the bot is in it, no outage, its
-   * permissions hold). @defaultValue every guild
-   */
-  placeable?: (guildId: string) => boolean
-  /** Whether a guild can be reconciled now (not removed, no outage). @defaultValue every guild */
-  reachable?: (guildId: string) => boolean
-  /**
-   * Chooses a new room's guild, given the pool placement (community servers wrap it).
-   * @defaultValue the pool placement
-   */
-  placement?: (pool: GuildPlacement) => GuildPlacement
-  voice: VoicePresence
-  events: RoomEvents
-  invites: InviteTokens
-  clock: Clock
-  logger: Logger
-  /** `PUBLIC_URL`, for invite links. */
-  publicUrl: string
-  /** `DISCORD_WEB_URL`, for voice channel links. */
-  discordWebUrl: string
-  /** Open rooms one user may host at once. @defaultValue 3 */
-  maxRoomsPerOwner?: number
-  /** Room channels per category (Discord allows 50). @defaultValue 50 */
-  channelsPerCategory?: number
-  /** Channels in the guild, ours and others (Discord allows 500). @defaultValue 500 */
-  guildChannelLimit?: number
-  /** Name prefix of the categories we create (they are also tracked by id). @defaultValue 'Table Voice rooms' */
-  categoryPrefix?: string
-  /** A guild's own category prefix (a community server's "Category name"), or null for the default. */
-  categoryName?: (guildId: string) => Promise<string | null>
-  idleMs?: number
-  warningMs?: number
-  /**
-   * Whether voice presence is known (the gateway feed is ready). While it is
-   * not, every room counts as active: we never close a room on missing data.
-   * @defaultValue () => true
-   */
-  voiceReady?: () => boolean
-  /**
-   * Whether this process leads the cleanup (several nodes on one store: see LeaderLease).
-   * Every node marks the rooms it sees active; only the leader warns, closes and
-   * reconciles. @defaultValue () => true (a single node)
-   */
-  isLeader?: () => boolean
-  /**
-   * Reconciliation spares channels in our categories younger than this (by their
-   * snowflake time), so a room another node is creating right now is not taken
-   * for an orphan. @defaultValue 0 (one node serialises creation and reconciliation)
-   */
-  orphanGraceMs?: number
-  /**
-   * Voice activity is written to the store in batches, at most this long after it happened
-   * (a closing room is reopened at once). @defaultValue 5_000
-   */
-  activityFlushMs?: number
-  /**
-   * Who has which room page open, over every node. Seats are held through drops only with it
-   * (without it a player's seat is theirs until they leave or are kicked).
-   */
-  viewers?: ViewerPresence
-  /** How long a dropped player keeps the seat, and how long away counts as a drop. */
-  seatTiming?: Partial<SeatTiming>
-  /** Room code attempt counters. @defaultValue in memory, CODE_ATTEMPTS_PER_USER / _PER_ADDRESS */
-  codeAttempts?: CodeAttemptLimits
-}
+// RoomService's options and limits (room-service-options.ts), importable from here too.
+export {
+  CODE_ATTEMPTS_PER_ADDRESS,
+  CODE_ATTEMPTS_PER_USER,
+  MAX_ROOMS_PER_OWNER,
+  type RoomServiceOptions,
+} from './room-service-options'
 
 /**
  * Rooms: each owns one private Discord voice channel. This composes the parts and is what the
@@ -159,121 +52,18 @@ export class RoomService implements RoomDirectory {
   readonly #logger: Logger
 
   constructor(options: RoomServiceOptions) {
-    const { store, discord, voice, events, clock, logger } = options
-    const isLeader = options.isLeader ?? (() => true)
-    const mutex = new KeyedMutex()
-    const directory = new CachedRoomDirectory({ store, logger })
-    const lifecycle = new LifecycleRunner({
-      store,
-      directory,
-      discord,
-      events,
-      clock,
-      logger,
-      timing: {
-        ...DEFAULT_TIMING,
-        idleMs: options.idleMs ?? ROOM_IDLE_MS,
-        warningMs: options.warningMs ?? ROOM_CLOSING_WARNING_MS,
-      },
-    })
-    const categoryPrefix = options.categoryPrefix ?? ROOM_CATEGORY_PREFIX
-    const categories = new CategoryAllocator({
-      store,
-      discord,
-      limits: {
-        channelsPerCategory: options.channelsPerCategory ?? 50,
-        guildChannelLimit: options.guildChannelLimit ?? 500,
-      },
-      categoryPrefix,
-      ...(options.categoryName ? { categoryName: options.categoryName } : {}),
-    })
-    const pool = new PoolPlacement({
-      pool: options.pool,
-      // From memory (the open rooms, categories as last read): a preference only, since the
-      // category allocator decides under the guild's lock from the store.
-      usage: async (guildIds) => categories.usageNow(guildIds, roomsPerGuild(directory)),
-      ...(options.placeable ? { placeable: options.placeable } : {}),
-    })
-    this.#categories = categories
+    const parts = buildRoomParts(options)
+    this.#directory = parts.directory
+    this.#lifecycle = parts.lifecycle
+    this.#commands = parts.commands
+    this.#host = parts.host
+    this.#watch = parts.watch
+    this.#sweeper = parts.sweeper
+    this.#reconciler = parts.reconciler
+    this.#categories = parts.categories
     this.#pool = options.pool
-    this.#store = store
-    this.#logger = logger
-    const links = { publicUrl: options.publicUrl, discordWebUrl: options.discordWebUrl }
-    const ops = new RoomOps({ store, directory, discord, voice, events, logger, links })
-    const invites = new RoomInvites({
-      store,
-      tokens: options.invites,
-      watchTokens: options.invites.forKind('watch'),
-      directory,
-      clock,
-    })
-    this.#directory = directory
-    this.#lifecycle = lifecycle
-    this.#commands = new RoomCommands({
-      store,
-      discord,
-      clock,
-      logger,
-      directory,
-      lifecycle,
-      mutex,
-      ops,
-      invites,
-      categories,
-      placement: options.placement ? options.placement(pool) : pool,
-      links,
-      maxRoomsPerOwner: options.maxRoomsPerOwner ?? MAX_ROOMS_PER_OWNER,
-      codeAttempts: options.codeAttempts ?? {
-        perUser: new MemoryAttemptLimiter(CODE_ATTEMPTS_PER_USER, { now: () => clock.now() }),
-        perAddress: new MemoryAttemptLimiter(CODE_ATTEMPTS_PER_ADDRESS, { now: () => clock.now() }),
-      },
-    })
-    this.#host = new HostCommands({ store, ops, mutex, logger })
-    this.#watch = new WatchCommands({ store, discord, invites, ops, mutex, clock, logger, links })
-    const voiceReady = options.voiceReady ?? (() => true)
-    const seats = options.viewers
-      ? new SeatKeeper({
-          store,
-          directory,
-          discord,
-          voice,
-          viewers: options.viewers,
-          ops,
-          clock,
-          logger,
-          timing: { ...DEFAULT_SEAT_TIMING, ...options.seatTiming },
-          isLeader,
-          voiceReady,
-        })
-      : null
-    this.#sweeper = new RoomSweeper({
-      store,
-      directory,
-      lifecycle,
-      voice,
-      events,
-      clock,
-      logger,
-      voiceReady,
-      isLeader,
-      activityFlushMs: options.activityFlushMs ?? 5_000,
-      seats,
-      profiles: new ProfileSync({ store, directory, ops, logger }),
-    })
-    this.#reconciler = new RoomReconciler({
-      store,
-      discord,
-      categories,
-      guilds: () => options.pool,
-      ...(options.reachable ? { reachable: options.reachable } : {}),
-      lifecycle,
-      mutex,
-      clock,
-      logger,
-      categoryPrefix,
-      isLeader,
-      orphanGraceMs: options.orphanGraceMs ?? 0,
-    })
+    this.#store = options.store
+    this.#logger = options.logger
   }
 
   /**
@@ -474,13 +264,4 @@ export class RoomService implements RoomDirectory {
   reconcile(): Promise<ReconcileReport> {
     return this.#reconciler.reconcile()
   }
-}
-
-/** Open rooms per guild, from the directory. */
-function roomsPerGuild(directory: CachedRoomDirectory): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const room of directory.rooms()) {
-    counts.set(room.guildId, (counts.get(room.guildId) ?? 0) + 1)
-  }
-  return counts
 }
