@@ -58,23 +58,31 @@ export class GuildAnnouncements {
   }
 }
 
-/** A removed guild: whoever is still in its voice leaves (`guild_removed`), after its snapshot. */
+/**
+ * A removed guild: whoever is still in its voice leaves (`guild_removed`), after its snapshot.
+ * Lazy: each event is made (and stamped `receivedAt`) when the caller takes it.
+ */
 export function guildRemovedEvents(
   guildId: string,
   snapshot: MirrorSnapshot,
-): { events: VoiceEvent[]; origin: VoiceEventOrigin } {
-  let feedSeq = snapshot.feedSeq
-  const events = snapshot.members.map(
-    (member): VoiceEvent => ({
-      v: PROTOCOL_VERSION,
-      type: 'voice.left',
-      guildId,
-      channelId: member.channelId,
-      userId: member.userId,
-      feedSeq: ++feedSeq,
-      receivedAt: Date.now(),
-      reason: 'guild_removed',
-    }),
-  )
-  return { events, origin: { kind: 'resync', epoch: snapshot.epoch ?? '', id: snapshot.lastId } }
+): { events: Iterable<VoiceEvent>; origin: VoiceEventOrigin } {
+  function* events(): Generator<VoiceEvent> {
+    let feedSeq = snapshot.feedSeq
+    for (const member of snapshot.members) {
+      yield {
+        v: PROTOCOL_VERSION,
+        type: 'voice.left',
+        guildId,
+        channelId: member.channelId,
+        userId: member.userId,
+        feedSeq: ++feedSeq,
+        receivedAt: Date.now(),
+        reason: 'guild_removed',
+      }
+    }
+  }
+  return {
+    events: events(),
+    origin: { kind: 'resync', epoch: snapshot.epoch ?? '', id: snapshot.lastId },
+  }
 }
