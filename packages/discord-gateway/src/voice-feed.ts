@@ -3,86 +3,33 @@ import type { SessionInfo } from '@discordjs/ws'
 import type { VoiceEvent } from '@repo/discord-integration/contracts'
 import type { GatewayDispatchPayload } from 'discord-api-types/v10'
 import { GatewayCloseCodes, GatewayDispatchEvents } from 'discord-api-types/v10'
-import type { Logger } from 'pino'
 import { pino } from 'pino'
 import type { VoiceEventOrigin } from './cluster/voice-stream-mirror'
-import { GatewayError } from './errors'
-import type { ConnectionTimings } from './gateway/connection-options'
-import { DEFAULT_TIMINGS } from './gateway/connection-options'
 import { GatewayConnection } from './gateway/gateway-connection'
-import { fetchGatewayInfoWithBackoff } from './gateway/gateway-info'
+import { recommendedShardCount } from './gateway/gateway-info'
 import { IdentifyBuckets } from './gateway/identify-gate'
 import type { GatewayState, GatewayStatus, StatusChange } from './gateway-status'
 import { combineStatus, StatusTracker } from './gateway-status'
 import type { ShardCursor, StoreStep } from './guilds/guild-store'
 import { createShardCursor, GuildStore } from './guilds/guild-store'
-import type { GuildChange, GuildVoice, ShardStatus } from './guilds/guild-voice'
+import type { GuildChange, GuildVoice } from './guilds/guild-voice'
 import { childLogger } from './logging'
-import type { PersistedGatewayV2 } from './session/persisted-gateway'
+import { FeedPersistence } from './session/feed-persistence'
 import type { RestoredGuilds } from './session/persisted-guilds'
 import { fromPersisted, toPersisted } from './session/persisted-guilds'
 import type { GatewaySessionStore } from './session/session-store'
 import { MemorySessionStore } from './session/session-store'
-import type { Clock } from './supervision/clock'
 import { systemClock } from './supervision/clock'
+import { Listeners } from './supervision/listeners'
+import { readyWithin } from './supervision/ready-latch'
 import type { VoiceSnapshot } from './voice/voice-mirror'
+import type { VoiceFeedOptions } from './voice-feed-options'
+import { checkFeedOptions, feedTimings } from './voice-feed-options'
+import type { VoiceFeedStatus } from './voice-feed-status'
+import { voiceFeedStatus } from './voice-feed-status'
 
-/** Options of {@link createVoiceFeed}. */
-export interface VoiceFeedOptions {
-  /** Bot token (without the `Bot ` prefix). */
-  token: string
-  /**
-   * How many shards to run (`DISCORD_SHARD_COUNT`). Without it: the count the last run used (kept
-   * in the session store, so its sessions resume), else GET /gateway/bot's recommended `shards`;
-   * a close 4011 (sharding required) then re-reads the recommendation and reshards. With it, 4011
-   * stops the shard with an operator alert (raise or unset the count).
-   */
-  shardCount?: number
-  /**
-   * How long a shard waits after READY for the GUILD_CREATE (or GUILD_DELETE) of each guild READY
-   * listed before it counts the rest as unavailable (Discord sends nothing for a guild that stays
-   * unavailable). @defaultValue 15_000
-   */
-  guildReadyTimeoutMs?: number
-  /** REST base. @defaultValue 'https://discord.com/api' */
-  apiUrl?: string
-  /** GUILD_MEMBERS is privileged: enable only if it is enabled in the Developer Portal (else close 4014). */
-  intents?: { guildMembers?: boolean }
-  /** @defaultValue a MemorySessionStore */
-  sessionStore?: GatewaySessionStore
-  logger?: Logger
-  /** Capped exponential backoff with full jitter. @defaultValue the gateway's schedule, `{ baseMs: 1000, maxMs: 30000 }` */
-  backoff?: { baseMs?: number; maxMs?: number }
-  /** Force a resume after `intervals` heartbeat intervals without a dispatch or ACK. @defaultValue `{ intervals: 3 }` */
-  watchdog?: { intervals?: number }
-  /** The breaker opens (no IDENTIFY) below `minRemaining` identifies left. @defaultValue `{ minRemaining: 10 }` */
-  identifyBudget?: { minRemaining?: number }
-  /** A preconfigured @discordjs/rest instance (its token is set to `token`). */
-  rest?: REST
-  /**
-   * Persist the sessions and the voice state of every guild at most this often while dirty (ms).
-   * Each save serialises the whole voice state: at 10,000 members, 2.5 MB of JSON and, with the file write, about
-   * 7 MB of short-lived allocation. Saved every 5 s under 1,000 events/s, that was a tenth of
-   * the server's allocation (V8's sampling heap profiler). A stop saves at once, and after a
-   * crash the next process resumes from the saved sequence and Discord replays the rest (or,
-   * past its resume window, sends the whole guild again), so a longer interval costs no events.
-   * @defaultValue 30_000
-   */
-  persistIntervalMs?: number
-  /** Fine-grained timings (tests). */
-  timings?: Partial<ConnectionTimings>
-  /** Random source for jitter (tests). */
-  random?: () => number
-  /** The connection's waits and instants: backoff, identify spacing, watchdog (tests). @defaultValue the system clock */
-  clock?: Clock
-}
-
-/** The gateway status of the whole feed (its least ready shard's state) and of each shard. */
-export interface VoiceFeedStatus extends GatewayStatus {
-  shards: ShardStatus[]
-  /** Reshards after a close 4011 (sharding required) since start. */
-  reshards: number
-}
+export type { VoiceFeedOptions } from './voice-feed-options'
+export type { VoiceFeedStatus } from './voice-feed-status'
 
 /** The supervised voice feed of every guild the bot is in, over one connection per shard. */
 export interface VoiceFeed extends GuildVoice {
@@ -109,11 +56,8 @@ interface ShardRunner {
 
 /** Creates a voice feed. Nothing connects until `start()`. */
 export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
-  if (!options.token) throw new GatewayError('INVALID_CONFIG', 'token is required')
+  checkFeedOptions(options)
   const explicitCount = options.shardCount
-  if (explicitCount !== undefined && (!Number.isSafeInteger(explicitCount) || explicitCount < 1)) {
-    throw new GatewayError('INVALID_CONFIG', 'shardCount must be a positive integer')
-  }
   const logger = childLogger(options.logger ?? pino({ name: 'discord-gateway' }), {
     component: 'voice-feed',
   })
@@ -121,28 +65,15 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   const rest =
     options.rest ?? new REST({ api: options.apiUrl ?? 'https://discord.com/api', version: '10' })
   rest.setToken(options.token)
-  const persistIntervalMs = options.persistIntervalMs ?? 30_000
   const guildReadyTimeoutMs = options.guildReadyTimeoutMs ?? 15_000
-  const timings: ConnectionTimings = {
-    ...DEFAULT_TIMINGS,
-    ...options.timings,
-    backoff: { ...DEFAULT_TIMINGS.backoff, ...options.backoff, ...options.timings?.backoff },
-    watchdogIntervals:
-      options.watchdog?.intervals ??
-      options.timings?.watchdogIntervals ??
-      DEFAULT_TIMINGS.watchdogIntervals,
-    minIdentifyRemaining:
-      options.identifyBudget?.minRemaining ??
-      options.timings?.minIdentifyRemaining ??
-      DEFAULT_TIMINGS.minIdentifyRemaining,
-  }
+  const timings = feedTimings(options)
 
   // Owned by the feed and updated in place by the store (O(1) per voice event). Whatever leaves
   // the feed is a copy taken synchronously (snapshot(), persistence), so it is consistent.
   const guilds = new GuildStore()
-  const listeners = new Set<(event: VoiceEvent, origin?: VoiceEventOrigin) => void>()
-  const guildListeners = new Set<(change: GuildChange) => void>()
-  const statusListeners = new Set<(change: StatusChange) => void>()
+  const listeners = new Listeners<[event: VoiceEvent, origin?: VoiceEventOrigin]>()
+  const guildListeners = new Listeners<[change: GuildChange]>()
+  const statusListeners = new Listeners<[change: StatusChange]>()
   let shards: ShardRunner[] = []
   const clock = options.clock ?? systemClock
   const identifyBuckets = new IdentifyBuckets(clock, timings.identifySpacingMs)
@@ -153,9 +84,24 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
   /** Resharding (one at a time; a second 4011 meanwhile is the same reshard). */
   let resharding: Promise<void> | null = null
   let combinedState: GatewayState = 'idle'
-  let dirty = false
-  let persistTimer: NodeJS.Timeout | null = null
-  let saving: Promise<void> = Promise.resolve()
+  const persistence = new FeedPersistence({
+    store,
+    intervalMs: options.persistIntervalMs ?? 30_000,
+    // The consistent picture: each shard's session at the sequence its guilds reflect.
+    value: () =>
+      toPersisted(
+        shards.map((s) => ({ cursor: s.cursor, session: s.connection.currentSession() })),
+        guilds,
+      ),
+    onError: (error) => {
+      for (const s of shards) {
+        s.status.patch({
+          lastError: { message: 'saving the gateway session failed', at: Date.now() },
+        })
+      }
+      logger.error({ err: error }, 'saving the gateway session failed')
+    },
+  })
   let started = false
   let stopped = false
   let markReady: () => void = () => {}
@@ -171,28 +117,20 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     for (const step of steps) {
       if (step.kind === 'guild') {
         logger.info({ change: step.change }, step.change.type)
-        for (const listener of guildListeners) {
-          try {
-            listener(step.change)
-          } catch (error) {
-            logger.error({ err: error, change: step.change }, 'guild listener threw')
-          }
-        }
+        guildListeners.notify([step.change], (error) =>
+          logger.error({ err: error, change: step.change }, 'guild listener threw'),
+        )
         continue
       }
       for (const event of step.events) {
         status?.count('voiceEventsEmitted')
         logger.debug({ event }, event.type)
-        for (const listener of listeners) {
-          try {
-            listener(event)
-          } catch (error) {
-            logger.error(
-              { err: error, guildId: event.guildId, feedSeq: event.feedSeq },
-              'voice feed listener threw',
-            )
-          }
-        }
+        listeners.notify([event], (error) =>
+          logger.error(
+            { err: error, guildId: event.guildId, feedSeq: event.feedSeq },
+            'voice feed listener threw',
+          ),
+        )
       }
     }
   }
@@ -205,14 +143,14 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       'guilds of READY still not created: counting them as unavailable',
     )
     const steps = guilds.expirePending(runner.cursor)
-    dirty = true
+    persistence.markDirty()
     emit(steps, runner.status)
     checkReady()
   }
 
   const onDispatch = (runner: ShardRunner, payload: GatewayDispatchPayload, receivedAt: number) => {
     const result = guilds.apply(runner.cursor, payload, receivedAt)
-    if (result.changed) dirty = true
+    if (result.changed) persistence.markDirty()
     if (payload.t === GatewayDispatchEvents.Ready && !result.duplicate) {
       if (runner.pendingTimer) clearTimeout(runner.pendingTimer)
       runner.pendingTimer = null
@@ -234,13 +172,9 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     if (status.state === combinedState) return
     const change: StatusChange = { from: combinedState, to: status.state, status }
     combinedState = status.state
-    for (const listener of statusListeners) {
-      try {
-        listener(change)
-      } catch {
-        // a listener's failure must not break the feed
-      }
-    }
+    statusListeners.notify([change], () => {
+      // a listener's failure must not break the feed
+    })
   }
 
   bootstrap.onChange(onShardStatus)
@@ -277,60 +211,19 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
     return runner
   }
 
-  /** The consistent picture: each shard's session at the sequence its guilds reflect. */
-  const persisted = (): PersistedGatewayV2 =>
-    toPersisted(
-      shards.map((s) => ({ cursor: s.cursor, session: s.connection.currentSession() })),
-      guilds,
-    )
-
-  const persistNow = (): Promise<void> => {
-    dirty = false
-    const value = persisted()
-    saving = saving
-      .then(() => store.save(value))
-      .catch((error: unknown) => {
-        dirty = true
-        for (const s of shards) {
-          s.status.patch({
-            lastError: { message: 'saving the gateway session failed', at: Date.now() },
-          })
-        }
-        logger.error({ err: error }, 'saving the gateway session failed')
-      })
-    return saving
-  }
-
-  const schedulePersist = (): void => {
-    persistTimer = setTimeout(() => {
-      if (dirty) void persistNow()
-      if (!stopped) schedulePersist()
-    }, persistIntervalMs)
-    persistTimer.unref()
-  }
-
   /** GET /gateway/bot (retried with backoff until it answers): the recommended shard count. */
-  const recommendedCount = async (): Promise<number> => {
-    bootstrap.setState('connecting')
-    const info = await fetchGatewayInfoWithBackoff({
-      rest,
-      clock,
-      backoff: timings.backoff,
-      random: options.random ?? Math.random,
-      signal: halt.signal,
-      onRetry: (error, retry, delayMs) => {
-        bootstrap.patch({
-          lastError: { message: `GET /gateway/bot failed (attempt ${retry})`, at: Date.now() },
-        })
-        bootstrap.setState('backing_off')
-        logger.error(
-          { err: error, retry, delayMs },
-          `GET /gateway/bot failed (attempt ${retry}); retrying in ${delayMs} ms`,
-        )
+  const recommendedCount = (): Promise<number> =>
+    recommendedShardCount(
+      {
+        rest,
+        clock,
+        backoff: timings.backoff,
+        random: options.random ?? Math.random,
+        signal: halt.signal,
       },
-    })
-    return Math.max(1, info.shards)
-  }
+      bootstrap,
+      logger,
+    )
 
   /** Starts one runner per shard of `count`, resuming the sessions `restored` holds for that count. */
   const run = (count: number, restored: RestoredGuilds | null): void => {
@@ -386,7 +279,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       guilds.reshard(count)
       resharding = null
       run(count, null)
-      dirty = true
+      persistence.markDirty()
     })().finally(() => {
       resharding = null
     })
@@ -408,7 +301,7 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
         for (const guild of restored.guilds) guilds.restore(guild.presence, guild.state)
         logger.info({ guilds: restored.guilds.length }, 'restored persisted voice state')
       }
-      schedulePersist()
+      persistence.start()
       const count = explicitCount ?? restored?.shards[0]?.cursor.count
       if (count !== undefined) {
         run(count, restored)
@@ -426,74 +319,30 @@ export function createVoiceFeed(options: VoiceFeedOptions): VoiceFeed {
       stopped = true
       halt.abort()
       await resharding
-      if (persistTimer) clearTimeout(persistTimer)
+      persistence.stop()
       for (const runner of shards) if (runner.pendingTimer) clearTimeout(runner.pendingTimer)
       await Promise.all(shards.map((runner) => runner.connection.stop()))
-      await persistNow()
+      await persistence.saveNow()
     },
 
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => {
-        listeners.delete(listener)
-      }
-    },
-
-    onGuild(listener) {
-      guildListeners.add(listener)
-      return () => {
-        guildListeners.delete(listener)
-      }
-    },
+    subscribe: (listener) => listeners.add(listener),
+    onGuild: (listener) => guildListeners.add(listener),
 
     guilds: () => guilds.guilds(),
     snapshot: (guildId) => guilds.snapshot(guildId),
     channelMembers: (channelId) => guilds.channelMembers(channelId),
     memberChannel: (guildId, userId) => guilds.memberChannel(guildId, userId),
 
-    status() {
-      const perShard = shardStatuses()
-      const count = new Map<number, { guilds: number; unavailable: number }>()
-      for (const guild of guilds.guilds()) {
-        const c = count.get(guild.shardId) ?? { guilds: 0, unavailable: 0 }
-        c.guilds++
-        if (!guild.available) c.unavailable++
-        count.set(guild.shardId, c)
-      }
-      return {
-        ...combineStatus(perShard),
+    status: () =>
+      voiceFeedStatus(
+        shards.map((s) => s.cursor),
+        shardStatuses(),
+        guilds.guilds(),
         reshards,
-        shards: shards.map((s, i) => ({
-          id: s.cursor.id,
-          count: s.cursor.count,
-          state: perShard[i]?.state ?? 'idle',
-          guilds: count.get(s.cursor.id)?.guilds ?? 0,
-          unavailableGuilds: count.get(s.cursor.id)?.unavailable ?? 0,
-        })),
-      }
-    },
+      ),
 
-    onStatus(listener) {
-      statusListeners.add(listener)
-      return () => {
-        statusListeners.delete(listener)
-      }
-    },
-
-    ready(timeoutMs) {
-      if (timeoutMs === undefined) return readyPromise
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(new GatewayError('READY_TIMEOUT', `voice feed not ready after ${timeoutMs} ms`)),
-          timeoutMs,
-        )
-        readyPromise.then(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    },
+    onStatus: (listener) => statusListeners.add(listener),
+    ready: (timeoutMs) => readyWithin(readyPromise, timeoutMs, 'voice feed'),
   }
 }
 

@@ -1,58 +1,14 @@
-import { randomBytes } from 'node:crypto'
-import type { BackoffPolicy, VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
+import type { BackoffPolicy } from '@repo/discord-integration/contracts'
 import { backoffDelay } from '@repo/discord-integration/contracts'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { sleep } from '../supervision/backoff'
-import type { Profile } from '../voice/voice-member'
+import { backoffSleep, sleep } from '../supervision/backoff'
+import { batchJson, isFenceMissing, newEpoch, reseedJson } from './feed-batch'
+import type { FeedRecord, FeedState, WriterStats } from './feed-record'
 import { RESEED_FEED, WRITE_BATCH } from './feed-scripts'
 import type { GatewayKeys, ShardRef, VoiceFeedKeys } from './keys'
 
-/** What one dispatch changed, as the leader's reducer saw it: written to Redis in one piece. */
-export interface FeedRecord {
-  readonly sessionId: string
-  /** The dispatch's sequence number. */
-  readonly seq: number
-  readonly synced: boolean
-  /** The session's resume_gateway_url (null when unknown). */
-  readonly resumeURL: string | null
-  /** The same dispatch still writes a guild change: leave the shard's session hash as it is. */
-  readonly holdSession?: boolean
-  readonly events: readonly VoiceEvent[]
-  /** Each user the events touched, with their state afterwards (null = not in voice). */
-  readonly members: readonly (readonly [string, VoiceMember | null])[]
-  /** Profiles the dispatch replaced. */
-  readonly profiles: readonly (readonly [string, Profile])[]
-}
-
-/** The leader's whole state, for a reseed. */
-export interface FeedState {
-  readonly sessionId: string | null
-  readonly seq: number
-  readonly resumeURL: string | null
-  readonly feedSeq: number
-  readonly synced: boolean
-  readonly members: Iterable<VoiceMember>
-  readonly profiles: Iterable<readonly [string, Profile]>
-}
-
-/** Counters of a writer (one leadership term). */
-export interface WriterStats {
-  /** Scripts that applied (ok or duplicate). */
-  batches: number
-  /** Stream entries appended. */
-  entries: number
-  /** Records skipped by the script as already in the stream (Discord's replay). */
-  skipped: number
-  /** Retries after Redis errors. */
-  retries: number
-  reseeds: number
-  /** Writes refused because the token is no longer the current one. */
-  fenced: number
-  /** Records waiting (the one in flight included). */
-  pending: number
-  lastError: { message: string; at: number } | null
-}
+export type { FeedRecord, FeedState, WriterStats } from './feed-record'
 
 /** Options of {@link FencedWriter}. */
 export interface FencedWriterOptions {
@@ -257,18 +213,9 @@ export class FencedWriter {
           // Not a newer leader: Redis lost the fence. Retry until the lease has settled it.
           failures++
           this.#o.onFenceMissing?.()
-          try {
-            await sleep(
-              backoffDelay(
-                failures,
-                this.#o.backoff ?? WRITE_BACKOFF,
-                (this.#o.random ?? Math.random)(),
-              ),
-              this.#stop.signal,
-            )
-          } catch {
-            break
-          }
+          const random = this.#o.random ?? Math.random
+          const policy = this.#o.backoff ?? WRITE_BACKOFF
+          if (!(await backoffSleep(failures, policy, random, this.#stop.signal))) break
           continue
         }
         failures = 0
@@ -290,14 +237,7 @@ export class FencedWriter {
     if (this.#queue.length === 0) return null
     const records = this.#queue.splice(0, this.#o.maxBatch ?? 500)
     const n = ++this.#n
-    const batch = {
-      epoch: this.#epoch,
-      n,
-      updatedAt: String(Date.now()),
-      shard: [this.#o.shard.id, this.#o.shard.count],
-      records: records.map(encodeRecord),
-    }
-    return { kind: 'records', n, records, json: JSON.stringify(batch) }
+    return { kind: 'records', n, records, json: batchJson(this.#epoch, n, this.#o.shard, records) }
   }
 
   /**
@@ -309,21 +249,10 @@ export class FencedWriter {
     this.#initial = null
     const state = initial ?? this.#o.state()
     if (!initial) this.#queue.length = 0
-    const epoch = randomBytes(8).toString('hex')
+    const epoch = newEpoch()
     const n = ++this.#n
-    const json = JSON.stringify({
-      epoch,
-      n,
-      updatedAt: String(Date.now()),
-      shard: [this.#o.shard.id, this.#o.shard.count],
-      sessionId: state.sessionId ?? '',
-      seq: String(state.seq),
-      resumeURL: this.#o.keepSessionOnReseed ? '' : (state.resumeURL ?? ''),
-      feedSeq: String(state.feedSeq),
-      synced: state.synced,
-      members: [...state.members].map((m) => [m.userId, JSON.stringify(m)]),
-      profiles: [...state.profiles].map(([id, p]) => [id, JSON.stringify(p)]),
-    })
+    const keepSession = this.#o.keepSessionOnReseed === true
+    const json = reseedJson(epoch, n, this.#o.shard, state, keepSession)
     return { kind: 'reseed', n, epoch, json, why }
   }
 
@@ -382,21 +311,4 @@ export class FencedWriter {
     if (!this.#closed && (this.#inflight || this.#queue.length > 0 || this.#reseed)) return
     for (const resolve of this.#idle.splice(0)) resolve()
   }
-}
-
-function encodeRecord(r: FeedRecord) {
-  return {
-    sessionId: r.sessionId,
-    seq: String(r.seq),
-    synced: r.synced,
-    resumeURL: r.resumeURL ?? '',
-    holdSession: r.holdSession === true,
-    events: r.events.map((e) => ({ json: JSON.stringify(e), feedSeq: String(e.feedSeq) })),
-    members: r.members.map(([userId, m]) => [userId, m ? JSON.stringify(m) : '']),
-    profiles: r.profiles.map(([userId, p]) => [userId, JSON.stringify(p)]),
-  }
-}
-
-function isFenceMissing(reply: unknown): boolean {
-  return Array.isArray(reply) && reply[0] === 'fenced' && reply[1] === ''
 }

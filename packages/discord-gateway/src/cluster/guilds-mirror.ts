@@ -1,20 +1,19 @@
 import type { BackoffPolicy, VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
-import { backoffDelay, PROTOCOL_VERSION } from '@repo/discord-integration/contracts'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
-import { z } from 'zod'
-import { GatewayError } from '../errors'
 import type { GuildChange, GuildPresence } from '../guilds/guild-voice'
-import { sleep } from '../supervision/backoff'
-import type { VoiceSnapshot } from '../voice/voice-mirror'
-import { pairsToObject } from './feed-codec'
-import { READ_GUILDS } from './feed-scripts'
+import { backoffSleep } from '../supervision/backoff'
+import { Listeners } from '../supervision/listeners'
+import { ReadyLatch } from '../supervision/ready-latch'
+import { GuildAnnouncements, guildRemovedEvents, readGuildEntry } from './guild-changes'
+import { allShardsSettled, readGuildRegistry } from './guild-registry'
+import type { GuildMirrorStatus } from './guilds-mirror-status'
+import { combineGuildStatuses } from './guilds-mirror-status'
 import type { GuildKeys } from './keys'
 import { guildKeys, voiceFeedKeys } from './keys'
-import { parseRegistry } from './leader-state'
+import { readStreams } from './stream-read'
 import type {
   MirrorSnapshot,
-  MirrorState,
   MirrorStatus,
   ResyncInfo,
   VoiceEventOrigin,
@@ -39,20 +38,7 @@ export interface GuildsMirrorOptions {
   logger: Logger
 }
 
-const ChangeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('guild.available'), guildId: z.string(), name: z.string() }),
-  z.object({ type: z.literal('guild.unavailable'), guildId: z.string() }),
-  z.object({ type: z.literal('guild.removed'), guildId: z.string() }),
-])
-
-/** One guild as this node follows it. */
-export interface GuildMirrorStatus extends GuildPresence {
-  state: MirrorState
-  ready: boolean
-  feedSeq: number
-  members: number
-  lag: { entries: number; ms: number }
-}
+export type { GuildMirrorStatus } from './guilds-mirror-status'
 
 /**
  * Every node's reader of every guild: the guild list (the registry the shard leaders write), one
@@ -67,9 +53,9 @@ export class GuildsMirror {
   readonly #keys: GuildKeys
   readonly #mirrors = new Map<string, VoiceStreamMirror>()
   readonly #presence = new Map<string, GuildPresence>()
-  readonly #listeners = new Set<(event: VoiceEvent, origin: VoiceEventOrigin) => void>()
-  readonly #resyncListeners = new Set<(info: ResyncInfo) => void>()
-  readonly #guildListeners = new Set<(change: GuildChange) => void>()
+  readonly #listeners = new Listeners<[event: VoiceEvent, origin: VoiceEventOrigin]>()
+  readonly #resyncListeners = new Listeners<[info: ResyncInfo]>()
+  readonly #guildListeners = new Listeners<[change: GuildChange]>()
   readonly #stop = new AbortController()
   /** Channel id → guild id. */
   readonly #channelGuild = new Map<string, string>()
@@ -81,10 +67,15 @@ export class GuildsMirror {
   #stopped = false
   #errors = 0
   #lastError: { message: string; at: number } | null = null
-  #readyWaiters = new Set<() => void>()
-  #wasReady = false
-  /** What was last announced per guild (a change seen twice is announced once). */
-  readonly #announced = new Map<string, 'available' | 'unavailable' | 'removed'>()
+  // Once ready, ready for good (like each guild's mirror): a Redis that lost the guild list
+  // meanwhile is served from the last state.
+  readonly #ready = new ReadyLatch(
+    () =>
+      this.#registryRead &&
+      allShardsSettled(this.#settledShards, this.#shardCount) &&
+      [...this.#mirrors.values()].every((m) => m.status().ready),
+  )
+  readonly #announced = new GuildAnnouncements()
   /** Shards whose leader reported every guild of its READY settled, by `id:count`. */
   #settledShards = new Map<string, boolean>()
   #shardCount: number | null = null
@@ -120,24 +111,15 @@ export class GuildsMirror {
   }
 
   subscribe(listener: (event: VoiceEvent, origin: VoiceEventOrigin) => void): () => void {
-    this.#listeners.add(listener)
-    return () => {
-      this.#listeners.delete(listener)
-    }
+    return this.#listeners.add(listener)
   }
 
   onResync(listener: (info: ResyncInfo) => void): () => void {
-    this.#resyncListeners.add(listener)
-    return () => {
-      this.#resyncListeners.delete(listener)
-    }
+    return this.#resyncListeners.add(listener)
   }
 
   onGuild(listener: (change: GuildChange) => void): () => void {
-    this.#guildListeners.add(listener)
-    return () => {
-      this.#guildListeners.delete(listener)
-    }
+    return this.#guildListeners.add(listener)
   }
 
   guilds(): GuildPresence[] {
@@ -170,37 +152,11 @@ export class GuildsMirror {
    * unavailable) and this node holds a complete snapshot of every guild the registry lists.
    */
   get isReady(): boolean {
-    // Once ready, ready for good (like each guild's mirror): a Redis that lost the guild list
-    // meanwhile is served from the last state.
-    if (this.#wasReady) return true
-    const count = this.#shardCount
-    this.#wasReady =
-      this.#registryRead &&
-      count !== null &&
-      Array.from({ length: count }, (_, id) => this.#settledShards.get(`${id}:${count}`)).every(
-        Boolean,
-      ) &&
-      [...this.#mirrors.values()].every((m) => m.status().ready)
-    return this.#wasReady
+    return this.#ready.isReady
   }
 
   ready(timeoutMs?: number): Promise<void> {
-    const wait = new Promise<void>((resolve) => {
-      if (this.isReady) resolve()
-      else this.#readyWaiters.add(resolve)
-    })
-    if (timeoutMs === undefined) return wait
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new GatewayError('READY_TIMEOUT', `voice mirror not ready after ${timeoutMs} ms`)),
-        timeoutMs,
-      )
-      void wait.then(() => {
-        clearTimeout(timer)
-        resolve()
-      })
-    })
+    return this.#ready.wait(timeoutMs, 'voice mirror')
   }
 
   /** Every guild's mirror caught up with what its stream held when called. */
@@ -212,60 +168,15 @@ export class GuildsMirror {
   /** Per guild, and all guilds together in the single-mirror shape (worst state, sums, max lag). */
   status(): { mirror: MirrorStatus; guilds: GuildMirrorStatus[] } {
     const statuses = [...this.#mirrors].map(([id, m]) => [id, m.status()] as const)
-    const guilds: GuildMirrorStatus[] = this.guilds().map((presence) => {
-      const s = statuses.find(([id]) => id === presence.id)?.[1]
-      return {
-        ...presence,
-        state: s?.state ?? 'starting',
-        ready: s?.ready ?? false,
-        feedSeq: s?.feedSeq ?? 0,
-        members: s?.members ?? 0,
-        lag: { entries: s?.lag.entries ?? 0, ms: s?.lag.ms ?? 0 },
-      }
-    })
-    const all = statuses.map(([, s]) => s)
-    const order: MirrorState[] = ['stopped', 'stale', 'starting', 'following']
-    const state: MirrorState = this.#stopped
-      ? 'stopped'
-      : !this.#registryRead || all.length === 0
-        ? 'starting'
-        : all.reduce<MirrorState>(
-            (worst, s) => (order.indexOf(s.state) < order.indexOf(worst) ? s.state : worst),
-            'following',
-          )
-    const lastErrors = [this.#lastError, ...all.map((s) => s.lastError)].filter(
-      (e): e is { message: string; at: number } => e !== null,
-    )
-    const first = all.length === 1 ? all[0] : undefined
-    const mirror: MirrorStatus = {
-      state,
-      epoch: first?.epoch ?? null,
-      lastId: first?.lastId ?? '0-0',
-      feedSeq: all.reduce((n, s) => n + s.feedSeq, 0),
+    return combineGuildStatuses({
+      presences: this.guilds(),
+      statuses,
+      stopped: this.#stopped,
+      registryRead: this.#registryRead,
       ready: this.isReady,
-      members: all.reduce((n, s) => n + s.members, 0),
-      lag: {
-        entries: all.reduce((n, s) => n + s.lag.entries, 0),
-        ms: all.reduce((n, s) => Math.max(n, s.lag.ms), 0),
-        checkedAt: all.reduce<number | null>(
-          (n, s) =>
-            s.lag.checkedAt !== null && (n === null || s.lag.checkedAt > n) ? s.lag.checkedAt : n,
-          null,
-        ),
-      },
-      resyncs: all.reduce((n, s) => n + s.resyncs, 0),
-      lastResync: all.reduce<MirrorStatus['lastResync']>(
-        (n, s) => (s.lastResync && (!n || s.lastResync.at > n.at) ? s.lastResync : n),
-        null,
-      ),
-      invalid: all.reduce((n, s) => n + s.invalid, 0),
-      errors: this.#errors + all.reduce((n, s) => n + s.errors, 0),
-      lastError: lastErrors.reduce<MirrorStatus['lastError']>(
-        (n, e) => (!n || e.at > n.at ? e : n),
-        null,
-      ),
-    }
-    return { mirror, guilds }
+      errors: this.#errors,
+      lastError: this.#lastError,
+    })
   }
 
   // ---- the guild list ------------------------------------------------------------------------------
@@ -275,24 +186,19 @@ export class GuildsMirror {
    * With `announce`, what changed without an event this node saw is announced too.
    */
   async #syncRegistry(live: boolean, announce = live): Promise<void> {
-    const [registry, shards, count] = (await READ_GUILDS.run(
+    const { presences, settledShards, shardCount } = await readGuildRegistry(
       this.#o.redis,
-      [this.#keys.registry, this.#keys.shards, this.#keys.shardCount],
-      [],
-    )) as [unknown, unknown, unknown]
-    const presences = parseRegistry(registry)
-    this.#settledShards = new Map(
-      Object.entries(pairsToObject(shards)).map(([shard, settled]) => [shard, settled === '1']),
+      this.#keys,
     )
-    const n = Number(count)
-    this.#shardCount = Number.isSafeInteger(n) && n > 0 ? n : null
+    this.#settledShards = settledShards
+    this.#shardCount = shardCount
     this.#lastRegistryAt = Date.now()
     const seen = new Set<string>()
     for (const presence of presences) {
       seen.add(presence.id)
       this.#presence.set(presence.id, presence)
       // Known when this node started: nothing to announce.
-      if (!live) this.#announced.set(presence.id, presence.available ? 'available' : 'unavailable')
+      if (!live) this.#announced.known(presence.id, presence.available)
       if (this.#mirrors.has(presence.id)) continue
       await this.#follow(presence.id, live)
       if (announce) {
@@ -307,7 +213,7 @@ export class GuildsMirror {
       if (announce) this.#emitGuild({ type: 'guild.removed', guildId })
     }
     this.#registryRead = true
-    this.#checkReady()
+    this.#ready.check()
   }
 
   async #follow(guildId: string, startEmpty: boolean): Promise<void> {
@@ -322,29 +228,19 @@ export class GuildsMirror {
     })
     mirror.subscribe((event, origin) => {
       if (event.type === 'voice.joined') this.#channelGuild.set(event.channelId, guildId)
-      for (const listener of this.#listeners) {
-        try {
-          listener(event, origin)
-        } catch (error) {
-          this.#o.logger.error({ err: error, guildId }, 'voice mirror listener threw')
-        }
-      }
+      this.#emitVoice(guildId, event, origin)
     })
     mirror.onResync((info) => {
       for (const member of info.snapshot.members) this.#channelGuild.set(member.channelId, guildId)
-      for (const listener of this.#resyncListeners) {
-        try {
-          listener(info)
-        } catch (error) {
-          this.#o.logger.error({ err: error, guildId }, 'voice mirror resync listener threw')
-        }
-      }
+      this.#resyncListeners.notify([info], (error) =>
+        this.#o.logger.error({ err: error, guildId }, 'voice mirror resync listener threw'),
+      )
     })
     this.#mirrors.set(guildId, mirror)
     await mirror.start()
     for (const member of mirror.snapshot().members)
       this.#channelGuild.set(member.channelId, guildId)
-    void mirror.ready().then(() => this.#checkReady())
+    void mirror.ready().then(() => this.#ready.check())
   }
 
   /** The guild is gone: whoever is still in its voice leaves (`guild_removed`), then it is forgotten. */
@@ -353,73 +249,34 @@ export class GuildsMirror {
     this.#mirrors.delete(guildId)
     this.#presence.delete(guildId)
     if (!mirror) return
-    const snapshot: VoiceSnapshot = mirror.snapshot()
-    let feedSeq = snapshot.feedSeq
-    const origin: VoiceEventOrigin = {
-      kind: 'resync',
-      epoch: mirror.snapshot().epoch ?? '',
-      id: mirror.snapshot().lastId,
-    }
-    for (const member of snapshot.members) {
-      const event: VoiceEvent = {
-        v: PROTOCOL_VERSION,
-        type: 'voice.left',
-        guildId,
-        channelId: member.channelId,
-        userId: member.userId,
-        feedSeq: ++feedSeq,
-        receivedAt: Date.now(),
-        reason: 'guild_removed',
-      }
-      for (const listener of this.#listeners) {
-        try {
-          listener(event, origin)
-        } catch (error) {
-          this.#o.logger.error({ err: error, guildId }, 'voice mirror listener threw')
-        }
-      }
-    }
+    const { events, origin } = guildRemovedEvents(guildId, mirror.snapshot())
+    for (const event of events) this.#emitVoice(guildId, event, origin)
     for (const [channelId, owner] of this.#channelGuild) {
       if (owner === guildId) this.#channelGuild.delete(channelId)
     }
     await mirror.stop()
   }
 
+  #emitVoice(guildId: string, event: VoiceEvent, origin: VoiceEventOrigin): void {
+    this.#listeners.notify([event, origin], (error) =>
+      this.#o.logger.error({ err: error, guildId }, 'voice mirror listener threw'),
+    )
+  }
+
   #emitGuild(change: GuildChange): void {
     // A change may be seen twice (its event, and the registry read before the event arrived).
-    const now =
-      change.type === 'guild.available'
-        ? 'available'
-        : change.type === 'guild.unavailable'
-          ? 'unavailable'
-          : 'removed'
-    if (this.#announced.get(change.guildId) === now) return
-    this.#announced.set(change.guildId, now)
-    if (this.#announced.size > 10_000) {
-      const oldest = this.#announced.keys().next().value
-      if (oldest !== undefined && oldest !== change.guildId) this.#announced.delete(oldest)
-    }
-    for (const listener of this.#guildListeners) {
-      try {
-        listener(change)
-      } catch (error) {
-        this.#o.logger.error({ err: error, change }, 'guild listener threw')
-      }
-    }
+    if (!this.#announced.fresh(change)) return
+    this.#guildListeners.notify([change], (error) =>
+      this.#o.logger.error({ err: error, change }, 'guild listener threw'),
+    )
   }
 
   async #applyGuildEntry(raw: unknown): Promise<void> {
-    if (!Array.isArray(raw) || typeof raw[0] !== 'string') return
-    this.#eventsId = raw[0]
-    const fields = pairsToObject(raw[1])
-    let change: GuildChange
-    try {
-      const parsed = ChangeSchema.safeParse(JSON.parse(fields.change ?? ''))
-      if (!parsed.success) return
-      change = parsed.data
-    } catch {
-      return
-    }
+    const entry = readGuildEntry(raw)
+    if (!entry) return
+    this.#eventsId = entry.id
+    const change = entry.change
+    if (!change) return
     switch (change.type) {
       case 'guild.available': {
         const known = this.#presence.get(change.guildId)
@@ -454,44 +311,33 @@ export class GuildsMirror {
         const positions = [...this.#mirrors]
           .map(([guildId, m]) => [guildId, m.position()] as const)
           .filter((p): p is readonly [string, { key: string; id: string }] => p[1] !== null)
-        const keys = [...positions.map(([, p]) => p.key), this.#keys.events]
-        const ids = [...positions.map(([, p]) => p.id), this.#eventsId]
+        const streams = [
+          ...positions.map(([, p]) => p),
+          { key: this.#keys.events, id: this.#eventsId },
+        ]
         this.#blockingId ??= Number(await this.#o.blocking.client('ID'))
-        const reply = (await this.#o.blocking.xread(
-          'COUNT',
+        const byKey = await readStreams(
+          this.#o.blocking,
+          streams,
           this.#o.count ?? 500,
-          'BLOCK',
           Math.min(blockMs, this.#o.checkMs ?? 1_000),
-          'STREAMS',
-          ...keys,
-          ...ids,
-        )) as [string, unknown[]][] | null
+        )
         failures = 0
-        if (!reply) continue
-        const byKey = new Map(reply)
+        if (!byKey) continue
         for (const [guildId, p] of positions) {
           const entries = byKey.get(p.key)
           if (entries && entries.length > 0) this.#mirrors.get(guildId)?.applyEntries(entries)
         }
         for (const raw of byKey.get(this.#keys.events) ?? []) await this.#applyGuildEntry(raw)
-        this.#checkReady()
+        this.#ready.check()
       } catch (error) {
         if (this.#stopped) break
         this.#blockingId = null
         failures++
         this.#recordError(error)
-        try {
-          await sleep(
-            backoffDelay(
-              failures,
-              this.#o.backoff ?? MIRROR_BACKOFF,
-              (this.#o.random ?? Math.random)(),
-            ),
-            this.#stop.signal,
-          )
-        } catch {
-          break
-        }
+        const random = this.#o.random ?? Math.random
+        const policy = this.#o.backoff ?? MIRROR_BACKOFF
+        if (!(await backoffSleep(failures, policy, random, this.#stop.signal))) break
       }
     }
   }
@@ -499,12 +345,6 @@ export class GuildsMirror {
   async #wake(): Promise<void> {
     if (this.#blockingId === null) return
     await this.#o.redis.client('UNBLOCK', this.#blockingId)
-  }
-
-  #checkReady(): void {
-    if (!this.isReady) return
-    for (const resolve of this.#readyWaiters) resolve()
-    this.#readyWaiters.clear()
   }
 
   #recordError(error: unknown): void {

@@ -45,3 +45,17 @@ export function createClusterRedis(
   )
   return redis
 }
+
+/** Resolves once the connection is ready, or after `timeoutMs` (the callers retry anyway). */
+export function connected(redis: Redis, timeoutMs = 2_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      redis.off('ready', done)
+      resolve()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    redis.once('ready', done)
+  })
+}

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { pino } from 'pino'
 import { parseWorkerEnv, type WorkerEnv } from '../config'
-import { spreadDefer, startStaggered } from './clustered-feed'
+import { spreadDefer, startStaggered } from './candidate-start'
 import type { GatewayCandidate } from './gateway-candidate'
 import { createGatewayCandidate } from './gateway-candidate'
 import { createClusterRedis } from './redis-connections'

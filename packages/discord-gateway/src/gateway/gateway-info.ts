@@ -1,6 +1,8 @@
 import type { REST } from '@discordjs/rest'
 import type { APIGatewayBotInfo } from 'discord-api-types/v10'
 import { Routes } from 'discord-api-types/v10'
+import type { Logger } from 'pino'
+import type { StatusTracker } from '../gateway-status'
 import type { BackoffOptions } from '../supervision/backoff'
 import { fullJitterDelay } from '../supervision/backoff'
 import type { Clock } from '../supervision/clock'
@@ -37,4 +39,31 @@ export async function fetchGatewayInfoWithBackoff(
       await clock.sleep(delayMs, signal)
     }
   }
+}
+
+/**
+ * GET /gateway/bot's recommended shard count (at least 1), retried like
+ * {@link fetchGatewayInfoWithBackoff}; `status` shows the attempts (`connecting`, then
+ * `backing_off` with the last error after each failure).
+ */
+export async function recommendedShardCount(
+  request: Omit<GatewayInfoRequest, 'onRetry'>,
+  status: StatusTracker,
+  logger: Logger,
+): Promise<number> {
+  status.setState('connecting')
+  const info = await fetchGatewayInfoWithBackoff({
+    ...request,
+    onRetry: (error, retry, delayMs) => {
+      status.patch({
+        lastError: { message: `GET /gateway/bot failed (attempt ${retry})`, at: Date.now() },
+      })
+      status.setState('backing_off')
+      logger.error(
+        { err: error, retry, delayMs },
+        `GET /gateway/bot failed (attempt ${retry}); retrying in ${delayMs} ms`,
+      )
+    },
+  })
+  return Math.max(1, info.shards)
 }

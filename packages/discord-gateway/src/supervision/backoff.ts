@@ -1,3 +1,4 @@
+import type { BackoffPolicy } from '@repo/discord-integration/contracts'
 import {
   backoffDelay,
   backoffCeiling as ceilingOf,
@@ -45,4 +46,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/**
+ * Sleeps the full-jitter delay of retry number `retry` under `policy` (`random` drawn once).
+ * False when `signal` aborted first (the caller stops retrying).
+ */
+export async function backoffSleep(
+  retry: number,
+  policy: BackoffPolicy,
+  random: () => number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  try {
+    await sleep(backoffDelay(retry, policy, random()), signal)
+    return true
+  } catch {
+    return false
+  }
 }
