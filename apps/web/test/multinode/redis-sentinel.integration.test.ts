@@ -134,11 +134,21 @@ describe('a web node on Redis behind Sentinel', () => {
       () => runtime.voice.memberChannel(emu.guildId, owner.userId) === after.channelId,
       10_000,
     )
-    // The presence event bus (its own connections) stamped the room's voice frames there.
+    // The presence event bus (its own connections) stamps the room's voice frames there. A
+    // publish that failed while its connections were still switching is answered by a snapshot
+    // to the room's sockets (by design), so later changes are what must land on the new master:
+    // the owner toggles their mute until one does.
+    let muted = false
     await waitUntil(
-      () => exists(to, `${PREFIX}presence:room:${after.id}:seq`),
-      5_000,
+      async () => {
+        if (await exists(to, `${PREFIX}presence:room:${after.id}:seq`)) return true
+        muted = !muted
+        emu.control.setVoice({ userId: owner.userId, channelId: after.channelId, selfMute: muted })
+        return false
+      },
+      15_000,
       'a room frame stamped on the new master',
+      500,
     )
     expect(
       await redisCommand(to, ['XLEN', `${PREFIX}voice:${emu.guildId}:stream`], {
