@@ -1,10 +1,9 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { GatewayState } from '../src/gateway-status'
 import { FileSessionStore } from '../src/session/file-session-store'
-import type { VoiceFeed } from '../src/voice-feed'
 import { recordingClock } from './support/clock'
 import type { Emulator } from './support/harness'
 import {
@@ -13,26 +12,12 @@ import {
   feedFor,
   freePort,
   Recorder,
-  startTestEmulator,
   voiceChannels,
 } from './support/harness'
 import { capturingLogger, expectNoRepeatedKeys } from './support/logs'
+import { useFeedCleanups } from './support/test-cleanups'
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function emulator(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<Emulator> {
-  const emu = await startTestEmulator(options)
-  cleanups.push(() => emu.close())
-  return emu
-}
-
-function track(feed: VoiceFeed): VoiceFeed {
-  cleanups.push(() => feed.stop())
-  return feed
-}
+const { emulator, track } = useFeedCleanups()
 
 function people(emu: Emulator): { users: string[]; channels: string[] } {
   const users = emu.control

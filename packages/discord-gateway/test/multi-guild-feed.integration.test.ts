@@ -2,30 +2,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { VoiceEventSchema } from '@repo/discord-integration/contracts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { FileSessionStore } from '../src/session/file-session-store'
 import type { PersistedGatewayV1 } from '../src/session/persisted-gateway'
 import { PersistedGatewayV2Schema } from '../src/session/persisted-gateway'
-import type { VoiceFeed } from '../src/voice-feed'
 import { FeedLog, gapFreePerGuild, humans, nth, withGuilds } from './support/guilds'
-import type { Emulator } from './support/harness'
-import { eventually, feedFor, startTestEmulator } from './support/harness'
+import { eventually, feedFor } from './support/harness'
+import { useFeedCleanups } from './support/test-cleanups'
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function emulator(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<Emulator> {
-  const emu = await startTestEmulator(options)
-  cleanups.push(() => emu.close())
-  return emu
-}
-
-function track(feed: VoiceFeed): VoiceFeed {
-  cleanups.push(() => feed.stop())
-  return feed
-}
+const { emulator, track } = useFeedCleanups()
 
 describe('one feed, every guild the bot is in', () => {
   it('tracks each guild with its own gap-free feedSeq, routes channels and members by guild', async () => {

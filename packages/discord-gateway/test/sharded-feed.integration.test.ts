@@ -1,25 +1,10 @@
 import { shardOf } from '@repo/discord-emulator'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { VoiceFeed } from '../src/voice-feed'
+import { describe, expect, it } from 'vitest'
 import { FeedLog, gapFreePerGuild, humans, nth, withGuilds } from './support/guilds'
-import type { Emulator } from './support/harness'
-import { eventually, feedFor, startTestEmulator } from './support/harness'
+import { eventually, feedFor } from './support/harness'
+import { useFeedCleanups } from './support/test-cleanups'
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function emulator(options: Parameters<typeof startTestEmulator>[0] = {}): Promise<Emulator> {
-  const emu = await startTestEmulator(options)
-  cleanups.push(() => emu.close())
-  return emu
-}
-
-function track(feed: VoiceFeed): VoiceFeed {
-  cleanups.push(() => feed.stop())
-  return feed
-}
+const { emulator, track } = useFeedCleanups()
 
 describe('a sharded feed against the emulator', () => {
   it('five guilds on two shards: the count from GET /gateway/bot, one session per shard, every guild routed', async () => {
