@@ -33,6 +33,7 @@ function input(lagMs: number, maxLagMs = 5_000): ClusterStatusInput {
     shardCount: 1,
     leaders,
     candidates: [],
+    reshards: 0,
     leaseMs: 15_000,
     maxLagMs,
   }

@@ -113,6 +113,23 @@ describe('FencedWriter', () => {
     expect(writer.stats()).toMatchObject({ fenced: 1, pending: 0 })
   })
 
+  it('a reshard fences the old count: once the shard count moved on, its current token writes nothing', async () => {
+    await fence()
+    const client = redis.client()
+    await client.set(G.shardCount, '1')
+    const { writer, events } = await writerFor(createClusterRedis(redis.url, 'commands'))
+    writer.push(joinRecord('s1', 1, 1, '200000000000000001'))
+    await writer.idle()
+    expect(events.fenced).toEqual([])
+    await client.set(G.shardCount, '2') // another node resharded; the fence itself is unchanged
+    writer.push(joinRecord('s1', 2, 2, '200000000000000002'))
+    await eventually(() => expect(events.fenced).toEqual(['shard count 2']))
+    expect(writer.closed).toBe(true)
+    expect((await streamEntries(client, F)).map((e) => e.feedSeq)).toEqual([1])
+    expect(await client.hget(F.meta, 'seq')).toBe('1')
+    expect(await client.hget(G.session, 'seq')).toBe('1')
+  })
+
   it('the script applies a batch once: a retry is a duplicate, a replayed (session, seq) is skipped', async () => {
     await fence()
     const { writer } = await writerFor(createClusterRedis(redis.url, 'commands'))
@@ -120,7 +137,7 @@ describe('FencedWriter', () => {
     await writer.idle()
     const client = redis.client()
     const epoch = writer.epoch as string
-    const keys = [G.fence, F.stream, F.members, F.profiles, F.meta, G.session]
+    const keys = [G.fence, F.stream, F.members, F.profiles, F.meta, G.session, G.shardCount]
     const batch = (n: number, records: ReturnType<typeof joinRecord>[]) =>
       JSON.stringify({
         epoch,

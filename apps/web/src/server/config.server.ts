@@ -101,7 +101,7 @@ const EnvSchema = z
     GATEWAY_STREAM_MAXLEN: z.coerce.number().int().min(100).max(10_000_000).default(10_000),
     /**
      * Gateway shards (the same on every node and worker); unset: GET /gateway/bot's
-     * recommendation (one node reshards by itself on close 4011).
+     * recommendation, resharding by itself on close 4011 (every node follows the count in Redis).
      */
     DISCORD_SHARD_COUNT: z.coerce.number().int().min(1).max(65_535).optional(),
     /** The shards this node's gateway candidates compete for, e.g. `0,2` (unset: every shard). */

@@ -125,8 +125,8 @@ export function guildHealth(runtime: Runtime): GuildHealth[] {
 }
 
 /**
- * The gateway's shards: the in-process feed reports them (`status().shards`); the clustered feed
- * does not yet, so this node's view of it stands as shard 0 of 1 with the guilds it knows.
+ * The gateway's shards as the feed reports them (`status().shards`, both the in-process and the
+ * clustered feed); a feed that reports none stands as shard 0 of 1 with the guilds it knows.
  */
 export function shardHealth(
   runtime: Runtime,

@@ -46,6 +46,8 @@ export interface ClusterStatus {
   candidate: CandidateStatus | null
   /** The shard count in use (null before it is known). */
   shardCount: number | null
+  /** Times this node's gateway candidates moved to another shard count (a reshard) since it started. */
+  reshards: number
   shards: ClusterShardStatus[]
   /** Each guild this node follows. */
   guilds: GuildMirrorStatus[]
@@ -58,6 +60,8 @@ export interface ClusterStatusInput {
   readonly shardCount: number | null
   readonly leaders: LeaderWatch
   readonly candidates: readonly GatewayCandidate[]
+  /** Times this node's candidates moved to another shard count. */
+  readonly reshards: number
   readonly leaseMs: number
   readonly maxLagMs: number
 }
@@ -71,7 +75,9 @@ export function clusterStatus(input: ClusterStatusInput): ClusterStatus {
   const refs = input.shards
   const shards: ClusterShardStatus[] = refs.map((shard) => {
     const w = input.leaders.get(shard.id)
-    const c = candidates.find((x) => x.shard.id === shard.id)?.status() ?? null
+    const c =
+      candidates.find((x) => x.shard.id === shard.id && x.shard.count === shard.count)?.status() ??
+      null
     // While this node leads, its lease knows better than the last read (once a second).
     const leader = c?.isLeader && c.leader ? c.leader : w.leader
     const own: ClusterHandover | null = c?.lastHandover
@@ -125,6 +131,7 @@ export function clusterStatus(input: ClusterStatusInput): ClusterStatus {
     mirror: m,
     candidate: candidates[0]?.status() ?? null,
     shardCount: input.shardCount,
+    reshards: input.reshards,
     shards,
     guilds,
   }

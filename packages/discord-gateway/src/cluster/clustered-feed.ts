@@ -4,16 +4,15 @@ import type { Logger } from 'pino'
 import { pino } from 'pino'
 import type { GuildChange, GuildPresence, GuildVoice } from '../guilds/guild-voice'
 import { childLogger } from '../logging'
-import { spreadDefer, startStaggered } from './candidate-start'
 import type { ClusterStatus } from './cluster-status'
 import { clusterStatus } from './cluster-status'
-import type { GatewayCandidate, GatewayCandidateOptions } from './gateway-candidate'
-import { createGatewayCandidate } from './gateway-candidate'
+import type { GatewayCandidateOptions } from './gateway-candidate'
 import { GuildsMirror } from './guilds-mirror'
 import type { ShardRef } from './keys'
 import { LeaderWatch } from './leader-watch'
 import { connected, createClusterRedis } from './redis-connections'
-import { readShardCount, settleShardCount } from './shard-count'
+import { ShardCandidates } from './shard-candidates'
+import { readShardCount } from './shard-count'
 import type { MirrorSnapshot, ResyncInfo, VoiceEventOrigin } from './voice-stream-mirror'
 
 /** Options of {@link createClusteredVoiceFeed}. */
@@ -98,15 +97,24 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
     logger,
     ...options.mirror,
   })
-  const halt = new AbortController()
-  let candidates: GatewayCandidate[] = []
+  const candidates = options.candidate
+    ? new ShardCandidates({
+        redis: commands,
+        prefix: options.prefix,
+        leaseMs: options.leaseMs,
+        explicitCount: options.shardCount,
+        shardIds: options.shardIds,
+        candidate: options.candidate,
+        logger,
+      })
+    : null
   let shardCount: number | null = options.shardCount ?? null
   const leaders = new LeaderWatch(commands, options.prefix)
   let watch: NodeJS.Timeout | null = null
   let stopped = false
 
   const shardRefs = (): ShardRef[] => {
-    const count = shardCount ?? 1
+    const count = shardCount ?? candidates?.count ?? 1
     return Array.from({ length: count }, (_, id) => ({ id, count }))
   }
 
@@ -126,51 +134,6 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
     watch.unref()
   }
 
-  const startCandidates = async (
-    candidate: Exclude<ClusteredVoiceFeedOptions['candidate'], false>,
-  ): Promise<void> => {
-    let count: number
-    try {
-      count = await settleShardCount({
-        redis: commands,
-        prefix: options.prefix,
-        explicit: options.shardCount,
-        token: candidate.token,
-        apiUrl: candidate.apiUrl,
-        rest: candidate.rest,
-        backoff: candidate.backoff,
-        clock: candidate.clock,
-        random: candidate.random,
-        signal: halt.signal,
-        logger,
-      })
-    } catch (error) {
-      if (!stopped) logger.error({ err: error }, 'could not settle the shard count')
-      return
-    }
-    if (stopped) return
-    shardCount = count
-    const wanted = options.shardIds
-    candidates = shardRefs()
-      .filter((shard) => !wanted || wanted.includes(shard.id))
-      .map((shard) =>
-        createGatewayCandidate({
-          ...candidate,
-          redis: commands,
-          prefix: options.prefix,
-          leaseMs: options.leaseMs,
-          shard,
-          logger,
-          deferPolls: () => spreadDefer(candidates, shard),
-        }),
-      )
-    await startStaggered(candidates, halt.signal)
-    logger.info(
-      { shardCount: count, shards: candidates.map((c) => c.shard.id) },
-      'competing for the gateway shards',
-    )
-  }
-
   let starting: Promise<void> = Promise.resolve()
 
   return {
@@ -180,16 +143,15 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
       await mirror.start()
       await readLeaders()
       scheduleWatch()
-      if (options.candidate) starting = startCandidates(options.candidate)
+      if (candidates) starting = candidates.start()
     },
 
     async stop() {
       if (stopped) return
       stopped = true
-      halt.abort()
       if (watch) clearTimeout(watch)
+      await candidates?.stop()
       await starting
-      await Promise.all(candidates.map((c) => c.stop()))
       await mirror.stop()
       commands.disconnect()
     },
@@ -208,9 +170,10 @@ export function createClusteredVoiceFeed(options: ClusteredVoiceFeedOptions): Cl
       clusterStatus({
         mirror: mirror.status(),
         shards: shardRefs(),
-        shardCount,
+        shardCount: shardCount ?? candidates?.count ?? null,
         leaders,
-        candidates,
+        candidates: candidates?.list() ?? [],
+        reshards: candidates?.reshards ?? 0,
         leaseMs: options.leaseMs,
         maxLagMs: options.maxLagMs ?? 5_000,
       }),

@@ -3,8 +3,9 @@ import { LuaScript } from './lua-script'
 /**
  * The leader's fenced writes and everyone's atomic reads of a guild's voice feed.
  *
- * KEYS of the writes, in this order: fence, stream, members, profiles, meta, session (see
- * keys.ts). Numbers travel as decimal strings (Lua's numbers are doubles; every value here is an
+ * KEYS of the writes, in this order: fence, stream, members, profiles, meta, session, shard
+ * count (see keys.ts). Every write is refused (`fenced`) when the deployment's shard count is no
+ * longer the writer's (a reshard happened), before the fencing token is even looked at. Numbers travel as decimal strings (Lua's numbers are doubles; every value here is an
  * integer below 2^53). A script's writes cannot be rolled back, so each write script checks
  * everything first and only then writes.
  */
@@ -19,7 +20,8 @@ import { LuaScript } from './lua-script'
  * dispatch's guild change still has to be written; that write moves the session on).
  *
  * Returns:
- * - `{'fenced', currentFence}`: the token is not the current one; nothing written.
+ * - `{'fenced', currentFence}`: the token is not the current one, or the shard count moved on
+ *   (`currentFence` is then `shard count N`); nothing written.
  * - `{'diverged', why}`: meta's epoch is not the batch's (Redis lost or replaced the snapshot),
  *   or the first new event does not follow meta's feedSeq; nothing written. The leader reseeds.
  * - `{'duplicate', lastId}`: this writer's batch n (or a later one) is already applied (a retry
@@ -33,9 +35,11 @@ export const WRITE_BATCH = new LuaScript(
   'write-batch',
   `
 local token = ARGV[1]
+local batch = cjson.decode(ARGV[2])
+local count = redis.call('GET', KEYS[7])
+if count and count ~= string.format('%.0f', batch.shard[2]) then return {'fenced', 'shard count ' .. count} end
 local fence = redis.call('GET', KEYS[1])
 if fence ~= token then return {'fenced', fence or ''} end
-local batch = cjson.decode(ARGV[2])
 local meta = redis.call('HMGET', KEYS[5], 'epoch', 'writer', 'sessionId', 'seq', 'feedSeq', 'lastId', 'synced')
 if meta[1] ~= batch.epoch then return {'diverged', 'epoch'} end
 local lastId = meta[6] or '0-0'
@@ -113,9 +117,11 @@ export const RESEED_FEED = new LuaScript(
   'reseed-feed',
   `
 local token = ARGV[1]
+local d = cjson.decode(ARGV[2])
+local count = redis.call('GET', KEYS[7])
+if count and count ~= string.format('%.0f', d.shard[2]) then return {'fenced', 'shard count ' .. count} end
 local fence = redis.call('GET', KEYS[1])
 if fence ~= token then return {'fenced', fence or ''} end
-local d = cjson.decode(ARGV[2])
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 local function hsetAll(key, pairs)
   local args = {}
@@ -172,12 +178,15 @@ return { redis.call('HGETALL', KEYS[1]), redis.call('HVALS', KEYS[2]) }
  * event, only the registry), sessionId, seq, shardId, shardCount, resumeURL, updatedAt, MAXLEN
  * (~), settled (`1`/`0`: every guild of the shard's READY is settled; `''` = unchanged).
  * The session hash moves to `seq` (this write is the last of its dispatch). Returns
- * `{'fenced', currentFence}` or `{'ok', entryId | ''}`.
+ * `{'fenced', currentFence}` (also when the stored shard count is not `shardCount`) or
+ * `{'ok', entryId | ''}`.
  */
 export const WRITE_GUILD_CHANGE = new LuaScript(
   'write-guild-change',
   `
 local token = ARGV[1]
+local count = redis.call('GET', KEYS[6])
+if count and count ~= ARGV[8] then return {'fenced', 'shard count ' .. count} end
 local fence = redis.call('GET', KEYS[1])
 if fence ~= token then return {'fenced', fence or ''} end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end

@@ -259,7 +259,7 @@ export class FencedWriter {
   #send(item: Item): Promise<unknown> {
     const g = this.#o.gatewayKeys
     const f = this.#o.feedKeys
-    const keys = [g.fence, f.stream, f.members, f.profiles, f.meta, g.session]
+    const keys = [g.fence, f.stream, f.members, f.profiles, f.meta, g.session, g.shardCount]
     const token = String(this.#token)
     if (item.kind === 'reseed') {
       // A scratch key in place of the session hash: the script deletes it and writes nothing there.

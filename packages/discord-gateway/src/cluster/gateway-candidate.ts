@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { REST } from '@discordjs/rest'
+import { GatewayCloseCodes } from 'discord-api-types/v10'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
@@ -20,6 +21,7 @@ import { readShardState } from './leader-state'
 import type { Handover, TermEnd } from './leader-term'
 import { LeaderTerm } from './leader-term'
 import { RECORD_HANDOVER } from './lease-scripts'
+import { readShardCount } from './shard-count'
 
 /** Where a candidate is in its lifecycle. */
 export type CandidateState = 'idle' | 'candidate' | 'leading' | 'stepping_down' | 'stopped'
@@ -61,6 +63,13 @@ export interface GatewayCandidateOptions {
   timings?: Partial<ConnectionTimings>
   random?: () => number
   clock?: Clock
+  /**
+   * A shard count that follows Discord (no DISCORD_SHARD_COUNT): `required` after a close 4011
+   * (the owner moves the deployment to more shards), `moved` once the deployment's count in Redis
+   * is no longer this candidate's (the owner starts candidates for the new count). Either way this
+   * candidate has stopped competing. Without it, both stop the candidate with an operator alert.
+   */
+  resharding?: { required(shard: ShardRef): void; moved(count: number): void }
 }
 
 /** A health view of one candidate. */
@@ -227,6 +236,11 @@ class Candidate implements GatewayCandidate {
       await this.#lease.release()
       return
     }
+    if (restored.count !== null && restored.count !== this.shard.count) {
+      await this.#lease.release()
+      await this.#countMoved(restored.count)
+      return
+    }
     const token = this.#lease.token
     if (!this.#lease.holds() || token === null || this.#state !== 'candidate') return
     if (restored.invalid > 0) {
@@ -252,7 +266,7 @@ class Candidate implements GatewayCandidate {
       timings: this.#timings,
       ...(this.#o.random ? { random: this.#o.random } : {}),
       ...(this.#o.clock ? { clock: this.#o.clock } : {}),
-      mayConnect: () => this.#lease.confirm(),
+      mayConnect: () => this.#mayConnect(),
       checkLease: () => void this.#lease.confirm(),
       logger: this.#log,
       onEnd: (end) => void this.#enqueue(() => this.#onTermEnd(term, end)),
@@ -284,14 +298,51 @@ class Candidate implements GatewayCandidate {
           await this.#lease.release()
           return
         }
+        if (end.code === GatewayCloseCodes.ShardingRequired && this.#o.resharding) {
+          // The bot outgrew the shard count: the owner moves every node to more shards.
+          const resharding = this.#o.resharding
+          await this.#retire(end.reason, null, () => resharding.required(this.shard))
+          return
+        }
         // A fatal close code (bad token, intents...): this process's configuration is wrong.
         // It leaves the lease to the others and stops competing until an operator fixes it.
-        this.#alert = end.reason
-        this.#log.error({ alert: true, reason: end.reason }, 'gateway candidate stops competing')
-        await this.#stepDown(end.reason)
-        await this.#lease.stop()
-        this.#setState('stopped')
+        await this.#retire(end.reason, end.reason)
     }
+  }
+
+  /**
+   * Before every socket and IDENTIFY: the lease is ours, and the deployment still runs our shard
+   * count (after a reshard, an IDENTIFY under the old count would only earn another 4011).
+   */
+  async #mayConnect(): Promise<boolean> {
+    if (!(await this.#lease.confirm())) return false
+    const count = await readShardCount(this.#o.redis, this.#o.prefix).catch(() => null)
+    if (count === null || count === this.shard.count) return true
+    void this.#enqueue(() => this.#countMoved(count))
+    return false
+  }
+
+  /** The deployment runs `count` shards now, not ours: the owner replaces us, or an operator must. */
+  #countMoved(count: number): Promise<void> {
+    const reason = `the deployment runs ${count} shards, this candidate ${this.shard.count}`
+    const resharding = this.#o.resharding
+    if (resharding) return this.#retire(reason, null, () => resharding.moved(count))
+    return this.#retire(reason, `${reason} (DISCORD_SHARD_COUNT): set the same count on every node`)
+  }
+
+  /** Stops competing for good: steps down, gives the lease up, then `then` (or raises `alert`). */
+  async #retire(reason: string, alert: string | null, then?: () => void): Promise<void> {
+    if (this.#state === 'stopped') return
+    if (alert) {
+      this.#alert = alert
+      this.#log.error({ alert: true, reason: alert }, 'gateway candidate stops competing')
+    } else {
+      this.#log.warn({ reason }, 'gateway candidate retires')
+    }
+    await this.#stepDown(reason)
+    await this.#lease.stop()
+    this.#setState('stopped')
+    then?.()
   }
 
   /** Tells every node (their health reads it) how the gateway came here; fenced, best effort. */

@@ -16,6 +16,11 @@ export interface GatewayKeys {
   readonly session: string
   /** Hash: the latest handover (`holderId`, `token`, `at`, `durationMs`, `mode`), for every node's health. */
   readonly handover: string
+  /**
+   * The deployment's shard count (shared by every shard): a write of a shard whose count is not
+   * this one is refused like a stale fencing token, so a reshard fences every leader of the old count.
+   */
+  readonly shardCount: string
 }
 
 /** The Redis keys of one guild's voice feed. */
@@ -42,6 +47,7 @@ export function gatewayKeys(prefix: string, shard: ShardRef = ONE_SHARD): Gatewa
     fence: `${base}fence`,
     session: `${base}session`,
     handover: `${base}handover`,
+    shardCount: guildKeys(prefix).shardCount,
   }
 }
 

@@ -102,6 +102,8 @@ export interface RestoredShard {
   /** Guilds whose snapshot is complete in Redis (all of them: the shard counts as settled). */
   readonly settled: boolean
   readonly invalid: number
+  /** The deployment's shard count in Redis (null: not stored); not `shard.count` after a reshard. */
+  readonly count: number | null
 }
 
 /**
@@ -116,11 +118,11 @@ export async function readShardState(
 ): Promise<RestoredShard> {
   const keys = guildKeys(prefix)
   const gateway = gatewayKeys(prefix, shard)
-  const [registry] = (await READ_GUILDS.run(
+  const [registry, , storedCount] = (await READ_GUILDS.run(
     redis,
     [keys.registry, keys.shards, keys.shardCount],
     [],
-  )) as [unknown]
+  )) as [unknown, unknown, string]
   const presences = parseRegistry(registry).filter((g) => shardOf(g.id, shard.count) === shard.id)
   const guilds: RestoredShard['guilds'] = []
   let invalid = 0
@@ -143,7 +145,14 @@ export async function readShardState(
   const stored = parseSession(pairsToObject(await redis.hgetall(gateway.session).then(toFlat)))
   const session =
     stored && stored.shardId === shard.id && stored.shardCount === shard.count ? stored : null
-  return { guilds, session, settled, invalid }
+  const count = Number(storedCount)
+  return {
+    guilds,
+    session,
+    settled,
+    invalid,
+    count: Number.isSafeInteger(count) && count > 0 ? count : null,
+  }
 }
 
 function toFlat(hash: Record<string, string>): string[] {

@@ -35,7 +35,13 @@ export interface Handover {
 export type TermEnd =
   | { readonly kind: 'fenced' }
   | { readonly kind: 'overflow' }
-  | { readonly kind: 'connection_stopped'; readonly reason: string; readonly fatal: boolean }
+  | {
+      readonly kind: 'connection_stopped'
+      readonly reason: string
+      readonly fatal: boolean
+      /** The fatal close code (null: stopped for another reason). */
+      readonly code: number | null
+    }
 
 /** Options of {@link LeaderTerm}. */
 export interface LeaderTermOptions {
@@ -84,6 +90,7 @@ export class LeaderTerm {
   #handover: Handover
   #pendingTimer: NodeJS.Timeout | null = null
   #stopping = false
+  #fatalCode: number | null = null
   /** Guilds whose feed this term has restored or started (the others start from a baseline). */
   readonly #fed = new Set<string>()
 
@@ -144,6 +151,9 @@ export class LeaderTerm {
       appliedSequence: (sessionId) =>
         this.#cursor.sessionId === sessionId ? this.#cursor.seq : null,
       mayConnect: options.mayConnect,
+      onFatalClose: (code) => {
+        this.#fatalCode = code
+      },
     })
     this.status.onChange(({ to, status }) => {
       if (to !== 'stopped' || this.#stopping) return
@@ -151,6 +161,7 @@ export class LeaderTerm {
         kind: 'connection_stopped',
         reason: status.stoppedReason ?? 'stopped',
         fatal: status.alert !== null,
+        code: this.#fatalCode,
       })
     })
   }

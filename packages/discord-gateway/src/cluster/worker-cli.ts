@@ -1,16 +1,13 @@
 import { createServer } from 'node:http'
 import { pino } from 'pino'
 import { parseWorkerEnv, type WorkerEnv } from '../config'
-import { spreadDefer, startStaggered } from './candidate-start'
-import type { GatewayCandidate } from './gateway-candidate'
-import { createGatewayCandidate } from './gateway-candidate'
 import { createClusterRedis } from './redis-connections'
-import { settleShardCount } from './shard-count'
+import { ShardCandidates } from './shard-candidates'
 
 /**
  * `discord-gateway-worker`: gateway candidates in their own process (the "gateway workers"
  * layout), one per shard it runs (GATEWAY_SHARD_IDS, default every shard of the count settled in
- * Redis). Each competes for its shard's lease; while it leads it runs that shard's connection and
+ * Redis, following a reshard unless DISCORD_SHARD_COUNT pins it). Each competes for its shard's lease; while it leads it runs that shard's connection and
  * writes its guilds' voice streams and the guild list; the web nodes only read. Run one or more.
  * SIGTERM/SIGINT: close with 4200, flush, release the leases (the next candidates resume at once).
  */
@@ -28,8 +25,21 @@ const redis = createClusterRedis(env.redisUrl, 'commands', {
   redisOptions: env.redisOptions,
   logger,
 })
-const halt = new AbortController()
-let candidates: GatewayCandidate[] = []
+const candidates = new ShardCandidates({
+  redis,
+  prefix: env.prefix,
+  leaseMs: env.leaseMs,
+  explicitCount: env.shardCount,
+  shardIds: env.shardIds,
+  holderId: env.holderId,
+  candidate: {
+    token: env.token,
+    apiUrl: env.apiUrl,
+    intents: env.intents,
+    streamMaxLen: env.streamMaxLen,
+  },
+  logger,
+})
 
 const health = env.health
   ? createServer((request, response) => {
@@ -37,9 +47,9 @@ const health = env.health
         response.writeHead(404).end()
         return
       }
-      const shards = candidates.map((c) => ({ shard: c.shard, ...c.status() }))
-      const ok =
-        candidates.length > 0 && shards.every((s) => s.state !== 'stopped' && s.alert === null)
+      const list = candidates.list()
+      const shards = list.map((c) => ({ shard: c.shard, ...c.status() }))
+      const ok = list.length > 0 && shards.every((s) => s.state !== 'stopped' && s.alert === null)
       const first = shards[0]
       response
         .writeHead(ok ? 200 : 503, {
@@ -50,6 +60,8 @@ const health = env.health
           JSON.stringify({
             status: ok ? 'ok' : 'degraded',
             pid: process.pid,
+            shardCount: candidates.count,
+            reshards: candidates.reshards,
             // shard 0's (or the first shard's) candidate, as the one-shard worker showed it
             ...(first ?? {}),
             shards,
@@ -67,42 +79,12 @@ if (health && env.health) {
   )
 }
 
-const count = await settleShardCount({
-  redis,
-  prefix: env.prefix,
-  explicit: env.shardCount,
-  token: env.token,
-  apiUrl: env.apiUrl,
-  signal: halt.signal,
-  logger,
-}).catch((error: unknown) => {
-  logger.fatal({ err: error }, 'could not settle the shard count')
-  process.exit(1)
-})
-const ids = (env.shardIds ?? Array.from({ length: count }, (_, id) => id)).filter(
-  (id) => id < count,
-)
-candidates = ids.map((id) =>
-  createGatewayCandidate({
-    token: env.token,
-    apiUrl: env.apiUrl,
-    intents: env.intents,
-    redis,
-    prefix: env.prefix,
-    leaseMs: env.leaseMs,
-    streamMaxLen: env.streamMaxLen,
-    shard: { id, count },
-    logger,
-    deferPolls: () => spreadDefer(candidates, { id, count }),
-    ...(env.holderId ? { holderId: ids.length > 1 ? `${env.holderId}#${id}` : env.holderId } : {}),
-  }),
-)
-await startStaggered(candidates, halt.signal)
+await candidates.start()
 logger.info(
   {
-    holderIds: candidates.map((c) => c.holderId),
-    shardCount: count,
-    shards: ids,
+    holderIds: candidates.list().map((c) => c.holderId),
+    shardCount: candidates.count,
+    shards: candidates.list().map((c) => c.shard.id),
     pid: process.pid,
     leaseMs: env.leaseMs,
     prefix: env.prefix,
@@ -114,9 +96,8 @@ let stopping = false
 const shutdown = async (signal: string) => {
   if (stopping) return
   stopping = true
-  halt.abort()
   logger.info({ signal }, 'stopping: the sessions are left resumable for the next leaders')
-  await Promise.all(candidates.map((c) => c.stop()))
+  await candidates.stop()
   health?.close()
   redis.disconnect()
   logger.info('gateway worker stopped')

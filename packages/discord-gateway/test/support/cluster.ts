@@ -39,12 +39,13 @@ export function candidateFor(
 export function clusteredFeed(
   redisUrl: string,
   emu: Emulator,
-  options: { candidate?: boolean; leaseMs?: number; holderId?: string } = {},
+  options: { candidate?: boolean; leaseMs?: number; holderId?: string; shardCount?: number } = {},
 ): ClusteredVoiceFeed {
   return createClusteredVoiceFeed({
     redisUrl,
     prefix: PREFIX,
     leaseMs: options.leaseMs ?? 1_000,
+    ...(options.shardCount ? { shardCount: options.shardCount } : {}),
     candidate:
       options.candidate === false
         ? false
