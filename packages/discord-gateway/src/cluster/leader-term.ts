@@ -1,5 +1,4 @@
 import type { REST } from '@discordjs/rest'
-import type { VoiceMember } from '@repo/discord-integration/contracts'
 import type { GatewayDispatchPayload } from 'discord-api-types/v10'
 import { GatewayDispatchEvents } from 'discord-api-types/v10'
 import type { Redis } from 'ioredis'
@@ -12,12 +11,11 @@ import type { ShardCursor, StoreStep } from '../guilds/guild-store'
 import { createShardCursor, GuildStore } from '../guilds/guild-store'
 import { sleep } from '../supervision/backoff'
 import type { Clock } from '../supervision/clock'
-import type { Profile } from '../voice/voice-member'
+import { dispatchItems } from './dispatch-items'
 import type { FeedState, WriterStats } from './fenced-writer'
 import type { LeaseGrant } from './gateway-lease'
 import type { GatewayKeys, GuildKeys, ShardRef } from './keys'
 import type { RestoredShard } from './leader-state'
-import type { ShardItem } from './shard-writer'
 import { ShardWriter } from './shard-writer'
 
 /** How the gateway came to this process. */
@@ -254,98 +252,17 @@ export class LeaderTerm {
     this.#write(result.steps, payload)
   }
 
-  /**
-   * One dispatch's writes: its guilds' voice records first, then its guild list changes (the
-   * last write of the dispatch moves the shard's session on; until then it is held).
-   */
+  /** One dispatch's writes, in order (see {@link dispatchItems}). */
   #write(steps: readonly StoreStep[], payload: GatewayDispatchPayload | null): void {
-    const cursor = this.#cursor
-    if (cursor.sessionId === null) return
-    const items: ShardItem[] = []
-    const registry = new Set<string>()
-    for (const step of steps) {
-      if (step.kind === 'guild') {
-        registry.add(step.change.guildId)
-        continue
-      }
-      const state = this.#store.get(step.guildId)?.state
-      const members = new Map<string, VoiceMember | null>()
-      for (const event of step.events) {
-        members.set(event.userId, state?.members.get(event.userId) ?? null)
-      }
-      const profiles: [string, Profile][] = []
-      for (const userId of step.profilesChanged) {
-        const profile = state?.profiles.get(userId)
-        if (profile) profiles.push([userId, profile])
-      }
-      const first = step.events[0]
-      const baseline: FeedState | undefined = this.#fed.has(step.guildId)
-        ? undefined
-        : {
-            sessionId: null,
-            seq: 0,
-            resumeURL: null,
-            feedSeq: first ? first.feedSeq - 1 : (state?.feedSeq ?? 0),
-            synced: false,
-            members: [],
-            profiles: [],
-          }
-      this.#fed.add(step.guildId)
-      items.push({
-        kind: 'voice',
-        guildId: step.guildId,
-        ...(baseline ? { baseline } : {}),
-        record: {
-          sessionId: cursor.sessionId,
-          seq: cursor.seq,
-          synced: state?.synced ?? true,
-          resumeURL: this.#resumeURL,
-          events: step.events,
-          members: [...members],
-          profiles,
-        },
-      })
-    }
-    // A guild's name or shard may change without a change event (GUILD_CREATE, GUILD_UPDATE).
-    if (
-      payload &&
-      (payload.t === GatewayDispatchEvents.GuildCreate ||
-        payload.t === GatewayDispatchEvents.GuildUpdate)
-    ) {
-      registry.add(payload.d.id)
-    }
-    const changes = steps.flatMap((s) => (s.kind === 'guild' ? [s.change] : []))
-    const guildItems: ShardItem[] = []
-    for (const guildId of registry) {
-      const entry = this.#store.get(guildId)
-      const presence = entry
-        ? { id: guildId, name: entry.name, available: entry.available, shardId: entry.shardId }
-        : null
-      const own = changes.filter((c) => c.guildId === guildId)
-      const announce = own.length > 0 ? own : [null]
-      for (const change of announce) {
-        guildItems.push({
-          kind: 'guild',
-          guildId,
-          presence,
-          change,
-          sessionId: cursor.sessionId,
-          seq: cursor.seq,
-          resumeURL: this.#resumeURL,
-          settled: cursor.settled,
-        })
-      }
-    }
-    if (guildItems.length > 0) {
-      for (const [i, item] of items.entries()) {
-        if (item.kind === 'voice')
-          items[i] = { ...item, record: { ...item.record, holdSession: true } }
-      }
-    }
-    for (const item of guildItems) {
-      if (item.kind === 'guild' && item.presence === null) this.#fed.delete(item.guildId)
-    }
-    for (const item of [...items, ...guildItems]) this.#writer.push(item)
+    const items = dispatchItems({
+      steps,
+      payload,
+      store: this.#store,
+      cursor: this.#cursor,
+      resumeURL: this.#resumeURL,
+      fed: this.#fed,
+    })
+    for (const item of items) this.#writer.push(item)
   }
 
   /** A guild's whole state for its reseed (an unknown guild: empty). */
