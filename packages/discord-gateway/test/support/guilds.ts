@@ -1,4 +1,5 @@
 import type { VoiceEvent } from '@repo/discord-integration/contracts'
+import { expect } from 'vitest'
 import type { GuildChange, GuildVoice } from '../../src/guilds/guild-voice'
 import type { Emulator } from './harness'
 
@@ -96,4 +97,20 @@ export function nth<T>(list: readonly T[], i: number): T {
   const value = list[i]
   if (value === undefined) throw new Error(`expected an element at ${i} of ${list.length}`)
   return value
+}
+
+/**
+ * The log holds exactly `changes` ([guildId, type, userId]) as voice events, each the next feedSeq
+ * of its guild after `before[guildId]`, and no guild change: nothing lost, nothing replayed.
+ */
+export function expectOnlyChanges(
+  log: FeedLog,
+  before: Record<string, number>,
+  changes: [string, VoiceEvent['type'], string][],
+): void {
+  expect(log.guild()).toEqual([])
+  expect(
+    log.voice().map((e) => [e.guildId, e.type, e.userId, e.feedSeq - (before[e.guildId] ?? 0)]),
+  ).toEqual(expect.arrayContaining(changes.map((c) => [...c, 1])))
+  expect(log.voice()).toHaveLength(changes.length)
 }
