@@ -509,7 +509,8 @@ describe.each(BUSES)('presence protocol v1 over real sockets (%s)', (_name, make
       const c = await open(OWNER)
       await subscribe(c, ROOM_A)
       const snapshot = await c.next('presence.snapshot')
-      harness.voice.join(PLAYER, CH_A, Date.now() - 40)
+      // The service's own clock (performance-based): Date.now() may be stepped apart from it.
+      harness.voice.join(PLAYER, CH_A, performance.timeOrigin + performance.now() - 40)
       await c.next('voice.joined')
       const again = await open(OWNER)
       await subscribe(again, ROOM_A, { since: snapshot.seq, epoch: snapshot.epoch })
