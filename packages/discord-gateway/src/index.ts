@@ -19,8 +19,6 @@ export { GatewayLease } from './cluster/gateway-lease'
 export type { GatewayKeys, ShardRef, VoiceFeedKeys } from './cluster/keys'
 export { gatewayKeys, ONE_SHARD, voiceFeedKeys } from './cluster/keys'
 export type { Handover } from './cluster/leader-term'
-export type { ClusterRedisOptions } from './cluster/redis-connections'
-export { createClusterRedis } from './cluster/redis-connections'
 export type {
   MirrorSnapshot,
   MirrorState,
@@ -28,9 +26,9 @@ export type {
   ResyncInfo,
   ResyncReason,
   VoiceEventOrigin,
-  VoiceStreamMirrorOptions,
-} from './cluster/voice-stream-mirror'
-export { VoiceStreamMirror } from './cluster/voice-stream-mirror'
+} from './cluster/mirror-contract'
+export type { ClusterRedisOptions } from './cluster/redis-connections'
+export { createClusterRedis } from './cluster/redis-connections'
 export type { GatewayEnv, WorkerEnv } from './config'
 export {
   GatewayEnvSchema,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type ClusterStatusInput, clusterStatus } from '../src/cluster/cluster-status'
 import type { LeaderWatch } from '../src/cluster/leader-watch'
-import type { MirrorStatus } from '../src/cluster/voice-stream-mirror'
+import type { MirrorStatus } from '../src/cluster/mirror-contract'
 
 /** A node following one guild, its shard led by someone else, its mirror `lagMs` behind. */
 function input(lagMs: number, maxLagMs = 5_000): ClusterStatusInput {

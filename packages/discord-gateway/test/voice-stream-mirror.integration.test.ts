@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { FeedState } from '../src/cluster/fenced-writer'
 import { FencedWriter } from '../src/cluster/fenced-writer'
 import { gatewayKeys, ONE_SHARD, voiceFeedKeys } from '../src/cluster/keys'
+import type { ResyncInfo, VoiceEventOrigin } from '../src/cluster/mirror-contract'
 import { createClusterRedis } from '../src/cluster/redis-connections'
-import type { ResyncInfo, VoiceEventOrigin } from '../src/cluster/voice-stream-mirror'
+import { StreamReader } from '../src/cluster/stream-reader'
 import { VoiceStreamMirror } from '../src/cluster/voice-stream-mirror'
 import { GUILD, joinRecord, member, streamEntries } from './support/feed'
 import { eventually, holdsFor, testLogger } from './support/harness'
@@ -81,28 +82,51 @@ async function leader() {
   }
 }
 
+/**
+ * A guild's mirror driven by a StreamReader of its stream alone (GuildsMirror drives every
+ * guild's in one reader); the reader's blocking connection goes through `port` when given.
+ */
 function mirrorOn(port: number | null = null, options: { checkMs?: number } = {}) {
   const url = port === null ? redis.url : `redis://127.0.0.1:${port}`
   const commands = createClusterRedis(redis.url, 'commands')
-  const mirror = new VoiceStreamMirror({
+  const mirror: VoiceStreamMirror = new VoiceStreamMirror({
     guildId: GUILD,
     keys: F,
     redis: commands,
-    blocking: createClusterRedis(url, 'blocking'),
-    blockMs: 300,
     checkMs: options.checkMs ?? 100,
-    backoff: { baseMs: 20, maxMs: 200 },
+    wake: () => reader.wake(),
     logger: testLogger,
   })
+  const reader: StreamReader = new StreamReader({
+    redis: commands,
+    blocking: createClusterRedis(url, 'blocking'),
+    blockMs: 300,
+    count: 500,
+    backoff: { baseMs: 20, maxMs: 200 },
+    prepare: async () => {
+      if (mirror.needsLoad()) await mirror.load()
+    },
+    positions: () => {
+      const position = mirror.position()
+      return position ? [position] : []
+    },
+    apply: (entries) => mirror.applyEntries(entries.get(F.stream) ?? []),
+    onError: (error) => mirror.readFailed(error),
+  })
+  const start = async () => {
+    await mirror.start()
+    reader.start()
+  }
   const seen: { type: string; userId: string; origin: VoiceEventOrigin }[] = []
   const resyncs: ResyncInfo[] = []
   mirror.subscribe((event, origin) => seen.push({ type: event.type, userId: event.userId, origin }))
   mirror.onResync((info) => resyncs.push(info))
   cleanups.push(async () => {
+    await reader.stop()
     await mirror.stop()
     commands.disconnect()
   })
-  return { mirror, seen, resyncs }
+  return { mirror, start, seen, resyncs }
 }
 
 async function proxied(): Promise<TcpProxy> {
@@ -117,8 +141,8 @@ describe('VoiceStreamMirror', () => {
   it('starts from the snapshot and follows the stream, each event with its entry id', async () => {
     const l = await leader()
     await l.join(3)
-    const { mirror, seen, resyncs } = mirrorOn()
-    await mirror.start()
+    const { mirror, start, seen, resyncs } = mirrorOn()
+    await start()
     await mirror.ready(2_000)
     expect(ids(mirror.snapshot().members)).toEqual([user(0), user(1), user(2)])
     await l.join(2)
@@ -142,8 +166,8 @@ describe('VoiceStreamMirror', () => {
     const l = await leader()
     await l.join(2)
     const proxy = await proxied()
-    const { mirror, seen } = mirrorOn(proxy.port)
-    await mirror.start()
+    const { mirror, start, seen } = mirrorOn(proxy.port)
+    await start()
     await mirror.ready(2_000)
     proxy.freeze() // the reader's connection hangs (no reset); the check still reaches Redis
     await l.join(3)
@@ -158,8 +182,8 @@ describe('VoiceStreamMirror', () => {
     const l = await leader()
     await l.join(2)
     const proxy = await proxied()
-    const { mirror } = mirrorOn(proxy.port)
-    await mirror.start()
+    const { mirror, start } = mirrorOn(proxy.port)
+    await start()
     await mirror.ready(2_000)
     expect(await mirror.caughtUp()).toBe(true)
     proxy.freeze() // the reader falls behind; its commands (the feed's end) still reach Redis
@@ -180,8 +204,8 @@ describe('VoiceStreamMirror', () => {
     await l.join(5)
     const proxy = await proxied()
     // No periodic check: the entry after the gap alone must reveal it.
-    const { mirror, seen, resyncs } = mirrorOn(proxy.port, { checkMs: 60_000 })
-    await mirror.start()
+    const { mirror, start, seen, resyncs } = mirrorOn(proxy.port, { checkMs: 60_000 })
+    await start()
     await mirror.ready(2_000)
     proxy.freeze()
     await l.join(1) // the reader's pending XREAD answers with this one (it waits in the proxy)
@@ -206,8 +230,8 @@ describe('VoiceStreamMirror', () => {
   it('an epoch change without any new entry is found by the check: reload and resync', async () => {
     const l = await leader()
     await l.join(3)
-    const { mirror, seen, resyncs } = mirrorOn()
-    await mirror.start()
+    const { mirror, start, seen, resyncs } = mirrorOn()
+    await start()
     await mirror.ready(2_000)
     l.forget(user(1))
     l.writer.reseed('test: a new epoch') // no XADD: only meta changes
@@ -226,8 +250,8 @@ describe('VoiceStreamMirror', () => {
   it('while Redis has no feed it serves its last state (stale), and resyncs once a leader rebuilt it', async () => {
     const l = await leader()
     await l.join(3)
-    const { mirror, resyncs } = mirrorOn()
-    await mirror.start()
+    const { mirror, start, resyncs } = mirrorOn()
+    await start()
     await mirror.ready(2_000)
     const before = mirror.snapshot().members
     await redis.server.restart() // no persistence: everything is gone
@@ -249,8 +273,8 @@ describe('VoiceStreamMirror', () => {
     await l.join(2)
     const admin = redis.client()
     await admin.hset(F.members, '999', '{"not":"a member"}')
-    const { mirror, resyncs } = mirrorOn()
-    await mirror.start()
+    const { mirror, start, resyncs } = mirrorOn()
+    await start()
     await mirror.ready(2_000)
     expect(ids(mirror.snapshot().members)).toEqual([user(0), user(1)])
     expect(mirror.status().invalid).toBe(1)

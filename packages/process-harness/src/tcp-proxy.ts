@@ -6,6 +6,8 @@ export interface TcpProxy {
   readonly port: number
   /** Stops forwarding in both directions; bytes wait in the socket buffers. */
   freeze(): void
+  /** Stops forwarding on the connections open now only; new ones flow (a socket gone silent). */
+  freezeOpen(): void
   /** Forwards again, including what waited. */
   thaw(): void
   /** Closes every proxied connection (both sides see a reset-like close). */
@@ -45,6 +47,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port,
     freeze() {
       frozen = true
+      for (const pair of pairs) for (const socket of pair) socket.pause()
+    },
+    freezeOpen() {
       for (const pair of pairs) for (const socket of pair) socket.pause()
     },
     thaw() {

@@ -4,7 +4,7 @@ import type { LeaseHolder } from './gateway-lease'
 import type { GuildMirrorStatus } from './guilds-mirror-status'
 import type { ShardRef } from './keys'
 import type { ClusterHandover, LeaderWatch } from './leader-watch'
-import type { MirrorStatus } from './voice-stream-mirror'
+import type { MirrorStatus } from './mirror-contract'
 
 /** One shard as every node sees it (ShardStatus plus the lease). */
 export interface ClusterShardStatus extends ShardStatus {

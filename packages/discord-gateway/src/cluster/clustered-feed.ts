@@ -10,10 +10,10 @@ import type { GatewayCandidateOptions } from './gateway-candidate'
 import { GuildsMirror } from './guilds-mirror'
 import type { ShardRef } from './keys'
 import { LeaderWatch } from './leader-watch'
+import type { MirrorSnapshot, ResyncInfo, VoiceEventOrigin } from './mirror-contract'
 import { connected, createClusterRedis } from './redis-connections'
 import { ShardCandidates } from './shard-candidates'
 import { readShardCount } from './shard-count'
-import type { MirrorSnapshot, ResyncInfo, VoiceEventOrigin } from './voice-stream-mirror'
 
 /** Options of {@link createClusteredVoiceFeed}. */
 export interface ClusteredVoiceFeedOptions {

@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION } from '@repo/discord-integration/contracts'
 import { z } from 'zod'
 import type { GuildChange } from '../guilds/guild-voice'
 import { pairsToObject } from './feed-codec'
-import type { MirrorSnapshot, VoiceEventOrigin } from './voice-stream-mirror'
+import type { MirrorSnapshot, VoiceEventOrigin } from './mirror-contract'
 
 const ChangeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('guild.available'), guildId: z.string(), name: z.string() }),

@@ -1,5 +1,5 @@
 import type { GuildPresence } from '../guilds/guild-voice'
-import type { MirrorState, MirrorStatus } from './voice-stream-mirror'
+import type { MirrorState, MirrorStatus } from './mirror-contract'
 
 /** One guild as this node follows it. */
 export interface GuildMirrorStatus extends GuildPresence {

@@ -2,7 +2,6 @@ import type { BackoffPolicy, VoiceEvent, VoiceMember } from '@repo/discord-integ
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { GuildChange, GuildPresence } from '../guilds/guild-voice'
-import { backoffSleep } from '../supervision/backoff'
 import { Listeners } from '../supervision/listeners'
 import { ReadyLatch } from '../supervision/ready-latch'
 import { GuildAnnouncements, guildRemovedEvents, readGuildEntry } from './guild-changes'
@@ -11,14 +10,10 @@ import type { GuildMirrorStatus } from './guilds-mirror-status'
 import { combineGuildStatuses } from './guilds-mirror-status'
 import type { GuildKeys } from './keys'
 import { guildKeys, voiceFeedKeys } from './keys'
-import { readStreams } from './stream-read'
-import type {
-  MirrorSnapshot,
-  MirrorStatus,
-  ResyncInfo,
-  VoiceEventOrigin,
-} from './voice-stream-mirror'
-import { MIRROR_BACKOFF, VoiceStreamMirror } from './voice-stream-mirror'
+import type { MirrorSnapshot, MirrorStatus, ResyncInfo, VoiceEventOrigin } from './mirror-contract'
+import type { StreamPosition } from './stream-reader'
+import { StreamReader } from './stream-reader'
+import { VoiceStreamMirror } from './voice-stream-mirror'
 
 /** Options of {@link GuildsMirror}. */
 export interface GuildsMirrorOptions {
@@ -56,14 +51,15 @@ export class GuildsMirror {
   readonly #listeners = new Listeners<[event: VoiceEvent, origin: VoiceEventOrigin]>()
   readonly #resyncListeners = new Listeners<[info: ResyncInfo]>()
   readonly #guildListeners = new Listeners<[change: GuildChange]>()
-  readonly #stop = new AbortController()
+  readonly #reader: StreamReader
+  /** The guild streams of the pending read, by key. */
+  readonly #reading = new Map<string, VoiceStreamMirror>()
   /** Channel id → guild id. */
   readonly #channelGuild = new Map<string, string>()
   #eventsId = '0-0'
   #registryRead = false
   #lastRegistryAt = 0
-  #blockingId: number | null = null
-  #loop: Promise<void> | null = null
+  #started = false
   #stopped = false
   #errors = 0
   #lastError: { message: string; at: number } | null = null
@@ -83,11 +79,24 @@ export class GuildsMirror {
   constructor(options: GuildsMirrorOptions) {
     this.#o = options
     this.#keys = guildKeys(options.prefix)
+    this.#reader = new StreamReader({
+      redis: options.redis,
+      blocking: options.blocking,
+      blockMs: Math.min(options.blockMs ?? 2_000, options.checkMs ?? 1_000),
+      count: options.count ?? 500,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.random ? { random: options.random } : {}),
+      prepare: () => this.#prepareRead(),
+      positions: () => this.#positions(),
+      apply: (entries) => this.#apply(entries),
+      onError: (error) => this.#recordError(error),
+    })
   }
 
   /** Reads the registry and every guild's snapshot once, then follows in the background. */
   async start(): Promise<void> {
-    if (this.#loop) return
+    if (this.#started) return
+    this.#started = true
     try {
       const last = (await this.#o.redis.xrevrange(this.#keys.events, '+', '-', 'COUNT', 1)) as [
         string,
@@ -98,16 +107,14 @@ export class GuildsMirror {
     } catch (error) {
       this.#recordError(error)
     }
-    this.#loop = this.#run()
+    this.#reader.start()
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    this.#stop.abort()
-    this.#o.blocking.disconnect()
+    await this.#reader.stop()
     await Promise.all([...this.#mirrors.values()].map((m) => m.stop()))
-    await this.#loop
   }
 
   subscribe(listener: (event: VoiceEvent, origin: VoiceEventOrigin) => void): () => void {
@@ -224,7 +231,7 @@ export class GuildsMirror {
       logger: this.#o.logger.child({ guildId }),
       checkMs: this.#o.checkMs ?? 1_000,
       startEmpty,
-      wake: () => this.#wake(),
+      wake: () => this.#reader.wake(),
     })
     mirror.subscribe((event, origin) => {
       if (event.type === 'voice.joined') this.#channelGuild.set(event.channelId, guildId)
@@ -297,54 +304,38 @@ export class GuildsMirror {
     this.#emitGuild(change)
   }
 
-  // ---- the reading loop -----------------------------------------------------------------------
+  // ---- what the reader reads ----------------------------------------------------------------------
 
-  async #run(): Promise<void> {
-    const blockMs = this.#o.blockMs ?? 2_000
-    let failures = 0
-    while (!this.#stopped) {
-      try {
-        if (!this.#registryRead || Date.now() - this.#lastRegistryAt > (this.#o.checkMs ?? 1_000)) {
-          await this.#syncRegistry(this.#registryRead)
-        }
-        for (const mirror of this.#mirrors.values()) if (mirror.needsLoad()) await mirror.load()
-        const positions = [...this.#mirrors]
-          .map(([guildId, m]) => [guildId, m.position()] as const)
-          .filter((p): p is readonly [string, { key: string; id: string }] => p[1] !== null)
-        const streams = [
-          ...positions.map(([, p]) => p),
-          { key: this.#keys.events, id: this.#eventsId },
-        ]
-        this.#blockingId ??= Number(await this.#o.blocking.client('ID'))
-        const byKey = await readStreams(
-          this.#o.blocking,
-          streams,
-          this.#o.count ?? 500,
-          Math.min(blockMs, this.#o.checkMs ?? 1_000),
-        )
-        failures = 0
-        if (!byKey) continue
-        for (const [guildId, p] of positions) {
-          const entries = byKey.get(p.key)
-          if (entries && entries.length > 0) this.#mirrors.get(guildId)?.applyEntries(entries)
-        }
-        for (const raw of byKey.get(this.#keys.events) ?? []) await this.#applyGuildEntry(raw)
-        this.#ready.check()
-      } catch (error) {
-        if (this.#stopped) break
-        this.#blockingId = null
-        failures++
-        this.#recordError(error)
-        const random = this.#o.random ?? Math.random
-        const policy = this.#o.backoff ?? MIRROR_BACKOFF
-        if (!(await backoffSleep(failures, policy, random, this.#stop.signal))) break
-      }
+  /** Before each read: the registry when due, then the snapshots due. */
+  async #prepareRead(): Promise<void> {
+    if (!this.#registryRead || Date.now() - this.#lastRegistryAt > (this.#o.checkMs ?? 1_000)) {
+      await this.#syncRegistry(this.#registryRead)
     }
+    for (const mirror of this.#mirrors.values()) if (mirror.needsLoad()) await mirror.load()
   }
 
-  async #wake(): Promise<void> {
-    if (this.#blockingId === null) return
-    await this.#o.redis.client('UNBLOCK', this.#blockingId)
+  /** Every guild's stream that can be applied now, and the guild events stream. */
+  #positions(): StreamPosition[] {
+    const positions: StreamPosition[] = []
+    this.#reading.clear()
+    for (const mirror of this.#mirrors.values()) {
+      const position = mirror.position()
+      if (!position) continue
+      positions.push(position)
+      this.#reading.set(position.key, mirror)
+    }
+    positions.push({ key: this.#keys.events, id: this.#eventsId })
+    return positions
+  }
+
+  /** Voice entries first, then guild changes (a removed guild's members leave before it goes). */
+  async #apply(entries: Map<string, unknown[]>): Promise<void> {
+    for (const [key, mirror] of this.#reading) {
+      const read = entries.get(key)
+      if (read && read.length > 0) mirror.applyEntries(read)
+    }
+    for (const raw of entries.get(this.#keys.events) ?? []) await this.#applyGuildEntry(raw)
+    this.#ready.check()
   }
 
   #recordError(error: unknown): void {

@@ -1,5 +1,5 @@
 import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
-import type { VoiceEventOrigin } from '../cluster/voice-stream-mirror'
+import type { VoiceEventOrigin } from '../cluster/mirror-contract'
 import type { GatewayState } from '../gateway-status'
 
 /** A guild the bot is in, as the gateway sees it. */

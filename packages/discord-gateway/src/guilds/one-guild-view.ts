@@ -1,5 +1,5 @@
 import type { VoiceEvent, VoiceMember } from '@repo/discord-integration/contracts'
-import type { ResyncInfo, VoiceEventOrigin } from '../cluster/voice-stream-mirror'
+import type { ResyncInfo, VoiceEventOrigin } from '../cluster/mirror-contract'
 
 /** What {@link oneGuildView} reads: a multi-guild feed (in-process or clustered). */
 export interface GuildVoiceSource {

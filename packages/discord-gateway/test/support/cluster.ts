@@ -8,7 +8,7 @@ import type {
 } from '../../src/cluster/clustered-feed'
 import { createClusteredVoiceFeed } from '../../src/cluster/clustered-feed'
 import type { GatewayCandidateOptions } from '../../src/cluster/gateway-candidate'
-import type { VoiceEventOrigin } from '../../src/cluster/voice-stream-mirror'
+import type { VoiceEventOrigin } from '../../src/cluster/mirror-contract'
 import { testLogger } from './harness'
 
 export const PREFIX = 't:'
