@@ -94,6 +94,20 @@ describe('close 4011 with several gateway processes', () => {
     // Sessions forgotten: the next IDENTIFY as shard [0, 1] would hold 5 > 3 guilds (4011).
     emu.control.setVoice({ userId: c, channelId: nth(all, 3).voice })
     emu.control.setVoice({ userId: a, channelId: null })
+    // Every worker's health all along the reshard: never degraded while it replaces its shards.
+    await waitUntil(
+      async () => (await healths(workers)).every((h) => h?.status === 'ok'),
+      10_000,
+      'both workers competing',
+    )
+    const statuses = new Set<string>()
+    let polling = true
+    const poll = (async () => {
+      while (polling) {
+        for (const health of await healths(workers)) if (health) statuses.add(health.status)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    })()
     emu.control.restart()
 
     await waitUntil(
@@ -104,6 +118,9 @@ describe('close 4011 with several gateway processes', () => {
       45_000,
       'one leader for each of two shards',
     )
+    polling = false
+    await poll
+    expect([...statuses].sort()).toEqual(['ok', 'resharding'])
     expect(await admin.get(guildKeys(PREFIX).shardCount)).toBe('2')
     // The old count's session is gone: nobody resumes a count that no longer runs.
     expect(await admin.exists(gatewayKeys(PREFIX, { id: 0, count: 1 }).session)).toBe(0)

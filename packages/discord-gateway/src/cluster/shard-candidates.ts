@@ -48,6 +48,8 @@ export class ShardCandidates {
   #chain: Promise<void> = Promise.resolve()
   #watch: NodeJS.Timeout | null = null
   #reshards = 0
+  /** Moves to another count asked for and not finished yet. */
+  #moving = 0
 
   constructor(options: ShardCandidatesOptions) {
     this.#o = options
@@ -61,6 +63,15 @@ export class ShardCandidates {
   /** Times this process moved to another shard count since it started. */
   get reshards(): number {
     return this.#reshards
+  }
+
+  /**
+   * True from the moment a move to another shard count is asked for (a 4011 on one of our shards,
+   * or another count found in Redis) until the candidates of the new count run: old candidates
+   * that report `stopped` meanwhile are being replaced, not failed.
+   */
+  get resharding(): boolean {
+    return this.#moving > 0
   }
 
   list(): readonly GatewayCandidate[] {
@@ -140,8 +151,8 @@ export class ShardCandidates {
           ? {}
           : {
               resharding: {
-                required: (ref: ShardRef) => void this.#enqueue(() => this.#reshard(ref.count)),
-                moved: (to: number) => void this.#enqueue(() => this.#follow(to)),
+                required: (ref: ShardRef) => void this.#move(() => this.#reshard(ref.count)),
+                moved: (to: number) => void this.#move(() => this.#follow(to)),
               },
             }),
       }),
@@ -152,6 +163,16 @@ export class ShardCandidates {
       { shardCount: count, shards: refs.map((s) => s.id) },
       'competing for the gateway shards',
     )
+  }
+
+  /** Queues a move to another count, counted in `resharding` from now until it ran. */
+  #move(step: () => Promise<void>): Promise<void> {
+    this.#moving++
+    const done = () => {
+      this.#moving--
+    }
+    // A failed step is logged by #enqueue.
+    return this.#enqueue(step).then(done, done)
   }
 
   /** Close 4011 on a shard of `from`: move the deployment to more shards, then follow it. */
@@ -185,9 +206,7 @@ export class ShardCandidates {
     if (this.#o.explicitCount !== undefined || this.#halt.signal.aborted) return
     this.#watch = setTimeout(async () => {
       const stored = await readShardCount(this.#o.redis, this.#o.prefix).catch(() => null)
-      if (stored !== null && stored !== this.#count) {
-        await this.#enqueue(() => this.#follow(stored))
-      }
+      if (stored !== null && stored !== this.#count) await this.#move(() => this.#follow(stored))
       this.#scheduleWatch()
     }, this.#o.watchMs ?? 1_000)
     this.#watch.unref()

@@ -49,7 +49,11 @@ const health = env.health
       }
       const list = candidates.list()
       const shards = list.map((c) => ({ shard: c.shard, ...c.status() }))
-      const ok = list.length > 0 && shards.every((s) => s.state !== 'stopped' && s.alert === null)
+      // While it moves to another shard count, its old candidates stop before the new ones run.
+      const resharding = candidates.resharding
+      const ok =
+        resharding ||
+        (list.length > 0 && shards.every((s) => s.state !== 'stopped' && s.alert === null))
       const first = shards[0]
       response
         .writeHead(ok ? 200 : 503, {
@@ -58,7 +62,7 @@ const health = env.health
         })
         .end(
           JSON.stringify({
-            status: ok ? 'ok' : 'degraded',
+            status: resharding ? 'resharding' : ok ? 'ok' : 'degraded',
             pid: process.pid,
             shardCount: candidates.count,
             reshards: candidates.reshards,
