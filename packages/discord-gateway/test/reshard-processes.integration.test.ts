@@ -108,6 +108,10 @@ describe('close 4011 with several gateway processes', () => {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
     })()
+    cleanups.push(() => {
+      polling = false
+      return poll
+    })
     emu.control.restart()
 
     await waitUntil(

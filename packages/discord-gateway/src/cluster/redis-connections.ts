@@ -46,16 +46,37 @@ export function createClusterRedis(
   return redis
 }
 
-/** Resolves once the connection is ready, or after `timeoutMs` (the callers retry anyway). */
-export function connected(redis: Redis, timeoutMs = 2_000): Promise<void> {
+/**
+ * Resolves once the connection is ready, or after `timeoutMs`, or when `signal` aborts (the
+ * callers retry anyway).
+ */
+export function connected(redis: Redis, timeoutMs = 2_000, signal?: AbortSignal): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve()
+  return nextReady(redis, timeoutMs, signal)
+}
+
+/**
+ * Drops the connection and resolves once its replacement is ready (or after `timeoutMs`, or when
+ * `signal` aborts). ioredis reports the old one `ready` until its socket's close event, so the
+ * status alone cannot tell.
+ */
+export function reconnect(redis: Redis, timeoutMs = 2_000, signal?: AbortSignal): Promise<void> {
+  const ready = nextReady(redis, timeoutMs, signal)
+  redis.disconnect(true)
+  return ready
+}
+
+function nextReady(redis: Redis, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve()
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer)
       redis.off('ready', done)
+      signal?.removeEventListener('abort', done)
       resolve()
     }
     const timer = setTimeout(done, timeoutMs)
     redis.once('ready', done)
+    signal?.addEventListener('abort', done, { once: true })
   })
 }

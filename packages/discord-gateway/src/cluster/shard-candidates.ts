@@ -48,8 +48,9 @@ export class ShardCandidates {
   #chain: Promise<void> = Promise.resolve()
   #watch: NodeJS.Timeout | null = null
   #reshards = 0
-  /** Moves to another count asked for and not finished yet. */
+  /** Moves to another count asked for and not finished yet, and since when (ms) there were some. */
   #moving = 0
+  #movingSince: number | null = null
 
   constructor(options: ShardCandidatesOptions) {
     this.#o = options
@@ -66,12 +67,12 @@ export class ShardCandidates {
   }
 
   /**
-   * True from the moment a move to another shard count is asked for (a 4011 on one of our shards,
+   * Set from the moment a move to another shard count is asked for (a 4011 on one of our shards,
    * or another count found in Redis) until the candidates of the new count run: old candidates
-   * that report `stopped` meanwhile are being replaced, not failed.
+   * that report `stopped` meanwhile are being replaced, not failed. `since` is `Date.now()` time.
    */
-  get resharding(): boolean {
-    return this.#moving > 0
+  get resharding(): { since: number } | null {
+    return this.#movingSince === null ? null : { since: this.#movingSince }
   }
 
   list(): readonly GatewayCandidate[] {
@@ -167,9 +168,9 @@ export class ShardCandidates {
 
   /** Queues a move to another count, counted in `resharding` from now until it ran. */
   #move(step: () => Promise<void>): Promise<void> {
-    this.#moving++
+    if (this.#moving++ === 0) this.#movingSince = Date.now()
     const done = () => {
-      this.#moving--
+      if (--this.#moving === 0) this.#movingSince = null
     }
     // A failed step is logged by #enqueue.
     return this.#enqueue(step).then(done, done)

@@ -1,6 +1,7 @@
 import type { BackoffPolicy } from '@repo/discord-integration/contracts'
 import type { Redis } from 'ioredis'
 import { backoffSleep, sleep } from '../supervision/backoff'
+import { connected, reconnect } from './redis-connections'
 
 /** A stream to read, after the entry `id`. */
 export interface StreamPosition {
@@ -37,7 +38,8 @@ export interface StreamReaderOptions {
  * The loop of XREAD BLOCK over a changing set of streams, on its own connection: prepare, read,
  * apply, and on a Redis failure back off and go on, forever. `wake()` ends the pending XREAD at
  * once (CLIENT UNBLOCK), for a caller that found work the read cannot see. When ioredis ends a
- * read on a socket that went silent (its blocking timeout), the connection is replaced.
+ * read on a socket that went silent (its blocking timeout), the connection is replaced, and the
+ * next read waits for the new one to be ready.
  */
 export class StreamReader {
   readonly #o: StreamReaderOptions
@@ -78,7 +80,12 @@ export class StreamReader {
           await sleep(blockMs, signal).catch(() => {})
           continue
         }
-        this.#blockingId ??= Number(await blocking.client('ID'))
+        if (this.#blockingId === null) {
+          // A new or replaced connection: wait for it rather than fail on it (no offline queue).
+          await connected(blocking, 2_000, signal)
+          if (signal.aborted) break
+          this.#blockingId = Number(await blocking.client('ID'))
+        }
         const startedAt = Date.now()
         const reply = (await blocking.xread(
           'COUNT',
@@ -95,7 +102,7 @@ export class StreamReader {
         } else if (Date.now() - startedAt > blockMs + 1_500) {
           // ioredis gave up on a silent socket: start a fresh one.
           this.#blockingId = null
-          blocking.disconnect(true)
+          await reconnect(blocking, 2_000, signal)
         }
       } catch (error) {
         if (signal.aborted) break

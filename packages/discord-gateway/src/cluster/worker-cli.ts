@@ -3,6 +3,7 @@ import { pino } from 'pino'
 import { parseWorkerEnv, type WorkerEnv } from '../config'
 import { createClusterRedis } from './redis-connections'
 import { ShardCandidates } from './shard-candidates'
+import { workerHealth } from './worker-health'
 
 /**
  * `discord-gateway-worker`: gateway candidates in their own process (the "gateway workers"
@@ -41,36 +42,26 @@ const candidates = new ShardCandidates({
   logger,
 })
 
+/** How long a move to another shard count may take before the health says degraded. */
+const reshardGraceMs = Math.max(30_000, 2 * env.leaseMs)
 const health = env.health
   ? createServer((request, response) => {
       if (request.method !== 'GET' || request.url !== '/health') {
         response.writeHead(404).end()
         return
       }
-      const list = candidates.list()
-      const shards = list.map((c) => ({ shard: c.shard, ...c.status() }))
-      // While it moves to another shard count, its old candidates stop before the new ones run.
-      const resharding = candidates.resharding
-      const ok =
-        resharding ||
-        (list.length > 0 && shards.every((s) => s.state !== 'stopped' && s.alert === null))
-      const first = shards[0]
+      const { httpStatus, body } = workerHealth({
+        pid: process.pid,
+        shardCount: candidates.count,
+        reshards: candidates.reshards,
+        resharding: candidates.resharding,
+        candidates: candidates.list(),
+        now: Date.now(),
+        reshardGraceMs,
+      })
       response
-        .writeHead(ok ? 200 : 503, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        })
-        .end(
-          JSON.stringify({
-            status: resharding ? 'resharding' : ok ? 'ok' : 'degraded',
-            pid: process.pid,
-            shardCount: candidates.count,
-            reshards: candidates.reshards,
-            // shard 0's (or the first shard's) candidate, as the one-shard worker showed it
-            ...(first ?? {}),
-            shards,
-          }),
-        )
+        .writeHead(httpStatus, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(body))
     })
   : null
 if (health && env.health) {
