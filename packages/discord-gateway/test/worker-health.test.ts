@@ -34,6 +34,14 @@ const input = (over: Partial<WorkerHealthInput>): WorkerHealthInput => ({
   ...over,
 })
 
+/** A worker whose one shard of count 1 stopped for a move begun `ms` ago. */
+const movingFor = (ms: number) =>
+  input({
+    shardCount: 1,
+    candidates: [candidate(0, 1, 'stopped')],
+    resharding: { since: NOW - ms },
+  })
+
 describe('workerHealth', () => {
   it('is ok while every shard competes, with shard 0 at the top level and every shard listed', () => {
     const { httpStatus, body } = workerHealth(input({}))
@@ -56,24 +64,14 @@ describe('workerHealth', () => {
   })
 
   it('says resharding (200) while old shards stop for a new count, within the grace', () => {
-    const moving = input({
-      shardCount: 1,
-      candidates: [candidate(0, 1, 'stopped')],
-      resharding: { since: NOW - 29_999 },
-    })
-    expect(workerHealth(moving)).toMatchObject({
+    expect(workerHealth(movingFor(29_999))).toMatchObject({
       httpStatus: 200,
       body: { status: 'resharding', reshardingForMs: 29_999 },
     })
   })
 
   it('is degraded when the move takes longer than the grace, or over an alert', () => {
-    const stuck = input({
-      shardCount: 1,
-      candidates: [candidate(0, 1, 'stopped')],
-      resharding: { since: NOW - 30_000 },
-    })
-    expect(workerHealth(stuck)).toMatchObject({
+    expect(workerHealth(movingFor(30_000))).toMatchObject({
       httpStatus: 503,
       body: { status: 'degraded', reshardingForMs: 30_000 },
     })
